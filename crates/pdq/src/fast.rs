@@ -272,7 +272,7 @@ fn grow(buf: &mut Vec<f32>, len: usize) {
 
 /// Fills `out` with the filtered, decimated 64x64 buffer.
 #[inline(always)]
-pub(crate) fn filter_and_decimate<const L: usize>(
+pub(crate) fn filter_and_decimate<const L: usize, T: Transpose>(
     source: LumaSource<'_>,
     rows: usize,
     cols: usize,
@@ -283,50 +283,34 @@ pub(crate) fn filter_and_decimate<const L: usize>(
     let win_cols = window_size(rows);
     let col_samples = decimation_indices(cols);
     let row_samples = decimation_indices(rows);
-    grow(&mut scratch.first_pass, rows * cols);
+    // The first row pass's output lives in a ring of rows: the column pass only ever needs the
+    // newest L rows and the `win_cols` rows behind them, and a ring that small stays in cache.
+    // Its size is a multiple of L so that a block of L rows never wraps.
+    let ring_rows = (win_cols + 1).div_ceil(L) * L + L;
+    grow(&mut scratch.first_pass, ring_rows * cols);
     grow(&mut scratch.lines, L * cols);
     grow(&mut scratch.transposed, L * cols);
     grow(&mut scratch.filtered, L * cols);
     grow(&mut scratch.narrow, rows * 64);
     let Scratch {
-        first_pass,
+        first_pass: ring,
         lines,
         transposed,
         filtered,
         narrow,
     } = scratch;
+    let slot = |r: usize| (r % ring_rows) * cols..(r % ring_rows + 1) * cols;
 
-    // 1. Luma and the first row pass, L rows at a time. Missing rows of the last block are zero
-    //    lanes whose results are dropped.
-    for r0 in (0..rows).step_by(L) {
-        let block = L.min(rows - r0);
-        for l in 0..L {
-            let line = &mut lines[l * cols..(l + 1) * cols];
-            if l < block {
-                source.row(r0 + l, line);
-            } else {
-                line.fill(0.0);
-            }
-        }
-        transpose_in::<L>(lines, transposed, cols);
-        box_lanes::<L>(transposed, cols, win_rows, &mut AllOutputs(filtered));
-        for l in 0..block {
-            let dst = &mut first_pass[(r0 + l) * cols..(r0 + l + 1) * cols];
-            for (j, d) in dst.iter_mut().enumerate() {
-                *d = filtered[j * L + l];
-            }
-        }
-    }
-
-    // 2 and 3. The first column pass streams rows out in order; every L of them (and the last
-    //    few) go through the second row pass, which keeps only the decimated columns.
+    // Every L finished rows of the first column pass (and the last few) go through the second
+    // row pass, which keeps only the decimated columns.
+    let mut averaged = vec![0.0f32; L * cols];
     let mut pending = 0usize;
     let mut next_narrow_row = 0usize;
-    let mut flush = |lines: &mut [f32], transposed: &mut [f32], count: usize, narrow: &mut [f32]| {
-        for line in lines[count * cols..L * cols].chunks_exact_mut(cols) {
+    let mut flush = |averaged: &mut [f32], transposed: &mut [f32], count: usize, narrow: &mut [f32]| {
+        for line in averaged[count * cols..L * cols].chunks_exact_mut(cols) {
             line.fill(0.0);
         }
-        transpose_in::<L>(lines, transposed, cols);
+        T::transpose(averaged, cols, transposed, L, L, cols);
         let mut picked = [0.0f32; 64 * 64];
         let picked = &mut picked[..64 * L];
         box_lanes::<L>(
@@ -348,29 +332,46 @@ pub(crate) fn filter_and_decimate<const L: usize>(
         next_narrow_row += count;
     };
     let mut column = ColumnStream::new(cols, rows, win_cols);
-    for ri in 0..rows {
-        let entering = &first_pass[ri * cols..(ri + 1) * cols];
-        let leaving = column.leaving_row().map(|r| &first_pass[r * cols..(r + 1) * cols]);
-        if column.push(entering, leaving).is_some() {
-            column.write_average(&mut lines[pending * cols..(pending + 1) * cols]);
-            pending += 1;
-            if pending == L {
-                flush(lines, transposed, L, narrow);
-                pending = 0;
+    for r0 in (0..rows).step_by(L) {
+        // 1. Luma and the first row pass for rows r0..r0+L; missing rows of the last block are
+        //    zero lanes whose results are dropped.
+        let block = L.min(rows - r0);
+        for l in 0..L {
+            let line = &mut lines[l * cols..(l + 1) * cols];
+            if l < block {
+                source.row(r0 + l, line);
+            } else {
+                line.fill(0.0);
+            }
+        }
+        T::transpose(lines, cols, transposed, L, L, cols);
+        box_lanes::<L>(transposed, cols, win_rows, &mut AllOutputs(filtered));
+        T::transpose(filtered, L, &mut ring[slot(r0).start..], cols, cols, block);
+
+        // 2. The first column pass consumes those rows as soon as they exist.
+        for ri in r0..r0 + block {
+            let leaving = column.leaving_row().map(|r| &ring[slot(r)]);
+            if column.push(&ring[slot(ri)], leaving).is_some() {
+                column.write_average(&mut averaged[pending * cols..(pending + 1) * cols]);
+                pending += 1;
+                if pending == L {
+                    flush(&mut averaged, transposed, L, narrow);
+                    pending = 0;
+                }
             }
         }
     }
     for r in column.tail() {
-        column.drain(&first_pass[r * cols..(r + 1) * cols]);
-        column.write_average(&mut lines[pending * cols..(pending + 1) * cols]);
+        column.drain(&ring[slot(r)]);
+        column.write_average(&mut averaged[pending * cols..(pending + 1) * cols]);
         pending += 1;
         if pending == L {
-            flush(lines, transposed, L, narrow);
+            flush(&mut averaged, transposed, L, narrow);
             pending = 0;
         }
     }
     if pending > 0 {
-        flush(lines, transposed, pending, narrow);
+        flush(&mut averaged, transposed, pending, narrow);
     }
 
     // 4. The second column pass over the rows x 64 result, keeping only the decimated rows.
@@ -395,12 +396,48 @@ pub(crate) fn filter_and_decimate<const L: usize>(
     }
 }
 
-/// `lines` holds L lines of `len` values; writes them lane-interleaved into `out`.
+/// Matrix transposition between the row-major image and the lane-interleaved scratch.
+pub(crate) trait Transpose {
+    /// `dst[c * dst_stride + r] = src[r * src_stride + c]` for `r < rows`, `c < cols`.
+    fn transpose(
+        src: &[f32],
+        src_stride: usize,
+        dst: &mut [f32],
+        dst_stride: usize,
+        rows: usize,
+        cols: usize,
+    );
+}
+
+/// Element by element; what LLVM makes of it is fine for narrow vectors.
+pub(crate) struct ScalarTranspose;
+
+impl Transpose for ScalarTranspose {
+    #[inline(always)]
+    fn transpose(
+        src: &[f32],
+        src_stride: usize,
+        dst: &mut [f32],
+        dst_stride: usize,
+        rows: usize,
+        cols: usize,
+    ) {
+        transpose_scalar(src, src_stride, dst, dst_stride, 0..rows, 0..cols);
+    }
+}
+
 #[inline(always)]
-fn transpose_in<const L: usize>(lines: &[f32], out: &mut [f32], len: usize) {
-    for (j, chunk) in out[..len * L].chunks_exact_mut(L).enumerate() {
-        for (l, slot) in chunk.iter_mut().enumerate() {
-            *slot = lines[l * len + j];
+pub(crate) fn transpose_scalar(
+    src: &[f32],
+    src_stride: usize,
+    dst: &mut [f32],
+    dst_stride: usize,
+    rows: core::ops::Range<usize>,
+    cols: core::ops::Range<usize>,
+) {
+    for r in rows {
+        for c in cols.clone() {
+            dst[c * dst_stride + r] = src[r * src_stride + c];
         }
     }
 }
