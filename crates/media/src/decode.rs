@@ -124,6 +124,11 @@ fn decode_with_image(
         format,
         message: e.to_string(),
     };
+    // PNG and GIF declare their size at a fixed offset; refuse a bomb on that alone, whatever
+    // follows it (a header with nothing behind it is still a bomb, not a truncated file).
+    if let Some((w, h)) = fixed_header_dimensions(bytes, format) {
+        check_pixels(format, w, h, limits)?;
+    }
     let reader = || ImageReader::with_format(Cursor::new(bytes), image_format(format));
     let (width, height) = reader().into_dimensions().map_err(corrupt)?;
     check_pixels(format, u64::from(width), u64::from(height), limits)?;
@@ -138,6 +143,16 @@ fn decode_with_image(
         Compat::MetaCli => |v| (v & 0xff) as u8,
     };
     Ok(to_8bit(image, format, reduce))
+}
+
+fn fixed_header_dimensions(bytes: &[u8], format: Format) -> Option<(u64, u64)> {
+    let be = |at: usize| Some(u64::from(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?)));
+    let le16 = |at: usize| Some(u64::from(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?)));
+    match format {
+        Format::Png if bytes.get(12..16) == Some(b"IHDR") => Some((be(16)?, be(20)?)),
+        Format::Gif => Some((le16(6)?, le16(8)?)),
+        _ => None,
+    }
 }
 
 /// Converts whatever the decoder produced to 8-bit grey or RGB. Palette images arrive expanded

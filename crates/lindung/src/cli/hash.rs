@@ -1,0 +1,345 @@
+//! `lindung hash`: fingerprint files and folders in parallel, streaming results in a stable order.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lindung_media::{Compat, Fingerprint, Fingerprinter, Limits, MediaError, Options};
+use pdq::Dihedral;
+use serde::Serialize;
+
+#[derive(Debug, Args)]
+pub struct HashArgs {
+    /// Files and folders (folders are read recursively, in path order).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// One JSON object per line.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// CSV with a header line.
+    #[arg(long)]
+    csv: bool,
+    /// Add the eight dihedral PDQ hashes (orig, rot90, rot180, rot270, flipx, flipy,
+    /// flipplus1, flipminus1).
+    #[arg(long)]
+    dihedral: bool,
+    /// Worker threads [default: one per core].
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Whose behaviour to reproduce: `hma` (full resolution, as HMA and python-threatexchange)
+    /// or `meta-cli` (Meta's pdq-photo-hasher: images over 512 px resized to 512x512 first).
+    #[arg(long, value_enum, default_value_t = CompatArg::Hma)]
+    compat: CompatArg,
+    /// Refuse files larger than this many bytes.
+    #[arg(long, default_value_t = Limits::DEFAULT_MAX_FILE_BYTES, value_name = "BYTES")]
+    max_file_bytes: u64,
+    /// Refuse images with more pixels than this (checked from the header, before decoding).
+    #[arg(long, default_value_t = Limits::DEFAULT_MAX_PIXELS, value_name = "PIXELS")]
+    max_pixels: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CompatArg {
+    Hma,
+    MetaCli,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// A file to hash, or a folder that could not be read (reported in its place).
+enum Input {
+    File(PathBuf),
+    Unreadable(PathBuf, io::Error),
+}
+
+pub fn run(args: HashArgs) -> Result<ExitCode> {
+    let options = Options {
+        limits: Limits {
+            max_file_bytes: args.max_file_bytes,
+            max_pixels: args.max_pixels,
+        },
+        compat: match args.compat {
+            CompatArg::Hma => Compat::Hma,
+            CompatArg::MetaCli => Compat::MetaCli,
+        },
+        dihedral: args.dihedral,
+    };
+    let format = if args.json {
+        OutputFormat::Json
+    } else if args.csv {
+        OutputFormat::Csv
+    } else {
+        OutputFormat::Text
+    };
+    let mut inputs = Vec::new();
+    for path in &args.paths {
+        collect(path, &mut inputs);
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 256);
+
+    let progress = ProgressBar::with_draw_target(
+        Some(inputs.len() as u64),
+        ProgressDrawTarget::stderr_with_hz(4),
+    );
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  ETA {eta}")
+            .context("progress template")?,
+    );
+
+    let stdout = io::stdout();
+    let mut out = Writer::new(BufWriter::new(stdout.lock()), format, args.dihedral);
+    let next = AtomicUsize::new(0);
+    let mut any_failed = false;
+    let outcome: io::Result<()> = thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Fingerprint, String>)>(jobs * 16);
+        for _ in 0..jobs {
+            let (tx, next, inputs) = (tx.clone(), &next, &inputs);
+            scope.spawn(move || {
+                let mut fingerprinter = Fingerprinter::new(options);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let result = match input {
+                        Input::File(path) => fingerprinter
+                            .fingerprint_file(path)
+                            .map_err(|e| describe(&e)),
+                        Input::Unreadable(_, e) => Err(format!("cannot read folder: {e}")),
+                    };
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Results arrive in any order; print them in input order as soon as each is next.
+        let mut waiting = BTreeMap::new();
+        let mut printed = 0usize;
+        for (i, result) in rx {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&printed) {
+                let path = match &inputs[printed] {
+                    Input::File(p) | Input::Unreadable(p, _) => p,
+                };
+                any_failed |= result.is_err();
+                let written = out.write(path, &result);
+                if let Err(e) = written {
+                    // Stop the workers, then report.
+                    next.store(inputs.len(), Ordering::Relaxed);
+                    return Err(e);
+                }
+                printed += 1;
+                progress.inc(1);
+            }
+            out.flush_if_idle()?;
+        }
+        out.finish()
+    });
+    progress.finish_and_clear();
+    match outcome {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("writing results"),
+        Ok(()) => Ok(if any_failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }),
+    }
+}
+
+fn describe(err: &MediaError) -> String {
+    err.to_string()
+}
+
+/// Adds `path` (a file, or a folder read recursively in path order) to `inputs`.
+fn collect(path: &Path, inputs: &mut Vec<Input>) {
+    if !path.is_dir() {
+        inputs.push(Input::File(path.to_path_buf()));
+        return;
+    }
+    let entries = match std::fs::read_dir(path).and_then(|dir| dir.collect::<io::Result<Vec<_>>>()) {
+        Ok(entries) => entries,
+        Err(e) => {
+            inputs.push(Input::Unreadable(path.to_path_buf(), e));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.into_iter().map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        collect(&p, inputs);
+    }
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    path: &'a str,
+    width: usize,
+    height: usize,
+    pdq: String,
+    quality: u8,
+    md5: String,
+    sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pdq_dihedral: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    path: &'a str,
+    error: &'a str,
+}
+
+struct Writer<W: Write> {
+    inner: W,
+    format: OutputFormat,
+    dihedral: bool,
+    header_written: bool,
+    unflushed: usize,
+}
+
+impl<W: Write> Writer<W> {
+    fn new(inner: W, format: OutputFormat, dihedral: bool) -> Self {
+        Writer {
+            inner,
+            format,
+            dihedral,
+            header_written: false,
+            unflushed: 0,
+        }
+    }
+
+    fn write(&mut self, path: &Path, result: &Result<Fingerprint, String>) -> io::Result<()> {
+        let path = path.to_string_lossy();
+        self.unflushed += 1;
+        match self.format {
+            OutputFormat::Json => {
+                match result {
+                    Ok(fp) => {
+                        serde_json::to_writer(&mut self.inner, &record(&path, fp, self.dihedral))
+                    }
+                    Err(error) => serde_json::to_writer(
+                        &mut self.inner,
+                        &Failure {
+                            path: &path,
+                            error,
+                        },
+                    ),
+                }
+                .map_err(io::Error::other)?;
+                self.inner.write_all(b"\n")
+            }
+            OutputFormat::Csv => {
+                self.write_csv_header()?;
+                let mut row: Vec<String> = vec![path.to_string()];
+                match result {
+                    Ok(fp) => {
+                        let r = record(&path, fp, self.dihedral);
+                        row.extend([
+                            r.width.to_string(),
+                            r.height.to_string(),
+                            r.pdq,
+                            r.quality.to_string(),
+                            r.md5,
+                            r.sha256,
+                        ]);
+                        row.extend(r.pdq_dihedral.unwrap_or_default());
+                        row.push(String::new());
+                    }
+                    Err(error) => {
+                        let blanks = if self.dihedral { 14 } else { 6 };
+                        row.extend(std::iter::repeat_n(String::new(), blanks));
+                        row.push(error.clone());
+                    }
+                }
+                self.write_csv_row(&row)
+            }
+            OutputFormat::Text => match result {
+                Ok(fp) => writeln!(self.inner, "{}  {:>3}  {}", fp.pdq.hash, fp.pdq.quality, path),
+                Err(error) => writeln!(self.inner, "error  {path}: {error}"),
+            },
+        }
+    }
+
+    fn write_csv_header(&mut self) -> io::Result<()> {
+        if self.header_written {
+            return Ok(());
+        }
+        self.header_written = true;
+        let mut header = vec!["path", "width", "height", "pdq", "quality", "md5", "sha256"];
+        if self.dihedral {
+            header.extend(Dihedral::ALL.iter().map(|d| dihedral_column(*d)));
+        }
+        header.push("error");
+        self.write_csv_row(&header)
+    }
+
+    fn write_csv_row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> io::Result<()> {
+        let mut line = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::with_capacity(256));
+        line.write_record(row).map_err(io::Error::other)?;
+        let bytes = line.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        self.inner.write_all(&bytes)
+    }
+
+    fn flush_if_idle(&mut self) -> io::Result<()> {
+        if self.unflushed > 0 {
+            self.unflushed = 0;
+            self.inner.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if self.format == OutputFormat::Csv {
+            // With no rows at all, the header still says what the columns are.
+            self.write_csv_header()?;
+        }
+        self.inner.flush()
+    }
+}
+
+fn dihedral_column(d: Dihedral) -> &'static str {
+    match d {
+        Dihedral::Original => "pdq_orig",
+        Dihedral::Rotate90 => "pdq_rot90",
+        Dihedral::Rotate180 => "pdq_rot180",
+        Dihedral::Rotate270 => "pdq_rot270",
+        Dihedral::FlipX => "pdq_flipx",
+        Dihedral::FlipY => "pdq_flipy",
+        Dihedral::FlipPlus1 => "pdq_flipplus1",
+        Dihedral::FlipMinus1 => "pdq_flipminus1",
+    }
+}
+
+fn record<'a>(path: &'a str, fp: &Fingerprint, dihedral: bool) -> Record<'a> {
+    Record {
+        path,
+        width: fp.width,
+        height: fp.height,
+        pdq: fp.pdq.hash.to_string(),
+        quality: fp.pdq.quality,
+        md5: fp.digests.md5_hex(),
+        sha256: fp.digests.sha256_hex(),
+        pdq_dihedral: dihedral
+            .then(|| fp.dihedral.map(|d| d.hashes.iter().map(ToString::to_string).collect()))
+            .flatten(),
+    }
+}
