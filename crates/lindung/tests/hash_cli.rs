@@ -30,7 +30,11 @@ fn huge_png_header() -> Vec<u8> {
         for &b in &ihdr {
             c ^= u32::from(b);
             for _ in 0..8 {
-                c = if c & 1 == 1 { (c >> 1) ^ 0xedb8_8320 } else { c >> 1 };
+                c = if c & 1 == 1 {
+                    (c >> 1) ^ 0xedb8_8320
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
@@ -77,13 +81,30 @@ fn a_folder_of_bad_files_reports_each_and_hashes_the_rest() {
         .collect();
     assert_eq!(
         names,
-        ["a-corrupt.jpg", "b-empty.jpg", "c-text.jpg", "d-huge.png", "e-sub/good.jpg"]
+        [
+            "a-corrupt.jpg",
+            "b-empty.jpg",
+            "c-text.jpg",
+            "d-huge.png",
+            "e-sub/good.jpg"
+        ]
     );
     let error = |i: usize| lines[i]["error"].as_str().expect("error line").to_string();
-    assert!(error(0).starts_with("corrupt or truncated JPEG"), "{}", error(0));
+    assert!(
+        error(0).starts_with("corrupt or truncated JPEG"),
+        "{}",
+        error(0)
+    );
     assert_eq!(error(1), "file is empty");
-    assert!(error(2).starts_with("not a supported image format"), "{}", error(2));
-    assert_eq!(error(3), "PNG image is 30000x30000, over the limit of 100000000 pixels");
+    assert!(
+        error(2).starts_with("not a supported image format"),
+        "{}",
+        error(2)
+    );
+    assert_eq!(
+        error(3),
+        "PNG image is 30000x30000, over the limit of 100000000 pixels"
+    );
     let ok = &lines[4];
     assert!(ok.get("error").is_none());
     assert_eq!(
@@ -91,7 +112,10 @@ fn a_folder_of_bad_files_reports_each_and_hashes_the_rest() {
         "cfb2009ddd21c6dab0046a7745b5984757a8a4535b3377aea2591d32b33ff940"
     );
     assert_eq!(ok["quality"], 100);
-    assert_eq!((ok["width"].as_u64(), ok["height"].as_u64()), (Some(256), Some(256)));
+    assert_eq!(
+        (ok["width"].as_u64(), ok["height"].as_u64()),
+        (Some(256), Some(256))
+    );
     assert_eq!(ok["md5"].as_str().map(str::len), Some(32));
     assert_eq!(ok["sha256"].as_str().map(str::len), Some(64));
 }
@@ -100,9 +124,13 @@ fn a_folder_of_bad_files_reports_each_and_hashes_the_rest() {
 fn all_good_files_exit_zero_in_path_order_with_any_job_count() {
     let dir = testdata().join("data/reg-test-input/labelme-subset");
     let (code1, one_job, _) = lindung(&["hash", "--json", "-j", "1", dir.to_str().expect("utf-8")]);
-    let (code4, four_jobs, _) = lindung(&["hash", "--json", "-j", "4", dir.to_str().expect("utf-8")]);
+    let (code4, four_jobs, _) =
+        lindung(&["hash", "--json", "-j", "4", dir.to_str().expect("utf-8")]);
     assert_eq!((code1, code4), (0, 0));
-    assert_eq!(one_job, four_jobs, "output order does not depend on scheduling");
+    assert_eq!(
+        one_job, four_jobs,
+        "output order does not depend on scheduling"
+    );
     let paths: Vec<String> = json_lines(&one_job)
         .iter()
         .map(|l| l["path"].as_str().expect("path").to_string())
@@ -116,8 +144,12 @@ fn all_good_files_exit_zero_in_path_order_with_any_job_count() {
 #[test]
 fn dihedral_adds_eight_hashes_matching_the_reference() {
     let file = testdata().join("data/reg-test-input/dih/bridge-1-original.jpg");
-    let (code, stdout, _) =
-        lindung(&["hash", "--json", "--dihedral", file.to_str().expect("utf-8")]);
+    let (code, stdout, _) = lindung(&[
+        "hash",
+        "--json",
+        "--dihedral",
+        file.to_str().expect("utf-8"),
+    ]);
     assert_eq!(code, 0);
     let line = &json_lines(&stdout)[0];
     let got: Vec<&str> = line["pdq_dihedral"]
@@ -140,8 +172,13 @@ fn dihedral_adds_eight_hashes_matching_the_reference() {
 #[test]
 fn meta_cli_compat_resizes_like_the_cpp_cli() {
     let file = testdata().join("decoded/bridge-1-original.png");
-    let (code, stdout, _) =
-        lindung(&["hash", "--json", "--compat", "meta-cli", file.to_str().expect("utf-8")]);
+    let (code, stdout, _) = lindung(&[
+        "hash",
+        "--json",
+        "--compat",
+        "meta-cli",
+        file.to_str().expect("utf-8"),
+    ]);
     assert_eq!(code, 0);
     assert_eq!(
         json_lines(&stdout)[0]["pdq"],
@@ -160,7 +197,9 @@ fn csv_output_has_a_header_and_quotes_errors() {
     let headers = reader.headers().expect("header").clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["path", "width", "height", "pdq", "quality", "md5", "sha256", "error"]
+        [
+            "path", "width", "height", "pdq", "quality", "md5", "sha256", "error"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 1);
@@ -173,5 +212,10 @@ fn a_missing_file_is_a_read_error() {
     let (code, stdout, _) = lindung(&["hash", "--json", "/nonexistent/nothing.png"]);
     assert_eq!(code, 1);
     let line = &json_lines(&stdout)[0];
-    assert!(line["error"].as_str().expect("error").starts_with("cannot read file"));
+    assert!(
+        line["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("cannot read file")
+    );
 }

@@ -48,7 +48,12 @@ pub fn decode_for(bytes: &[u8], limits: &Limits, compat: Compat) -> Result<Decod
     Ok(decoded)
 }
 
-fn check_pixels(format: Format, width: u64, height: u64, limits: &Limits) -> Result<(), MediaError> {
+fn check_pixels(
+    format: Format,
+    width: u64,
+    height: u64,
+    limits: &Limits,
+) -> Result<(), MediaError> {
     if width == 0 || height == 0 {
         return Err(MediaError::Corrupt {
             format,
@@ -146,8 +151,16 @@ fn decode_with_image(
 }
 
 fn fixed_header_dimensions(bytes: &[u8], format: Format) -> Option<(u64, u64)> {
-    let be = |at: usize| Some(u64::from(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?)));
-    let le16 = |at: usize| Some(u64::from(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?)));
+    let be = |at: usize| {
+        Some(u64::from(u32::from_be_bytes(
+            bytes.get(at..at + 4)?.try_into().ok()?,
+        )))
+    };
+    let le16 = |at: usize| {
+        Some(u64::from(u16::from_le_bytes(
+            bytes.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
     match format {
         Format::Png if bytes.get(12..16) == Some(b"IHDR") => Some((be(16)?, be(20)?)),
         Format::Gif => Some((le16(6)?, le16(8)?)),

@@ -35,13 +35,23 @@ fn original_files_match_the_cpp_core_at_full_resolution() {
         if row[0] == "pytx/I16.png" {
             continue;
         }
-        let out = fp.fingerprint_file(&testdata().join(&row[0])).expect(&row[0]);
-        assert_eq!((out.width.to_string(), out.height.to_string()), (row[1].clone(), row[2].clone()));
+        let out = fp
+            .fingerprint_file(&testdata().join(&row[0]))
+            .expect(&row[0]);
+        assert_eq!(
+            (out.width.to_string(), out.height.to_string()),
+            (row[1].clone(), row[2].clone())
+        );
         assert_eq!(out.pdq.hash.to_string(), row[4], "{} hash", row[0]);
         assert_eq!(out.pdq.quality.to_string(), row[5], "{} quality", row[0]);
         let dihedral = out.dihedral.expect("asked for dihedral");
         for (i, want) in row[6..14].iter().enumerate() {
-            assert_eq!(dihedral.hashes[i].to_string(), *want, "{} dihedral {i}", row[0]);
+            assert_eq!(
+                dihedral.hashes[i].to_string(),
+                *want,
+                "{} dihedral {i}",
+                row[0]
+            );
         }
         assert_eq!(dihedral.quality.to_string(), row[14]);
         checked += 1;
@@ -64,9 +74,11 @@ fn meta_cli_resize_reproduces_the_cli_pixels() {
     assert_eq!((resized.width, resized.height), (1600, 1004));
     // And the exact pixels: decode both and compare.
     let big = std::fs::read(testdata().join("decoded/bridge-1-original.png")).expect("read");
-    let small = std::fs::read(testdata().join("decoded/bridge-1-original-512x512nn.png")).expect("read");
+    let small =
+        std::fs::read(testdata().join("decoded/bridge-1-original-512x512nn.png")).expect("read");
     let limits = Default::default();
-    let ours = lindung_media::resize_meta_cli(lindung_media::decode(&big, &limits).expect("decode"));
+    let ours =
+        lindung_media::resize_meta_cli(lindung_media::decode(&big, &limits).expect("decode"));
     let theirs = lindung_media::decode(&small, &limits).expect("decode");
     assert_eq!(ours.pixels, theirs.pixels);
 }
@@ -85,7 +97,10 @@ fn meta_cli_matches_the_cli_csv_on_png_rows() {
         assert_eq!(out.pdq.quality.to_string(), *quality, "{file}");
         checked += 1;
     }
-    assert_eq!(checked, 4, "L, 1, P and I16 are the PNG rows the CLI could hash");
+    assert_eq!(
+        checked, 4,
+        "L, 1, P and I16 are the PNG rows the CLI could hash"
+    );
 }
 
 #[test]
@@ -100,7 +115,9 @@ fn jpeg_rows_of_the_cli_csv_are_close_with_meta_cli() {
         .collect();
     for row in &rows {
         let want = Hash256::parse(&row[0]).expect("hash");
-        let out = cli.fingerprint_file(&testdata().join(&row[2])).expect(&row[2]);
+        let out = cli
+            .fingerprint_file(&testdata().join(&row[2]))
+            .expect(&row[2]);
         let d = out.pdq.hash.distance(&want);
         assert!(d <= 10, "{}: distance {d}", row[2]);
         exact += usize::from(d == 0);

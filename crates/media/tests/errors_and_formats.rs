@@ -3,8 +3,8 @@
 use std::io::Cursor;
 use std::path::PathBuf;
 
-use lindung_media::{Format, Limits, MediaError, decode, sniff};
 use lindung_media::{Fingerprinter, Options};
+use lindung_media::{Format, Limits, MediaError, decode, sniff};
 
 fn sample_png() -> Vec<u8> {
     std::fs::read(
@@ -39,7 +39,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -54,7 +58,9 @@ fn empty_input_is_its_own_error() {
 
 #[test]
 fn text_is_an_unknown_format_whatever_its_name() {
-    let err = fp().fingerprint_bytes(b"this is not an image\n").expect_err("text");
+    let err = fp()
+        .fingerprint_bytes(b"this is not an image\n")
+        .expect_err("text");
     assert!(matches!(err, MediaError::UnknownFormat), "{err}");
 }
 
@@ -63,8 +69,16 @@ fn a_huge_declared_size_is_refused_before_decoding() {
     let bomb = png_header_only(30000, 30000);
     let err = fp().fingerprint_bytes(&bomb).expect_err("bomb");
     match err {
-        MediaError::TooManyPixels { width, height, max, format } => {
-            assert_eq!((width, height, max, format), (30000, 30000, 100_000_000, Format::Png));
+        MediaError::TooManyPixels {
+            width,
+            height,
+            max,
+            format,
+        } => {
+            assert_eq!(
+                (width, height, max, format),
+                (30000, 30000, 100_000_000, Format::Png)
+            );
         }
         other => panic!("unexpected {other}"),
     }
@@ -72,19 +86,38 @@ fn a_huge_declared_size_is_refused_before_decoding() {
 
 #[test]
 fn the_pixel_limit_is_configurable() {
-    let limits = Limits { max_pixels: 1000, ..Limits::default() };
+    let limits = Limits {
+        max_pixels: 1000,
+        ..Limits::default()
+    };
     let err = decode(&sample_png(), &limits).expect_err("limit");
-    assert!(matches!(err, MediaError::TooManyPixels { width: 256, height: 256, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            MediaError::TooManyPixels {
+                width: 256,
+                height: 256,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_file_size_limit_is_configurable() {
     let mut fp = Fingerprinter::new(Options {
-        limits: Limits { max_file_bytes: 100, ..Limits::default() },
+        limits: Limits {
+            max_file_bytes: 100,
+            ..Limits::default()
+        },
         ..Options::default()
     });
     let err = fp.fingerprint_bytes(&sample_png()).expect_err("size");
-    assert!(matches!(err, MediaError::FileTooLarge { max: 100, .. }), "{err}");
+    assert!(
+        matches!(err, MediaError::FileTooLarge { max: 100, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -97,7 +130,9 @@ fn truncated_files_are_corrupt_not_panics() {
     .expect("jpg");
     for (bytes, format) in [(&png, Format::Png), (&jpeg, Format::Jpeg)] {
         for cut in [bytes.len() / 2, 40, 12] {
-            let err = fp().fingerprint_bytes(&bytes[..cut]).expect_err("truncated");
+            let err = fp()
+                .fingerprint_bytes(&bytes[..cut])
+                .expect_err("truncated");
             match err {
                 MediaError::Corrupt { format: f, .. } => assert_eq!(f, format),
                 other => panic!("{format} cut at {cut}: unexpected {other}"),
@@ -114,7 +149,16 @@ fn corrupt_bytes_in_the_middle_are_reported() {
         *b ^= 0x5a;
     }
     let err = fp().fingerprint_bytes(&png).expect_err("corrupt");
-    assert!(matches!(err, MediaError::Corrupt { format: Format::Png, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            MediaError::Corrupt {
+                format: Format::Png,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 fn encode(img: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
@@ -139,7 +183,11 @@ fn lossless_formats_decode_to_the_same_pixels_and_hash() {
         assert_eq!(sniff(&bytes), Some(sniffed));
         let decoded = decode(&bytes, &Limits::default()).expect("decode");
         assert_eq!(decoded.pixels, original.pixels, "{sniffed}");
-        assert_eq!(fp().fingerprint_bytes(&bytes).expect("hash").pdq, want, "{sniffed}");
+        assert_eq!(
+            fp().fingerprint_bytes(&bytes).expect("hash").pdq,
+            want,
+            "{sniffed}"
+        );
     }
 }
 
@@ -152,7 +200,11 @@ fn gif_hashes_its_first_frame_close_to_the_original() {
     assert_eq!(sniff(&gif), Some(Format::Gif));
     let got = fp().fingerprint_bytes(&gif).expect("gif").pdq.hash;
     // GIF quantises to 256 colours, so near, not equal.
-    assert!(got.distance(&want) <= 31, "distance {}", got.distance(&want));
+    assert!(
+        got.distance(&want) <= 31,
+        "distance {}",
+        got.distance(&want)
+    );
 }
 
 #[test]
@@ -164,5 +216,8 @@ fn digests_are_of_the_raw_bytes() {
     assert_eq!(md5.len(), 32);
     assert_eq!(sha.len(), 64);
     assert_eq!(md5, "db88341333e1089ed1f12a1452814d29");
-    assert_eq!(sha, "f61ca4055d905405d098708a477c4eaf4e198f1e9ba52ce88de976bc9b62a1cf");
+    assert_eq!(
+        sha,
+        "f61ca4055d905405d098708a477c4eaf4e198f1e9ba52ce88de976bc9b62a1cf"
+    );
 }

@@ -43,7 +43,7 @@ pub(crate) const DCT_T: [[f32; 16]; 64] = {
 
 /// `computeJaroszFilterWindowSize(old, 64)`.
 pub(crate) fn window_size(dimension: usize) -> usize {
-    (dimension + 127) / 128
+    dimension.div_ceil(128)
 }
 
 /// Which input row (or column) feeds each of the 64 outputs: `(int)(((i + 0.5) * n) / 64)` in
@@ -91,7 +91,8 @@ pub(crate) fn threshold(dct: &[f32; 256]) -> Hash256 {
 /// The eight dihedral DCT arrangements, from the orientation of the original.
 pub(crate) fn dihedral_hashes(b: &[f32; 256]) -> [Hash256; 8] {
     // (transpose, negate-rule) per variant; the rule is evaluated on the output cell (i, j).
-    let variants: [(bool, fn(usize, usize) -> bool); 8] = [
+    type NegateWhen = fn(usize, usize) -> bool;
+    let variants: [(bool, NegateWhen); 8] = [
         (false, |_, _| false),
         (true, |i, _| i % 2 == 0),
         (false, |i, j| (i + j) % 2 == 1),
@@ -106,7 +107,11 @@ pub(crate) fn dihedral_hashes(b: &[f32; 256]) -> [Hash256; 8] {
         let mut t = [0.0f32; 256];
         for i in 0..16 {
             for j in 0..16 {
-                let v = if transpose { b[j * 16 + i] } else { b[i * 16 + j] };
+                let v = if transpose {
+                    b[j * 16 + i]
+                } else {
+                    b[i * 16 + j]
+                };
                 t[i * 16 + j] = if negate(i, j) { -v } else { v };
             }
         }

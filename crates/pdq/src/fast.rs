@@ -306,31 +306,32 @@ pub(crate) fn filter_and_decimate<const L: usize, T: Transpose>(
     let mut averaged = vec![0.0f32; L * cols];
     let mut pending = 0usize;
     let mut next_narrow_row = 0usize;
-    let mut flush = |averaged: &mut [f32], transposed: &mut [f32], count: usize, narrow: &mut [f32]| {
-        for line in averaged[count * cols..L * cols].chunks_exact_mut(cols) {
-            line.fill(0.0);
-        }
-        T::transpose(averaged, cols, transposed, L, L, cols);
-        let mut picked = [0.0f32; 64 * 64];
-        let picked = &mut picked[..64 * L];
-        box_lanes::<L>(
-            transposed,
-            cols,
-            win_rows,
-            &mut Decimated {
-                samples: &col_samples,
-                next: 0,
-                out: picked,
-            },
-        );
-        for l in 0..count {
-            let dst = &mut narrow[(next_narrow_row + l) * 64..(next_narrow_row + l + 1) * 64];
-            for (s, d) in dst.iter_mut().enumerate() {
-                *d = picked[s * L + l];
+    let mut flush =
+        |averaged: &mut [f32], transposed: &mut [f32], count: usize, narrow: &mut [f32]| {
+            for line in averaged[count * cols..L * cols].chunks_exact_mut(cols) {
+                line.fill(0.0);
             }
-        }
-        next_narrow_row += count;
-    };
+            T::transpose(averaged, cols, transposed, L, L, cols);
+            let mut picked = [0.0f32; 64 * 64];
+            let picked = &mut picked[..64 * L];
+            box_lanes::<L>(
+                transposed,
+                cols,
+                win_rows,
+                &mut Decimated {
+                    samples: &col_samples,
+                    next: 0,
+                    out: picked,
+                },
+            );
+            for l in 0..count {
+                let dst = &mut narrow[(next_narrow_row + l) * 64..(next_narrow_row + l + 1) * 64];
+                for (s, d) in dst.iter_mut().enumerate() {
+                    *d = picked[s * L + l];
+                }
+            }
+            next_narrow_row += count;
+        };
     let mut column = ColumnStream::new(cols, rows, win_cols);
     for r0 in (0..rows).step_by(L) {
         // 1. Luma and the first row pass for rows r0..r0+L; missing rows of the last block are

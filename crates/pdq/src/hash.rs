@@ -27,7 +27,11 @@ impl fmt::Display for ParseHashError {
                 write!(f, "a PDQ hash has 64 hex digits, this has {n} characters")
             }
             ParseHashError::NotHex(at) => {
-                write!(f, "a PDQ hash has only hex digits, character {} is not", at + 1)
+                write!(
+                    f,
+                    "a PDQ hash has only hex digits, character {} is not",
+                    at + 1
+                )
             }
         }
     }

@@ -162,7 +162,11 @@ impl fmt::Display for Error {
                 write!(f, "image dimensions {width}x{height} are too large")
             }
             Error::KernelUnavailable(k) => {
-                write!(f, "the {} kernel needs a CPU feature this machine lacks", k.name())
+                write!(
+                    f,
+                    "the {} kernel needs a CPU feature this machine lacks",
+                    k.name()
+                )
             }
         }
     }
@@ -262,7 +266,9 @@ pub struct Hasher {
 
 impl fmt::Debug for Hasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hasher").field("kernel", &self.kernel).finish()
+        f.debug_struct("Hasher")
+            .field("kernel", &self.kernel)
+            .finish()
     }
 }
 
@@ -300,18 +306,24 @@ impl Hasher {
 
     /// The PDQ hash of an image at full resolution, as `pdqHash256FromFloatLuma`.
     pub fn hash(&mut self, image: ImageRef<'_>) -> Result<PdqHash, Error> {
-        Ok(self.run(LumaSource::Pixels(image), image.height, image.width, false).0)
+        Ok(self
+            .run(LumaSource::Pixels(image), image.height, image.width, false)
+            .0)
     }
 
     /// The eight dihedral hashes, as `pdqDihedralHash256esFromFloatLuma`.
     pub fn hash_dihedral(&mut self, image: ImageRef<'_>) -> Result<DihedralHashes, Error> {
-        Ok(self.run(LumaSource::Pixels(image), image.height, image.width, true).1)
+        Ok(self
+            .run(LumaSource::Pixels(image), image.height, image.width, true)
+            .1)
     }
 
     /// The PDQ hash of a float luma image (`rows * cols` values, row-major).
     pub fn hash_luma(&mut self, luma: &[f32], cols: usize, rows: usize) -> Result<PdqHash, Error> {
         check_luma(luma, cols, rows)?;
-        Ok(self.run(LumaSource::Luma { data: luma, cols }, rows, cols, false).0)
+        Ok(self
+            .run(LumaSource::Luma { data: luma, cols }, rows, cols, false)
+            .0)
     }
 
     /// The eight dihedral hashes of a float luma image.
@@ -322,7 +334,9 @@ impl Hasher {
         rows: usize,
     ) -> Result<DihedralHashes, Error> {
         check_luma(luma, cols, rows)?;
-        Ok(self.run(LumaSource::Luma { data: luma, cols }, rows, cols, true).1)
+        Ok(self
+            .run(LumaSource::Luma { data: luma, cols }, rows, cols, true)
+            .1)
     }
 
     /// Runs the pipeline. Returns the plain hash and, when `dihedral` is set, the eight
@@ -392,7 +406,9 @@ impl Hasher {
                 let (wr, wc) = (core_math::window_size(cols), core_math::window_size(rows));
                 reference::filter_and_decimate(&luma, rows, cols, wr, wc, out);
             }
-            Kernel::Portable => fast::filter_and_decimate::<8, fast::ScalarTranspose>(source, rows, cols, scratch, out),
+            Kernel::Portable => fast::filter_and_decimate::<8, fast::ScalarTranspose>(
+                source, rows, cols, scratch, out,
+            ),
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `with_kernel` and `detect` only choose Avx2 after checking the CPU has it.
             Kernel::Avx2 => unsafe { simd::filter_avx2(source, rows, cols, scratch, out) },
@@ -400,9 +416,9 @@ impl Hasher {
             // SAFETY: as above, for AVX-512F.
             Kernel::Avx512 => unsafe { simd::filter_avx512(source, rows, cols, scratch, out) },
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 | Kernel::Avx512 => {
-                fast::filter_and_decimate::<8, fast::ScalarTranspose>(source, rows, cols, scratch, out)
-            }
+            Kernel::Avx2 | Kernel::Avx512 => fast::filter_and_decimate::<8, fast::ScalarTranspose>(
+                source, rows, cols, scratch, out,
+            ),
         }
     }
 

@@ -29,7 +29,14 @@ impl Transpose for Avx {
                 unsafe { tile(src, src_stride, dst, dst_stride, r, c) };
             }
         }
-        transpose_scalar(src, src_stride, dst, dst_stride, 0..full_rows, full_cols..cols);
+        transpose_scalar(
+            src,
+            src_stride,
+            dst,
+            dst_stride,
+            0..full_rows,
+            full_cols..cols,
+        );
         transpose_scalar(src, src_stride, dst, dst_stride, full_rows..rows, 0..cols);
     }
 }

@@ -78,9 +78,15 @@ fn rows() -> Vec<Row> {
 fn every_kernel_reproduces_every_column_of_the_cpp_core() {
     let rows = rows();
     assert_eq!(rows.len(), 35);
-    let kernels: Vec<Kernel> = Kernel::ALL.into_iter().filter(|k| k.is_available()).collect();
+    let kernels: Vec<Kernel> = Kernel::ALL
+        .into_iter()
+        .filter(|k| k.is_available())
+        .collect();
     for missing in Kernel::ALL.iter().filter(|k| !kernels.contains(k)) {
-        eprintln!("note: kernel {} not available on this CPU, not tested", missing.name());
+        eprintln!(
+            "note: kernel {} not available on this CPU, not tested",
+            missing.name()
+        );
     }
     let mut failures = Vec::new();
     for kernel in &kernels {
@@ -88,7 +94,12 @@ fn every_kernel_reproduces_every_column_of_the_cpp_core() {
         let mut exact = 0;
         for row in &rows {
             let img = decode_png(&testdata().join(&row.file));
-            assert_eq!((img.width, img.height), (row.width, row.height), "{}", row.file);
+            assert_eq!(
+                (img.width, img.height),
+                (row.width, row.height),
+                "{}",
+                row.file
+            );
             assert_eq!(img.format.channels(), row.channels, "{}", row.file);
             let image = ImageRef::new(&img.pixels, img.width, img.height, img.format).expect("img");
             let plain = hasher.hash(image).expect("hash");
@@ -116,7 +127,11 @@ fn every_kernel_reproduces_every_column_of_the_cpp_core() {
                 ));
             }
         }
-        eprintln!("{}: {exact}/{} exact on every column", kernel.name(), rows.len());
+        eprintln!(
+            "{}: {exact}/{} exact on every column",
+            kernel.name(),
+            rows.len()
+        );
     }
     assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
 }
@@ -130,9 +145,13 @@ fn luma_entry_point_matches_pixel_entry_point() {
     let luma: Vec<f32> = img
         .pixels
         .chunks_exact(3)
-        .map(|p| 0.299f32 * f32::from(p[0]) + 0.587f32 * f32::from(p[1]) + 0.114f32 * f32::from(p[2]))
+        .map(|p| {
+            0.299f32 * f32::from(p[0]) + 0.587f32 * f32::from(p[1]) + 0.114f32 * f32::from(p[2])
+        })
         .collect();
-    let from_luma = hasher.hash_luma(&luma, img.width, img.height).expect("luma");
+    let from_luma = hasher
+        .hash_luma(&luma, img.width, img.height)
+        .expect("luma");
     assert_eq!(from_pixels, from_luma);
 }
 
@@ -140,8 +159,8 @@ fn luma_entry_point_matches_pixel_entry_point() {
 fn intermediate_dct_of_q0122_has_the_reference_median() {
     // The dump's trailing comment gives the Torben median; a hash whose threshold differs would
     // set a different number of bits.
-    let text = std::fs::read_to_string(testdata().join("intermediate/q0122.dct16x16.txt"))
-        .expect("dump");
+    let text =
+        std::fs::read_to_string(testdata().join("intermediate/q0122.dct16x16.txt")).expect("dump");
     let values: Vec<f32> = text
         .lines()
         .filter(|l| !l.starts_with('#'))

@@ -173,7 +173,8 @@ fn collect(path: &Path, inputs: &mut Vec<Input>) {
         inputs.push(Input::File(path.to_path_buf()));
         return;
     }
-    let entries = match std::fs::read_dir(path).and_then(|dir| dir.collect::<io::Result<Vec<_>>>()) {
+    let entries = match std::fs::read_dir(path).and_then(|dir| dir.collect::<io::Result<Vec<_>>>())
+    {
         Ok(entries) => entries,
         Err(e) => {
             inputs.push(Input::Unreadable(path.to_path_buf(), e));
@@ -234,13 +235,9 @@ impl<W: Write> Writer<W> {
                     Ok(fp) => {
                         serde_json::to_writer(&mut self.inner, &record(&path, fp, self.dihedral))
                     }
-                    Err(error) => serde_json::to_writer(
-                        &mut self.inner,
-                        &Failure {
-                            path: &path,
-                            error,
-                        },
-                    ),
+                    Err(error) => {
+                        serde_json::to_writer(&mut self.inner, &Failure { path: &path, error })
+                    }
                 }
                 .map_err(io::Error::other)?;
                 self.inner.write_all(b"\n")
@@ -271,7 +268,11 @@ impl<W: Write> Writer<W> {
                 self.write_csv_row(&row)
             }
             OutputFormat::Text => match result {
-                Ok(fp) => writeln!(self.inner, "{}  {:>3}  {}", fp.pdq.hash, fp.pdq.quality, path),
+                Ok(fp) => writeln!(
+                    self.inner,
+                    "{}  {:>3}  {}",
+                    fp.pdq.hash, fp.pdq.quality, path
+                ),
                 Err(error) => writeln!(self.inner, "error  {path}: {error}"),
             },
         }
@@ -295,7 +296,9 @@ impl<W: Write> Writer<W> {
             .has_headers(false)
             .from_writer(Vec::with_capacity(256));
         line.write_record(row).map_err(io::Error::other)?;
-        let bytes = line.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        let bytes = line
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
         self.inner.write_all(&bytes)
     }
 
@@ -339,7 +342,10 @@ fn record<'a>(path: &'a str, fp: &Fingerprint, dihedral: bool) -> Record<'a> {
         md5: fp.digests.md5_hex(),
         sha256: fp.digests.sha256_hex(),
         pdq_dihedral: dihedral
-            .then(|| fp.dihedral.map(|d| d.hashes.iter().map(ToString::to_string).collect()))
+            .then(|| {
+                fp.dihedral
+                    .map(|d| d.hashes.iter().map(ToString::to_string).collect())
+            })
             .flatten(),
     }
 }
