@@ -11,7 +11,7 @@ use std::thread;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lindung_media::{Compat, Fingerprint, Fingerprinter, Limits, MediaError, Options};
+use lindung_media::{Compat, Fingerprint, Fingerprinter, Limits, Options};
 use pdq::Dihedral;
 use serde::Serialize;
 
@@ -117,7 +117,7 @@ pub fn run(args: HashArgs) -> Result<ExitCode> {
                     let result = match input {
                         Input::File(path) => fingerprinter
                             .fingerprint_file(path)
-                            .map_err(|e| describe(&e)),
+                            .map_err(|e| e.to_string()),
                         Input::Unreadable(_, e) => Err(format!("cannot read folder: {e}")),
                     };
                     if tx.send((i, result)).is_err() {
@@ -161,10 +161,6 @@ pub fn run(args: HashArgs) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }),
     }
-}
-
-fn describe(err: &MediaError) -> String {
-    err.to_string()
 }
 
 /// Adds `path` (a file, or a folder read recursively in path order) to `inputs`.
