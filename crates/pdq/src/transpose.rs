@@ -22,13 +22,9 @@ impl Transpose for Avx {
         cols: usize,
     ) {
         let (full_rows, full_cols) = (rows / 8 * 8, cols / 8 * 8);
-        for r in (0..full_rows).step_by(8) {
-            for c in (0..full_cols).step_by(8) {
-                // SAFETY: this type is only used by the AVX2 and AVX-512 kernels, which are only
-                // called after the CPU feature was detected (AVX-512F and AVX2 imply AVX).
-                unsafe { tile(src, src_stride, dst, dst_stride, r, c) };
-            }
-        }
+        // SAFETY: this type is only used by the AVX2 and AVX-512 kernels, which are only called
+        // after the CPU feature was detected (AVX-512F and AVX2 imply AVX).
+        unsafe { tiles(src, src_stride, dst, dst_stride, full_rows, full_cols) };
         transpose_scalar(
             src,
             src_stride,
@@ -38,6 +34,23 @@ impl Transpose for Avx {
             full_cols..cols,
         );
         transpose_scalar(src, src_stride, dst, dst_stride, full_rows..rows, 0..cols);
+    }
+}
+
+/// All whole 8x8 tiles; one call per transpose, so `tile` inlines into the loop.
+#[target_feature(enable = "avx")]
+fn tiles(
+    src: &[f32],
+    src_stride: usize,
+    dst: &mut [f32],
+    dst_stride: usize,
+    rows: usize,
+    cols: usize,
+) {
+    for r in (0..rows).step_by(8) {
+        for c in (0..cols).step_by(8) {
+            tile(src, src_stride, dst, dst_stride, r, c);
+        }
     }
 }
 
