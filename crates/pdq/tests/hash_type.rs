@@ -40,7 +40,10 @@ fn parse_errors_say_what_is_wrong() {
     );
     // 64 bytes of multi-byte characters: the first non-hex byte is reported, and since every
     // byte before it is an ASCII digit its offset is also its character index.
-    assert_eq!(Hash256::parse(&"é".repeat(32)), Err(ParseHashError::NotHex(0)));
+    assert_eq!(
+        Hash256::parse(&"é".repeat(32)),
+        Err(ParseHashError::NotHex(0))
+    );
     let mut late = BRIDGE[..62].to_string();
     late.push('é');
     assert_eq!(Hash256::parse(&late), Err(ParseHashError::NotHex(62)));
