@@ -262,6 +262,7 @@ pub(crate) struct Scratch {
     transposed: Vec<f32>,
     filtered: Vec<f32>,
     narrow: Vec<f32>,
+    averaged: Vec<f32>,
 }
 
 fn grow(buf: &mut Vec<f32>, len: usize) {
@@ -292,18 +293,19 @@ pub(crate) fn filter_and_decimate<const L: usize, T: Transpose>(
     grow(&mut scratch.transposed, L * cols);
     grow(&mut scratch.filtered, L * cols);
     grow(&mut scratch.narrow, rows * 64);
+    grow(&mut scratch.averaged, L * cols);
     let Scratch {
         first_pass: ring,
         lines,
         transposed,
         filtered,
         narrow,
+        averaged,
     } = scratch;
     let slot = |r: usize| (r % ring_rows) * cols..(r % ring_rows + 1) * cols;
 
     // Every L finished rows of the first column pass (and the last few) go through the second
     // row pass, which keeps only the decimated columns.
-    let mut averaged = vec![0.0f32; L * cols];
     let mut pending = 0usize;
     let mut next_narrow_row = 0usize;
     let mut flush =
@@ -356,7 +358,7 @@ pub(crate) fn filter_and_decimate<const L: usize, T: Transpose>(
                 column.write_average(&mut averaged[pending * cols..(pending + 1) * cols]);
                 pending += 1;
                 if pending == L {
-                    flush(&mut averaged, transposed, L, narrow);
+                    flush(averaged, transposed, L, narrow);
                     pending = 0;
                 }
             }
@@ -367,12 +369,12 @@ pub(crate) fn filter_and_decimate<const L: usize, T: Transpose>(
         column.write_average(&mut averaged[pending * cols..(pending + 1) * cols]);
         pending += 1;
         if pending == L {
-            flush(&mut averaged, transposed, L, narrow);
+            flush(averaged, transposed, L, narrow);
             pending = 0;
         }
     }
     if pending > 0 {
-        flush(&mut averaged, transposed, pending, narrow);
+        flush(averaged, transposed, pending, narrow);
     }
 
     // 4. The second column pass over the rows x 64 result, keeping only the decimated rows.
