@@ -1,9 +1,7 @@
 //! The `lindung` command.
 
-mod cli;
-
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    cli::run()
+    lindung::cli::run()
 }

@@ -1,17 +1,15 @@
 //! `lindung hash`: fingerprint files and folders in parallel, streaming results in a stable order.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::thread;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lindung_media::{Compat, Fingerprint, Fingerprinter, Limits, Options};
+use lindung_media::{Compat, Fingerprint, Limits, Options};
+
+use super::fingerprints::{Sink, collect_all, fingerprint_in_order, jobs_or_cores};
+use super::write_json_line;
 use pdq::Dihedral;
 use serde::Serialize;
 
@@ -58,12 +56,6 @@ enum OutputFormat {
     Csv,
 }
 
-/// A file to hash, or a folder that could not be read (reported in its place).
-enum Input {
-    File(PathBuf),
-    Unreadable(PathBuf, io::Error),
-}
-
 pub fn run(args: HashArgs) -> Result<ExitCode> {
     let options = Options {
         limits: Limits {
@@ -83,104 +75,20 @@ pub fn run(args: HashArgs) -> Result<ExitCode> {
     } else {
         OutputFormat::Text
     };
-    let mut inputs = Vec::new();
-    for path in &args.paths {
-        collect(path, &mut inputs);
-    }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, 256);
-
-    let progress = ProgressBar::with_draw_target(
-        Some(inputs.len() as u64),
-        ProgressDrawTarget::stderr_with_hz(4),
-    );
-    progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  ETA {eta}")
-            .context("progress template")?,
-    );
-
+    let inputs = collect_all(&args.paths);
+    let jobs = jobs_or_cores(args.jobs);
     let stdout = io::stdout();
     let mut out = Writer::new(BufWriter::new(stdout.lock()), format, args.dihedral);
-    let next = AtomicUsize::new(0);
-    let mut any_failed = false;
-    let outcome: io::Result<()> = thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Fingerprint, String>)>(jobs * 16);
-        for _ in 0..jobs {
-            let (tx, next, inputs) = (tx.clone(), &next, &inputs);
-            scope.spawn(move || {
-                let mut fingerprinter = Fingerprinter::new(options);
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(input) = inputs.get(i) else { break };
-                    let result = match input {
-                        Input::File(path) => fingerprinter
-                            .fingerprint_file(path)
-                            .map_err(|e| e.to_string()),
-                        Input::Unreadable(_, e) => Err(format!("cannot read folder: {e}")),
-                    };
-                    if tx.send((i, result)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        // Results arrive in any order; print them in input order as soon as each is next.
-        let mut waiting = BTreeMap::new();
-        let mut printed = 0usize;
-        for (i, result) in rx {
-            waiting.insert(i, result);
-            while let Some(result) = waiting.remove(&printed) {
-                let path = match &inputs[printed] {
-                    Input::File(p) | Input::Unreadable(p, _) => p,
-                };
-                any_failed |= result.is_err();
-                let written = out.write(path, &result);
-                if let Err(e) = written {
-                    // Stop the workers, then report.
-                    next.store(inputs.len(), Ordering::Relaxed);
-                    return Err(e);
-                }
-                printed += 1;
-                progress.inc(1);
-            }
-            out.flush_if_idle()?;
-        }
-        out.finish()
-    });
-    progress.finish_and_clear();
+    let outcome = fingerprint_in_order(&inputs, options, jobs, &mut out);
     match outcome {
         // A closed pipe (`| head`) is the reader's choice, not a failure.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e).context("writing results"),
-        Ok(()) => Ok(if any_failed {
+        Ok(()) => Ok(if out.any_failed {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS
         }),
-    }
-}
-
-/// Adds `path` (a file, or a folder read recursively in path order) to `inputs`.
-fn collect(path: &Path, inputs: &mut Vec<Input>) {
-    if !path.is_dir() {
-        inputs.push(Input::File(path.to_path_buf()));
-        return;
-    }
-    let entries = match std::fs::read_dir(path).and_then(|dir| dir.collect::<io::Result<Vec<_>>>())
-    {
-        Ok(entries) => entries,
-        Err(e) => {
-            inputs.push(Input::Unreadable(path.to_path_buf(), e));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.into_iter().map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        collect(&p, inputs);
     }
 }
 
@@ -209,6 +117,7 @@ struct Writer<W: Write> {
     dihedral: bool,
     header_written: bool,
     unflushed: usize,
+    any_failed: bool,
 }
 
 impl<W: Write> Writer<W> {
@@ -219,6 +128,7 @@ impl<W: Write> Writer<W> {
             dihedral,
             header_written: false,
             unflushed: 0,
+            any_failed: false,
         }
     }
 
@@ -226,18 +136,10 @@ impl<W: Write> Writer<W> {
         let path = path.to_string_lossy();
         self.unflushed += 1;
         match self.format {
-            OutputFormat::Json => {
-                match result {
-                    Ok(fp) => {
-                        serde_json::to_writer(&mut self.inner, &record(&path, fp, self.dihedral))
-                    }
-                    Err(error) => {
-                        serde_json::to_writer(&mut self.inner, &Failure { path: &path, error })
-                    }
-                }
-                .map_err(io::Error::other)?;
-                self.inner.write_all(b"\n")
-            }
+            OutputFormat::Json => match result {
+                Ok(fp) => write_json_line(&mut self.inner, &record(&path, fp, self.dihedral)),
+                Err(error) => write_json_line(&mut self.inner, &Failure { path: &path, error }),
+            },
             OutputFormat::Csv => {
                 self.write_csv_header()?;
                 let mut row: Vec<String> = vec![path.to_string()];
@@ -297,8 +199,15 @@ impl<W: Write> Writer<W> {
             .map_err(|e| io::Error::other(e.to_string()))?;
         self.inner.write_all(&bytes)
     }
+}
 
-    fn flush_if_idle(&mut self) -> io::Result<()> {
+impl<W: Write> Sink for Writer<W> {
+    fn record(&mut self, path: &Path, result: Result<Fingerprint, String>) -> io::Result<()> {
+        self.any_failed |= result.is_err();
+        self.write(path, &result)
+    }
+
+    fn idle(&mut self) -> io::Result<()> {
         if self.unflushed > 0 {
             self.unflushed = 0;
             self.inner.flush()?;

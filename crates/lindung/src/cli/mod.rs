@@ -1,7 +1,10 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module and returns the
 //! process exit code.
 
+mod fingerprints;
 mod hash;
+mod index;
+mod matching;
 
 use std::process::ExitCode;
 
@@ -19,6 +22,22 @@ struct Cli {
 enum Command {
     /// Fingerprint images: PDQ (with quality), MD5 and SHA-256.
     Hash(hash::HashArgs),
+    /// Look up images or hashes in a bank file by PDQ distance.
+    Match(matching::MatchArgs),
+    /// Build matching-index snapshots.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
+}
+
+/// Writes one JSON object and a newline. Serialising to memory first keeps a closed pipe an
+/// `io::ErrorKind::BrokenPipe`, which the commands treat as the reader's choice to stop.
+fn write_json_line(
+    out: &mut impl std::io::Write,
+    value: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    out.write_all(&line)
 }
 
 /// Parses the command line and runs the chosen command.
@@ -26,6 +45,8 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hash(args) => hash::run(args),
+        Command::Match(args) => matching::run(args),
+        Command::Index(command) => index::run(command),
     };
     match result {
         Ok(code) => code,

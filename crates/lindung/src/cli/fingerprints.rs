@@ -1,0 +1,141 @@
+//! Fingerprinting many files in parallel while handing results on in input order, shared by
+//! `lindung hash` and `lindung match`.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lindung_media::{Fingerprint, Fingerprinter, Options};
+
+/// A file to hash, or a folder that could not be read (reported in its place).
+#[derive(Debug)]
+pub enum Input {
+    File(PathBuf),
+    Unreadable(PathBuf, io::Error),
+}
+
+impl Input {
+    pub fn path(&self) -> &Path {
+        match self {
+            Input::File(p) | Input::Unreadable(p, _) => p,
+        }
+    }
+}
+
+/// Receives fingerprints in input order.
+pub trait Sink {
+    fn record(&mut self, path: &Path, result: Result<Fingerprint, String>) -> io::Result<()>;
+
+    /// Called when no further result is ready yet: a good moment to flush output.
+    fn idle(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Called once after the last record.
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Worker threads: `requested`, or one per core.
+pub fn jobs_or_cores(requested: Option<usize>) -> usize {
+    requested
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, 256)
+}
+
+/// Every file under `paths` (folders read recursively, in path order).
+pub fn collect_all(paths: &[PathBuf]) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        collect(path, &mut inputs);
+    }
+    inputs
+}
+
+/// Adds `path` (a file, or a folder read recursively in path order) to `inputs`.
+pub fn collect(path: &Path, inputs: &mut Vec<Input>) {
+    if !path.is_dir() {
+        inputs.push(Input::File(path.to_path_buf()));
+        return;
+    }
+    let entries = match std::fs::read_dir(path).and_then(|dir| dir.collect::<io::Result<Vec<_>>>())
+    {
+        Ok(entries) => entries,
+        Err(e) => {
+            inputs.push(Input::Unreadable(path.to_path_buf(), e));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.into_iter().map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        collect(&p, inputs);
+    }
+}
+
+/// Fingerprints `inputs` on `jobs` threads and hands each result to `sink` in input order, as
+/// soon as it is next. A progress bar goes to stderr when that is a terminal.
+pub fn fingerprint_in_order(
+    inputs: &[Input],
+    options: Options,
+    jobs: usize,
+    sink: &mut impl Sink,
+) -> io::Result<()> {
+    let progress = ProgressBar::with_draw_target(
+        Some(inputs.len() as u64),
+        ProgressDrawTarget::stderr_with_hz(4),
+    );
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  ETA {eta}")
+    {
+        progress.set_style(style);
+    }
+    let next = AtomicUsize::new(0);
+    let outcome = thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Fingerprint, String>)>(jobs * 16);
+        for _ in 0..jobs {
+            let (tx, next) = (tx.clone(), &next);
+            scope.spawn(move || {
+                let mut fingerprinter = Fingerprinter::new(options);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let result = match input {
+                        Input::File(path) => fingerprinter
+                            .fingerprint_file(path)
+                            .map_err(|e| e.to_string()),
+                        Input::Unreadable(_, e) => Err(format!("cannot read folder: {e}")),
+                    };
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Results arrive in any order; pass them on in input order as soon as each is next.
+        let mut waiting = BTreeMap::new();
+        let mut done = 0usize;
+        for (i, result) in rx {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&done) {
+                if let Err(e) = sink.record(inputs[done].path(), result) {
+                    // Stop the workers, then report.
+                    next.store(inputs.len(), Ordering::Relaxed);
+                    return Err(e);
+                }
+                done += 1;
+                progress.inc(1);
+            }
+            sink.idle()?;
+        }
+        sink.finish()
+    });
+    progress.finish_and_clear();
+    outcome
+}
