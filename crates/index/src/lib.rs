@@ -6,6 +6,15 @@
 //! for small ones or when a query's candidates would explode. Inserts and removals are visible
 //! to the next query without a rebuild, and the index can be saved to and memory-mapped from a
 //! checksummed snapshot file. [`DigestIndex`] is the exact index for MD5 and SHA-256.
+//!
+//! ```
+//! use lindung_index::{DEFAULT_RADIUS, HammingIndex, Hash256, IndexConfig};
+//! let bank = HammingIndex::build([(1, Hash256::from_words([1, 2, 3, 4]))], IndexConfig::default());
+//! bank.insert(2, Hash256::from_words([1, 2, 3, 5]));
+//! let found = bank.search(&Hash256::from_words([1, 2, 3, 4]), DEFAULT_RADIUS);
+//! let pairs: Vec<(u64, u32)> = found.iter().map(|m| (m.id, m.distance)).collect();
+//! assert_eq!(pairs, [(1, 0), (2, 1)]);
+//! ```
 
 mod exact;
 mod index;
