@@ -11,7 +11,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use lindung_index::{HammingIndex, Hash256, IndexConfig, brute_force};
+use lindung_index::{
+    HammingIndex, Hash256, IndexConfig, ScanKernel, brute_force, scan_with_kernel,
+};
 
 struct Rng(u64);
 
@@ -291,8 +293,31 @@ fn run(dataset: Dataset, options: &Options) {
     println!("rss_index_mb {:.0}", rss_index as f64 / 1e6);
 }
 
+/// Linear-scan speed per kernel over 1M codes with the 8 dihedral queries of one image, the
+/// path small banks and the delta take.
+fn scan_kernels() {
+    let (codes, queries) = generate(Dataset::Uniform, 1_000_000, 8);
+    let codes: Vec<Hash256> = codes.into_iter().map(Hash256::from_words).collect();
+    let queries: Vec<Hash256> = queries.into_iter().map(Hash256::from_words).collect();
+    let mut expected = None;
+    for kernel in ScanKernel::ALL.into_iter().filter(|k| k.is_available()) {
+        let start = Instant::now();
+        let found = scan_with_kernel(kernel, &codes, &queries, 31);
+        let seconds = start.elapsed().as_secs_f64();
+        assert_eq!(expected.get_or_insert_with(|| found.clone()), &found);
+        println!(
+            "scan_{}_mcodes_per_s {:.0}",
+            kernel.name(),
+            codes.len() as f64 / seconds / 1e6
+        );
+    }
+}
+
 fn main() {
     let options = parse_options();
+    if options.dataset.is_none() {
+        scan_kernels();
+    }
     match options.dataset {
         Some(dataset) => run(dataset, &options),
         None => {

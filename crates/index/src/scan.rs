@@ -128,22 +128,32 @@ fn scan_scalar(
     }
 }
 
-/// Re-checks a block of codes the SIMD filter flagged, exactly, in scalar code. Hits are rare,
-/// so the vector loop only has to say "something in these codes is close".
+/// Runs a SIMD filter over blocks of `BLOCK` codes and re-checks flagged blocks exactly in
+/// scalar code, then scans the tail. Hits are rare, so the vector filter only has to say
+/// "something in these codes may be close".
 #[inline(always)]
-fn confirm_block(
-    block: &[Code],
+fn scan_blocks<const BLOCK: usize>(
+    codes: &[Code],
     queries: &[Code],
     radius: u32,
     first_position: u32,
     out: &mut Vec<(u32, u32)>,
+    mut may_hit: impl FnMut(&[Code]) -> bool,
 ) {
-    scan_scalar(block, queries, radius, first_position, out);
+    let mut blocks = codes.chunks_exact(BLOCK);
+    let mut position = first_position;
+    for block in &mut blocks {
+        if may_hit(block) {
+            scan_scalar(block, queries, radius, position, out);
+        }
+        position += BLOCK as u32;
+    }
+    scan_scalar(blocks.remainder(), queries, radius, position, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Code, confirm_block, scan_scalar};
+    use super::{Code, scan_blocks};
     use std::arch::x86_64::*;
 
     /// Eight codes per step: four registers of two codes each, popcount per 64-bit lane, then a
@@ -156,7 +166,6 @@ mod x86 {
         first_position: u32,
         out: &mut Vec<(u32, u32)>,
     ) {
-        let blocks = codes.len() / 8;
         let limit = _mm512_set1_epi64(i64::from(radius));
         let broadcast: Vec<__m512i> = queries
             .iter()
@@ -166,9 +175,8 @@ mod x86 {
                 _mm512_broadcast_i64x4(q256)
             })
             .collect();
-        for block in 0..blocks {
-            let base = block * 8;
-            let ptr = codes[base..base + 8].as_ptr().cast::<__m512i>();
+        scan_blocks::<8>(codes, queries, radius, first_position, out, |block| {
+            let ptr = block.as_ptr().cast::<__m512i>();
             // SAFETY: the block holds 8 codes = 256 bytes = four unaligned 512-bit loads.
             let (a, b, c, d) = unsafe {
                 (
@@ -194,24 +202,8 @@ mod x86 {
                 let total = _mm512_add_epi64(lo, hi);
                 any |= _mm512_cmple_epu64_mask(total, limit);
             }
-            if any != 0 {
-                confirm_block(
-                    &codes[base..base + 8],
-                    queries,
-                    radius,
-                    first_position + base as u32,
-                    out,
-                );
-            }
-        }
-        let rest = blocks * 8;
-        scan_scalar(
-            &codes[rest..],
-            queries,
-            radius,
-            first_position + rest as u32,
-            out,
-        );
+            any != 0
+        });
     }
 
     /// Four codes per step: popcount by nibble lookup, byte sums with `psadbw`, then a lane
@@ -224,7 +216,6 @@ mod x86 {
         first_position: u32,
         out: &mut Vec<(u32, u32)>,
     ) {
-        let blocks = codes.len() / 4;
         let nibble_counts = _mm256_setr_epi8(
             0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2,
             3, 3, 4,
@@ -245,9 +236,8 @@ mod x86 {
             // SAFETY: `q` is 32 readable bytes.
             .map(|q| unsafe { _mm256_loadu_si256(q.as_ptr().cast()) })
             .collect();
-        for block in 0..blocks {
-            let base = block * 4;
-            let ptr = codes[base..base + 4].as_ptr().cast::<__m256i>();
+        scan_blocks::<4>(codes, queries, radius, first_position, out, |block| {
+            let ptr = block.as_ptr().cast::<__m256i>();
             // SAFETY: the block holds 4 codes = four unaligned 256-bit loads.
             let (a, b, c, d) = unsafe {
                 (
@@ -274,24 +264,8 @@ mod x86 {
                 far_mask &=
                     _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(total, limit)));
             }
-            if far_mask != 0xf {
-                confirm_block(
-                    &codes[base..base + 4],
-                    queries,
-                    radius,
-                    first_position + base as u32,
-                    out,
-                );
-            }
-        }
-        let rest = blocks * 4;
-        scan_scalar(
-            &codes[rest..],
-            queries,
-            radius,
-            first_position + rest as u32,
-            out,
-        );
+            far_mask != 0xf
+        });
     }
 
     /// Verifies gathered candidates with the hardware `popcnt` instruction.

@@ -62,6 +62,29 @@ pub struct ListError {
     pub message: String,
 }
 
+impl HashList {
+    /// Adds a `<signal type> <signal>` entry: PDQ hashes are kept, other known types counted.
+    fn add_signal(&mut self, line: u64, kind: &str, signal: &str) -> Result<(), ListError> {
+        if kind == "pdq" {
+            let hash = parse_pdq(signal).map_err(|message| ListError { line, message })?;
+            self.entries.push(ListEntry {
+                line,
+                hash,
+                id: String::new(),
+            });
+            Ok(())
+        } else if KNOWN_SIGNAL_TYPES.contains(&kind) {
+            *self.other_signals.entry(kind.to_owned()).or_default() += 1;
+            Ok(())
+        } else {
+            Err(ListError {
+                line,
+                message: format!("unknown signal type {:?}", shorten(kind)),
+            })
+        }
+    }
+}
+
 const CSV_HEADER: &str = "signal_type,signal_str,collab,category,tags";
 
 /// Signal type names of python-threatexchange and its common extensions.
@@ -129,20 +152,11 @@ pub fn parse_hash_list(text: &str) -> Result<HashList, ListError> {
                         shorten(content)
                     )));
                 };
-                if kind == "pdq" {
-                    let hash = parse_pdq(signal.trim()).map_err(error)?;
-                    list.entries.push(ListEntry {
-                        line,
-                        hash,
-                        id: String::new(),
-                    });
-                } else if KNOWN_SIGNAL_TYPES.contains(&kind) {
-                    *list.other_signals.entry(kind.to_owned()).or_default() += 1;
-                } else {
-                    return Err(error(format!("unknown signal type {:?}", shorten(kind))));
-                }
+                list.add_signal(line, kind, signal.trim())?;
             }
-            ListFormat::ThreatExchangeCsv => unreachable!("handled above"),
+            ListFormat::ThreatExchangeCsv => {
+                return Err(error("a CSV list must start with its header".into()));
+            }
         }
     }
     Ok(list)
@@ -185,21 +199,7 @@ fn parse_csv(text: &str) -> Result<HashList, ListError> {
         let line = record.position().map_or(0, |p| p.line());
         let kind = record.get(0).unwrap_or("");
         let signal = record.get(1).unwrap_or("");
-        if kind == "pdq" {
-            let hash = parse_pdq(signal).map_err(|message| ListError { line, message })?;
-            list.entries.push(ListEntry {
-                line,
-                hash,
-                id: String::new(),
-            });
-        } else if KNOWN_SIGNAL_TYPES.contains(&kind) {
-            *list.other_signals.entry(kind.to_owned()).or_default() += 1;
-        } else {
-            return Err(ListError {
-                line,
-                message: format!("unknown signal type {:?}", shorten(kind)),
-            });
-        }
+        list.add_signal(line, kind, signal)?;
     }
     Ok(list)
 }
