@@ -1,5 +1,8 @@
-//! The Lindung application: domains (banks, and later hotline, care, access, stats) and the
-//! command line. The `lindung` binary is a thin wrapper around [`cli::run`].
+//! The Lindung application: domains (access, banks, and later hotline, care, stats), shared
+//! plumbing (store) and the command line. The `lindung` binary is a thin wrapper around
+//! [`cli::run`].
 
+pub mod access;
 pub mod banks;
 pub mod cli;
+pub mod store;

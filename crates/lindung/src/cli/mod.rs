@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module and returns the
 //! process exit code.
 
+mod admin;
 mod fingerprints;
 mod hash;
 mod index;
@@ -27,6 +28,15 @@ enum Command {
     /// Build matching-index snapshots.
     #[command(subcommand)]
     Index(index::IndexCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
 }
 
 /// Writes one JSON object and a newline. Serialising to memory first keeps a closed pipe an
@@ -47,6 +57,9 @@ pub fn run() -> ExitCode {
         Command::Hash(args) => hash::run(args),
         Command::Match(args) => matching::run(args),
         Command::Index(command) => index::run(command),
+        Command::User(command) => admin::user(command),
+        Command::Token(command) => admin::token(command),
+        Command::Audit(command) => admin::audit(command),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,208 @@
+//! The append-only audit log. Each entry stores the hash of the previous entry and its own hash
+//! over its fields, so deleting, inserting or editing a row breaks the chain at that row, and
+//! `lindung audit verify` names it. Entries never hold sensitive values: only ids, actions and
+//! non-identifying details.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, QueryOrder,
+};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
+
+use super::entities::audit_entry;
+use super::{Principal, hex, now};
+use crate::store::{GENESIS_HASH, Store, advance_chain, lock_chain};
+
+/// Who did something, and from where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<i32>,
+    /// `user:<id>`, `cli`, `setup` or `anonymous`.
+    pub label: String,
+    /// The client address for web requests; the command name for the CLI.
+    pub source: Option<String>,
+}
+
+impl Actor {
+    pub fn cli(command: &str) -> Self {
+        Actor {
+            user_id: None,
+            label: "cli".into(),
+            source: Some(command.into()),
+        }
+    }
+
+    pub fn user(principal: &Principal, source: Option<String>) -> Self {
+        Actor {
+            user_id: Some(principal.user_id),
+            label: format!("user:{}", principal.user_id),
+            source,
+        }
+    }
+
+    pub fn anonymous(source: Option<String>) -> Self {
+        Actor {
+            user_id: None,
+            label: "anonymous".into(),
+            source,
+        }
+    }
+}
+
+/// What happened to which record.
+#[derive(Clone, Debug)]
+pub struct AuditEvent {
+    pub action: String,
+    pub record_type: String,
+    pub record_id: Option<String>,
+    pub details: Map<String, Value>,
+}
+
+impl AuditEvent {
+    pub fn new(action: &str, record_type: &str, record_id: impl Into<Option<String>>) -> Self {
+        AuditEvent {
+            action: action.into(),
+            record_type: record_type.into(),
+            record_id: record_id.into(),
+            details: Map::new(),
+        }
+    }
+
+    /// Adds a non-sensitive detail (an id, a count, a role; never a hash of reported content, a
+    /// name or a secret).
+    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.into(), value.into());
+        self
+    }
+}
+
+fn entry_hash(entry: &audit_entry::Model) -> String {
+    let at = entry.at.format(&Rfc3339).unwrap_or_default();
+    let canonical = serde_json::json!([
+        entry.prev_hash,
+        at,
+        entry.actor_user_id,
+        entry.actor,
+        entry.action,
+        entry.record_type,
+        entry.record_id,
+        entry.source,
+        entry.details,
+    ]);
+    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Appends an entry inside the caller's transaction, so the record and its audit entry commit
+/// together or not at all.
+pub async fn append(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    event: AuditEvent,
+) -> Result<(), DbErr> {
+    let (_, prev_hash) = lock_chain(txn, "audit").await?;
+    let mut entry = audit_entry::Model {
+        id: 0,
+        at: now(),
+        actor_user_id: actor.user_id,
+        actor: actor.label.clone(),
+        action: event.action,
+        record_type: event.record_type,
+        record_id: event.record_id,
+        source: actor.source.clone(),
+        details: Value::Object(event.details).to_string(),
+        prev_hash,
+        entry_hash: String::new(),
+    };
+    entry.entry_hash = entry_hash(&entry);
+    let hash = entry.entry_hash.clone();
+    audit_entry::ActiveModel {
+        at: Set(entry.at),
+        actor_user_id: Set(entry.actor_user_id),
+        actor: Set(entry.actor),
+        action: Set(entry.action),
+        record_type: Set(entry.record_type),
+        record_id: Set(entry.record_id),
+        source: Set(entry.source),
+        details: Set(entry.details),
+        prev_hash: Set(entry.prev_hash),
+        entry_hash: Set(entry.entry_hash),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    advance_chain(txn, "audit", &hash).await
+}
+
+/// The outcome of checking the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainReport {
+    pub entries: u64,
+    /// The first entry that does not fit, and why.
+    pub first_broken: Option<(i64, String)>,
+}
+
+/// Walks the whole log in id order and checks every link and every entry's own hash, and that
+/// the newest entry is the one the chain head records (so deleting the last rows is caught).
+pub async fn verify(store: &Store) -> Result<ChainReport, DbErr> {
+    use sea_orm::{PaginatorTrait, TransactionTrait};
+    let txn = store.db().begin().await?;
+    let mut pages = audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Id)
+        .paginate(&txn, 1000);
+    let mut expected_prev = GENESIS_HASH.to_owned();
+    let mut entries = 0u64;
+    while let Some(page) = pages.fetch_and_next().await? {
+        for entry in page {
+            entries += 1;
+            if entry.prev_hash != expected_prev {
+                return Ok(ChainReport {
+                    entries,
+                    first_broken: Some((
+                        entry.id,
+                        "its previous-entry hash does not match the entry before it (a row was deleted or inserted)".into(),
+                    )),
+                });
+            }
+            if entry_hash(&entry) != entry.entry_hash {
+                return Ok(ChainReport {
+                    entries,
+                    first_broken: Some((
+                        entry.id,
+                        "its contents do not match its hash (the row was edited)".into(),
+                    )),
+                });
+            }
+            expected_prev = entry.entry_hash;
+        }
+    }
+    let head = chain_head(&txn).await?;
+    if head != expected_prev {
+        return Ok(ChainReport {
+            entries,
+            first_broken: Some((
+                -1,
+                "the newest entries are missing (the chain head records a later entry)".into(),
+            )),
+        });
+    }
+    Ok(ChainReport {
+        entries,
+        first_broken: None,
+    })
+}
+
+async fn chain_head(txn: &DatabaseTransaction) -> Result<String, DbErr> {
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::{ConnectionTrait, ExprTrait};
+    let read = Query::select()
+        .column("last_hash")
+        .from("chain_heads")
+        .and_where(Expr::col("name").eq("audit"))
+        .to_owned();
+    let row = txn
+        .query_one(&read)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit chain head".into()))?;
+    row.try_get("", "last_hash")
+}

@@ -1,0 +1,363 @@
+//! Organisations, users, roles, API tokens and the audit log.
+
+pub mod audit;
+pub mod entities;
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, PasswordHash};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::store::Store;
+use audit::{Actor, AuditEvent};
+use entities::{api_token, organisation, user};
+
+/// The organisation users join when none is named.
+pub const DEFAULT_ORGANISATION: &str = "default";
+
+/// What a user may do. Every route names the roles it admits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Admin,
+    /// Hotline analyst.
+    Analyst,
+    CaseWorker,
+    Supervisor,
+    LawEnforcement,
+    /// Aggregate statistics only.
+    Researcher,
+    /// An IT company's API client.
+    Platform,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Analyst,
+        Role::CaseWorker,
+        Role::Supervisor,
+        Role::LawEnforcement,
+        Role::Researcher,
+        Role::Platform,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::CaseWorker => "case_worker",
+            Role::Supervisor => "supervisor",
+            Role::LawEnforcement => "law_enforcement",
+            Role::Researcher => "researcher",
+            Role::Platform => "platform",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}; roles are {}", names.join(", "))
+            })
+    }
+}
+
+/// An authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i32,
+    pub organisation_id: i32,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a user with the email {0} already exists")]
+    EmailTaken(String),
+    #[error("no user has the email {0}")]
+    NoSuchUser(String),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, AccessError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccessError::Hashing(e.to_string()))
+}
+
+/// Whether `password` matches a stored argon2 hash.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// SHA-256 of a token, as stored: tokens are 256 random bits, so a fast hash is enough.
+pub fn token_digest(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// A new random secret, prefixed so that leaked tokens are easy to recognise and scan for.
+pub fn new_secret(prefix: &str) -> Result<String, AccessError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AccessError::Hashing(e.to_string()))?;
+    Ok(format!("{prefix}{}", hex(&bytes)))
+}
+
+pub fn now() -> OffsetDateTime {
+    // Microseconds: what PostgreSQL keeps, so a value reads back exactly as written.
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+        .unwrap_or(t)
+}
+
+fn check_password_strength(password: &str) -> Result<(), AccessError> {
+    if password.chars().count() < 12 {
+        return Err(AccessError::Invalid(
+            "the password must have at least 12 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_email(email: &str) -> Result<String, AccessError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if !valid {
+        return Err(AccessError::Invalid(format!(
+            "{email:?} is not an email address"
+        )));
+    }
+    Ok(email)
+}
+
+/// Adds a user (creating the organisation if needed) and audits it, in one transaction.
+pub async fn add_user(
+    store: &Store,
+    actor: &Actor,
+    email: &str,
+    role: Role,
+    organisation: Option<&str>,
+    password: &str,
+) -> Result<user::Model, AccessError> {
+    let email = check_email(email)?;
+    check_password_strength(password)?;
+    let password_hash = hash_password(password)?;
+    let org_name = organisation
+        .unwrap_or(DEFAULT_ORGANISATION)
+        .trim()
+        .to_owned();
+    if org_name.is_empty() {
+        return Err(AccessError::Invalid(
+            "the organisation name is empty".into(),
+        ));
+    }
+    let txn = store.db().begin().await?;
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AccessError::EmailTaken(email));
+    }
+    let org = match organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(&org_name))
+        .one(&txn)
+        .await?
+    {
+        Some(org) => org,
+        None => {
+            let org = organisation::ActiveModel {
+                name: Set(org_name.clone()),
+                created_at: Set(now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            audit::append(
+                &txn,
+                actor,
+                AuditEvent::new("organisation.create", "organisation", org.id.to_string()),
+            )
+            .await?;
+            org
+        }
+    };
+    let created = user::ActiveModel {
+        organisation_id: Set(org.id),
+        email: Set(email),
+        password_hash: Set(Some(password_hash)),
+        role: Set(role.as_str().to_owned()),
+        language: Set(None),
+        disabled: Set(false),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("user.create", "user", created.id.to_string())
+            .detail("role", role.as_str())
+            .detail("organisation_id", org.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Creates an API token for a user and returns the secret, which is stored only as a hash.
+pub async fn create_token(
+    store: &Store,
+    actor: &Actor,
+    email: &str,
+    name: &str,
+) -> Result<String, AccessError> {
+    let email = check_email(email)?;
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(AccessError::Invalid(
+            "a token needs a name of 1 to 200 characters".into(),
+        ));
+    }
+    let secret = new_secret("lndg_")?;
+    let txn = store.db().begin().await?;
+    let owner = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AccessError::NoSuchUser(email.clone()))?;
+    let token = api_token::ActiveModel {
+        user_id: Set(owner.id),
+        name: Set(name.to_owned()),
+        token_hash: Set(token_digest(&secret)),
+        created_at: Set(now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("token.create", "api_token", token.id.to_string())
+            .detail("user_id", owner.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+/// Revokes a token by id; returns whether it was live.
+pub async fn revoke_token(
+    store: &Store,
+    actor: &Actor,
+    token_id: i32,
+) -> Result<bool, AccessError> {
+    let txn = store.db().begin().await?;
+    let Some(token) = api_token::Entity::find_by_id(token_id).one(&txn).await? else {
+        return Ok(false);
+    };
+    if token.revoked_at.is_some() {
+        return Ok(false);
+    }
+    let mut active: api_token::ActiveModel = token.into();
+    active.revoked_at = Set(Some(now()));
+    active.update(&txn).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("token.revoke", "api_token", token_id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The caller a bearer token belongs to, if the token is live and its user enabled.
+pub async fn authenticate_token(store: &Store, secret: &str) -> Result<Option<Principal>, DbErr> {
+    let Some(token) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(token_digest(secret)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(store.db())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(owner) = user::Entity::find_by_id(token.user_id)
+        .one(store.db())
+        .await?
+    else {
+        return Ok(None);
+    };
+    if owner.disabled {
+        return Ok(None);
+    }
+    Ok(principal_of(&owner))
+}
+
+fn principal_of(owner: &user::Model) -> Option<Principal> {
+    Some(Principal {
+        user_id: owner.id,
+        organisation_id: owner.organisation_id,
+        email: owner.email.clone(),
+        role: owner.role.parse().ok()?,
+    })
+}
+
+/// Number of users, to know whether the first-admin setup is still open.
+pub async fn user_count(store: &Store) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    user::Entity::find().count(store.db()).await
+}

@@ -1,0 +1,171 @@
+//! The database: where it is, connecting, and migrations. The same code runs on SQLite (the
+//! default, one file under the data directory) and PostgreSQL (several server processes share
+//! it). Domains keep their own entities and queries; this module only opens the store.
+
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+pub use migrations::{GENESIS_HASH, Migrator};
+
+/// Where the store lives: a PostgreSQL URL if given, else `lindung.db` under the data directory.
+#[derive(Clone, Debug)]
+pub struct StoreLocation {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+impl StoreLocation {
+    pub fn new(data_dir: impl Into<PathBuf>, database_url: Option<String>) -> Self {
+        StoreLocation {
+            data_dir: data_dir.into(),
+            database_url: database_url.filter(|u| !u.trim().is_empty()),
+        }
+    }
+
+    /// The SQLite file used when no database URL is given.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("lindung.db")
+    }
+
+    fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.sqlite_path().display()),
+        }
+    }
+
+    /// The location with any password in the URL hidden, for messages and logs.
+    pub fn describe(&self) -> String {
+        match &self.database_url {
+            None => format!("SQLite {}", self.sqlite_path().display()),
+            Some(url) => match url.split_once("://") {
+                Some((scheme, rest)) => match rest.rsplit_once('@') {
+                    Some((_credentials, host)) => format!("{scheme}://***@{host}"),
+                    None => url.clone(),
+                },
+                None => url.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database ({location}): {source}")]
+    Connect { location: String, source: DbErr },
+    #[error("cannot migrate the database ({location}): {source}")]
+    Migrate { location: String, source: DbErr },
+}
+
+/// An open, migrated store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub async fn open(location: &StoreLocation) -> Result<Store, StoreError> {
+        if location.database_url.is_none() {
+            ensure_dir(&location.data_dir)?;
+        }
+        let mut options = ConnectOptions::new(location.url());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .max_connections(if location.database_url.is_some() {
+                16
+            } else {
+                8
+            });
+        options.map_sqlx_sqlite_opts(|o| {
+            // WAL lets readers run beside the writer; the timeout makes a busy writer wait
+            // instead of failing; foreign keys are off by default in SQLite.
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+        });
+        let db = Database::connect(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                location: location.describe(),
+                source,
+            })?;
+        Migrator::up(&db, None)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                location: location.describe(),
+                source,
+            })?;
+        Ok(Store { db })
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+}
+
+/// Locks the named chain (see the `chain_heads` table) for the rest of the transaction and
+/// returns its entry count and last hash.
+pub async fn lock_chain(
+    txn: &sea_orm::DatabaseTransaction,
+    chain: &str,
+) -> Result<(i64, String), DbErr> {
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::{ExprTrait, QueryResult};
+    let bump = Query::update()
+        .table("chain_heads")
+        .value("entries", Expr::col("entries").add(1))
+        .and_where(Expr::col("name").eq(chain))
+        .to_owned();
+    txn.execute(&bump).await?;
+    let read = Query::select()
+        .columns(["entries", "last_hash"])
+        .from("chain_heads")
+        .and_where(Expr::col("name").eq(chain))
+        .to_owned();
+    let row: QueryResult = txn
+        .query_one(&read)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("chain {chain}")))?;
+    Ok((row.try_get("", "entries")?, row.try_get("", "last_hash")?))
+}
+
+/// Records the new last hash of a chain locked with [`lock_chain`].
+pub async fn advance_chain(
+    txn: &sea_orm::DatabaseTransaction,
+    chain: &str,
+    last_hash: &str,
+) -> Result<(), DbErr> {
+    use sea_orm::ExprTrait;
+    use sea_orm::sea_query::{Expr, Query};
+    let update = Query::update()
+        .table("chain_heads")
+        .value("last_hash", last_hash)
+        .and_where(Expr::col("name").eq(chain))
+        .to_owned();
+    txn.execute(&update).await?;
+    Ok(())
+}
+
+fn ensure_dir(path: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(path).map_err(|source| StoreError::DataDir {
+        path: path.to_owned(),
+        source,
+    })
+}
