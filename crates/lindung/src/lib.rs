@@ -6,3 +6,4 @@ pub mod access;
 pub mod banks;
 pub mod cli;
 pub mod store;
+pub mod web;

@@ -15,7 +15,7 @@ use super::formats::{ListError, ListFormat, parse_hash_list};
 
 /// Why a bank file could not be opened.
 #[derive(Debug, thiserror::Error)]
-pub enum BankError {
+pub enum BankFileError {
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("{path}: line {line}: the file is not UTF-8 text")]
@@ -48,8 +48,8 @@ pub struct FileBank {
 
 impl FileBank {
     /// Opens a hash list or a snapshot, telling them apart by the snapshot's magic bytes.
-    pub fn open(path: &Path) -> Result<FileBank, BankError> {
-        let io_error = |source| BankError::Io {
+    pub fn open(path: &Path) -> Result<FileBank, BankFileError> {
+        let io_error = |source| BankFileError::Io {
             path: path.to_owned(),
             source,
         };
@@ -69,7 +69,7 @@ impl FileBank {
         }
         let bytes = std::fs::read(path).map_err(io_error)?;
         let text = text_of(path, bytes)?;
-        let list = parse_hash_list(&text).map_err(|source| BankError::List {
+        let list = parse_hash_list(&text).map_err(|source| BankFileError::List {
             path: path.to_owned(),
             source,
         })?;
@@ -98,10 +98,10 @@ impl FileBank {
 
     /// Writes the index snapshot and, if any entry has an id, its sidecar. A stale sidecar from
     /// an earlier snapshot at the same path is removed.
-    pub fn save_snapshot(&self, path: &Path) -> Result<(), BankError> {
+    pub fn save_snapshot(&self, path: &Path) -> Result<(), BankFileError> {
         self.index.save(path)?;
         let sidecar = sidecar_path(path);
-        let io_error = |source| BankError::Io {
+        let io_error = |source| BankFileError::Io {
             path: sidecar.clone(),
             source,
         };
@@ -134,12 +134,12 @@ fn sidecar_path(snapshot: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn read_sidecar(path: &Path) -> Result<HashMap<u64, String>, BankError> {
+fn read_sidecar(path: &Path) -> Result<HashMap<u64, String>, BankFileError> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(source) => {
-            return Err(BankError::Io {
+            return Err(BankFileError::Io {
                 path: path.to_owned(),
                 source,
             });
@@ -148,7 +148,7 @@ fn read_sidecar(path: &Path) -> Result<HashMap<u64, String>, BankError> {
     let mut labels = HashMap::new();
     for (index, line) in io::BufReader::new(file).lines().enumerate() {
         let line_number = index as u64 + 1;
-        let line = line.map_err(|source| BankError::Io {
+        let line = line.map_err(|source| BankFileError::Io {
             path: path.to_owned(),
             source,
         })?;
@@ -156,7 +156,7 @@ fn read_sidecar(path: &Path) -> Result<HashMap<u64, String>, BankError> {
             .split_once('\t')
             .and_then(|(n, id)| Some((n.parse::<u64>().ok()?, id.to_owned())));
         let Some((bank_line, id)) = parsed else {
-            return Err(BankError::Sidecar {
+            return Err(BankFileError::Sidecar {
                 path: path.to_owned(),
                 line: line_number,
             });
@@ -167,7 +167,7 @@ fn read_sidecar(path: &Path) -> Result<HashMap<u64, String>, BankError> {
 }
 
 /// The file as UTF-8 text, or an error naming the line of the first invalid byte.
-pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, BankError> {
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, BankFileError> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..valid]
@@ -175,7 +175,7 @@ pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, BankError> {
             .filter(|&&b| b == b'\n')
             .count() as u64
             + 1;
-        BankError::NotText {
+        BankFileError::NotText {
             path: path.to_owned(),
             line,
         }

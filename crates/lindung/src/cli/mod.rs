@@ -6,6 +6,7 @@ mod fingerprints;
 mod hash;
 mod index;
 mod matching;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,8 @@ enum Command {
     /// Build matching-index snapshots.
     #[command(subcommand)]
     Index(index::IndexCommand),
+    /// Run the platform's web server and API.
+    Serve(serve::ServeArgs),
     /// Manage users.
     #[command(subcommand)]
     User(admin::UserCommand),
@@ -57,6 +60,7 @@ pub fn run() -> ExitCode {
         Command::Hash(args) => hash::run(args),
         Command::Match(args) => matching::run(args),
         Command::Index(command) => index::run(command),
+        Command::Serve(args) => serve::run(args),
         Command::User(command) => admin::user(command),
         Command::Token(command) => admin::token(command),
         Command::Audit(command) => admin::audit(command),

@@ -120,3 +120,5 @@ pub async fn stores(test: &str) -> Vec<TestStore> {
     }
     out
 }
+
+pub mod server;

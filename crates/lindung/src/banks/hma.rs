@@ -1,0 +1,379 @@
+//! HMA-compatible routes (HMA 1.1.x shapes), so that existing HMA clients can point at Lindung
+//! unchanged. Unlike HMA, every route needs a `platform` or `admin` token.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post, put};
+use lindung_media::{Fingerprinter, Options};
+use pdq::Hash256;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::entities::bank;
+use super::matcher::BankMatch;
+use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
+use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint, PLATFORM_OR_ADMIN};
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let hma = Access::Roles(PLATFORM_OR_ADMIN);
+    vec![
+        Endpoint::new("POST", "/h/hash", hma, || post(hash_upload)),
+        Endpoint::new("GET", "/m/lookup", hma, || get(lookup_get)),
+        Endpoint::new("POST", "/m/lookup", hma, || post(lookup_upload)),
+        Endpoint::new("GET", "/m/raw_lookup", hma, || get(raw_lookup)),
+        Endpoint::new("GET", "/c/banks", hma, || get(list_banks)),
+        Endpoint::new("POST", "/c/banks", hma, || post(create_bank)),
+        Endpoint::new("GET", "/c/bank/{name}", hma, || get(get_bank)),
+        Endpoint::new("PUT", "/c/bank/{name}", hma, || put(update_bank)),
+        Endpoint::new("DELETE", "/c/bank/{name}", hma, || delete(delete_bank)),
+        Endpoint::new("POST", "/c/bank/{name}/signal", hma, || post(add_signal)),
+        Endpoint::new("POST", "/c/bank/{name}/content", hma, || {
+            post(add_content_upload)
+        }),
+    ]
+}
+
+/// Reads the `photo` part of a multipart upload.
+async fn photo(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
+    {
+        if field.name() == Some("photo") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::bad_request(format!("reading the photo: {e}")))?;
+            return Ok(bytes.to_vec());
+        }
+    }
+    Err(ApiError::bad_request(
+        "send the image as a multipart field named `photo`",
+    ))
+}
+
+/// Hashes an uploaded image off the async threads. The image is never stored.
+async fn fingerprint(bytes: Vec<u8>) -> ApiResult<lindung_media::Fingerprint> {
+    tokio::task::spawn_blocking(move || {
+        Fingerprinter::new(Options::default()).fingerprint_bytes(&bytes)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable_image",
+            e.to_string(),
+        )
+    })
+}
+
+async fn hash_upload(multipart: Multipart) -> ApiResult<Json<Value>> {
+    let fp = fingerprint(photo(multipart).await?).await?;
+    Ok(Json(json!({"pdq": fp.pdq.hash.to_string()})))
+}
+
+#[derive(Deserialize)]
+struct SignalQuery {
+    signal_type: Option<String>,
+    signal: Option<String>,
+    include_distance: Option<String>,
+}
+
+fn matches_for(state: &AppState, signal_type: &str, signal: &str) -> ApiResult<Vec<BankMatch>> {
+    if !state.matcher.is_loaded() {
+        return Err(ApiError::unavailable("index not yet ready"));
+    }
+    match signal_type {
+        "pdq" => {
+            let hash = Hash256::parse(signal.trim())
+                .map_err(|e| ApiError::bad_request(format!("invalid pdq signal: {e}")))?;
+            Ok(state.matcher.lookup_pdq(&[hash], None))
+        }
+        "md5" | "video_md5" | "sha256" => {
+            let kind = SignalType::parse(signal_type)?;
+            let normalised = NewSignal::new(kind, signal, None)?;
+            Ok(state.matcher.lookup_digest(signal_type, &normalised.value))
+        }
+        other => Err(ApiError::bad_request(format!(
+            "No such SignalType '{other}'"
+        ))),
+    }
+}
+
+fn by_bank(matches: &[BankMatch]) -> Value {
+    let mut grouped: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for m in matches {
+        grouped
+            .entry(m.bank.as_str())
+            .or_default()
+            .push(json!({"bank_content_id": m.content_id, "distance": m.distance.to_string()}));
+    }
+    json!(grouped)
+}
+
+fn required<'a>(value: &'a Option<String>, name: &str) -> ApiResult<&'a str> {
+    value
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request(format!("missing required parameter `{name}`")))
+}
+
+async fn lookup_get(
+    State(state): State<AppState>,
+    Query(q): Query<SignalQuery>,
+) -> ApiResult<Json<Value>> {
+    let matches = matches_for(
+        &state,
+        required(&q.signal_type, "signal_type")?,
+        required(&q.signal, "signal")?,
+    )?;
+    Ok(Json(by_bank(&matches)))
+}
+
+async fn lookup_upload(
+    State(state): State<AppState>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    let fp = fingerprint(photo(multipart).await?).await?;
+    let matches = matches_for(&state, "pdq", &fp.pdq.hash.to_string())?;
+    Ok(Json(json!({"pdq": by_bank(&matches)})))
+}
+
+async fn raw_lookup(
+    State(state): State<AppState>,
+    Query(q): Query<SignalQuery>,
+) -> ApiResult<Json<Value>> {
+    let matches = matches_for(
+        &state,
+        required(&q.signal_type, "signal_type")?,
+        required(&q.signal, "signal")?,
+    )?;
+    let with_distance = matches!(q.include_distance.as_deref(), Some("true" | "1" | "yes"));
+    let list: Vec<Value> = matches
+        .iter()
+        .map(|m| {
+            if with_distance {
+                json!({"content_id": m.content_id, "distance": m.distance.to_string()})
+            } else {
+                json!(m.content_id)
+            }
+        })
+        .collect();
+    Ok(Json(json!({"matches": list})))
+}
+
+#[derive(Serialize)]
+struct HmaBank {
+    name: String,
+    matching_enabled_ratio: f64,
+    pdq_threshold: i32,
+}
+
+fn hma_bank(b: &bank::Model) -> HmaBank {
+    HmaBank {
+        name: b.name.clone(),
+        matching_enabled_ratio: if b.enabled { 1.0 } else { 0.0 },
+        pdq_threshold: b.pdq_threshold,
+    }
+}
+
+async fn list_banks(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<HmaBank>>> {
+    let all = banks::list_banks(&state.store).await?;
+    Ok(Json(
+        all.iter()
+            .filter(|b| banks::may_manage(&caller.principal, b))
+            .map(hma_bank)
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct BankBody {
+    name: Option<String>,
+    enabled_ratio: Option<f64>,
+    enabled: Option<bool>,
+    pdq_threshold: Option<i32>,
+}
+
+impl BankBody {
+    fn enabled(&self) -> Option<bool> {
+        self.enabled.or(self.enabled_ratio.map(|r| r > 0.0))
+    }
+}
+
+async fn create_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<BankBody>,
+) -> ApiResult<(StatusCode, Json<HmaBank>)> {
+    let name = required(&body.name, "name")?;
+    let mut created = banks::create_bank(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        name,
+        body.pdq_threshold,
+    )
+    .await?;
+    if body.enabled() == Some(false) {
+        created = banks::update_bank(
+            &state.store,
+            &caller.actor(),
+            &caller.principal,
+            &created.name,
+            None,
+            Some(false),
+            None,
+        )
+        .await?;
+    }
+    state.matcher.sync(&state.store).await?;
+    Ok((StatusCode::CREATED, Json(hma_bank(&created))))
+}
+
+async fn visible_bank(state: &AppState, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
+    let found = banks::find_bank(&state.store, name).await?;
+    if !banks::may_manage(&caller.principal, &found) {
+        // Another organisation's bank is reported as absent, not as forbidden: its name is
+        // not the caller's business.
+        return Err(ApiError::not_found(format!("no bank named {name:?}")));
+    }
+    Ok(found)
+}
+
+async fn get_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<HmaBank>> {
+    Ok(Json(hma_bank(&visible_bank(&state, &caller, &name).await?)))
+}
+
+async fn update_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<BankBody>,
+) -> ApiResult<Json<HmaBank>> {
+    visible_bank(&state, &caller, &name).await?;
+    let updated = banks::update_bank(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        body.name.as_deref(),
+        body.enabled(),
+        body.pdq_threshold,
+    )
+    .await?;
+    state.matcher.sync(&state.store).await?;
+    Ok(Json(hma_bank(&updated)))
+}
+
+async fn delete_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    visible_bank(&state, &caller, &name).await?;
+    banks::delete_bank(&state.store, &caller.actor(), &caller.principal, &name).await?;
+    state.matcher.sync(&state.store).await?;
+    Ok(Json(json!({"message": "Done"})))
+}
+
+#[derive(Deserialize)]
+struct SignalBody {
+    pdq: Option<String>,
+    md5: Option<String>,
+    video_md5: Option<String>,
+    sha256: Option<String>,
+    note: Option<String>,
+    category: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+fn content_response(content_id: i64, signals: &[NewSignal]) -> Json<Value> {
+    let map: BTreeMap<&str, &str> = signals
+        .iter()
+        .map(|s| (s.kind.as_str(), s.value.as_str()))
+        .collect();
+    Json(json!({"id": content_id, "signals": map}))
+}
+
+async fn add_signal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<SignalBody>,
+) -> ApiResult<Json<Value>> {
+    visible_bank(&state, &caller, &name).await?;
+    let mut signals = Vec::new();
+    for (kind, value) in [
+        (SignalType::Pdq, &body.pdq),
+        (SignalType::Md5, &body.md5),
+        (SignalType::Md5, &body.video_md5),
+        (SignalType::Sha256, &body.sha256),
+    ] {
+        if let Some(v) = value {
+            signals.push(NewSignal::new(kind, v, None)?);
+        }
+    }
+    let meta = ContentMeta {
+        note: body.note.unwrap_or_default(),
+        category: body.category.unwrap_or_default(),
+        tags: body.tags.unwrap_or_default(),
+        source: "api".into(),
+    };
+    let added = banks::add_content(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        &meta,
+        &signals,
+    )
+    .await?;
+    state.matcher.sync(&state.store).await?;
+    Ok(content_response(added.content_id, &signals))
+}
+
+async fn add_content_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    visible_bank(&state, &caller, &name).await?;
+    let fp = fingerprint(photo(multipart).await?).await?;
+    let signals = vec![
+        NewSignal::new(
+            SignalType::Pdq,
+            &fp.pdq.hash.to_string(),
+            Some(i32::from(fp.pdq.quality)),
+        )?,
+        NewSignal::new(SignalType::Md5, &fp.digests.md5_hex(), None)?,
+        NewSignal::new(SignalType::Sha256, &fp.digests.sha256_hex(), None)?,
+    ];
+    let meta = ContentMeta {
+        source: "upload".into(),
+        ..ContentMeta::default()
+    };
+    let added = banks::add_content(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        &meta,
+        &signals,
+    )
+    .await?;
+    state.matcher.sync(&state.store).await?;
+    Ok(content_response(added.content_id, &signals))
+}

@@ -1,0 +1,464 @@
+//! Bank operations on the store. Every write is one transaction that also appends to the audit
+//! log and, for changes that affect matching, to the change log that server processes follow.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use super::entities::{bank, change, content, signal};
+use crate::access::audit::{self, Actor, AuditEvent};
+use crate::access::{Principal, Role, now};
+use crate::store::{Store, advance_chain, lock_chain};
+
+/// Default PDQ match threshold, as in HMA and python-threatexchange.
+pub const DEFAULT_PDQ_THRESHOLD: i32 = 31;
+/// PDQ hashes below this quality are too unreliable to bank.
+pub const MIN_PDQ_QUALITY: i32 = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BankError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no bank named {0:?}")]
+    NoSuchBank(String),
+    #[error("a bank named {0:?} already exists")]
+    NameTaken(String),
+    #[error("this bank belongs to another organisation")]
+    Forbidden,
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// The kinds of signal a bank holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SignalType {
+    Pdq,
+    Md5,
+    Sha256,
+}
+
+impl SignalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalType::Pdq => "pdq",
+            SignalType::Md5 => "md5",
+            SignalType::Sha256 => "sha256",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Self, BankError> {
+        match name {
+            "pdq" => Ok(SignalType::Pdq),
+            "md5" | "video_md5" => Ok(SignalType::Md5),
+            "sha256" => Ok(SignalType::Sha256),
+            other => Err(BankError::Invalid(format!(
+                "unknown signal type {other:?}; use pdq, md5 or sha256"
+            ))),
+        }
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            SignalType::Md5 => 32,
+            SignalType::Pdq | SignalType::Sha256 => 64,
+        }
+    }
+}
+
+/// A signal to add: its type, lower-case hex value, and PDQ quality when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSignal {
+    pub kind: SignalType,
+    pub value: String,
+    pub quality: Option<i32>,
+}
+
+impl NewSignal {
+    /// Checks and normalises a signal.
+    pub fn new(kind: SignalType, value: &str, quality: Option<i32>) -> Result<Self, BankError> {
+        let value = value.trim().to_ascii_lowercase();
+        if value.len() != kind.hex_len() || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(BankError::Invalid(format!(
+                "a {} signal is {} hex digits",
+                kind.as_str(),
+                kind.hex_len()
+            )));
+        }
+        if let Some(q) = quality {
+            if !(0..=100).contains(&q) {
+                return Err(BankError::Invalid("quality is 0 to 100".into()));
+            }
+            if kind == SignalType::Pdq && q < MIN_PDQ_QUALITY {
+                return Err(BankError::Invalid(format!(
+                    "PDQ quality {q} is below {MIN_PDQ_QUALITY}: the hash is too unreliable to bank"
+                )));
+            }
+        }
+        Ok(NewSignal {
+            kind,
+            value,
+            quality,
+        })
+    }
+}
+
+/// Descriptive fields of a content item.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContentMeta {
+    pub note: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub source: String,
+}
+
+fn check_bank_name(name: &str) -> Result<String, BankError> {
+    let name = name.trim();
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        return Err(BankError::Invalid(
+            "a bank name is 1 to 100 letters, digits, '_' or '-'".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Whether `principal` may manage `bank`: admins any, others only their organisation's.
+pub fn may_manage(principal: &Principal, bank: &bank::Model) -> bool {
+    principal.role == Role::Admin || principal.organisation_id == bank.organisation_id
+}
+
+pub async fn list_banks(store: &Store) -> Result<Vec<bank::Model>, DbErr> {
+    bank::Entity::find()
+        .order_by_asc(bank::Column::Name)
+        .all(store.db())
+        .await
+}
+
+pub async fn find_bank(store: &Store, name: &str) -> Result<bank::Model, BankError> {
+    bank::Entity::find()
+        .filter(bank::Column::Name.eq(name))
+        .one(store.db())
+        .await?
+        .ok_or_else(|| BankError::NoSuchBank(name.to_owned()))
+}
+
+async fn record_change(
+    txn: &DatabaseTransaction,
+    kind: &str,
+    bank_id: i32,
+    signal_id: Option<i64>,
+) -> Result<(), DbErr> {
+    // The lock keeps change-log sequence numbers in commit order across processes, so a
+    // follower that has read up to N never misses an entry committed later with a lower number.
+    lock_chain(txn, "changes").await?;
+    change::ActiveModel {
+        at: Set(now()),
+        kind: Set(kind.to_owned()),
+        bank_id: Set(bank_id),
+        signal_id: Set(signal_id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    advance_chain(txn, "changes", "").await
+}
+
+pub async fn create_bank(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    name: &str,
+    pdq_threshold: Option<i32>,
+) -> Result<bank::Model, BankError> {
+    let name = check_bank_name(name)?;
+    let threshold = pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD);
+    if !(0..=64).contains(&threshold) {
+        return Err(BankError::Invalid("the PDQ threshold is 0 to 64".into()));
+    }
+    let txn = store.db().begin().await?;
+    if bank::Entity::find()
+        .filter(bank::Column::Name.eq(&name))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(BankError::NameTaken(name));
+    }
+    let created = bank::ActiveModel {
+        organisation_id: Set(principal.organisation_id),
+        name: Set(name),
+        enabled: Set(true),
+        pdq_threshold: Set(threshold),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record_change(&txn, "bank", created.id, None).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("bank.create", "bank", created.id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Renames a bank and/or changes whether it matches and its threshold.
+pub async fn update_bank(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    name: &str,
+    new_name: Option<&str>,
+    enabled: Option<bool>,
+    pdq_threshold: Option<i32>,
+) -> Result<bank::Model, BankError> {
+    let txn = store.db().begin().await?;
+    let current = bank::Entity::find()
+        .filter(bank::Column::Name.eq(name))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| BankError::NoSuchBank(name.to_owned()))?;
+    if !may_manage(principal, &current) {
+        return Err(BankError::Forbidden);
+    }
+    let id = current.id;
+    let mut active: bank::ActiveModel = current.into();
+    if let Some(new_name) = new_name {
+        let new_name = check_bank_name(new_name)?;
+        if new_name != name
+            && bank::Entity::find()
+                .filter(bank::Column::Name.eq(&new_name))
+                .one(&txn)
+                .await?
+                .is_some()
+        {
+            return Err(BankError::NameTaken(new_name));
+        }
+        active.name = Set(new_name);
+    }
+    if let Some(enabled) = enabled {
+        active.enabled = Set(enabled);
+    }
+    if let Some(t) = pdq_threshold {
+        if !(0..=64).contains(&t) {
+            return Err(BankError::Invalid("the PDQ threshold is 0 to 64".into()));
+        }
+        active.pdq_threshold = Set(t);
+    }
+    let updated = active.update(&txn).await?;
+    record_change(&txn, "bank", id, None).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("bank.update", "bank", id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn delete_bank(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    name: &str,
+) -> Result<(), BankError> {
+    let txn = store.db().begin().await?;
+    let current = bank::Entity::find()
+        .filter(bank::Column::Name.eq(name))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| BankError::NoSuchBank(name.to_owned()))?;
+    if !may_manage(principal, &current) {
+        return Err(BankError::Forbidden);
+    }
+    let id = current.id;
+    // Children first, explicitly: foreign-key cascades are not relied on for correctness.
+    signal::Entity::delete_many()
+        .filter(signal::Column::BankId.eq(id))
+        .exec(&txn)
+        .await?;
+    content::Entity::delete_many()
+        .filter(content::Column::BankId.eq(id))
+        .exec(&txn)
+        .await?;
+    bank::Entity::delete_by_id(id).exec(&txn).await?;
+    record_change(&txn, "bank_deleted", id, None).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("bank.delete", "bank", id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The outcome of adding content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Added {
+    /// The content item holding the signals (an existing one when every signal was already in
+    /// the bank).
+    pub content_id: i64,
+    /// Signals that were new to the bank.
+    pub new_signals: usize,
+}
+
+/// Adds one content item with its signals. A signal already in the bank is not added twice;
+/// when all of them are already there, nothing is written and the existing item is returned.
+pub async fn add_content(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    bank_name: &str,
+    meta: &ContentMeta,
+    signals: &[NewSignal],
+) -> Result<Added, BankError> {
+    if signals.is_empty() {
+        return Err(BankError::Invalid(
+            "content needs at least one signal".into(),
+        ));
+    }
+    let txn = store.db().begin().await?;
+    let target = bank::Entity::find()
+        .filter(bank::Column::Name.eq(bank_name))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| BankError::NoSuchBank(bank_name.to_owned()))?;
+    if !may_manage(principal, &target) {
+        return Err(BankError::Forbidden);
+    }
+    let added = insert_content(&txn, &target, principal.user_id, meta, signals).await?;
+    if added.new_signals > 0 {
+        audit::append(
+            &txn,
+            actor,
+            AuditEvent::new(
+                "bank.content.add",
+                "bank_content",
+                added.content_id.to_string(),
+            )
+            .detail("bank_id", target.id)
+            .detail("signals", added.new_signals),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(added)
+}
+
+async fn insert_content(
+    txn: &DatabaseTransaction,
+    target: &bank::Model,
+    added_by: i32,
+    meta: &ContentMeta,
+    signals: &[NewSignal],
+) -> Result<Added, BankError> {
+    let mut fresh = Vec::new();
+    let mut existing_content = None;
+    for s in signals {
+        let found = signal::Entity::find()
+            .filter(signal::Column::BankId.eq(target.id))
+            .filter(signal::Column::SignalType.eq(s.kind.as_str()))
+            .filter(signal::Column::Value.eq(&s.value))
+            .one(txn)
+            .await?;
+        match found {
+            Some(row) => existing_content = existing_content.or(Some(row.content_id)),
+            None if !fresh.contains(&s) => fresh.push(s),
+            None => {}
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(Added {
+            content_id: existing_content.unwrap_or_default(),
+            new_signals: 0,
+        });
+    }
+    let item = content::ActiveModel {
+        bank_id: Set(target.id),
+        note: Set(meta.note.clone()),
+        category: Set(meta.category.clone()),
+        tags: Set(meta.tags.join(" ")),
+        source: Set(meta.source.clone()),
+        enabled: Set(true),
+        added_by: Set(Some(added_by)),
+        added_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    for s in &fresh {
+        let row = signal::ActiveModel {
+            bank_id: Set(target.id),
+            content_id: Set(item.id),
+            signal_type: Set(s.kind.as_str().to_owned()),
+            value: Set(s.value.clone()),
+            quality: Set(s.quality),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        record_change(txn, "signal_added", target.id, Some(row.id)).await?;
+    }
+    Ok(Added {
+        content_id: item.id,
+        new_signals: fresh.len(),
+    })
+}
+
+/// Imports many signals as one transaction: either every line is in the bank afterwards, or
+/// (on any error) nothing was written. Signals already in the bank are skipped.
+pub async fn import_signals(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    bank_name: &str,
+    source: &str,
+    signals: &[(NewSignal, String)],
+) -> Result<usize, BankError> {
+    let txn = store.db().begin().await?;
+    let target = bank::Entity::find()
+        .filter(bank::Column::Name.eq(bank_name))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| BankError::NoSuchBank(bank_name.to_owned()))?;
+    if !may_manage(principal, &target) {
+        return Err(BankError::Forbidden);
+    }
+    let mut new_signals = 0;
+    for (s, note) in signals {
+        let meta = ContentMeta {
+            note: note.clone(),
+            source: source.to_owned(),
+            ..ContentMeta::default()
+        };
+        new_signals += insert_content(
+            &txn,
+            &target,
+            principal.user_id,
+            &meta,
+            std::slice::from_ref(s),
+        )
+        .await?
+        .new_signals;
+    }
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("bank.import", "bank", target.id.to_string())
+            .detail("lines", signals.len())
+            .detail("new_signals", new_signals),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(new_signals)
+}

@@ -1,0 +1,43 @@
+//! `lindung serve`: the platform's server.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::admin::{StoreArgs, runtime};
+use crate::access;
+use crate::store::Store;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, env = "LINDUNG_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LINDUNG_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    runtime()?.block_on(async {
+        let location = args.store.location();
+        let store = Store::open(&location).await?;
+        tracing::info!(store = %location.describe(), "store open");
+        if access::user_count(&store).await? == 0 {
+            eprintln!(
+                "lindung: no users yet. Create the first admin with:\n  lindung user add --data-dir {} --email you@example.org --role admin --password-stdin",
+                args.store.data_dir.display()
+            );
+        }
+        crate::web::serve(store, args.listen).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,172 @@
+//! The HTTP server: routes, the role each route admits, authentication and the error type.
+//! Domains supply the handlers; this module wires them up.
+
+mod auth;
+mod error;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::MethodRouter;
+
+pub use auth::{AuthError, Caller};
+pub use error::ApiError;
+
+use crate::access::Role;
+use crate::banks::matcher::Matcher;
+use crate::store::Store;
+
+/// Shared by every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub matcher: Arc<Matcher>,
+}
+
+/// Who may call a route. `Public` routes need no credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Roles(&'static [Role]),
+}
+
+/// One route: method, path (axum syntax), who may call it, and its handler.
+#[derive(Clone, Copy)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {:?}", self.method, self.path, self.access)
+    }
+}
+
+pub(crate) const PLATFORM_OR_ADMIN: &[Role] = &[Role::Platform, Role::Admin];
+
+/// Every route of the server. The router is built from this table and the role-by-route test
+/// walks it, so the two cannot drift apart.
+pub fn endpoints() -> Vec<Endpoint> {
+    let mut all = vec![Endpoint {
+        method: "GET",
+        path: "/status",
+        access: Access::Public,
+        handler: || axum::routing::get(status),
+    }];
+    all.extend(crate::banks::hma::endpoints());
+    all
+}
+
+async fn status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> ApiResult<&'static str> {
+    if state.matcher.is_loaded() {
+        Ok("I-AM-ALIVE")
+    } else {
+        Err(ApiError::unavailable("the matching index is still loading"))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl Endpoint {
+    pub const fn new(
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        handler: fn() -> MethodRouter<AppState>,
+    ) -> Self {
+        Endpoint {
+            method,
+            path,
+            access,
+            handler,
+        }
+    }
+}
+
+/// The application router over `state`.
+pub fn router(state: AppState) -> Router {
+    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    for endpoint in endpoints() {
+        let handler = (endpoint.handler)();
+        let guarded = match endpoint.access {
+            Access::Public => handler,
+            Access::Roles(roles) => handler.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), roles),
+                auth::require_roles,
+            )),
+        };
+        let entry = by_path.remove(endpoint.path);
+        by_path.insert(
+            endpoint.path,
+            match entry {
+                Some(existing) => existing.merge(guarded),
+                None => guarded,
+            },
+        );
+    }
+    let mut router = Router::new();
+    for (path, methods) in by_path {
+        router = router.route(path, methods);
+    }
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Uploads are single images; hash lists are imported through the CLI or in pages.
+pub const MAX_BODY_BYTES: usize = 70 * 1024 * 1024;
+
+/// Loads the matcher, then serves until Ctrl-C or SIGTERM, following the change log so that
+/// writes made through other processes sharing the database match here within a second.
+pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
+    let matcher = Arc::new(Matcher::default());
+    let state = AppState {
+        store: store.clone(),
+        matcher: Arc::clone(&matcher),
+    };
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let bound = listener.local_addr()?;
+    // Scripts and tests read the address from this line (port 0 picks a free port).
+    println!("lindung listening on http://{bound}");
+    let follower = tokio::spawn(async move {
+        loop {
+            if let Err(e) = matcher.sync(&store).await {
+                tracing::warn!(error = %e, "index sync failed; retrying");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    follower.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

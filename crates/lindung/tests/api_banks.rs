@@ -1,0 +1,235 @@
+//! The server over loopback on SQLite and PostgreSQL: every route with every role, the HMA
+//! bank and matching flow, and two processes sharing one PostgreSQL database.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use lindung::access::audit::Actor;
+use lindung::access::{self, Role};
+use lindung::web::{Access, endpoints};
+use serde_json::json;
+use support::server::Server;
+
+const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+const BRIDGE_NEAR: &str = "f8f8f0cee0f4a84f06370a2a038f63f0b36e26d596621e1d33e6b39c4e9c9b22";
+
+/// One user and token per role, in two organisations.
+async fn tokens(store: &lindung::store::Store) -> Vec<(Role, String)> {
+    let actor = Actor::cli("test");
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{}@example.org", role.as_str());
+        access::add_user(
+            store,
+            &actor,
+            &email,
+            role,
+            Some("Hotline"),
+            "a long enough passphrase",
+        )
+        .await
+        .expect("add user");
+        out.push((
+            role,
+            access::create_token(store, &actor, &email, "test")
+                .await
+                .expect("token"),
+        ));
+    }
+    out
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{name}", "NO_SUCH_BANK")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_refuses_missing_credentials_and_wrong_roles() {
+    for t in support::stores("route_roles").await {
+        let tokens = tokens(&t.store).await;
+        let server = Server::start(&t.location);
+        let routes = endpoints();
+        assert!(routes.len() >= 12, "the table lists every route");
+        for endpoint in &routes {
+            let path = concrete(endpoint.path);
+            let (status, _) = server.request(endpoint.method, &path, None, &[], b"");
+            match endpoint.access {
+                Access::Public => assert_ne!(status, 401, "{}: {endpoint:?}", t.name),
+                Access::Roles(allowed) => {
+                    assert_eq!(status, 401, "{}: {endpoint:?} without credentials", t.name);
+                    let (status, _) =
+                        server.request(endpoint.method, &path, Some("lndg_bogus"), &[], b"");
+                    assert_eq!(status, 401, "{}: {endpoint:?} with a bad token", t.name);
+                    for (role, token) in &tokens {
+                        let (status, body) =
+                            server.request(endpoint.method, &path, Some(token), &[], b"");
+                        if allowed.contains(role) {
+                            assert!(
+                                status != 401 && status != 403,
+                                "{}: {endpoint:?} as {role}: {status} {body}",
+                                t.name
+                            );
+                        } else {
+                            assert_eq!(status, 403, "{}: {endpoint:?} as {role}: {body}", t.name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hma_bank_flow_matches_on_the_next_request() {
+    for t in support::stores("hma_flow").await {
+        let tokens = tokens(&t.store).await;
+        let platform = &tokens
+            .iter()
+            .find(|(r, _)| *r == Role::Platform)
+            .expect("platform")
+            .1;
+        let token = Some(platform.as_str());
+        let server = Server::start(&t.location);
+
+        let (status, bank) = server.json("POST", "/c/banks", token, &json!({"name": "TEST_BANK"}));
+        assert_eq!(status, 201, "{}: {bank}", t.name);
+        assert_eq!(bank["matching_enabled_ratio"], 1.0);
+        let (status, _) = server.json("POST", "/c/banks", token, &json!({"name": "TEST_BANK"}));
+        assert_eq!(status, 409);
+        let (status, err) = server.json("POST", "/c/banks", token, &json!({"name": "bad name!"}));
+        assert_eq!(status, 400);
+        assert_eq!(err["error"]["code"], "bad_request");
+
+        let (status, added) = server.json(
+            "POST",
+            "/c/bank/TEST_BANK/signal",
+            token,
+            &json!({"pdq": BRIDGE, "note": "case 1"}),
+        );
+        assert_eq!(status, 200, "{added}");
+        let content_id = added["id"].as_i64().expect("content id");
+        // The same signal again adds nothing.
+        let (_, again) = server.json(
+            "POST",
+            "/c/bank/TEST_BANK/signal",
+            token,
+            &json!({"pdq": BRIDGE}),
+        );
+        assert_eq!(again["id"].as_i64(), Some(content_id));
+        let (status, _) = server.json(
+            "POST",
+            "/c/bank/TEST_BANK/signal",
+            token,
+            &json!({"pdq": "abc"}),
+        );
+        assert_eq!(status, 400);
+
+        let (status, found) = server.get(
+            &format!("/m/lookup?signal_type=pdq&signal={BRIDGE_NEAR}"),
+            token,
+        );
+        assert_eq!(status, 200);
+        assert_eq!(
+            found,
+            json!({"TEST_BANK": [{"bank_content_id": content_id, "distance": "2"}]}),
+            "{}",
+            t.name
+        );
+        let (_, raw) = server.get(
+            &format!("/m/raw_lookup?signal_type=pdq&signal={BRIDGE_NEAR}"),
+            token,
+        );
+        assert_eq!(raw, json!({"matches": [content_id]}));
+        let (status, _) = server.get("/m/lookup?signal_type=pdq&signal=zz", token);
+        assert_eq!(status, 400);
+        let (status, _) = server.get("/m/lookup?signal_type=pdq", token);
+        assert_eq!(status, 400);
+
+        // An uploaded photo is hashed (never stored) and matched.
+        let jpeg = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/pdq/data/bridge-mods/blur-a-lot.jpg"
+        ))
+        .expect("jpeg");
+        let (status, hashed) = server.upload("/h/hash", token, &jpeg);
+        assert_eq!(status, 200);
+        assert_eq!(
+            hashed["pdq"],
+            "f8f8f0cee0f4a84f0637022a038f67f0b36e26d596621e1d33e6b39c4e9c9b22"
+        );
+        let (status, found) = server.upload("/m/lookup", token, &jpeg);
+        assert_eq!(status, 200);
+        assert_eq!(found["pdq"]["TEST_BANK"][0]["distance"], "4");
+        let (status, err) = server.upload("/m/lookup", token, b"not an image");
+        assert_eq!(status, 422, "{err}");
+        let (status, added) = server.upload("/c/bank/TEST_BANK/content", token, &jpeg);
+        assert_eq!(status, 200);
+        assert!(added["signals"]["md5"].is_string());
+
+        // Disabled banks do not match; deleted banks are gone.
+        let (status, _) = server.json(
+            "PUT",
+            "/c/bank/TEST_BANK",
+            token,
+            &json!({"enabled_ratio": 0.0}),
+        );
+        assert_eq!(status, 200);
+        let (_, found) = server.get(&format!("/m/lookup?signal_type=pdq&signal={BRIDGE}"), token);
+        assert_eq!(found, json!({}));
+        let (status, _) = server.request("DELETE", "/c/bank/TEST_BANK", token, &[], b"");
+        assert_eq!(status, 200);
+        let (status, _) = server.get("/c/bank/TEST_BANK", token);
+        assert_eq!(status, 404);
+
+        let report = lindung::access::audit::verify(&t.store)
+            .await
+            .expect("verify");
+        assert_eq!(report.first_broken, None);
+        assert!(
+            report.entries >= 20,
+            "bank writes are audited: {}",
+            report.entries
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_on_one_postgres_see_each_others_writes_within_a_second() {
+    let stores = support::stores("two_processes").await;
+    let Some(t) = stores.iter().find(|t| t.name == "postgres") else {
+        return; // support::stores has said why on stderr.
+    };
+    let tokens = tokens(&t.store).await;
+    let token = Some(
+        tokens
+            .iter()
+            .find(|(r, _)| *r == Role::Platform)
+            .expect("platform")
+            .1
+            .as_str(),
+    );
+    let a = Server::start(&t.location);
+    let b = Server::start(&t.location);
+    let (status, _) = a.json("POST", "/c/banks", token, &json!({"name": "SHARED"}));
+    assert_eq!(status, 201);
+    let (status, _) = a.json(
+        "POST",
+        "/c/bank/SHARED/signal",
+        token,
+        &json!({"pdq": BRIDGE}),
+    );
+    assert_eq!(status, 200);
+    let start = Instant::now();
+    loop {
+        let (_, found) = b.get(&format!("/m/lookup?signal_type=pdq&signal={BRIDGE}"), token);
+        if found.get("SHARED").is_some() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "process B did not see the write within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,148 @@
+//! A real `lindung serve` process on loopback, and a minimal HTTP/1.1 client for it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use lindung::store::StoreLocation;
+
+pub struct Server {
+    pub base: String,
+    child: Child,
+}
+
+impl Server {
+    pub fn start(location: &StoreLocation) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lindung"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&location.data_dir)
+            .env_remove("LINDUNG_DATABASE_URL")
+            .env("LINDUNG_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(url) = &location.database_url {
+            command.args(["--database-url", url]);
+        }
+        let mut child = command.spawn().expect("start lindung serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read address line");
+        let base = line
+            .trim()
+            .strip_prefix("lindung listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let server = Server { base, child };
+        // Ready once the index has loaded.
+        for _ in 0..200 {
+            if server.request("GET", "/status", None, &[], b"").0 == 200 {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("server did not become ready");
+    }
+
+    /// Sends a request; returns the status and body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        let host = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).expect("connect");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if let Some(token) = token {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("write head");
+        stream.write_all(body).expect("write body");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).expect("read response");
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status: u16 = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status code");
+        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        // Bodies of our JSON responses have a content length; chunked ones are not expected.
+        (status, body.to_owned())
+    }
+
+    pub fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let (status, text) = self.request(
+            method,
+            path,
+            token,
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        );
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        let (status, text) = self.request("GET", path, token, &[], b"");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// A multipart upload with one file field named `photo`.
+    pub fn upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        bytes: &[u8],
+    ) -> (u16, serde_json::Value) {
+        let boundary = "lindungtestboundary7MA4YWxk";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.jpg\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let (status, text) = self.request(
+            "POST",
+            path,
+            token,
+            &[("Content-Type", &content_type)],
+            &body,
+        );
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
