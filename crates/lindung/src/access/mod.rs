@@ -177,6 +177,39 @@ fn check_email(email: &str) -> Result<String, AccessError> {
     Ok(email)
 }
 
+/// The id of the named organisation, created (and audited) if it does not exist yet.
+pub async fn organisation_id(store: &Store, actor: &Actor, name: &str) -> Result<i32, AccessError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AccessError::Invalid(
+            "the organisation name is empty".into(),
+        ));
+    }
+    let txn = store.db().begin().await?;
+    if let Some(org) = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(name))
+        .one(&txn)
+        .await?
+    {
+        return Ok(org.id);
+    }
+    let org = organisation::ActiveModel {
+        name: Set(name.to_owned()),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("organisation.create", "organisation", org.id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(org.id)
+}
+
 /// Adds a user (creating the organisation if needed) and audits it, in one transaction.
 pub async fn add_user(
     store: &Store,

@@ -139,6 +139,15 @@ pub async fn list_banks(store: &Store) -> Result<Vec<bank::Model>, DbErr> {
         .await
 }
 
+/// Every signal of a bank, oldest first.
+pub async fn bank_signals(store: &Store, bank_id: i32) -> Result<Vec<signal::Model>, DbErr> {
+    signal::Entity::find()
+        .filter(signal::Column::BankId.eq(bank_id))
+        .order_by_asc(signal::Column::Id)
+        .all(store.db())
+        .await
+}
+
 pub async fn find_bank(store: &Store, name: &str) -> Result<bank::Model, BankError> {
     bank::Entity::find()
         .filter(bank::Column::Name.eq(name))
@@ -390,7 +399,7 @@ async fn insert_content(
         tags: Set(meta.tags.join(" ")),
         source: Set(meta.source.clone()),
         enabled: Set(true),
-        added_by: Set(Some(added_by)),
+        added_by: Set((added_by > 0).then_some(added_by)),
         added_at: Set(now()),
         ..Default::default()
     }
@@ -415,8 +424,10 @@ async fn insert_content(
     })
 }
 
-/// Imports many signals as one transaction: either every line is in the bank afterwards, or
-/// (on any error) nothing was written. Signals already in the bank are skipped.
+/// Imports many signals as one transaction: either every new signal is in the bank afterwards,
+/// or (on any error, or if the process dies midway) nothing was written. Signals already in the
+/// bank, or repeated in the list, are skipped, so re-importing a list adds nothing. `progress`
+/// is called with the number of list entries handled so far.
 pub async fn import_signals(
     store: &Store,
     actor: &Actor,
@@ -424,7 +435,14 @@ pub async fn import_signals(
     bank_name: &str,
     source: &str,
     signals: &[(NewSignal, String)],
+    mut progress: impl FnMut(usize),
 ) -> Result<usize, BankError> {
+    use sea_orm::QuerySelect;
+    use std::collections::HashSet;
+    // Large statements: PostgreSQL round trips are slow here (sqlx leaves Nagle on), and 3000
+    // rows of 8 columns stay under both backends' parameter limits.
+    const BATCH: usize = 3000;
+
     let txn = store.db().begin().await?;
     let target = bank::Entity::find()
         .filter(bank::Column::Name.eq(bank_name))
@@ -434,31 +452,74 @@ pub async fn import_signals(
     if !may_manage(principal, &target) {
         return Err(BankError::Forbidden);
     }
-    let mut new_signals = 0;
-    for (s, note) in signals {
-        let meta = ContentMeta {
-            note: note.clone(),
-            source: source.to_owned(),
-            ..ContentMeta::default()
-        };
-        new_signals += insert_content(
-            &txn,
-            &target,
-            principal.user_id,
-            &meta,
-            std::slice::from_ref(s),
-        )
-        .await?
-        .new_signals;
+    lock_chain(&txn, "changes").await?;
+    let existing: Vec<(String, String)> = signal::Entity::find()
+        .select_only()
+        .column(signal::Column::SignalType)
+        .column(signal::Column::Value)
+        .filter(signal::Column::BankId.eq(target.id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut seen: HashSet<(String, String)> = existing.into_iter().collect();
+    let fresh: Vec<&(NewSignal, String)> = signals
+        .iter()
+        .filter(|(s, _)| seen.insert((s.kind.as_str().to_owned(), s.value.clone())))
+        .collect();
+    let added_by = (principal.user_id > 0).then_some(principal.user_id);
+    let at = now();
+    let skipped = signals.len() - fresh.len();
+    progress(skipped);
+    for (done, batch) in fresh.chunks(BATCH).enumerate() {
+        let mut contents =
+            content::Entity::insert_many(batch.iter().map(|(_, note)| content::ActiveModel {
+                bank_id: Set(target.id),
+                note: Set(note.clone()),
+                category: Set(String::new()),
+                tags: Set(String::new()),
+                source: Set(source.to_owned()),
+                enabled: Set(true),
+                added_by: Set(added_by),
+                added_at: Set(at),
+                ..Default::default()
+            }))
+            .exec_with_returning(&txn)
+            .await?;
+        // Both backends number the rows of one INSERT in VALUES order; RETURNING order itself is
+        // not guaranteed, so pair by id.
+        contents.sort_unstable_by_key(|c| c.id);
+        let rows = signal::Entity::insert_many(batch.iter().zip(&contents).map(|((s, _), c)| {
+            signal::ActiveModel {
+                bank_id: Set(target.id),
+                content_id: Set(c.id),
+                signal_type: Set(s.kind.as_str().to_owned()),
+                value: Set(s.value.clone()),
+                quality: Set(s.quality),
+                ..Default::default()
+            }
+        }))
+        .exec_with_returning(&txn)
+        .await?;
+        change::Entity::insert_many(rows.iter().map(|row| change::ActiveModel {
+            at: Set(at),
+            kind: Set("signal_added".to_owned()),
+            bank_id: Set(target.id),
+            signal_id: Set(Some(row.id)),
+            ..Default::default()
+        }))
+        .exec(&txn)
+        .await?;
+        progress(skipped + (done * BATCH + batch.len()));
     }
+    advance_chain(&txn, "changes", "").await?;
     audit::append(
         &txn,
         actor,
         AuditEvent::new("bank.import", "bank", target.id.to_string())
-            .detail("lines", signals.len())
-            .detail("new_signals", new_signals),
+            .detail("entries", signals.len())
+            .detail("new_signals", fresh.len()),
     )
     .await?;
     txn.commit().await?;
-    Ok(new_signals)
+    Ok(fresh.len())
 }

@@ -2,6 +2,7 @@
 //! process exit code.
 
 mod admin;
+mod bank;
 mod fingerprints;
 mod hash;
 mod index;
@@ -31,6 +32,9 @@ enum Command {
     Index(index::IndexCommand),
     /// Run the platform's web server and API.
     Serve(serve::ServeArgs),
+    /// Manage banks in the store: create, list, import, export.
+    #[command(subcommand)]
+    Bank(bank::BankCommand),
     /// Manage users.
     #[command(subcommand)]
     User(admin::UserCommand),
@@ -61,12 +65,22 @@ pub fn run() -> ExitCode {
         Command::Match(args) => matching::run(args),
         Command::Index(command) => index::run(command),
         Command::Serve(args) => serve::run(args),
+        Command::Bank(command) => bank::run(command),
         Command::User(command) => admin::user(command),
         Command::Token(command) => admin::token(command),
         Command::Audit(command) => admin::audit(command),
     };
     match result {
         Ok(code) => code,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(err)
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("lindung: {err:#}");
             ExitCode::from(2)
