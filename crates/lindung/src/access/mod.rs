@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod entities;
+pub mod pages;
+pub mod sessions;
 
 use std::fmt;
 use std::str::FromStr;
@@ -380,7 +382,7 @@ pub async fn authenticate_token(store: &Store, secret: &str) -> Result<Option<Pr
     Ok(principal_of(&owner))
 }
 
-fn principal_of(owner: &user::Model) -> Option<Principal> {
+pub(crate) fn principal_of(owner: &user::Model) -> Option<Principal> {
     Some(Principal {
         user_id: owner.id,
         organisation_id: owner.organisation_id,

@@ -6,6 +6,7 @@ pub mod file_bank;
 pub mod formats;
 pub mod hma;
 pub mod matcher;
+pub mod pages;
 pub mod store;
 
 pub use file_bank::{BankFileError, FileBank};

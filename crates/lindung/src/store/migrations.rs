@@ -9,15 +9,21 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial)]
+        vec![Box::new(M0001Initial), Box::new(M0002Sessions)]
     }
 }
 
 /// The `prev_hash` of the first entry of a chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(DeriveMigrationName)]
 struct M0001Initial;
+
+// Names are explicit: they are stored in the database and must never change.
+impl MigrationName for M0001Initial {
+    fn name(&self) -> &str {
+        "m0001_initial"
+    }
+}
 
 fn fk(
     from_table: &'static str,
@@ -192,5 +198,33 @@ impl MigrationTrait for M0001Initial {
             )
             .await?;
         Ok(())
+    }
+}
+
+struct M0002Sessions;
+
+impl MigrationName for M0002Sessions {
+    fn name(&self) -> &str {
+        "m0002_sessions"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for M0002Sessions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Browser sessions: the cookie holds a random secret; only its SHA-256 is stored.
+        manager
+            .create_table(
+                Table::create()
+                    .table("sessions")
+                    .col(string("id_hash").primary_key())
+                    .col(integer("user_id"))
+                    .col(string("csrf_token"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone("expires_at"))
+                    .foreign_key(&mut fk("sessions", "user_id", "users"))
+                    .to_owned(),
+            )
+            .await
     }
 }

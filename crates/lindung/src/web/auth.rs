@@ -17,12 +17,54 @@ use crate::access::{self, Principal, Role};
 pub struct Caller {
     pub principal: Principal,
     pub source: Option<String>,
+    /// For browser sessions: the session's CSRF token, which every form must carry back.
+    pub csrf: Option<String>,
+    /// For browser sessions: the cookie secret (to log out).
+    pub session_secret: Option<String>,
 }
 
 impl Caller {
     pub fn actor(&self) -> Actor {
         Actor::user(&self.principal, self.source.clone())
     }
+
+    /// Refuses a form submitted in a session unless it carries the session's CSRF token.
+    /// Token-authenticated API calls carry no ambient credentials and need none.
+    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), ApiError> {
+        match &self.csrf {
+            None => Ok(()),
+            Some(expected)
+                if submitted
+                    .is_some_and(|s| constant_time_eq(s.as_bytes(), expected.as_bytes())) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "the form has expired or did not come from this site; reload the page and try again",
+            )),
+        }
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub const SESSION_COOKIE: &str = "lindung_session";
+
+/// The value of a cookie in the request.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
 }
 
 #[derive(Debug)]
@@ -45,28 +87,31 @@ fn bearer(parts: &Parts) -> Result<&str, AuthError> {
     Ok(token.trim())
 }
 
-/// Admits the request only if its bearer token belongs to a user with one of `roles`: 401
-/// without valid credentials, 403 with the wrong role.
-pub async fn require_roles(
-    State((state, roles)): State<(AppState, &'static [Role])>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let (mut parts, body) = request.into_parts();
+/// Finds the caller (bearer token, else session cookie) and checks its role: 401 without valid
+/// credentials, 403 with the wrong role.
+async fn authenticate(state: &AppState, roles: &[Role], parts: &Parts) -> Result<Caller, ApiError> {
     let unauthorised =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned());
-    let token = match bearer(&parts) {
-        Ok(token) => token.to_owned(),
-        Err(AuthError::Missing) => {
-            return Err(unauthorised(
-                "send an API token as `Authorization: Bearer <token>`",
-            ));
+    let (principal, csrf, session_secret) = match bearer(parts) {
+        Ok(token) => {
+            let principal = access::authenticate_token(&state.store, token)
+                .await?
+                .ok_or_else(|| unauthorised("unknown or revoked token"))?;
+            (principal, None, None)
         }
         Err(AuthError::Invalid) => return Err(unauthorised("malformed Authorization header")),
+        Err(AuthError::Missing) => {
+            let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) else {
+                return Err(unauthorised(
+                    "log in, or send an API token as `Authorization: Bearer <token>`",
+                ));
+            };
+            let (principal, csrf) = access::sessions::lookup(&state.store, &secret)
+                .await?
+                .ok_or_else(|| unauthorised("your session has ended; log in again"))?;
+            (principal, Some(csrf), Some(secret))
+        }
     };
-    let principal = access::authenticate_token(&state.store, &token)
-        .await?
-        .ok_or_else(|| unauthorised("unknown or revoked token"))?;
     if !roles.contains(&principal.role) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -78,8 +123,41 @@ pub async fn require_roles(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
-    parts.extensions.insert(Caller { principal, source });
+    Ok(Caller {
+        principal,
+        source,
+        csrf,
+        session_secret,
+    })
+}
+
+/// Guard for API routes: errors are JSON.
+pub async fn require_roles(
+    State((state, roles)): State<(AppState, &'static [Role])>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let caller = authenticate(&state, roles, &parts).await?;
+    parts.extensions.insert(caller);
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// Guard for pages: errors are HTML pages (a 401 offers the login form).
+pub async fn require_roles_page(
+    State((state, roles)): State<(AppState, &'static [Role])>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = request.into_parts();
+    match authenticate(&state, roles, &parts).await {
+        Ok(caller) => {
+            parts.extensions.insert(caller);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(error) => super::pages::error_page(&parts, error).into_response(),
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

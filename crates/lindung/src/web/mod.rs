@@ -3,6 +3,8 @@
 
 mod auth;
 mod error;
+pub mod i18n;
+pub mod pages;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::MethodRouter;
 
-pub use auth::{AuthError, Caller};
+pub use auth::{AuthError, Caller, SESSION_COOKIE, constant_time_eq, cookie};
 pub use error::ApiError;
 
 use crate::access::Role;
@@ -24,13 +26,41 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub matcher: Arc<Matcher>,
+    /// SHA-256 of the one-time first-admin setup secret, while there are no users.
+    pub setup: Arc<std::sync::Mutex<Option<String>>>,
+    /// Recent login attempts per client address, for rate limiting.
+    pub login_attempts:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>>,
 }
 
-/// Who may call a route. `Public` routes need no credentials.
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            matcher: Arc::new(Matcher::default()),
+            setup: Arc::default(),
+            login_attempts: Arc::default(),
+        }
+    }
+}
+
+/// Who may call a route. `Public` routes need no credentials; `Roles` are API routes (JSON
+/// errors), `Page` are HTML pages (HTML errors); both admit a bearer token or a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     Public,
     Roles(&'static [Role]),
+    Page(&'static [Role]),
+}
+
+impl Access {
+    /// The roles admitted, or `None` for public routes.
+    pub fn roles(self) -> Option<&'static [Role]> {
+        match self {
+            Access::Public => None,
+            Access::Roles(r) | Access::Page(r) => Some(r),
+        }
+    }
 }
 
 /// One route: method, path (axum syntax), who may call it, and its handler.
@@ -59,7 +89,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         access: Access::Public,
         handler: || axum::routing::get(status),
     }];
+    all.extend(pages::endpoints());
     all.extend(crate::banks::hma::endpoints());
+    all.extend(crate::banks::pages::endpoints());
+    all.extend(crate::access::pages::endpoints());
     all
 }
 
@@ -102,6 +135,10 @@ pub fn router(state: AppState) -> Router {
                 (state.clone(), roles),
                 auth::require_roles,
             )),
+            Access::Page(roles) => handler.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), roles),
+                auth::require_roles_page,
+            )),
         };
         let entry = by_path.remove(endpoint.path);
         by_path.insert(
@@ -127,15 +164,21 @@ pub const MAX_BODY_BYTES: usize = 70 * 1024 * 1024;
 /// Loads the matcher, then serves until Ctrl-C or SIGTERM, following the change log so that
 /// writes made through other processes sharing the database match here within a second.
 pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
-    let matcher = Arc::new(Matcher::default());
-    let state = AppState {
-        store: store.clone(),
-        matcher: Arc::clone(&matcher),
-    };
+    let state = AppState::new(store.clone());
+    let matcher = Arc::clone(&state.matcher);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     // Scripts and tests read the address from this line (port 0 picks a free port).
     println!("lindung listening on http://{bound}");
+    if crate::access::user_count(&store).await? == 0 {
+        let secret = crate::access::new_secret("")?;
+        *state
+            .setup
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(crate::access::token_digest(&secret));
+        println!("no users yet: create the first admin at http://{bound}/setup?token={secret}");
+    }
     let follower = tokio::spawn(async move {
         loop {
             if let Err(e) = matcher.sync(&store).await {

@@ -8,11 +8,18 @@ use lindung::store::StoreLocation;
 
 pub struct Server {
     pub base: String,
+    /// Lines the server printed after its address (such as the first-admin setup link).
+    pub first_lines: Vec<String>,
     child: Child,
 }
 
 impl Server {
     pub fn start(location: &StoreLocation) -> Server {
+        Self::start_capturing(location)
+    }
+
+    /// Starts the server and keeps the lines it prints at start-up.
+    pub fn start_capturing(location: &StoreLocation) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lindung"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -26,16 +33,33 @@ impl Server {
         }
         let mut child = command.spawn().expect("start lindung serve");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read address line");
+        reader.read_line(&mut line).expect("read address line");
         let base = line
             .trim()
             .strip_prefix("lindung listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        let server = Server { base, child };
+        // The setup line, if any, follows at once; read it without blocking on a server that
+        // prints nothing more.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut first_lines = Vec::new();
+        while let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(300)) {
+            first_lines.push(line);
+        }
+        let server = Server {
+            base,
+            first_lines,
+            child,
+        };
         // Ready once the index has loaded.
         for _ in 0..200 {
             if server.request("GET", "/status", None, &[], b"").0 == 200 {
@@ -44,6 +68,38 @@ impl Server {
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
         panic!("server did not become ready");
+    }
+
+    /// Sends a request; returns the status, the response head and the body.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String, String) {
+        let host = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).expect("connect");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("write head");
+        stream.write_all(body).expect("write body");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).expect("read response");
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status code");
+        (status, head.to_owned(), body.to_owned())
     }
 
     /// Sends a request; returns the status and body.

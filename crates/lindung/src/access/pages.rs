@@ -1,0 +1,259 @@
+//! Admin pages: users and their tokens, and the audit log.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+use serde::Deserialize;
+
+use super::audit;
+use super::entities::{api_token, audit_entry, user};
+use super::{AccessError, Role};
+use crate::web::pages::{Chrome, OrPage, PageError, PageResult, render};
+use crate::web::{Access, ApiError, AppState, Caller, Endpoint};
+
+const ADMIN: &[Role] = &[Role::Admin];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let admin = Access::Page(ADMIN);
+    vec![
+        Endpoint::new("GET", "/admin/users", admin, || get(users)),
+        Endpoint::new("POST", "/admin/users", admin, || post(add_user)),
+        Endpoint::new("POST", "/admin/tokens", admin, || post(create_token)),
+        Endpoint::new("POST", "/admin/tokens/{id}/revoke", admin, || {
+            post(revoke_token)
+        }),
+        Endpoint::new("GET", "/admin/audit", admin, || get(audit_log)),
+    ]
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::Invalid(m) => ApiError::bad_request(m),
+            AccessError::EmailTaken(_) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", error.to_string())
+            }
+            AccessError::NoSuchUser(_) => ApiError::not_found(error.to_string()),
+            AccessError::Db(e) => ApiError::internal(e),
+            AccessError::Hashing(e) => ApiError::internal(e),
+        }
+    }
+}
+
+struct TokenRow {
+    id: i32,
+    name: String,
+    revoked: bool,
+}
+
+struct UserRow {
+    id: i32,
+    email: String,
+    role: String,
+    tokens: Vec<TokenRow>,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<UserRow>,
+    roles: Vec<&'static str>,
+    new_token: Option<String>,
+}
+
+async fn users_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &Caller,
+    notice: Option<String>,
+    new_token: Option<String>,
+) -> PageResult {
+    let db = state.store.db();
+    let all_users = user::Entity::find()
+        .order_by_asc(user::Column::Email)
+        .all(db)
+        .await
+        .or_page(headers)?;
+    let tokens = api_token::Entity::find()
+        .order_by_asc(api_token::Column::Id)
+        .all(db)
+        .await
+        .or_page(headers)?;
+    let users = all_users
+        .into_iter()
+        .map(|u| UserRow {
+            tokens: tokens
+                .iter()
+                .filter(|t| t.user_id == u.id)
+                .map(|t| TokenRow {
+                    id: t.id,
+                    name: t.name.clone(),
+                    revoked: t.revoked_at.is_some(),
+                })
+                .collect(),
+            id: u.id,
+            email: u.email,
+            role: u.role,
+        })
+        .collect();
+    let mut chrome = Chrome::for_caller(caller, headers, "users-title");
+    if let Some(n) = notice {
+        chrome = chrome.with_notice(n);
+    }
+    let page = UsersPage {
+        chrome,
+        users,
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        new_token,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn users(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+    users_page(&state, &headers, &caller, None, None).await
+}
+
+#[derive(Deserialize)]
+struct AddUserForm {
+    csrf: Option<String>,
+    email: String,
+    role: String,
+    org: Option<String>,
+    password: String,
+}
+
+async fn add_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Form(form): Form<AddUserForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let role: Role = form
+        .role
+        .parse()
+        .map_err(ApiError::bad_request)
+        .or_page(&headers)?;
+    let org = form.org.as_deref().map(str::trim).filter(|o| !o.is_empty());
+    let created = super::add_user(
+        &state.store,
+        &caller.actor(),
+        &form.email,
+        role,
+        org,
+        &form.password,
+    )
+    .await
+    .or_page(&headers)?;
+    let notice = crate::web::pages::translator(&headers).t1("user-added", "email", &created.email);
+    users_page(&state, &headers, &caller, Some(notice), None).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: Option<String>,
+    email: String,
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let secret = super::create_token(&state.store, &caller.actor(), &form.email, &form.name)
+        .await
+        .or_page(&headers)?;
+    users_page(&state, &headers, &caller, None, Some(secret)).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i32>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    if !super::revoke_token(&state.store, &caller.actor(), id)
+        .await
+        .or_page(&headers)?
+    {
+        return Err(PageError::new(
+            &headers,
+            ApiError::not_found("no such live token"),
+        ));
+    }
+    let notice = crate::web::pages::translator(&headers).t("token-revoked");
+    users_page(&state, &headers, &caller, Some(notice), None).await
+}
+
+struct AuditRow {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    record: String,
+    source: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    verdict: String,
+    entries: Vec<AuditRow>,
+}
+
+/// The newest entries shown on the audit page.
+const AUDIT_PAGE_SIZE: u64 = 200;
+
+async fn audit_log(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+) -> PageResult {
+    let tr = crate::web::pages::translator(&headers);
+    let report = audit::verify(&state.store).await.or_page(&headers)?;
+    let verdict = match report.first_broken {
+        None => tr.t1("audit-intact", "count", report.entries),
+        Some((id, reason)) => format!("{} {id}: {reason}", tr.t("audit-broken")),
+    };
+    let rows = audit_entry::Entity::find()
+        .order_by_desc(audit_entry::Column::Id)
+        .limit(AUDIT_PAGE_SIZE)
+        .all(state.store.db())
+        .await
+        .or_page(&headers)?;
+    let entries = rows
+        .into_iter()
+        .map(|e| AuditRow {
+            id: e.id,
+            at: e
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            actor: e.actor,
+            action: e.action,
+            record: format!("{} {}", e.record_type, e.record_id.unwrap_or_default()),
+            source: e.source.unwrap_or_default(),
+        })
+        .collect();
+    let page = AuditPage {
+        chrome: Chrome::for_caller(&caller, &headers, "audit-title"),
+        verdict,
+        entries,
+    };
+    Ok(render(StatusCode::OK, &page))
+}

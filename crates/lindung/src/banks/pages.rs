@@ -1,0 +1,464 @@
+//! Bank pages: the bank list, a bank's content with add, import and export, and the match
+//! tester.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use lindung_media::{Fingerprinter, Options};
+use pdq::Hash256;
+use serde::Deserialize;
+
+use super::entities::{bank, signal};
+use super::formats::parse_hash_list;
+use super::matcher::BankMatch;
+use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
+use crate::access::Role;
+use crate::web::pages::{Chrome, OrPage, PageError, PageResult, render};
+use crate::web::{Access, ApiError, AppState, Caller, Endpoint};
+
+/// Roles that work with banks in the UI.
+const BANK_USERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Platform];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let page = Access::Page(BANK_USERS);
+    vec![
+        Endpoint::new("GET", "/banks", page, || get(list)),
+        Endpoint::new("POST", "/banks", page, || post(create)),
+        Endpoint::new("GET", "/banks/{name}", page, || get(show)),
+        Endpoint::new("POST", "/banks/{name}/signals", page, || post(add_hash)),
+        Endpoint::new("POST", "/banks/{name}/upload", page, || post(add_upload)),
+        Endpoint::new("POST", "/banks/{name}/import", page, || post(import)),
+        Endpoint::new("GET", "/banks/{name}/export", page, || get(export)),
+        Endpoint::new("GET", "/match", page, || get(match_form)),
+        Endpoint::new("POST", "/match", page, || post(match_submit)),
+    ]
+}
+
+struct BankRow {
+    name: String,
+    enabled: bool,
+    threshold: i32,
+    signals: usize,
+}
+
+#[derive(Template)]
+#[template(path = "banks.html")]
+struct BanksPage {
+    chrome: Chrome,
+    banks: Vec<BankRow>,
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+    let mut rows = Vec::new();
+    for b in banks::list_banks(&state.store).await.or_page(&headers)? {
+        if !banks::may_manage(&caller.principal, &b) {
+            continue;
+        }
+        let signals = banks::bank_signals(&state.store, b.id)
+            .await
+            .or_page(&headers)?
+            .len();
+        rows.push(BankRow {
+            name: b.name,
+            enabled: b.enabled,
+            threshold: b.pdq_threshold,
+            signals,
+        });
+    }
+    let page = BanksPage {
+        chrome: Chrome::for_caller(&caller, &headers, "banks-title"),
+        banks: rows,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+struct CreateForm {
+    csrf: Option<String>,
+    name: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Form(form): Form<CreateForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let created = banks::create_bank(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &form.name,
+        None,
+    )
+    .await
+    .or_page(&headers)?;
+    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    Ok(Redirect::to(&format!("/banks/{}", created.name)).into_response())
+}
+
+/// At most this many signals are listed on a bank page.
+const LISTED_SIGNALS: usize = 500;
+
+#[derive(Template)]
+#[template(path = "bank.html")]
+struct BankPage {
+    chrome: Chrome,
+    bank: bank::Model,
+    signals: Vec<signal::Model>,
+    total: usize,
+}
+
+async fn visible(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &Caller,
+    name: &str,
+) -> Result<bank::Model, PageError> {
+    let found = banks::find_bank(&state.store, name)
+        .await
+        .or_page(headers)?;
+    if !banks::may_manage(&caller.principal, &found) {
+        return Err(PageError::new(
+            headers,
+            ApiError::not_found(format!("no bank named {name:?}")),
+        ));
+    }
+    Ok(found)
+}
+
+async fn bank_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &Caller,
+    name: &str,
+    notice: Option<String>,
+) -> PageResult {
+    let found = visible(state, headers, caller, name).await?;
+    let mut signals = banks::bank_signals(&state.store, found.id)
+        .await
+        .or_page(headers)?;
+    let total = signals.len();
+    // Newest first.
+    signals.reverse();
+    signals.truncate(LISTED_SIGNALS);
+    let mut chrome = Chrome::for_caller(caller, headers, "bank-title");
+    chrome.title = format!("{}: {}", chrome.title, found.name);
+    if let Some(notice) = notice {
+        chrome = chrome.with_notice(notice);
+    }
+    let page = BankPage {
+        chrome,
+        bank: found,
+        signals,
+        total,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> PageResult {
+    bank_page(&state, &headers, &caller, &name, None).await
+}
+
+#[derive(Deserialize)]
+struct HashForm {
+    csrf: Option<String>,
+    pdq: String,
+    note: Option<String>,
+}
+
+async fn add_hash(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+    Form(form): Form<HashForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    visible(&state, &headers, &caller, &name).await?;
+    let signal = NewSignal::new(SignalType::Pdq, &form.pdq, None).or_page(&headers)?;
+    let meta = ContentMeta {
+        note: form.note.unwrap_or_default(),
+        source: "page".into(),
+        ..ContentMeta::default()
+    };
+    let added = banks::add_content(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        &meta,
+        &[signal],
+    )
+    .await
+    .or_page(&headers)?;
+    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    let tr = crate::web::pages::translator(&headers);
+    let notice = if added.new_signals > 0 {
+        tr.t("added")
+    } else {
+        tr.t("already-in-bank")
+    };
+    bank_page(&state, &headers, &caller, &name, Some(notice)).await
+}
+
+/// Reads a multipart form: the CSRF field, one file field, and plain text fields.
+struct Upload {
+    csrf: Option<String>,
+    file: Option<Vec<u8>>,
+    fields: std::collections::HashMap<String, String>,
+}
+
+async fn read_upload(mut multipart: Multipart, file_field: &str) -> Result<Upload, ApiError> {
+    let mut upload = Upload {
+        csrf: None,
+        file: None,
+        fields: Default::default(),
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed form: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("reading the form: {e}")))?;
+        if name == file_field {
+            if !bytes.is_empty() {
+                upload.file = Some(bytes.to_vec());
+            }
+        } else if name == "csrf" {
+            upload.csrf = Some(String::from_utf8_lossy(&bytes).into_owned());
+        } else {
+            upload
+                .fields
+                .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    Ok(upload)
+}
+
+async fn fingerprint(
+    bytes: Vec<u8>,
+    dihedral: bool,
+) -> Result<lindung_media::Fingerprint, ApiError> {
+    let options = Options {
+        dihedral,
+        ..Options::default()
+    };
+    tokio::task::spawn_blocking(move || Fingerprinter::new(options).fingerprint_bytes(&bytes))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable_image",
+                e.to_string(),
+            )
+        })
+}
+
+async fn add_upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+    multipart: Multipart,
+) -> PageResult {
+    let upload = read_upload(multipart, "photo").await.or_page(&headers)?;
+    caller
+        .check_csrf(upload.csrf.as_deref())
+        .or_page(&headers)?;
+    visible(&state, &headers, &caller, &name).await?;
+    let bytes = upload
+        .file
+        .ok_or_else(|| ApiError::bad_request("choose an image file"))
+        .or_page(&headers)?;
+    let fp = fingerprint(bytes, false).await.or_page(&headers)?;
+    let signals = vec![
+        NewSignal::new(
+            SignalType::Pdq,
+            &fp.pdq.hash.to_string(),
+            Some(i32::from(fp.pdq.quality)),
+        )
+        .or_page(&headers)?,
+        NewSignal::new(SignalType::Md5, &fp.digests.md5_hex(), None).or_page(&headers)?,
+        NewSignal::new(SignalType::Sha256, &fp.digests.sha256_hex(), None).or_page(&headers)?,
+    ];
+    let meta = ContentMeta {
+        note: upload.fields.get("note").cloned().unwrap_or_default(),
+        source: "upload".into(),
+        ..ContentMeta::default()
+    };
+    let added = banks::add_content(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        &meta,
+        &signals,
+    )
+    .await
+    .or_page(&headers)?;
+    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    let tr = crate::web::pages::translator(&headers);
+    let notice = if added.new_signals > 0 {
+        tr.t("added")
+    } else {
+        tr.t("already-in-bank")
+    };
+    bank_page(&state, &headers, &caller, &name, Some(notice)).await
+}
+
+async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+    multipart: Multipart,
+) -> PageResult {
+    let upload = read_upload(multipart, "list").await.or_page(&headers)?;
+    caller
+        .check_csrf(upload.csrf.as_deref())
+        .or_page(&headers)?;
+    let target = visible(&state, &headers, &caller, &name).await?;
+    let bytes = upload
+        .file
+        .ok_or_else(|| ApiError::bad_request("choose a hash-list file"))
+        .or_page(&headers)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("the file is not UTF-8 text; nothing was imported"))
+        .or_page(&headers)?;
+    let list = parse_hash_list(&text)
+        .map_err(|e| ApiError::bad_request(format!("{e}; nothing was imported")))
+        .or_page(&headers)?;
+    let mut signals = Vec::with_capacity(list.entries.len());
+    for e in &list.entries {
+        signals.push((
+            NewSignal::new(SignalType::Pdq, &e.hash.to_string(), None).or_page(&headers)?,
+            e.id.clone(),
+        ));
+    }
+    let added = banks::import_signals(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &target.name,
+        "import:page",
+        &signals,
+        |_| {},
+    )
+    .await
+    .or_page(&headers)?;
+    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    let tr = crate::web::pages::translator(&headers);
+    let notice = tr.t1("imported", "count", added);
+    bank_page(&state, &headers, &caller, &name, Some(notice)).await
+}
+
+async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> PageResult {
+    let target = visible(&state, &headers, &caller, &name).await?;
+    let mut text = String::new();
+    for s in banks::bank_signals(&state.store, target.id)
+        .await
+        .or_page(&headers)?
+    {
+        if s.signal_type == "pdq" {
+            text.push_str(&s.value);
+            text.push('\n');
+        }
+    }
+    let disposition = format!("attachment; filename=\"{}.txt\"", target.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "match.html")]
+struct MatchPage {
+    chrome: Chrome,
+    query: Option<String>,
+    quality: Option<u8>,
+    matches: Vec<BankMatch>,
+}
+
+async fn match_form(headers: HeaderMap, caller: Caller) -> PageResult {
+    let page = MatchPage {
+        chrome: Chrome::for_caller(&caller, &headers, "match-title"),
+        query: None,
+        quality: None,
+        matches: Vec::new(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn match_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    multipart: Multipart,
+) -> PageResult {
+    let upload = read_upload(multipart, "photo").await.or_page(&headers)?;
+    caller
+        .check_csrf(upload.csrf.as_deref())
+        .or_page(&headers)?;
+    let dihedral = upload.fields.get("dihedral").is_some_and(|v| v == "on");
+    let (query, quality, queries) = match (
+        upload.file,
+        upload
+            .fields
+            .get("pdq")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty()),
+    ) {
+        (Some(bytes), _) => {
+            let fp = fingerprint(bytes, dihedral).await.or_page(&headers)?;
+            let queries = match (dihedral, fp.dihedral) {
+                (true, Some(d)) => d.hashes.to_vec(),
+                _ => vec![fp.pdq.hash],
+            };
+            (fp.pdq.hash, Some(fp.pdq.quality), queries)
+        }
+        (None, Some(hex)) => {
+            let hash = Hash256::parse(hex)
+                .map_err(|e| ApiError::bad_request(format!("not a PDQ hash: {e}")))
+                .or_page(&headers)?;
+            (hash, None, vec![hash])
+        }
+        (None, None) => {
+            return Err(PageError::new(
+                &headers,
+                ApiError::bad_request("choose an image or paste a PDQ hash"),
+            ));
+        }
+    };
+    let page = MatchPage {
+        chrome: Chrome::for_caller(&caller, &headers, "match-title"),
+        query: Some(query.to_string()),
+        quality,
+        matches: state.matcher.lookup_pdq(&queries, None),
+    };
+    Ok(render(StatusCode::OK, &page))
+}

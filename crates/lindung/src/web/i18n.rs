@@ -1,0 +1,80 @@
+//! User-facing text through Project Fluent (`locales/<lang>/main.ftl`). The language comes
+//! from the user's setting, else from `Accept-Language`, else English.
+
+use std::collections::HashMap;
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        // Plain text in HTML: the bidi isolation marks Fluent adds around arguments would show
+        // up in copied text.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// Languages with a complete translation; others fall back to English key by key.
+pub const LANGUAGES: &[(&str, &str)] = &[("en", "English"), ("th", "ไทย")];
+
+/// A translator for one language.
+#[derive(Clone, Debug)]
+pub struct Tr {
+    pub lang: String,
+    id: LanguageIdentifier,
+}
+
+impl Tr {
+    pub fn new(lang: &str) -> Tr {
+        let lang = if LANGUAGES.iter().any(|(code, _)| *code == lang) {
+            lang
+        } else {
+            "en"
+        };
+        Tr {
+            lang: lang.to_owned(),
+            id: lang.parse().unwrap_or_default(),
+        }
+    }
+
+    /// Picks the first supported language of an `Accept-Language` header.
+    pub fn negotiate(user_setting: Option<&str>, accept_language: Option<&str>) -> Tr {
+        if let Some(lang) = user_setting {
+            return Tr::new(lang);
+        }
+        let mut choices: Vec<(f32, &str)> = accept_language
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next()?.trim();
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(1.0);
+                Some((q, tag))
+            })
+            .collect();
+        choices.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, tag) in choices {
+            let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+            if LANGUAGES.iter().any(|(code, _)| *code == primary) {
+                return Tr::new(&primary);
+            }
+        }
+        Tr::new("en")
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        LOCALES.lookup(&self.id, key)
+    }
+
+    /// A message with one argument.
+    pub fn t1(&self, key: &str, name: &str, value: impl ToString) -> String {
+        let mut args: HashMap<std::borrow::Cow<'static, str>, FluentValue> = HashMap::new();
+        args.insert(name.to_owned().into(), FluentValue::from(value.to_string()));
+        LOCALES.lookup_with_args(&self.id, key, &args)
+    }
+}

@@ -1,0 +1,190 @@
+//! Browser sessions over loopback: first-admin setup, login with CSRF, lockout, and forms
+//! refused without their CSRF token.
+
+mod support;
+
+use support::server::Server;
+
+fn set_cookies(raw: &str) -> Vec<(String, String)> {
+    raw.lines()
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .filter_map(|c| {
+            let (pair, _) = c.split_once(';')?;
+            let (k, v) = pair.split_once('=')?;
+            Some((k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .expect("hidden field");
+    html[start..].split('"').next().expect("value").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setup_login_csrf_and_lockout() {
+    for t in support::stores("pages_session").await {
+        let server = Server::start_capturing(&t.location);
+        let setup = server
+            .first_lines
+            .iter()
+            .find_map(|l| l.split_once("/setup?token=").map(|(_, s)| s.to_owned()))
+            .expect("setup link printed");
+
+        // First admin through the one-time link.
+        let (status, head, body) = server.raw("GET", &format!("/setup?token={setup}"), &[], b"");
+        assert_eq!(status, 200, "{}", t.name);
+        let form_cookie = set_cookies(&head)
+            .into_iter()
+            .find(|(k, _)| k == "lindung_form")
+            .expect("form cookie")
+            .1;
+        assert!(
+            head.contains("HttpOnly")
+                && head.contains("Secure")
+                && head.contains("SameSite=Strict"),
+            "{head}"
+        );
+        let csrf = hidden(&body, "csrf");
+        let form = format!(
+            "csrf={csrf}&token={setup}&email=admin%40example.org&password=a+long+enough+passphrase"
+        );
+        let cookie = format!("lindung_form={form_cookie}");
+        let (status, _, _) = server.raw(
+            "POST",
+            "/setup",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", &cookie),
+            ],
+            form.as_bytes(),
+        );
+        assert_eq!(status, 303, "{}", t.name);
+        // The link works once.
+        let (status, _, _) = server.raw("GET", &format!("/setup?token={setup}"), &[], b"");
+        assert_eq!(status, 404);
+
+        // Login needs the form token; a wrong password is refused; the right one opens a session.
+        let (_, head, body) = server.raw("GET", "/login", &[], b"");
+        let form_cookie = set_cookies(&head)
+            .into_iter()
+            .find(|(k, _)| k == "lindung_form")
+            .expect("form cookie")
+            .1;
+        let csrf = hidden(&body, "csrf");
+        let cookie = format!("lindung_form={form_cookie}");
+        let form_headers = [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", cookie.as_str()),
+        ];
+        let (status, _, _) = server.raw(
+            "POST",
+            "/login",
+            &form_headers,
+            b"csrf=forged&email=admin%40example.org&password=a+long+enough+passphrase",
+        );
+        assert_eq!(status, 403, "login without the form token");
+        let (status, _, _) = server.raw(
+            "POST",
+            "/login",
+            &form_headers,
+            format!("csrf={csrf}&email=admin%40example.org&password=wrong+wrong+wrong").as_bytes(),
+        );
+        assert_eq!(status, 401);
+        let (status, head, _) = server.raw(
+            "POST",
+            "/login",
+            &form_headers,
+            format!("csrf={csrf}&email=admin%40example.org&password=a+long+enough+passphrase")
+                .as_bytes(),
+        );
+        assert_eq!(status, 303, "{}", t.name);
+        let session = set_cookies(&head)
+            .into_iter()
+            .find(|(k, _)| k == "lindung_session")
+            .expect("session cookie")
+            .1;
+        let session_cookie = format!("lindung_session={session}");
+
+        // Pages work in the session; forms without the session's CSRF token are refused.
+        let (status, _, body) = server.raw("GET", "/banks", &[("Cookie", &session_cookie)], b"");
+        assert_eq!(status, 200);
+        let csrf = hidden(&body, "csrf");
+        let session_form = [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", session_cookie.as_str()),
+        ];
+        let (status, _, _) = server.raw("POST", "/banks", &session_form, b"name=NO_CSRF");
+        assert_eq!(status, 403);
+        let (status, _, _) = server.raw(
+            "POST",
+            "/banks",
+            &session_form,
+            format!("csrf={csrf}&name=WITH_CSRF").as_bytes(),
+        );
+        assert_eq!(status, 303);
+        let (_, _, body) = server.raw(
+            "GET",
+            "/banks",
+            &[
+                ("Cookie", &session_cookie),
+                ("Accept-Language", "th-TH,th;q=0.9,en;q=0.5"),
+            ],
+            b"",
+        );
+        assert!(body.contains("WITH_CSRF") && !body.contains("NO_CSRF"));
+        assert!(body.contains("คลังแฮช"), "Thai from Accept-Language");
+
+        // Logging out ends the session.
+        let (status, _, _) = server.raw(
+            "POST",
+            "/logout",
+            &session_form,
+            format!("csrf={csrf}").as_bytes(),
+        );
+        assert_eq!(status, 303);
+        let (status, _, _) = server.raw("GET", "/banks", &[("Cookie", &session_cookie)], b"");
+        assert_eq!(status, 401);
+
+        // Five wrong passwords lock the account, even against the right password.
+        let attempt = |password: &str| {
+            let (_, head, body) = server.raw("GET", "/login", &[], b"");
+            let form_cookie = set_cookies(&head)
+                .into_iter()
+                .find(|(k, _)| k == "lindung_form")
+                .expect("form cookie")
+                .1;
+            let cookie = format!("lindung_form={form_cookie}");
+            let form = format!(
+                "csrf={}&email=admin%40example.org&password={password}",
+                hidden(&body, "csrf")
+            );
+            server.raw(
+                "POST",
+                "/login",
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Cookie", &cookie),
+                ],
+                form.as_bytes(),
+            )
+        };
+        for _ in 0..4 {
+            assert_eq!(attempt("wrong+wrong+wrong").0, 401);
+        }
+        assert_eq!(
+            attempt("wrong+wrong+wrong").0,
+            429,
+            "the fifth failure locks"
+        );
+        let (status, _, body) = attempt("a+long+enough+passphrase");
+        assert_eq!(status, 429, "{}: {body}", t.name);
+    }
+}
