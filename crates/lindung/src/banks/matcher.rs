@@ -54,6 +54,8 @@ pub struct Matcher {
     sha256: DigestIndex<32>,
     catalogue: RwLock<Catalogue>,
     last_seq: AtomicI64,
+    /// When the last sync finished, as milliseconds since the Unix epoch.
+    synced_at_ms: AtomicI64,
     loaded: AtomicBool,
     /// One sync at a time; queries never take it.
     syncing: Mutex<()>,
@@ -67,6 +69,7 @@ impl Default for Matcher {
             sha256: DigestIndex::new(),
             catalogue: RwLock::new(Catalogue::default()),
             last_seq: AtomicI64::new(0),
+            synced_at_ms: AtomicI64::new(0),
             loaded: AtomicBool::new(false),
             syncing: Mutex::new(()),
         }
@@ -74,6 +77,12 @@ impl Default for Matcher {
 }
 
 const PAGE: u64 = 10_000;
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 impl Matcher {
     /// Whether the initial load has finished (`/status` answers 503 before).
@@ -83,6 +92,16 @@ impl Matcher {
 
     pub fn pdq_len(&self) -> usize {
         self.pdq.len()
+    }
+
+    /// Seconds since the index last caught up with the change log (infinite before the first
+    /// load).
+    pub fn seconds_since_sync(&self) -> f64 {
+        let at = self.synced_at_ms.load(Ordering::Acquire);
+        if at == 0 {
+            return f64::INFINITY;
+        }
+        (unix_ms() - at).max(0) as f64 / 1000.0
     }
 
     pub fn last_seq(&self) -> i64 {
@@ -102,6 +121,7 @@ impl Matcher {
         if !self.is_loaded() {
             self.load_all(store).await?;
             self.loaded.store(true, Ordering::Release);
+            self.synced_at_ms.store(unix_ms(), Ordering::Release);
             return Ok(0);
         }
         let mut applied = 0;
@@ -114,6 +134,7 @@ impl Matcher {
                 .all(store.db())
                 .await?;
             if changes.is_empty() {
+                self.synced_at_ms.store(unix_ms(), Ordering::Release);
                 return Ok(applied);
             }
             let mut reload_banks = false;

@@ -163,3 +163,22 @@ pub fn audit(command: AuditCommand) -> Result<ExitCode> {
         }
     })
 }
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The backup file to write (must not exist yet). It is itself a SQLite database: copy it
+    /// to `lindung.db` in an empty data directory to restore.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+pub fn backup(args: BackupArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(&args.store).await?;
+        store.backup_sqlite(&args.out).await?;
+        eprintln!("backup written to {}", args.out.display());
+        Ok(ExitCode::SUCCESS)
+    })
+}

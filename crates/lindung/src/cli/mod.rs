@@ -44,6 +44,8 @@ enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Make a consistent online backup of the SQLite store.
+    Backup(admin::BackupArgs),
 }
 
 /// Writes one JSON object and a newline. Serialising to memory first keeps a closed pipe an
@@ -69,6 +71,7 @@ pub fn run() -> ExitCode {
         Command::User(command) => admin::user(command),
         Command::Token(command) => admin::token(command),
         Command::Audit(command) => admin::audit(command),
+        Command::Backup(args) => admin::backup(args),
     };
     match result {
         Ok(code) => code,

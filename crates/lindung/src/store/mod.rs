@@ -163,6 +163,44 @@ pub async fn advance_chain(
     Ok(())
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(
+        "online backup is for the SQLite store; back up PostgreSQL with pg_dump or its own tools"
+    )]
+    NotSqlite,
+    #[error("{0} already exists; choose a new file")]
+    Exists(PathBuf),
+    #[error("backup failed: {0}")]
+    Db(#[from] DbErr),
+    #[error("backup failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Store {
+    /// A consistent copy of a SQLite store, taken while it is in use (`VACUUM INTO` reads one
+    /// snapshot of the database). Written under a temporary name and renamed when complete.
+    pub async fn backup_sqlite(&self, out: &Path) -> Result<(), BackupError> {
+        if self.backend() != DbBackend::Sqlite {
+            return Err(BackupError::NotSqlite);
+        }
+        if out.exists() {
+            return Err(BackupError::Exists(out.to_owned()));
+        }
+        let partial = out.with_extension("partial");
+        let _ = std::fs::remove_file(&partial);
+        let statement = sea_orm::Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "VACUUM INTO ?",
+            [partial.to_string_lossy().into_owned().into()],
+        );
+        self.db.execute_raw(statement).await?;
+        std::fs::File::open(&partial)?.sync_all()?;
+        std::fs::rename(&partial, out)?;
+        Ok(())
+    }
+}
+
 fn ensure_dir(path: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(path).map_err(|source| StoreError::DataDir {
         path: path.to_owned(),

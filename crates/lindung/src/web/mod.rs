@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 pub mod i18n;
+mod metrics;
 pub mod pages;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub matcher: Arc<Matcher>,
     /// SHA-256 of the one-time first-admin setup secret, while there are no users.
     pub setup: Arc<std::sync::Mutex<Option<String>>>,
+    /// The Prometheus recorder's handle, when this process installed one.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Recent login attempts per client address, for rate limiting.
     pub login_attempts:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>>,
@@ -39,6 +42,7 @@ impl AppState {
             store,
             matcher: Arc::new(Matcher::default()),
             setup: Arc::default(),
+            metrics: None,
             login_attempts: Arc::default(),
         }
     }
@@ -89,6 +93,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         access: Access::Public,
         handler: || axum::routing::get(status),
     }];
+    all.push(Endpoint::new(
+        "GET",
+        "/metrics",
+        Access::Roles(&[Role::Admin]),
+        || axum::routing::get(metrics::render),
+    ));
     all.extend(pages::endpoints());
     all.extend(crate::banks::hma::endpoints());
     all.extend(crate::banks::pages::endpoints());
@@ -154,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         router = router.route(path, methods);
     }
     router
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -164,7 +175,8 @@ pub const MAX_BODY_BYTES: usize = 70 * 1024 * 1024;
 /// Loads the matcher, then serves until Ctrl-C or SIGTERM, following the change log so that
 /// writes made through other processes sharing the database match here within a second.
 pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
-    let state = AppState::new(store.clone());
+    let mut state = AppState::new(store.clone());
+    state.metrics = metrics::install();
     let matcher = Arc::clone(&state.matcher);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
