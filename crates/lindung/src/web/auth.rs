@@ -87,18 +87,50 @@ fn bearer(parts: &Parts) -> Result<&str, AuthError> {
     Ok(token.trim())
 }
 
+async fn cached_token(state: &AppState, token: &str) -> Result<Option<Principal>, sea_orm::DbErr> {
+    use std::sync::PoisonError;
+    let digest = access::token_digest(token);
+    if let Some((principal, at)) = state
+        .token_cache
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&digest)
+        && at.elapsed() < super::TOKEN_CACHE_TTL
+    {
+        return Ok(Some(principal.clone()));
+    }
+    let found = access::authenticate_token(&state.store, token).await?;
+    let mut cache = state
+        .token_cache
+        .write()
+        .unwrap_or_else(PoisonError::into_inner);
+    if cache.len() > 10_000 {
+        cache.clear();
+    }
+    match &found {
+        Some(principal) => {
+            cache.insert(digest, (principal.clone(), std::time::Instant::now()));
+        }
+        None => {
+            cache.remove(&digest);
+        }
+    }
+    Ok(found)
+}
+
 /// Finds the caller (bearer token, else session cookie) and checks its role: 401 without valid
 /// credentials, 403 with the wrong role.
 async fn authenticate(state: &AppState, roles: &[Role], parts: &Parts) -> Result<Caller, ApiError> {
     let unauthorised =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned());
     let (principal, csrf, session_secret) = match bearer(parts) {
-        Ok(token) => {
-            let principal = access::authenticate_token(&state.store, token)
+        Ok(token) => (
+            cached_token(state, token)
                 .await?
-                .ok_or_else(|| unauthorised("unknown or revoked token"))?;
-            (principal, None, None)
-        }
+                .ok_or_else(|| unauthorised("unknown or revoked token"))?,
+            None,
+            None,
+        ),
         Err(AuthError::Invalid) => return Err(unauthorised("malformed Authorization header")),
         Err(AuthError::Missing) => {
             let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) else {

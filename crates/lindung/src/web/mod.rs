@@ -31,6 +31,14 @@ pub struct AppState {
     pub setup: Arc<std::sync::Mutex<Option<String>>>,
     /// The Prometheus recorder's handle, when this process installed one.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Recently verified API tokens (by SHA-256), so that a hot client does not cost two
+    /// database reads per request. Entries live `TOKEN_CACHE_TTL`; revoking in this process
+    /// clears the cache at once.
+    pub token_cache: Arc<
+        std::sync::RwLock<
+            std::collections::HashMap<String, (crate::access::Principal, std::time::Instant)>,
+        >,
+    >,
     /// Recent login attempts per client address, for rate limiting.
     pub login_attempts:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>>,
@@ -43,6 +51,7 @@ impl AppState {
             matcher: Arc::new(Matcher::default()),
             setup: Arc::default(),
             metrics: None,
+            token_cache: Arc::default(),
             login_attempts: Arc::default(),
         }
     }
@@ -168,6 +177,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
+
+/// How long a verified token is trusted without asking the database again. A token revoked
+/// through another process stops working within this time.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
 
 /// Uploads are single images; hash lists are imported through the CLI or in pages.
 pub const MAX_BODY_BYTES: usize = 70 * 1024 * 1024;
