@@ -237,3 +237,130 @@ async fn two_processes_on_one_postgres_see_each_others_writes_within_a_second() 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn native_api_with_pagination_matching_and_openapi() {
+    for t in support::stores("native_api").await {
+        let tokens = tokens(&t.store).await;
+        let analyst = tokens
+            .iter()
+            .find(|(r, _)| *r == Role::Analyst)
+            .expect("analyst")
+            .1
+            .clone();
+        let token = Some(analyst.as_str());
+        let server = Server::start(&t.location);
+
+        let (status, bank) = server.json(
+            "POST",
+            "/api/v1/banks",
+            token,
+            &json!({"name": "NATIVE", "pdq_threshold": 10}),
+        );
+        assert_eq!(status, 201, "{}: {bank}", t.name);
+        assert_eq!(bank["pdq_threshold"], 10);
+        for i in 0..5u32 {
+            // Distinct hashes: vary the last hex digits.
+            let hash = format!("{}{:04x}", &BRIDGE[..60], i);
+            let (status, added) = server.json(
+                "POST",
+                "/api/v1/banks/NATIVE/content",
+                token,
+                &json!({"pdq": hash, "note": format!("n{i}"), "tags": ["a", "b"]}),
+            );
+            assert_eq!(status, 201, "{added}");
+            assert_eq!(added["new_signals"], 1);
+        }
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+        let (status, _) = server.json(
+            "POST",
+            "/api/v1/banks/NATIVE/content",
+            token,
+            &json!({"md5": md5}),
+        );
+        assert_eq!(status, 201);
+        let (status, again) = server.json(
+            "POST",
+            "/api/v1/banks/NATIVE/content",
+            token,
+            &json!({"md5": md5.to_uppercase()}),
+        );
+        assert_eq!(
+            (status, again["new_signals"].as_u64()),
+            (200, Some(0)),
+            "no duplicate"
+        );
+        let (status, err) = server.json(
+            "POST",
+            "/api/v1/banks/NATIVE/content",
+            token,
+            &json!({"pdq": BRIDGE, "pdq_quality": 20}),
+        );
+        assert_eq!(status, 400);
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .expect("message")
+                .contains("below 50")
+        );
+
+        let (_, page) = server.get("/api/v1/banks/NATIVE/content?page=2&per_page=4", token);
+        assert_eq!(page["total"], 6);
+        assert_eq!(page["items"].as_array().expect("items").len(), 2);
+        assert_eq!(page["items"][0]["signals"][0]["signal_type"], "pdq");
+        let (status, _) = server.get("/api/v1/banks/NATIVE/content?per_page=5000", token);
+        assert_eq!(status, 400);
+
+        let (_, found) = server.json(
+            "POST",
+            "/api/v1/match",
+            token,
+            &json!({"pdq": [BRIDGE_NEAR, BRIDGE], "md5": md5}),
+        );
+        let matches = found["matches"].as_array().expect("matches");
+        assert!(
+            matches
+                .iter()
+                .any(|m| m["signal_type"] == "md5" && m["distance"] == 0),
+            "{found}"
+        );
+        // The 5 stored variants are within the bank's threshold of BRIDGE; each reported once.
+        assert_eq!(
+            matches.iter().filter(|m| m["signal_type"] == "pdq").count(),
+            5,
+            "{found}"
+        );
+        let (_, narrow) = server.json(
+            "POST",
+            "/api/v1/match",
+            token,
+            &json!({"pdq": [BRIDGE_NEAR], "radius": 0}),
+        );
+        assert_eq!(narrow["matches"], json!([]));
+        let (status, _) = server.json("POST", "/api/v1/match", token, &json!({"pdq": ["xyz"]}));
+        assert_eq!(status, 400);
+
+        let (status, patched) = server.json(
+            "PATCH",
+            "/api/v1/banks/NATIVE",
+            token,
+            &json!({"enabled": false}),
+        );
+        assert_eq!((status, patched["enabled"].as_bool()), (200, Some(false)));
+        let (_, off) = server.json("POST", "/api/v1/match", token, &json!({"pdq": [BRIDGE]}));
+        assert_eq!(off["matches"], json!([]), "disabled banks do not match");
+        let (_, list) = server.get("/api/v1/banks?per_page=1", token);
+        assert_eq!(list["total"], 1);
+        let (status, _) = server.request("DELETE", "/api/v1/banks/NATIVE", token, &[], b"");
+        assert_eq!(status, 204);
+        let (status, err) = server.get("/api/v1/banks/NATIVE", token);
+        assert_eq!(status, 404);
+        assert_eq!(err["error"]["code"], "not_found");
+
+        let (status, doc) = server.get("/api/v1/openapi.json", None);
+        assert_eq!(status, 200);
+        assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+        assert!(doc["paths"]["/api/v1/match"]["post"].is_object());
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+}

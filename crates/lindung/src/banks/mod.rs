@@ -1,6 +1,7 @@
 //! Hash banks: their storage, the formats they are imported from and exported to, the
 //! in-memory matcher that follows the change log, and banks kept in files for the command line.
 
+pub mod api;
 pub mod entities;
 pub mod file_bank;
 pub mod formats;

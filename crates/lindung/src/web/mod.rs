@@ -110,6 +110,18 @@ pub fn endpoints() -> Vec<Endpoint> {
     ));
     all.extend(pages::endpoints());
     all.extend(crate::banks::hma::endpoints());
+    all.extend(crate::banks::api::endpoints());
+    all.push(Endpoint::new(
+        "GET",
+        "/api/v1/openapi.json",
+        Access::Public,
+        || {
+            axum::routing::get(|| async {
+                use utoipa::OpenApi;
+                axum::Json(crate::banks::api::ApiDoc::openapi())
+            })
+        },
+    ));
     all.extend(crate::banks::pages::endpoints());
     all.extend(crate::access::pages::endpoints());
     all

@@ -1,0 +1,464 @@
+//! The native JSON API for banks and matching, under `/api/v1`. Errors are
+//! `{"error": {"code": "...", "message": "..."}}`; lists are paginated.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use pdq::Hash256;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::entities::{bank, content, signal};
+use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
+use crate::access::Role;
+use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
+
+const API_USERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Platform];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let api = Access::Roles(API_USERS);
+    vec![
+        Endpoint::new("GET", "/api/v1/banks", api, || get(list_banks)),
+        Endpoint::new("POST", "/api/v1/banks", api, || post(create_bank)),
+        Endpoint::new("GET", "/api/v1/banks/{name}", api, || get(get_bank)),
+        Endpoint::new("PATCH", "/api/v1/banks/{name}", api, || {
+            axum::routing::patch(update_bank)
+        }),
+        Endpoint::new("DELETE", "/api/v1/banks/{name}", api, || {
+            axum::routing::delete(delete_bank)
+        }),
+        Endpoint::new("GET", "/api/v1/banks/{name}/content", api, || {
+            get(list_content)
+        }),
+        Endpoint::new("POST", "/api/v1/banks/{name}/content", api, || {
+            post(add_content)
+        }),
+        Endpoint::new("POST", "/api/v1/match", api, || post(match_signals)),
+    ]
+}
+
+/// A bank.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Bank {
+    pub name: String,
+    pub enabled: bool,
+    /// Largest PDQ distance that counts as a match in this bank.
+    pub pdq_threshold: i32,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+}
+
+fn bank_out(b: &bank::Model) -> Bank {
+    Bank {
+        name: b.name.clone(),
+        enabled: b.enabled,
+        pdq_threshold: b.pdq_threshold,
+        created_at: rfc3339(b.created_at),
+    }
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Page selection for lists.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1-based page number.
+    page: Option<u64>,
+    /// Items per page (1 to 1000, default 100).
+    per_page: Option<u64>,
+}
+
+impl PageQuery {
+    fn resolve(&self) -> ApiResult<(u64, u64)> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(100);
+        if page == 0 || !(1..=1000).contains(&per_page) {
+            return Err(ApiError::bad_request(
+                "page starts at 1; per_page is 1 to 1000",
+            ));
+        }
+        Ok((page, per_page))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BankList {
+    pub items: Vec<Bank>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/banks", params(PageQuery), responses((status = 200, body = BankList)), security(("bearer" = [])))]
+async fn list_banks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<BankList>> {
+    let (page, per_page) = q.resolve()?;
+    let mut query = bank::Entity::find().order_by_asc(bank::Column::Name);
+    if caller.principal.role != Role::Admin {
+        query = query.filter(bank::Column::OrganisationId.eq(caller.principal.organisation_id));
+    }
+    let pages = query.paginate(state.store.db(), per_page);
+    let total = pages.num_items().await?;
+    let items = pages.fetch_page(page - 1).await?;
+    Ok(Json(BankList {
+        items: items.iter().map(bank_out).collect(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewBank {
+    pub name: String,
+    pub pdq_threshold: Option<i32>,
+    pub enabled: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/api/v1/banks", request_body = NewBank, responses((status = 201, body = Bank), (status = 409, description = "name taken")), security(("bearer" = [])))]
+async fn create_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewBank>,
+) -> ApiResult<(StatusCode, Json<Bank>)> {
+    let mut created = banks::create_bank(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &body.name,
+        body.pdq_threshold,
+    )
+    .await?;
+    if body.enabled == Some(false) {
+        created = banks::update_bank(
+            &state.store,
+            &caller.actor(),
+            &caller.principal,
+            &created.name,
+            None,
+            Some(false),
+            None,
+        )
+        .await?;
+    }
+    state.matcher.sync(&state.store).await?;
+    Ok((StatusCode::CREATED, Json(bank_out(&created))))
+}
+
+async fn visible(state: &AppState, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
+    let found = banks::find_bank(&state.store, name).await?;
+    if !banks::may_manage(&caller.principal, &found) {
+        return Err(ApiError::not_found(format!("no bank named {name:?}")));
+    }
+    Ok(found)
+}
+
+#[utoipa::path(get, path = "/api/v1/banks/{name}", params(("name" = String, Path)), responses((status = 200, body = Bank), (status = 404)), security(("bearer" = [])))]
+async fn get_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Bank>> {
+    Ok(Json(bank_out(&visible(&state, &caller, &name).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BankChanges {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub pdq_threshold: Option<i32>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/banks/{name}", params(("name" = String, Path)), request_body = BankChanges, responses((status = 200, body = Bank)), security(("bearer" = [])))]
+async fn update_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<BankChanges>,
+) -> ApiResult<Json<Bank>> {
+    visible(&state, &caller, &name).await?;
+    let updated = banks::update_bank(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        body.name.as_deref(),
+        body.enabled,
+        body.pdq_threshold,
+    )
+    .await?;
+    state.matcher.sync(&state.store).await?;
+    Ok(Json(bank_out(&updated)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/banks/{name}", params(("name" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+async fn delete_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    visible(&state, &caller, &name).await?;
+    banks::delete_bank(&state.store, &caller.actor(), &caller.principal, &name).await?;
+    state.matcher.sync(&state.store).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One signal of a content item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Signal {
+    /// `pdq`, `md5` or `sha256`.
+    pub signal_type: String,
+    pub value: String,
+    /// PDQ quality, when known.
+    pub quality: Option<i32>,
+}
+
+/// A content item and its signals.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Content {
+    pub id: i64,
+    pub note: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub source: String,
+    pub enabled: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub added_at: String,
+    pub signals: Vec<Signal>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentList {
+    pub items: Vec<Content>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/banks/{name}/content", params(("name" = String, Path), PageQuery), responses((status = 200, body = ContentList)), security(("bearer" = [])))]
+async fn list_content(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<ContentList>> {
+    let (page, per_page) = q.resolve()?;
+    let target = visible(&state, &caller, &name).await?;
+    let pages = content::Entity::find()
+        .filter(content::Column::BankId.eq(target.id))
+        .order_by_asc(content::Column::Id)
+        .paginate(state.store.db(), per_page);
+    let total = pages.num_items().await?;
+    let items = pages.fetch_page(page - 1).await?;
+    let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
+    let signals = signal::Entity::find()
+        .filter(signal::Column::ContentId.is_in(ids))
+        .order_by_asc(signal::Column::Id)
+        .all(state.store.db())
+        .await?;
+    let mut by_content: BTreeMap<i64, Vec<Signal>> = BTreeMap::new();
+    for s in signals {
+        by_content.entry(s.content_id).or_default().push(Signal {
+            signal_type: s.signal_type,
+            value: s.value,
+            quality: s.quality,
+        });
+    }
+    Ok(Json(ContentList {
+        items: items
+            .into_iter()
+            .map(|c| Content {
+                signals: by_content.remove(&c.id).unwrap_or_default(),
+                id: c.id,
+                note: c.note,
+                category: c.category,
+                tags: c.tags.split_whitespace().map(str::to_owned).collect(),
+                source: c.source,
+                enabled: c.enabled,
+                added_at: rfc3339(c.added_at),
+            })
+            .collect(),
+        page,
+        per_page,
+        total,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewContent {
+    pub pdq: Option<String>,
+    /// PDQ quality 0 to 100, if known; below 50 is refused.
+    pub pdq_quality: Option<i32>,
+    pub md5: Option<String>,
+    pub sha256: Option<String>,
+    pub note: Option<String>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddedContent {
+    /// The content item holding the signals (an existing one if all were already there).
+    pub id: i64,
+    /// How many of the signals were new to the bank.
+    pub new_signals: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/banks/{name}/content", params(("name" = String, Path)), request_body = NewContent, responses((status = 201, body = AddedContent), (status = 200, body = AddedContent, description = "already in the bank")), security(("bearer" = [])))]
+async fn add_content(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<NewContent>,
+) -> ApiResult<(StatusCode, Json<AddedContent>)> {
+    visible(&state, &caller, &name).await?;
+    let mut signals = Vec::new();
+    if let Some(v) = &body.pdq {
+        signals.push(NewSignal::new(SignalType::Pdq, v, body.pdq_quality)?);
+    }
+    if let Some(v) = &body.md5 {
+        signals.push(NewSignal::new(SignalType::Md5, v, None)?);
+    }
+    if let Some(v) = &body.sha256 {
+        signals.push(NewSignal::new(SignalType::Sha256, v, None)?);
+    }
+    let meta = ContentMeta {
+        note: body.note.unwrap_or_default(),
+        category: body.category.unwrap_or_default(),
+        tags: body.tags.unwrap_or_default(),
+        source: "api".into(),
+    };
+    let added = banks::add_content(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        &meta,
+        &signals,
+    )
+    .await?;
+    state.matcher.sync(&state.store).await?;
+    let status = if added.new_signals > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(AddedContent {
+            id: added.content_id,
+            new_signals: added.new_signals,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MatchRequest {
+    /// PDQ hashes of one image: the hash, or its 8 dihedral variants (each bank content is
+    /// reported once, at its closest distance).
+    pub pdq: Option<Vec<String>>,
+    pub md5: Option<String>,
+    pub sha256: Option<String>,
+    /// Overrides every bank's PDQ threshold (0 to 64).
+    pub radius: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchResult {
+    pub bank: String,
+    pub content_id: i64,
+    pub signal_type: String,
+    pub distance: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchResponse {
+    pub matches: Vec<MatchResult>,
+}
+
+#[utoipa::path(post, path = "/api/v1/match", request_body = MatchRequest, responses((status = 200, body = MatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
+async fn match_signals(
+    State(state): State<AppState>,
+    Json(body): Json<MatchRequest>,
+) -> ApiResult<Json<MatchResponse>> {
+    if !state.matcher.is_loaded() {
+        return Err(ApiError::unavailable("the matching index is still loading"));
+    }
+    if body.radius.is_some_and(|r| r > 64) {
+        return Err(ApiError::bad_request("radius is 0 to 64"));
+    }
+    let mut matches = Vec::new();
+    if let Some(hashes) = &body.pdq {
+        let queries = hashes
+            .iter()
+            .map(|h| {
+                Hash256::parse(h.trim())
+                    .map_err(|e| ApiError::bad_request(format!("pdq {h:?}: {e}")))
+            })
+            .collect::<ApiResult<Vec<Hash256>>>()?;
+        matches.extend(
+            state
+                .matcher
+                .lookup_pdq(&queries, body.radius)
+                .into_iter()
+                .map(|m| (m, "pdq")),
+        );
+    }
+    for (kind, value) in [("md5", &body.md5), ("sha256", &body.sha256)] {
+        if let Some(v) = value {
+            let normalised = NewSignal::new(SignalType::parse(kind)?, v, None)?;
+            matches.extend(
+                state
+                    .matcher
+                    .lookup_digest(kind, &normalised.value)
+                    .into_iter()
+                    .map(|m| (m, kind)),
+            );
+        }
+    }
+    Ok(Json(MatchResponse {
+        matches: matches
+            .into_iter()
+            .map(|(m, kind)| MatchResult {
+                bank: m.bank,
+                content_id: m.content_id,
+                signal_type: kind.to_owned(),
+                distance: m.distance,
+            })
+            .collect(),
+    }))
+}
+
+/// The OpenAPI document of `/api/v1`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Lindung API", version = "1", description = "Hash banks and matching. Send an API token as `Authorization: Bearer <token>`."),
+    paths(list_banks, create_bank, get_bank, update_bank, delete_bank, list_content, add_content, match_signals),
+    modifiers(&BearerAuth)
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+#[derive(Debug)]
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
