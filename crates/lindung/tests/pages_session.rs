@@ -142,6 +142,37 @@ async fn setup_login_csrf_and_lockout() {
         assert!(body.contains("WITH_CSRF") && !body.contains("NO_CSRF"));
         assert!(body.contains("คลังแฮช"), "Thai from Accept-Language");
 
+        // Rename and disable, then delete (which needs the confirmation box).
+        let (status, _, _) = server.raw(
+            "POST",
+            "/banks/WITH_CSRF/settings",
+            &session_form,
+            format!("csrf={csrf}&name=RENAMED&pdq_threshold=20").as_bytes(),
+        );
+        assert_eq!(status, 303);
+        let (_, _, body) = server.raw("GET", "/banks/RENAMED", &[("Cookie", &session_cookie)], b"");
+        assert!(
+            body.contains("disabled") && body.contains("value=\"20\""),
+            "{body}"
+        );
+        let (status, _, _) = server.raw(
+            "POST",
+            "/banks/RENAMED/delete",
+            &session_form,
+            format!("csrf={csrf}").as_bytes(),
+        );
+        assert_eq!(status, 400, "deletion needs confirmation");
+        let (status, _, _) = server.raw(
+            "POST",
+            "/banks/RENAMED/delete",
+            &session_form,
+            format!("csrf={csrf}&confirm=yes").as_bytes(),
+        );
+        assert_eq!(status, 303);
+        let (status, _, _) =
+            server.raw("GET", "/banks/RENAMED", &[("Cookie", &session_cookie)], b"");
+        assert_eq!(status, 404);
+
         // Logging out ends the session.
         let (status, _, _) = server.raw(
             "POST",

@@ -76,3 +76,7 @@ who = Who
 what = Action
 record = Record
 from = From
+save = Save
+bank-delete = Delete this bank
+bank-delete-confirm = Yes, delete the bank and all its hashes
+bank-deleted = The bank is deleted.

@@ -76,3 +76,7 @@ who = ผู้กระทำ
 what = การกระทำ
 record = ระเบียน
 from = จาก
+save = บันทึก
+bank-delete = ลบคลังแฮชนี้
+bank-delete-confirm = ใช่ ลบคลังแฮชและแฮชทั้งหมดในคลัง
+bank-deleted = ลบคลังแฮชแล้ว

@@ -32,6 +32,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("POST", "/banks/{name}/upload", page, || post(add_upload)),
         Endpoint::new("POST", "/banks/{name}/import", page, || post(import)),
         Endpoint::new("GET", "/banks/{name}/export", page, || get(export)),
+        Endpoint::new("POST", "/banks/{name}/settings", page, || post(settings)),
+        Endpoint::new("POST", "/banks/{name}/delete", page, || post(delete)),
         Endpoint::new("GET", "/match", page, || get(match_form)),
         Endpoint::new("POST", "/match", page, || post(match_submit)),
     ]
@@ -393,6 +395,72 @@ async fn export(
         text,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    csrf: Option<String>,
+    name: String,
+    pdq_threshold: String,
+    enabled: Option<String>,
+}
+
+async fn settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    visible(&state, &headers, &caller, &name).await?;
+    let threshold: i32 = form
+        .pdq_threshold
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request("the threshold is a number from 0 to 64"))
+        .or_page(&headers)?;
+    let updated = banks::update_bank(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        &name,
+        Some(&form.name),
+        Some(form.enabled.is_some()),
+        Some(threshold),
+    )
+    .await
+    .or_page(&headers)?;
+    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    Ok(Redirect::to(&format!("/banks/{}", updated.name)).into_response())
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    csrf: Option<String>,
+    confirm: Option<String>,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    if form.confirm.as_deref() != Some("yes") {
+        return Err(PageError::new(
+            &headers,
+            ApiError::bad_request("tick the box to confirm the deletion"),
+        ));
+    }
+    visible(&state, &headers, &caller, &name).await?;
+    banks::delete_bank(&state.store, &caller.actor(), &caller.principal, &name)
+        .await
+        .or_page(&headers)?;
+    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    Ok(Redirect::to("/banks").into_response())
 }
 
 #[derive(Template)]

@@ -20,13 +20,20 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LINDUNG_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Logs name routes, ids and counts, never hashes of reported content, tokens or passwords.
+    // LINDUNG_LOG sets the filter (debug adds one line per request); LINDUNG_LOG_FORMAT=json
+    // writes one JSON object per line for log collectors.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LINDUNG_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LINDUNG_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     runtime()?.block_on(async {
         let location = args.store.location();
         let store = Store::open(&location).await?;

@@ -35,10 +35,19 @@ pub async fn track(request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
     let start = Instant::now();
     let response = next.run(request).await;
+    let elapsed = start.elapsed();
+    // The route template only: never the concrete path or query, which may hold a hash.
+    let code = response.status().as_u16();
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if code >= 500 {
+        tracing::warn!(target: "lindung::http", %method, %route, status = code, ms, "request failed");
+    } else {
+        tracing::debug!(target: "lindung::http", %method, %route, status = code, ms, "request");
+    }
     let status = response.status().as_u16().to_string();
     metrics::counter!("lindung_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("lindung_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(start.elapsed().as_secs_f64());
+        .record(elapsed.as_secs_f64());
     response
 }
 
