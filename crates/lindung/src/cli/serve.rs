@@ -44,7 +44,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 args.store.data_dir.display()
             );
         }
-        crate::web::serve(store, args.listen).await?;
+        crate::web::serve(store, args.listen, args.store.data_dir.join("index")).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

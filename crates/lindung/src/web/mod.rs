@@ -199,14 +199,35 @@ pub const MAX_BODY_BYTES: usize = 70 * 1024 * 1024;
 
 /// Loads the matcher, then serves until Ctrl-C or SIGTERM, following the change log so that
 /// writes made through other processes sharing the database match here within a second.
-pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(
+    store: Store,
+    listen: SocketAddr,
+    snapshot_dir: std::path::PathBuf,
+) -> anyhow::Result<()> {
     let mut state = AppState::new(store.clone());
     state.metrics = metrics::install();
-    let matcher = Arc::clone(&state.matcher);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     // Scripts and tests read the address from this line (port 0 picks a free port).
     println!("lindung listening on http://{bound}");
+    let from_snapshot = match Matcher::open_snapshot(&store, &snapshot_dir).await {
+        Ok(loaded) => {
+            println!(
+                "index loaded from snapshot: {} PDQ hashes at change-log position {}",
+                loaded.pdq_len(),
+                loaded.last_seq()
+            );
+            state.matcher = Arc::new(loaded);
+            true
+        }
+        Err(e) => {
+            if snapshot_dir.exists() {
+                tracing::warn!(error = %e, "index snapshot not used; loading from the database");
+            }
+            false
+        }
+    };
+    let matcher = Arc::clone(&state.matcher);
     if crate::access::user_count(&store).await? == 0 {
         let secret = crate::access::new_secret("")?;
         *state
@@ -216,10 +237,25 @@ pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
             Some(crate::access::token_digest(&secret));
         println!("no users yet: create the first admin at http://{bound}/setup?token={secret}");
     }
+    let follower_store = store.clone();
+    let follower_matcher = Arc::clone(&matcher);
+    let follower_dir = snapshot_dir.clone();
     let follower = tokio::spawn(async move {
+        let mut saved = from_snapshot;
         loop {
-            if let Err(e) = matcher.sync(&store).await {
-                tracing::warn!(error = %e, "index sync failed; retrying");
+            match follower_matcher.sync(&follower_store).await {
+                Ok(_) if !saved => {
+                    // A first full load is slow at scale; keep its result for the next start.
+                    saved = true;
+                    if let Err(e) = follower_matcher
+                        .save_snapshot(&follower_store, &follower_dir)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "cannot write the index snapshot");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "index sync failed; retrying"),
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -229,6 +265,12 @@ pub async fn serve(store: Store, listen: SocketAddr) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     follower.abort();
+    // Catch up, then keep the index for a fast next start.
+    if matcher.sync(&store).await.is_ok()
+        && let Err(e) = matcher.save_snapshot(&store, &snapshot_dir).await
+    {
+        tracing::warn!(error = %e, "cannot write the index snapshot");
+    }
     Ok(())
 }
 

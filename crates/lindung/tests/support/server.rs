@@ -196,6 +196,16 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stops the server with SIGTERM (a graceful shutdown) and waits for it.
+    pub fn terminate(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
