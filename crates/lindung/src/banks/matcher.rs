@@ -148,28 +148,54 @@ impl Matcher {
                 return Ok(applied);
             }
             let mut reload_banks = false;
+            // Fetch the added signals of this page in a few queries rather than one each.
+            let added: Vec<i64> = changes
+                .iter()
+                .filter(|c| c.kind == "signal_added")
+                .filter_map(|c| c.signal_id)
+                .collect();
+            let mut rows: HashMap<i64, signal::Model> = HashMap::with_capacity(added.len());
+            for ids in added.chunks(1000) {
+                for row in signal::Entity::find()
+                    .filter(signal::Column::Id.is_in(ids.iter().copied()))
+                    .all(store.db())
+                    .await?
+                {
+                    rows.insert(row.id, row);
+                }
+            }
+            let mut pending: Vec<Update> = Vec::new();
             for c in &changes {
                 match c.kind.as_str() {
                     "signal_added" => {
-                        if let Some(id) = c.signal_id
-                            && let Some(row) =
-                                signal::Entity::find_by_id(id).one(store.db()).await?
-                        {
-                            self.insert_signal(&row);
+                        if let Some(row) = c.signal_id.and_then(|id| rows.get(&id)) {
+                            if row.signal_type == "pdq" {
+                                if let (Ok(hash), Ok(id)) =
+                                    (Hash256::parse(&row.value), u64::try_from(row.id))
+                                {
+                                    pending.push(Update::Insert(id, hash));
+                                }
+                                self.remember(row);
+                            } else {
+                                self.insert_signal(row);
+                            }
                         }
                     }
                     "signal_removed" => {
                         if let Some(id) = c.signal_id {
+                            self.pdq.apply(std::mem::take(&mut pending));
                             self.remove_signal(id);
                         }
                     }
                     "bank_deleted" => {
+                        self.pdq.apply(std::mem::take(&mut pending));
                         self.remove_bank(c.bank_id);
                         reload_banks = true;
                     }
                     _ => reload_banks = true,
                 }
             }
+            self.pdq.apply(pending);
             if reload_banks {
                 self.load_banks(store).await?;
             }

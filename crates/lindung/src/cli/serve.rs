@@ -39,8 +39,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let store = Store::open(&location).await?;
         tracing::info!(store = %location.describe(), "store open");
         if access::user_count(&store).await? == 0 {
-            eprintln!(
-                "lindung: no users yet. Create the first admin with:\n  lindung user add --data-dir {} --email you@example.org --role admin --password-stdin",
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "lindung: no users yet. Open the setup link below, or create the first admin with:\n  lindung user add --data-dir {} --email you@example.org --role admin --password-stdin",
                 args.store.data_dir.display()
             );
         }

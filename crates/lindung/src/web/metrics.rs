@@ -39,7 +39,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     // The route template only: never the concrete path or query, which may hold a hash.
     let code = response.status().as_u16();
     let ms = elapsed.as_secs_f64() * 1000.0;
-    if code >= 500 {
+    if code >= 500 && code != 503 {
         tracing::warn!(target: "lindung::http", %method, %route, status = code, ms, "request failed");
     } else {
         tracing::debug!(target: "lindung::http", %method, %route, status = code, ms, "request");

@@ -209,14 +209,14 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     // Scripts and tests read the address from this line (port 0 picks a free port).
-    println!("lindung listening on http://{bound}");
+    announce(&format!("lindung listening on http://{bound}"));
     let from_snapshot = match Matcher::open_snapshot(&store, &snapshot_dir).await {
         Ok(loaded) => {
-            println!(
+            announce(&format!(
                 "index loaded from snapshot: {} PDQ hashes at change-log position {}",
                 loaded.pdq_len(),
                 loaded.last_seq()
-            );
+            ));
             state.matcher = Arc::new(loaded);
             true
         }
@@ -235,7 +235,9 @@ pub async fn serve(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) =
             Some(crate::access::token_digest(&secret));
-        println!("no users yet: create the first admin at http://{bound}/setup?token={secret}");
+        announce(&format!(
+            "no users yet: create the first admin at http://{bound}/setup?token={secret}"
+        ));
     }
     let follower_store = store.clone();
     let follower_matcher = Arc::clone(&matcher);
@@ -272,6 +274,15 @@ pub async fn serve(
         tracing::warn!(error = %e, "cannot write the index snapshot");
     }
     Ok(())
+}
+
+/// A line for whoever started the server. A closed stdout (a supervisor that read the address
+/// and went away) must not bring the server down, so write errors are ignored.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 async fn shutdown_signal() {
