@@ -223,6 +223,7 @@ fn main() {
             organisation_id: user.organisation_id,
             email: user.email.clone(),
             role: Role::Platform,
+            language: None,
         };
         banks::create_bank(&store, &actor, &principal, "BENCH", None)
             .await

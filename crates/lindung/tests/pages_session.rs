@@ -142,6 +142,35 @@ async fn setup_login_csrf_and_lockout() {
         assert!(body.contains("WITH_CSRF") && !body.contains("NO_CSRF"));
         assert!(body.contains("คลังแฮช"), "Thai from Accept-Language");
 
+        // The user's own language setting wins over the browser's.
+        let (status, _, _) = server.raw(
+            "POST",
+            "/account/language",
+            &session_form,
+            format!("csrf={csrf}&language=th").as_bytes(),
+        );
+        assert_eq!(status, 303);
+        let (_, _, body) = server.raw(
+            "GET",
+            "/banks",
+            &[("Cookie", &session_cookie), ("Accept-Language", "en")],
+            b"",
+        );
+        assert!(body.contains("<html lang=\"th\">"), "user setting");
+        let (status, _, _) = server.raw(
+            "POST",
+            "/account/language",
+            &session_form,
+            format!("csrf={csrf}&language=xx").as_bytes(),
+        );
+        assert_eq!(status, 400);
+        server.raw(
+            "POST",
+            "/account/language",
+            &session_form,
+            format!("csrf={csrf}&language=en").as_bytes(),
+        );
+
         // Rename and disable, then delete (which needs the confirmation box).
         let (status, _, _) = server.raw(
             "POST",

@@ -80,3 +80,5 @@ save = Save
 bank-delete = Delete this bank
 bank-delete-confirm = Yes, delete the bank and all its hashes
 bank-deleted = The bank is deleted.
+language = Language
+language-set = Change language

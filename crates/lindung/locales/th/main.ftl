@@ -80,3 +80,5 @@ save = บันทึก
 bank-delete = ลบคลังแฮชนี้
 bank-delete-confirm = ใช่ ลบคลังแฮชและแฮชทั้งหมดในคลัง
 bank-deleted = ลบคลังแฮชแล้ว
+language = ภาษา
+language-set = เปลี่ยนภาษา

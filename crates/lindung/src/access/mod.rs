@@ -91,6 +91,8 @@ pub struct Principal {
     pub organisation_id: i32,
     pub email: String,
     pub role: Role,
+    /// The user's chosen interface language, if any.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -388,7 +390,32 @@ pub(crate) fn principal_of(owner: &user::Model) -> Option<Principal> {
         organisation_id: owner.organisation_id,
         email: owner.email.clone(),
         role: owner.role.parse().ok()?,
+        language: owner.language.clone(),
     })
+}
+
+/// Sets (or with `None` clears) a user's interface language.
+pub async fn set_language(
+    store: &Store,
+    actor: &Actor,
+    user_id: i32,
+    language: Option<&str>,
+) -> Result<(), AccessError> {
+    let txn = store.db().begin().await?;
+    let Some(found) = user::Entity::find_by_id(user_id).one(&txn).await? else {
+        return Err(AccessError::Invalid("no such user".into()));
+    };
+    let mut active: user::ActiveModel = found.into();
+    active.language = Set(language.map(str::to_owned));
+    active.update(&txn).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("user.language", "user", user_id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Number of users, to know whether the first-admin setup is still open.

@@ -38,6 +38,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(add_content)
         }),
         Endpoint::new("POST", "/api/v1/match", api, || post(match_signals)),
+        Endpoint::new("POST", "/api/v1/hash", api, || post(hash_image)),
+        Endpoint::new("POST", "/api/v1/match/image", api, || post(match_image)),
     ]
 }
 
@@ -379,6 +381,10 @@ pub struct MatchResult {
     pub content_id: i64,
     pub signal_type: String,
     pub distance: u32,
+    /// The matched content's metadata.
+    pub note: String,
+    pub category: String,
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -427,15 +433,165 @@ async fn match_signals(
         }
     }
     Ok(Json(MatchResponse {
-        matches: matches
-            .into_iter()
-            .map(|(m, kind)| MatchResult {
+        matches: with_metadata(&state, matches).await?,
+    }))
+}
+
+/// Adds each matched content item's metadata, read in one query.
+async fn with_metadata(
+    state: &AppState,
+    matches: Vec<(super::matcher::BankMatch, &str)>,
+) -> ApiResult<Vec<MatchResult>> {
+    let ids: Vec<i64> = matches.iter().map(|(m, _)| m.content_id).collect();
+    let mut meta: BTreeMap<i64, content::Model> = BTreeMap::new();
+    for chunk in ids.chunks(1000) {
+        for c in content::Entity::find()
+            .filter(content::Column::Id.is_in(chunk.iter().copied()))
+            .all(state.store.db())
+            .await?
+        {
+            meta.insert(c.id, c);
+        }
+    }
+    Ok(matches
+        .into_iter()
+        .map(|(m, kind)| {
+            let c = meta.get(&m.content_id);
+            MatchResult {
                 bank: m.bank,
                 content_id: m.content_id,
                 signal_type: kind.to_owned(),
                 distance: m.distance,
-            })
-            .collect(),
+                note: c.map(|c| c.note.clone()).unwrap_or_default(),
+                category: c.map(|c| c.category.clone()).unwrap_or_default(),
+                tags: c
+                    .map(|c| c.tags.split_whitespace().map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// The fingerprints of an uploaded image.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageHashes {
+    pub pdq: String,
+    /// PDQ quality 0 to 100; below 50 the hash is unreliable.
+    pub quality: u8,
+    pub md5: String,
+    pub sha256: String,
+    pub width: usize,
+    pub height: usize,
+    /// The 8 dihedral PDQ hashes, when asked for with a `dihedral` field.
+    pub pdq_dihedral: Option<Vec<String>>,
+}
+
+/// Reads a multipart `photo` and optional `dihedral` field; the image is hashed in memory and
+/// never stored.
+async fn image_hashes(
+    mut multipart: axum::extract::Multipart,
+) -> ApiResult<(ImageHashes, Vec<Hash256>)> {
+    let mut photo = None;
+    let mut dihedral = false;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("reading the upload: {e}")))?;
+        match name.as_str() {
+            "photo" => photo = Some(bytes.to_vec()),
+            "dihedral" => dihedral = matches!(&bytes[..], b"true" | b"1" | b"on" | b"yes"),
+            _ => {}
+        }
+    }
+    let bytes = photo.ok_or_else(|| {
+        ApiError::bad_request("send the image as a multipart field named `photo`")
+    })?;
+    let options = lindung_media::Options {
+        dihedral,
+        ..lindung_media::Options::default()
+    };
+    let fp = tokio::task::spawn_blocking(move || {
+        lindung_media::Fingerprinter::new(options).fingerprint_bytes(&bytes)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable_image",
+            e.to_string(),
+        )
+    })?;
+    let queries = match (&fp.dihedral, dihedral) {
+        (Some(d), true) => d.hashes.to_vec(),
+        _ => vec![fp.pdq.hash],
+    };
+    Ok((
+        ImageHashes {
+            pdq: fp.pdq.hash.to_string(),
+            quality: fp.pdq.quality,
+            md5: fp.digests.md5_hex(),
+            sha256: fp.digests.sha256_hex(),
+            width: fp.width,
+            height: fp.height,
+            pdq_dihedral: fp
+                .dihedral
+                .filter(|_| dihedral)
+                .map(|d| d.hashes.iter().map(ToString::to_string).collect()),
+        },
+        queries,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/hash", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` for the 8 dihedral hashes"), responses((status = 200, body = ImageHashes), (status = 422, description = "not a readable image")), security(("bearer" = [])))]
+async fn hash_image(multipart: axum::extract::Multipart) -> ApiResult<Json<ImageHashes>> {
+    Ok(Json(image_hashes(multipart).await?.0))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageMatchResponse {
+    pub hashes: ImageHashes,
+    pub matches: Vec<MatchResult>,
+}
+
+#[utoipa::path(post, path = "/api/v1/match/image", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` to match rotations and mirror images too"), responses((status = 200, body = ImageMatchResponse)), security(("bearer" = [])))]
+async fn match_image(
+    State(state): State<AppState>,
+    multipart: axum::extract::Multipart,
+) -> ApiResult<Json<ImageMatchResponse>> {
+    if !state.matcher.is_loaded() {
+        return Err(ApiError::unavailable("the matching index is still loading"));
+    }
+    let (hashes, queries) = image_hashes(multipart).await?;
+    let mut matches: Vec<(super::matcher::BankMatch, &str)> = state
+        .matcher
+        .lookup_pdq(&queries, None)
+        .into_iter()
+        .map(|m| (m, "pdq"))
+        .collect();
+    matches.extend(
+        state
+            .matcher
+            .lookup_digest("md5", &hashes.md5)
+            .into_iter()
+            .map(|m| (m, "md5")),
+    );
+    matches.extend(
+        state
+            .matcher
+            .lookup_digest("sha256", &hashes.sha256)
+            .into_iter()
+            .map(|m| (m, "sha256")),
+    );
+    Ok(Json(ImageMatchResponse {
+        matches: with_metadata(&state, matches).await?,
+        hashes,
     }))
 }
 
@@ -443,7 +599,7 @@ async fn match_signals(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Lindung API", version = "1", description = "Hash banks and matching. Send an API token as `Authorization: Bearer <token>`."),
-    paths(list_banks, create_bank, get_bank, update_bank, delete_bank, list_content, add_content, match_signals),
+    paths(list_banks, create_bank, get_bank, update_bank, delete_bank, list_content, add_content, match_signals, hash_image, match_image),
     modifiers(&BearerAuth)
 )]
 #[derive(Debug)]

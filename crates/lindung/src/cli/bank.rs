@@ -86,6 +86,7 @@ fn cli_principal(organisation_id: i32) -> Principal {
         organisation_id,
         email: "cli".into(),
         role: Role::Admin,
+        language: None,
     }
 }
 

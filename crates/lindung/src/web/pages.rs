@@ -20,6 +20,8 @@ use crate::access::{self, Role};
 #[derive(Clone, Debug)]
 pub struct Chrome {
     pub tr: Tr,
+    /// Languages offered in the language menu: (code, name, selected).
+    pub languages: Vec<(&'static str, &'static str, bool)>,
     pub title: String,
     pub user: Option<String>,
     pub csrf: String,
@@ -30,8 +32,12 @@ pub struct Chrome {
 impl Chrome {
     /// For a signed-in caller.
     pub fn for_caller(caller: &Caller, headers: &HeaderMap, title_key: &str) -> Chrome {
-        let tr = translator(headers);
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let tr = Tr::negotiate(caller.principal.language.as_deref(), accept);
         Chrome {
+            languages: language_menu(&tr),
             title: tr.t(title_key),
             user: Some(caller.principal.email.clone()),
             csrf: caller.csrf.clone().unwrap_or_default(),
@@ -48,6 +54,7 @@ impl Chrome {
 
     pub fn anonymous_in(tr: Tr, title_key: &str) -> Chrome {
         Chrome {
+            languages: language_menu(&tr),
             title: tr.t(title_key),
             user: None,
             csrf: String::new(),
@@ -61,6 +68,13 @@ impl Chrome {
         self.notice = Some(notice.into());
         self
     }
+}
+
+fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
+    super::i18n::LANGUAGES
+        .iter()
+        .map(|&(code, name)| (code, name, code == tr.lang))
+        .collect()
 }
 
 pub fn translator(headers: &HeaderMap) -> Tr {
@@ -149,6 +163,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("GET", "/setup", Access::Public, || get(setup_form)),
         Endpoint::new("POST", "/setup", Access::Public, || post(setup)),
         Endpoint::new("POST", "/logout", Access::Page(&Role::ALL), || post(logout)),
+        Endpoint::new(
+            "POST",
+            "/account/language",
+            Access::Page(&Role::ALL),
+            || post(set_language),
+        ),
     ]
 }
 
@@ -414,4 +434,46 @@ async fn setup(
         ),
         Err(e) => Err(PageError::new(&headers, ApiError::internal(e))),
     }
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    csrf: Option<String>,
+    language: String,
+}
+
+async fn set_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Form(form): Form<LanguageForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    if !super::i18n::LANGUAGES
+        .iter()
+        .any(|(code, _)| *code == form.language)
+    {
+        return Err(PageError::new(
+            &headers,
+            ApiError::bad_request("unknown language"),
+        ));
+    }
+    access::set_language(
+        &state.store,
+        &caller.actor(),
+        caller.principal.user_id,
+        Some(&form.language),
+    )
+    .await
+    .or_page(&headers)?;
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            r.find("://")
+                .and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_owned()))
+        })
+        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .unwrap_or_else(|| "/banks".to_owned());
+    Ok(Redirect::to(&back).into_response())
 }
