@@ -225,7 +225,7 @@ fn main() {
             role: Role::Platform,
             language: None,
         };
-        banks::create_bank(&store, &actor, &principal, "BENCH", None)
+        banks::create_bank(&store, &actor, &principal, "BENCH", None, true)
             .await
             .expect("bank");
         let signals: Vec<(NewSignal, String)> = hashes

@@ -183,35 +183,44 @@ fn check_email(email: &str) -> Result<String, AccessError> {
 
 /// The id of the named organisation, created (and audited) if it does not exist yet.
 pub async fn organisation_id(store: &Store, actor: &Actor, name: &str) -> Result<i32, AccessError> {
+    let txn = store.db().begin().await?;
+    let org = find_or_create_organisation(&txn, actor, name).await?;
+    txn.commit().await?;
+    Ok(org.id)
+}
+
+async fn find_or_create_organisation(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    name: &str,
+) -> Result<organisation::Model, AccessError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(AccessError::Invalid(
             "the organisation name is empty".into(),
         ));
     }
-    let txn = store.db().begin().await?;
     if let Some(org) = organisation::Entity::find()
         .filter(organisation::Column::Name.eq(name))
-        .one(&txn)
+        .one(txn)
         .await?
     {
-        return Ok(org.id);
+        return Ok(org);
     }
     let org = organisation::ActiveModel {
         name: Set(name.to_owned()),
         created_at: Set(now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     audit::append(
-        &txn,
+        txn,
         actor,
         AuditEvent::new("organisation.create", "organisation", org.id.to_string()),
     )
     .await?;
-    txn.commit().await?;
-    Ok(org.id)
+    Ok(org)
 }
 
 /// Adds a user (creating the organisation if needed) and audits it, in one transaction.
@@ -244,29 +253,7 @@ pub async fn add_user(
     {
         return Err(AccessError::EmailTaken(email));
     }
-    let org = match organisation::Entity::find()
-        .filter(organisation::Column::Name.eq(&org_name))
-        .one(&txn)
-        .await?
-    {
-        Some(org) => org,
-        None => {
-            let org = organisation::ActiveModel {
-                name: Set(org_name.clone()),
-                created_at: Set(now()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            audit::append(
-                &txn,
-                actor,
-                AuditEvent::new("organisation.create", "organisation", org.id.to_string()),
-            )
-            .await?;
-            org
-        }
-    };
+    let org = find_or_create_organisation(&txn, actor, &org_name).await?;
     let created = user::ActiveModel {
         organisation_id: Set(org.id),
         email: Set(email),

@@ -133,36 +133,21 @@ async fn create_bank(
     caller: Caller,
     Json(body): Json<NewBank>,
 ) -> ApiResult<(StatusCode, Json<Bank>)> {
-    let mut created = banks::create_bank(
+    let created = banks::create_bank(
         &state.store,
         &caller.actor(),
         &caller.principal,
         &body.name,
         body.pdq_threshold,
+        body.enabled != Some(false),
     )
     .await?;
-    if body.enabled == Some(false) {
-        created = banks::update_bank(
-            &state.store,
-            &caller.actor(),
-            &caller.principal,
-            &created.name,
-            None,
-            Some(false),
-            None,
-        )
-        .await?;
-    }
     state.matcher.sync(&state.store).await?;
     Ok((StatusCode::CREATED, Json(bank_out(&created))))
 }
 
 async fn visible(state: &AppState, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
-    let found = banks::find_bank(&state.store, name).await?;
-    if !banks::may_manage(&caller.principal, &found) {
-        return Err(ApiError::not_found(format!("no bank named {name:?}")));
-    }
-    Ok(found)
+    Ok(banks::visible_bank(&state.store, &caller.principal, name).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/banks/{name}", params(("name" = String, Path)), responses((status = 200, body = Bank), (status = 404)), security(("bearer" = [])))]
@@ -512,22 +497,7 @@ async fn image_hashes(
     let bytes = photo.ok_or_else(|| {
         ApiError::bad_request("send the image as a multipart field named `photo`")
     })?;
-    let options = lindung_media::Options {
-        dihedral,
-        ..lindung_media::Options::default()
-    };
-    let fp = tokio::task::spawn_blocking(move || {
-        lindung_media::Fingerprinter::new(options).fingerprint_bytes(&bytes)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unprocessable_image",
-            e.to_string(),
-        )
-    })?;
+    let fp = crate::web::fingerprint_upload(bytes, dihedral).await?;
     let queries = match (&fp.dihedral, dihedral) {
         (Some(d), true) => d.hashes.to_vec(),
         _ => vec![fp.pdq.hash],

@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
-use lindung_media::{Fingerprinter, Options};
 use pdq::Hash256;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -56,24 +55,8 @@ async fn photo(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
     ))
 }
 
-/// Hashes an uploaded image off the async threads. The image is never stored.
-async fn fingerprint(bytes: Vec<u8>) -> ApiResult<lindung_media::Fingerprint> {
-    tokio::task::spawn_blocking(move || {
-        Fingerprinter::new(Options::default()).fingerprint_bytes(&bytes)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unprocessable_image",
-            e.to_string(),
-        )
-    })
-}
-
 async fn hash_upload(multipart: Multipart) -> ApiResult<Json<Value>> {
-    let fp = fingerprint(photo(multipart).await?).await?;
+    let fp = crate::web::fingerprint_upload(photo(multipart).await?, false).await?;
     Ok(Json(json!({"pdq": fp.pdq.hash.to_string()})))
 }
 
@@ -138,7 +121,7 @@ async fn lookup_upload(
     State(state): State<AppState>,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    let fp = fingerprint(photo(multipart).await?).await?;
+    let fp = crate::web::fingerprint_upload(photo(multipart).await?, false).await?;
     let matches = matches_for(&state, "pdq", &fp.pdq.hash.to_string())?;
     Ok(Json(json!({"pdq": by_bank(&matches)})))
 }
@@ -214,38 +197,21 @@ async fn create_bank(
     Json(body): Json<BankBody>,
 ) -> ApiResult<(StatusCode, Json<HmaBank>)> {
     let name = required(&body.name, "name")?;
-    let mut created = banks::create_bank(
+    let created = banks::create_bank(
         &state.store,
         &caller.actor(),
         &caller.principal,
         name,
         body.pdq_threshold,
+        body.enabled() != Some(false),
     )
     .await?;
-    if body.enabled() == Some(false) {
-        created = banks::update_bank(
-            &state.store,
-            &caller.actor(),
-            &caller.principal,
-            &created.name,
-            None,
-            Some(false),
-            None,
-        )
-        .await?;
-    }
     state.matcher.sync(&state.store).await?;
     Ok((StatusCode::CREATED, Json(hma_bank(&created))))
 }
 
 async fn visible_bank(state: &AppState, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
-    let found = banks::find_bank(&state.store, name).await?;
-    if !banks::may_manage(&caller.principal, &found) {
-        // Another organisation's bank is reported as absent, not as forbidden: its name is
-        // not the caller's business.
-        return Err(ApiError::not_found(format!("no bank named {name:?}")));
-    }
-    Ok(found)
+    Ok(banks::visible_bank(&state.store, &caller.principal, name).await?)
 }
 
 async fn get_bank(
@@ -351,16 +317,8 @@ async fn add_content_upload(
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
     visible_bank(&state, &caller, &name).await?;
-    let fp = fingerprint(photo(multipart).await?).await?;
-    let signals = vec![
-        NewSignal::new(
-            SignalType::Pdq,
-            &fp.pdq.hash.to_string(),
-            Some(i32::from(fp.pdq.quality)),
-        )?,
-        NewSignal::new(SignalType::Md5, &fp.digests.md5_hex(), None)?,
-        NewSignal::new(SignalType::Sha256, &fp.digests.sha256_hex(), None)?,
-    ];
+    let fp = crate::web::fingerprint_upload(photo(multipart).await?, false).await?;
+    let signals = banks::image_signals(&fp)?;
     let meta = ContentMeta {
         source: "upload".into(),
         ..ContentMeta::default()

@@ -7,7 +7,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use lindung_media::{Fingerprinter, Options};
 use pdq::Hash256;
 use serde::Deserialize;
 
@@ -96,6 +95,7 @@ async fn create(
         &caller.principal,
         &form.name,
         None,
+        true,
     )
     .await
     .or_page(&headers)?;
@@ -121,16 +121,9 @@ async fn visible(
     caller: &Caller,
     name: &str,
 ) -> Result<bank::Model, PageError> {
-    let found = banks::find_bank(&state.store, name)
+    banks::visible_bank(&state.store, &caller.principal, name)
         .await
-        .or_page(headers)?;
-    if !banks::may_manage(&caller.principal, &found) {
-        return Err(PageError::new(
-            headers,
-            ApiError::not_found(format!("no bank named {name:?}")),
-        ));
-    }
-    Ok(found)
+        .or_page(headers)
 }
 
 async fn bank_page(
@@ -251,26 +244,6 @@ async fn read_upload(mut multipart: Multipart, file_field: &str) -> Result<Uploa
     Ok(upload)
 }
 
-async fn fingerprint(
-    bytes: Vec<u8>,
-    dihedral: bool,
-) -> Result<lindung_media::Fingerprint, ApiError> {
-    let options = Options {
-        dihedral,
-        ..Options::default()
-    };
-    tokio::task::spawn_blocking(move || Fingerprinter::new(options).fingerprint_bytes(&bytes))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unprocessable_image",
-                e.to_string(),
-            )
-        })
-}
-
 async fn add_upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -287,17 +260,10 @@ async fn add_upload(
         .file
         .ok_or_else(|| ApiError::bad_request("choose an image file"))
         .or_page(&headers)?;
-    let fp = fingerprint(bytes, false).await.or_page(&headers)?;
-    let signals = vec![
-        NewSignal::new(
-            SignalType::Pdq,
-            &fp.pdq.hash.to_string(),
-            Some(i32::from(fp.pdq.quality)),
-        )
-        .or_page(&headers)?,
-        NewSignal::new(SignalType::Md5, &fp.digests.md5_hex(), None).or_page(&headers)?,
-        NewSignal::new(SignalType::Sha256, &fp.digests.sha256_hex(), None).or_page(&headers)?,
-    ];
+    let fp = crate::web::fingerprint_upload(bytes, false)
+        .await
+        .or_page(&headers)?;
+    let signals = banks::image_signals(&fp).or_page(&headers)?;
     let meta = ContentMeta {
         note: upload.fields.get("note").cloned().unwrap_or_default(),
         source: "upload".into(),
@@ -502,7 +468,9 @@ async fn match_submit(
             .filter(|s| !s.is_empty()),
     ) {
         (Some(bytes), _) => {
-            let fp = fingerprint(bytes, dihedral).await.or_page(&headers)?;
+            let fp = crate::web::fingerprint_upload(bytes, dihedral)
+                .await
+                .or_page(&headers)?;
             let queries = match (dihedral, fp.dihedral) {
                 (true, Some(d)) => d.hashes.to_vec(),
                 _ => vec![fp.pdq.hash],

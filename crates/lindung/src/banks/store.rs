@@ -148,12 +148,56 @@ pub async fn bank_signals(store: &Store, bank_id: i32) -> Result<Vec<signal::Mod
         .await
 }
 
+/// The bank `name` if `principal` may manage it. Another organisation's bank is reported as
+/// absent, not as forbidden: its name is not the caller's business.
+pub async fn visible_bank(
+    store: &Store,
+    principal: &Principal,
+    name: &str,
+) -> Result<bank::Model, BankError> {
+    let found = find_bank(store, name).await?;
+    if !may_manage(principal, &found) {
+        return Err(BankError::NoSuchBank(name.to_owned()));
+    }
+    Ok(found)
+}
+
+/// The signals of an uploaded image: PDQ (with its quality), MD5 and SHA-256.
+pub fn image_signals(fp: &lindung_media::Fingerprint) -> Result<Vec<NewSignal>, BankError> {
+    Ok(vec![
+        NewSignal::new(
+            SignalType::Pdq,
+            &fp.pdq.hash.to_string(),
+            Some(i32::from(fp.pdq.quality)),
+        )?,
+        NewSignal::new(SignalType::Md5, &fp.digests.md5_hex(), None)?,
+        NewSignal::new(SignalType::Sha256, &fp.digests.sha256_hex(), None)?,
+    ])
+}
+
 pub async fn find_bank(store: &Store, name: &str) -> Result<bank::Model, BankError> {
     bank::Entity::find()
         .filter(bank::Column::Name.eq(name))
         .one(store.db())
         .await?
         .ok_or_else(|| BankError::NoSuchBank(name.to_owned()))
+}
+
+/// Finds a bank inside a write transaction and checks that `principal` may change it.
+async fn bank_for_write(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    name: &str,
+) -> Result<bank::Model, BankError> {
+    let found = bank::Entity::find()
+        .filter(bank::Column::Name.eq(name))
+        .one(txn)
+        .await?
+        .ok_or_else(|| BankError::NoSuchBank(name.to_owned()))?;
+    if !may_manage(principal, &found) {
+        return Err(BankError::Forbidden);
+    }
+    Ok(found)
 }
 
 async fn record_change(
@@ -183,6 +227,7 @@ pub async fn create_bank(
     principal: &Principal,
     name: &str,
     pdq_threshold: Option<i32>,
+    enabled: bool,
 ) -> Result<bank::Model, BankError> {
     let name = check_bank_name(name)?;
     let threshold = pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD);
@@ -201,7 +246,7 @@ pub async fn create_bank(
     let created = bank::ActiveModel {
         organisation_id: Set(principal.organisation_id),
         name: Set(name),
-        enabled: Set(true),
+        enabled: Set(enabled),
         pdq_threshold: Set(threshold),
         created_at: Set(now()),
         ..Default::default()
@@ -230,14 +275,7 @@ pub async fn update_bank(
     pdq_threshold: Option<i32>,
 ) -> Result<bank::Model, BankError> {
     let txn = store.db().begin().await?;
-    let current = bank::Entity::find()
-        .filter(bank::Column::Name.eq(name))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| BankError::NoSuchBank(name.to_owned()))?;
-    if !may_manage(principal, &current) {
-        return Err(BankError::Forbidden);
-    }
+    let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
     let mut active: bank::ActiveModel = current.into();
     if let Some(new_name) = new_name {
@@ -281,14 +319,7 @@ pub async fn delete_bank(
     name: &str,
 ) -> Result<(), BankError> {
     let txn = store.db().begin().await?;
-    let current = bank::Entity::find()
-        .filter(bank::Column::Name.eq(name))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| BankError::NoSuchBank(name.to_owned()))?;
-    if !may_manage(principal, &current) {
-        return Err(BankError::Forbidden);
-    }
+    let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
     // Children first, explicitly: foreign-key cascades are not relied on for correctness.
     signal::Entity::delete_many()
@@ -337,14 +368,7 @@ pub async fn add_content(
         ));
     }
     let txn = store.db().begin().await?;
-    let target = bank::Entity::find()
-        .filter(bank::Column::Name.eq(bank_name))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| BankError::NoSuchBank(bank_name.to_owned()))?;
-    if !may_manage(principal, &target) {
-        return Err(BankError::Forbidden);
-    }
+    let target = bank_for_write(&txn, principal, bank_name).await?;
     let added = insert_content(&txn, &target, principal.user_id, meta, signals).await?;
     if added.new_signals > 0 {
         audit::append(
@@ -444,14 +468,7 @@ pub async fn import_signals(
     const BATCH: usize = 3000;
 
     let txn = store.db().begin().await?;
-    let target = bank::Entity::find()
-        .filter(bank::Column::Name.eq(bank_name))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| BankError::NoSuchBank(bank_name.to_owned()))?;
-    if !may_manage(principal, &target) {
-        return Err(BankError::Forbidden);
-    }
+    let target = bank_for_write(&txn, principal, bank_name).await?;
     lock_chain(&txn, "changes").await?;
     let existing: Vec<(String, String)> = signal::Entity::find()
         .select_only()

@@ -108,6 +108,7 @@ pub fn run(command: BankCommand) -> Result<ExitCode> {
                     &cli_principal(org),
                     &args.name,
                     Some(args.threshold),
+                    true,
                 )
                 .await?;
                 eprintln!("created bank {} (id {})", created.name, created.id);

@@ -190,6 +190,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Hashes an uploaded image off the async threads. The image is never stored.
+pub async fn fingerprint_upload(
+    bytes: Vec<u8>,
+    dihedral: bool,
+) -> ApiResult<lindung_media::Fingerprint> {
+    let options = lindung_media::Options {
+        dihedral,
+        ..lindung_media::Options::default()
+    };
+    tokio::task::spawn_blocking(move || {
+        lindung_media::Fingerprinter::new(options).fingerprint_bytes(&bytes)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable_image",
+            e.to_string(),
+        )
+    })
+}
+
 /// How long a verified token is trusted without asking the database again. A token revoked
 /// through another process stops working within this time.
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
