@@ -474,27 +474,14 @@ pub struct ImageHashes {
 /// Reads a multipart `photo` and optional `dihedral` field; the image is hashed in memory and
 /// never stored.
 async fn image_hashes(
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> ApiResult<(ImageHashes, Vec<Hash256>)> {
-    let mut photo = None;
-    let mut dihedral = false;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
-    {
-        let name = field.name().unwrap_or("").to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::bad_request(format!("reading the upload: {e}")))?;
-        match name.as_str() {
-            "photo" => photo = Some(bytes.to_vec()),
-            "dihedral" => dihedral = matches!(&bytes[..], b"true" | b"1" | b"on" | b"yes"),
-            _ => {}
-        }
-    }
-    let bytes = photo.ok_or_else(|| {
+    let upload = crate::web::read_upload(multipart, "photo").await?;
+    let dihedral = upload
+        .fields
+        .get("dihedral")
+        .is_some_and(|v| matches!(v.as_str(), "true" | "1" | "on" | "yes"));
+    let bytes = upload.file.ok_or_else(|| {
         ApiError::bad_request("send the image as a multipart field named `photo`")
     })?;
     let fp = crate::web::fingerprint_upload(bytes, dihedral).await?;

@@ -36,23 +36,11 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// Reads the `photo` part of a multipart upload.
-async fn photo(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
-    {
-        if field.name() == Some("photo") {
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| ApiError::bad_request(format!("reading the photo: {e}")))?;
-            return Ok(bytes.to_vec());
-        }
-    }
-    Err(ApiError::bad_request(
-        "send the image as a multipart field named `photo`",
-    ))
+async fn photo(multipart: Multipart) -> ApiResult<Vec<u8>> {
+    crate::web::read_upload(multipart, "photo")
+        .await?
+        .file
+        .ok_or_else(|| ApiError::bad_request("send the image as a multipart field named `photo`"))
 }
 
 async fn hash_upload(multipart: Multipart) -> ApiResult<Json<Value>> {

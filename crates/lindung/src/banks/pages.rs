@@ -206,44 +206,6 @@ async fn add_hash(
     bank_page(&state, &headers, &caller, &name, Some(notice)).await
 }
 
-/// Reads a multipart form: the CSRF field, one file field, and plain text fields.
-struct Upload {
-    csrf: Option<String>,
-    file: Option<Vec<u8>>,
-    fields: std::collections::HashMap<String, String>,
-}
-
-async fn read_upload(mut multipart: Multipart, file_field: &str) -> Result<Upload, ApiError> {
-    let mut upload = Upload {
-        csrf: None,
-        file: None,
-        fields: Default::default(),
-    };
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::bad_request(format!("malformed form: {e}")))?
-    {
-        let name = field.name().unwrap_or("").to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::bad_request(format!("reading the form: {e}")))?;
-        if name == file_field {
-            if !bytes.is_empty() {
-                upload.file = Some(bytes.to_vec());
-            }
-        } else if name == "csrf" {
-            upload.csrf = Some(String::from_utf8_lossy(&bytes).into_owned());
-        } else {
-            upload
-                .fields
-                .insert(name, String::from_utf8_lossy(&bytes).into_owned());
-        }
-    }
-    Ok(upload)
-}
-
 async fn add_upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -251,7 +213,9 @@ async fn add_upload(
     Path(name): Path<String>,
     multipart: Multipart,
 ) -> PageResult {
-    let upload = read_upload(multipart, "photo").await.or_page(&headers)?;
+    let upload = crate::web::read_upload(multipart, "photo")
+        .await
+        .or_page(&headers)?;
     caller
         .check_csrf(upload.csrf.as_deref())
         .or_page(&headers)?;
@@ -296,7 +260,9 @@ async fn import(
     Path(name): Path<String>,
     multipart: Multipart,
 ) -> PageResult {
-    let upload = read_upload(multipart, "list").await.or_page(&headers)?;
+    let upload = crate::web::read_upload(multipart, "list")
+        .await
+        .or_page(&headers)?;
     caller
         .check_csrf(upload.csrf.as_deref())
         .or_page(&headers)?;
@@ -454,7 +420,9 @@ async fn match_submit(
     caller: Caller,
     multipart: Multipart,
 ) -> PageResult {
-    let upload = read_upload(multipart, "photo").await.or_page(&headers)?;
+    let upload = crate::web::read_upload(multipart, "photo")
+        .await
+        .or_page(&headers)?;
     caller
         .check_csrf(upload.csrf.as_deref())
         .or_page(&headers)?;

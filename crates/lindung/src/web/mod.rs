@@ -213,6 +213,48 @@ pub async fn fingerprint_upload(
     })
 }
 
+/// A multipart form: the CSRF field, one file field (absent if empty), and text fields.
+#[derive(Debug)]
+pub struct Upload {
+    pub csrf: Option<String>,
+    pub file: Option<Vec<u8>>,
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+pub async fn read_upload(
+    mut multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<Upload, ApiError> {
+    let mut upload = Upload {
+        csrf: None,
+        file: None,
+        fields: Default::default(),
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed form: {e}")))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("reading the form: {e}")))?;
+        if name == file_field {
+            if !bytes.is_empty() {
+                upload.file = Some(bytes.to_vec());
+            }
+        } else if name == "csrf" {
+            upload.csrf = Some(String::from_utf8_lossy(&bytes).into_owned());
+        } else {
+            upload
+                .fields
+                .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    Ok(upload)
+}
+
 /// How long a verified token is trusted without asking the database again. A token revoked
 /// through another process stops working within this time.
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
