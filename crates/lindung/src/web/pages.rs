@@ -110,10 +110,13 @@ pub fn page_error(headers: &HeaderMap, error: ApiError) -> Response {
 }
 
 fn page_error_in(tr: Tr, error: ApiError) -> Response {
+    // The kind of error in the visitor's language; the detail (which names the field or value
+    // at fault) follows as the domain wrote it.
+    let summary = tr.t(&format!("error-{}", error.code));
     let page = MessagePage {
-        chrome: Chrome::anonymous_in(tr, "error-title"),
         show_login: error.status == StatusCode::UNAUTHORIZED,
-        message: error.message,
+        message: format!("{summary} ({})", error.message),
+        chrome: Chrome::anonymous_in(tr, "error-title"),
     };
     render(error.status, &page)
 }
