@@ -24,6 +24,8 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+pub mod vpdq;
+
 pub use decode::{Decoded, decode, decode_for, resize_meta_cli};
 pub use digest::Digests;
 pub use sniff::{Format, sniff};
