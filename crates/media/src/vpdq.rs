@@ -107,7 +107,7 @@ pub fn python_3g(x: f64) -> String {
     let scientific = format!("{:.*e}", (PRECISION - 1) as usize, x);
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    if exponent < -4 || exponent >= PRECISION - 1 {
+    if !(-4..PRECISION - 1).contains(&exponent) {
         let mantissa = if mantissa.contains('.') {
             mantissa.trim_end_matches('0').trim_end_matches('.')
         } else {
