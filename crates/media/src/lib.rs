@@ -24,6 +24,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+pub mod video;
 pub mod vpdq;
 
 pub use decode::{Decoded, decode, decode_for, resize_meta_cli};

@@ -1,0 +1,157 @@
+//! vPDQ of real videos through Debian's FFmpeg 5.1 against the reference hasher's output made
+//! with the same FFmpeg: same frames and timestamps, and every frame with quality >= 50 within
+//! distance 31 (the reference's own regression rule). Bit-identical frames are counted and
+//! printed. Needs the `ffmpeg` package (scripts/test installs it).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lindung_media::video::{VideoError, VideoLimits, hash_video, looks_like_video};
+use lindung_media::vpdq::parse_frames;
+
+fn testdata(path: &str) -> PathBuf {
+    PathBuf::from(format!(
+        "{}/../../testdata/vpdq/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+}
+
+fn ffmpeg_missing() -> bool {
+    let missing = std::process::Command::new("ffprobe")
+        .arg("-version")
+        .output()
+        .is_err();
+    if missing {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED video test: ffmpeg is not installed (scripts/test installs Debian's ffmpeg)"
+        );
+    }
+    missing
+}
+
+#[test]
+fn sample_videos_match_the_reference_within_tolerance() {
+    if ffmpeg_missing() {
+        return;
+    }
+    for name in [
+        "doorknob-hd-no-bar",
+        "test-padded-dimensions",
+        "pattern-sd-grey-bar",
+    ] {
+        let (info, ours) = hash_video(
+            &testdata(&format!("videos/{name}.mp4")),
+            0.0,
+            &VideoLimits::default(),
+        )
+        .expect("hash");
+        let text = std::fs::read_to_string(testdata(&format!(
+            "expected/regenerated_ffmpeg-5.1.9_debian12/{name}.txt"
+        )))
+        .expect("expected");
+        let reference = parse_frames(&text).expect("parse");
+        assert_eq!(ours.len(), reference.len(), "{name}: frame count");
+        let mut identical = 0;
+        for (a, b) in ours.iter().zip(&reference) {
+            assert_eq!(a.frame, b.frame);
+            assert_eq!(
+                format!("{:.3}", a.timestamp),
+                format!("{:.3}", b.timestamp),
+                "{name} frame {}",
+                a.frame
+            );
+            if a.quality >= 50 && b.quality >= 50 {
+                let d = a.hash.distance(&b.hash);
+                assert!(d <= 31, "{name} frame {}: distance {d}", a.frame);
+            }
+            identical += usize::from(a.hash == b.hash);
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "{name}: {}x{} at {:.2} fps, {identical}/{} frames bit-identical to the reference",
+            info.width,
+            info.height,
+            info.fps,
+            ours.len()
+        );
+    }
+}
+
+#[test]
+fn sampling_every_second_keeps_every_fps_th_frame() {
+    if ffmpeg_missing() {
+        return;
+    }
+    let (info, all) = hash_video(
+        &testdata("videos/test-padded-dimensions.mp4"),
+        0.0,
+        &VideoLimits::default(),
+    )
+    .expect("hash");
+    let (_, sampled) = hash_video(
+        &testdata("videos/test-padded-dimensions.mp4"),
+        1.0,
+        &VideoLimits::default(),
+    )
+    .expect("hash");
+    let frame_mod = (info.fps as u64).max(1);
+    assert_eq!(sampled.len() as u64, (all.len() as u64).div_ceil(frame_mod));
+    assert!(sampled.iter().all(|f| f.frame.is_multiple_of(frame_mod)));
+}
+
+#[test]
+fn bad_videos_give_clear_errors() {
+    if ffmpeg_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let video = std::fs::read(testdata("videos/doorknob-hd-no-bar.mp4")).expect("video");
+    assert!(looks_like_video(&video));
+    let truncated = dir.path().join("truncated.mp4");
+    std::fs::write(&truncated, &video[..video.len() / 3]).expect("write");
+    // A truncated file either yields the frames before the cut or a clear error; it never hangs.
+    match hash_video(&truncated, 0.0, &VideoLimits::default()) {
+        Ok((_, frames)) => assert!(!frames.is_empty()),
+        Err(e) => assert!(matches!(e, VideoError::Corrupt(_)), "{e}"),
+    }
+    let garbage = dir.path().join("garbage.mp4");
+    std::fs::write(&garbage, b"\x00\x00\x00\x18ftypmp42 definitely not a video").expect("write");
+    assert!(matches!(
+        hash_video(&garbage, 0.0, &VideoLimits::default()),
+        Err(VideoError::Corrupt(_))
+    ));
+    let small = VideoLimits {
+        max_file_bytes: 1000,
+        ..VideoLimits::default()
+    };
+    assert!(matches!(
+        hash_video(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &small),
+        Err(VideoError::FileTooLarge { .. })
+    ));
+    let short = VideoLimits {
+        max_duration_seconds: 0.5,
+        ..VideoLimits::default()
+    };
+    assert!(matches!(
+        hash_video(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &short),
+        Err(VideoError::TooLong { .. })
+    ));
+    let narrow = VideoLimits {
+        max_pixels: 100,
+        ..VideoLimits::default()
+    };
+    assert!(matches!(
+        hash_video(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &narrow),
+        Err(VideoError::TooManyPixels { .. })
+    ));
+    let hurried = VideoLimits {
+        time_limit: Duration::from_millis(1),
+        ..VideoLimits::default()
+    };
+    assert!(matches!(
+        hash_video(&testdata("videos/pattern-sd-grey-bar.mp4"), 0.0, &hurried),
+        Err(VideoError::TimedOut(_))
+    ));
+}
