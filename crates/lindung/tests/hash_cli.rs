@@ -198,13 +198,13 @@ fn csv_output_has_a_header_and_quotes_errors() {
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
         [
-            "path", "width", "height", "pdq", "quality", "md5", "sha256", "error"
+            "path", "width", "height", "pdq", "quality", "md5", "sha256", "vpdq", "error"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][0], bad.to_str().expect("utf-8"));
-    assert!(rows[0][7].starts_with("not a supported image format"));
+    assert!(rows[0][8].starts_with("not a supported image format"));
 }
 
 #[test]
@@ -218,4 +218,35 @@ fn a_missing_file_is_a_read_error() {
             .expect("error")
             .starts_with("cannot read file")
     );
+}
+
+#[test]
+fn videos_get_vpdq_and_digests() {
+    if std::process::Command::new("ffprobe")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED video CLI test: ffmpeg is not installed (scripts/test installs it)"
+        );
+        return;
+    }
+    let video = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/vpdq/videos/test-padded-dimensions.mp4");
+    let (code, out, err) = lindung(&["hash", "--json", video.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    let record = &json_lines(&out)[0];
+    assert_eq!(record["width"], 1080);
+    assert_eq!(
+        record["frames"], 5,
+        "150 frames at 30 fps, one hash per second"
+    );
+    let signal: Vec<String> =
+        serde_json::from_str(record["vpdq"].as_str().expect("vpdq")).expect("signal string");
+    assert_eq!(signal.len(), 5);
+    assert!(signal[1].ends_with(",1.0"), "{}", signal[1]);
+    assert_eq!(record["md5"].as_str().expect("md5").len(), 32);
 }

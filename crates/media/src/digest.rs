@@ -25,6 +25,26 @@ impl Digests {
         }
     }
 
+    /// Digests a stream (a large video) without holding it in memory.
+    pub fn of_reader(mut reader: impl std::io::Read) -> std::io::Result<Self> {
+        let (mut md5, mut sha) = (Md5::new(), Sha256::new());
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            md5.update(&buffer[..n]);
+            sha.update(&buffer[..n]);
+        }
+        Ok(Digests {
+            md5: md5.finalize().into(),
+            sha256: sha.finalize().into(),
+        })
+    }
+
     /// MD5 as 32 lowercase hex digits.
     pub fn md5_hex(&self) -> String {
         hex(&self.md5)

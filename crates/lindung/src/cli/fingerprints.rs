@@ -9,7 +9,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lindung_media::{Fingerprint, Fingerprinter, Options};
+use lindung_media::video::{VideoInfo, VideoLimits, hash_video, looks_like_video};
+use lindung_media::vpdq::VpdqFrame;
+use lindung_media::{Digests, Fingerprint, Fingerprinter, MediaError, Options};
 
 /// A file to hash, or a folder that could not be read (reported in its place).
 #[derive(Debug)]
@@ -26,9 +28,34 @@ impl Input {
     }
 }
 
+/// A hashed video: vPDQ frames (one per second) and digests of the file.
+#[derive(Debug)]
+pub struct VideoHashes {
+    pub info: VideoInfo,
+    pub frames: Vec<VpdqFrame>,
+    pub digests: Digests,
+}
+
+/// What one input turned out to be.
+#[derive(Debug)]
+pub enum Outcome {
+    // Boxed: a fingerprint with its dihedral hashes is several times larger than the rest.
+    Image(Result<Box<Fingerprint>, String>),
+    Video(Result<VideoHashes, String>),
+}
+
 /// Receives fingerprints in input order.
 pub trait Sink {
     fn record(&mut self, path: &Path, result: Result<Fingerprint, String>) -> io::Result<()>;
+
+    /// A video. Commands that do not handle videos report it as an error in its place.
+    fn video(&mut self, path: &Path, result: Result<VideoHashes, String>) -> io::Result<()> {
+        let message = match result {
+            Ok(_) => "videos are not supported by this command yet".to_owned(),
+            Err(e) => e,
+        };
+        self.record(path, Err(message))
+    }
 
     /// Called when no further result is ready yet: a good moment to flush output.
     fn idle(&mut self) -> io::Result<()> {
@@ -97,7 +124,7 @@ pub fn fingerprint_in_order(
     }
     let next = AtomicUsize::new(0);
     let outcome = thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Fingerprint, String>)>(jobs * 16);
+        let (tx, rx) = mpsc::sync_channel::<(usize, Outcome)>(jobs * 16);
         for _ in 0..jobs {
             let (tx, next) = (tx.clone(), &next);
             scope.spawn(move || {
@@ -106,10 +133,15 @@ pub fn fingerprint_in_order(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
                     let result = match input {
-                        Input::File(path) => fingerprinter
-                            .fingerprint_file(path)
-                            .map_err(|e| e.to_string()),
-                        Input::Unreadable(_, e) => Err(format!("cannot read folder: {e}")),
+                        Input::File(path) => match fingerprinter.fingerprint_file(path) {
+                            Err(MediaError::UnknownFormat) if is_video(path) => {
+                                Outcome::Video(video_hashes(path))
+                            }
+                            other => Outcome::Image(other.map(Box::new).map_err(|e| e.to_string())),
+                        },
+                        Input::Unreadable(_, e) => {
+                            Outcome::Image(Err(format!("cannot read folder: {e}")))
+                        }
                     };
                     if tx.send((i, result)).is_err() {
                         break;
@@ -124,7 +156,12 @@ pub fn fingerprint_in_order(
         for (i, result) in rx {
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&done) {
-                if let Err(e) = sink.record(inputs[done].path(), result) {
+                let path = inputs[done].path();
+                let written = match result {
+                    Outcome::Image(r) => sink.record(path, r.map(|b| *b)),
+                    Outcome::Video(r) => sink.video(path, r),
+                };
+                if let Err(e) = written {
                     // Stop the workers, then report.
                     next.store(inputs.len(), Ordering::Relaxed);
                     return Err(e);
@@ -138,4 +175,27 @@ pub fn fingerprint_in_order(
     });
     progress.finish_and_clear();
     outcome
+}
+
+fn is_video(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(200);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(200).read_to_end(&mut head))
+        .is_ok()
+        && looks_like_video(&head)
+}
+
+/// vPDQ at one hash per second (the reference default) and the file's digests.
+fn video_hashes(path: &Path) -> Result<VideoHashes, String> {
+    let limits = VideoLimits::default();
+    let (info, frames) = hash_video(path, 1.0, &limits).map_err(|e| e.to_string())?;
+    let digests = std::fs::File::open(path)
+        .and_then(Digests::of_reader)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(VideoHashes {
+        info,
+        frames,
+        digests,
+    })
 }

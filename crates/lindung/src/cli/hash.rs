@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use lindung_media::{Compat, Fingerprint, Limits, Options};
 
-use super::fingerprints::{Sink, collect_all, fingerprint_in_order, jobs_or_cores};
+use super::fingerprints::{Sink, VideoHashes, collect_all, fingerprint_in_order, jobs_or_cores};
 use super::write_json_line;
 use pdq::Dihedral;
 use serde::Serialize;
@@ -105,6 +105,19 @@ struct Record<'a> {
     pdq_dihedral: Option<Vec<String>>,
 }
 
+/// A video: digests of the file and vPDQ (one PDQ per second) as the HMA signal string.
+#[derive(Serialize)]
+struct VideoRecord<'a> {
+    path: &'a str,
+    width: u32,
+    height: u32,
+    fps: f64,
+    md5: String,
+    sha256: String,
+    frames: usize,
+    vpdq: String,
+}
+
 #[derive(Serialize)]
 struct Failure<'a> {
     path: &'a str,
@@ -156,9 +169,10 @@ impl<W: Write> Writer<W> {
                         ]);
                         row.extend(r.pdq_dihedral.unwrap_or_default());
                         row.push(String::new());
+                        row.push(String::new());
                     }
                     Err(error) => {
-                        let blanks = if self.dihedral { 14 } else { 6 };
+                        let blanks = if self.dihedral { 15 } else { 7 };
                         row.extend(std::iter::repeat_n(String::new(), blanks));
                         row.push(error.clone());
                     }
@@ -185,7 +199,7 @@ impl<W: Write> Writer<W> {
         if self.dihedral {
             header.extend(Dihedral::ALL.iter().map(|d| dihedral_column(*d)));
         }
-        header.push("error");
+        header.extend(["vpdq", "error"]);
         self.write_csv_row(&header)
     }
 
@@ -205,6 +219,54 @@ impl<W: Write> Sink for Writer<W> {
     fn record(&mut self, path: &Path, result: Result<Fingerprint, String>) -> io::Result<()> {
         self.any_failed |= result.is_err();
         self.write(path, &result)
+    }
+
+    fn video(&mut self, path: &Path, result: Result<VideoHashes, String>) -> io::Result<()> {
+        let video = match result {
+            Ok(video) => video,
+            Err(e) => return self.record(path, Err(e)),
+        };
+        let path = path.to_string_lossy();
+        self.unflushed += 1;
+        let signal = lindung_media::vpdq::to_signal(&video.frames);
+        match self.format {
+            OutputFormat::Json => write_json_line(
+                &mut self.inner,
+                &VideoRecord {
+                    path: &path,
+                    width: video.info.width,
+                    height: video.info.height,
+                    fps: video.info.fps,
+                    md5: video.digests.md5_hex(),
+                    sha256: video.digests.sha256_hex(),
+                    frames: video.frames.len(),
+                    vpdq: signal,
+                },
+            ),
+            OutputFormat::Csv => {
+                self.write_csv_header()?;
+                let mut row = vec![
+                    path.to_string(),
+                    video.info.width.to_string(),
+                    video.info.height.to_string(),
+                    String::new(),
+                    String::new(),
+                    video.digests.md5_hex(),
+                    video.digests.sha256_hex(),
+                ];
+                if self.dihedral {
+                    row.extend(std::iter::repeat_n(String::new(), 8));
+                }
+                row.extend([signal, String::new()]);
+                self.write_csv_row(&row)
+            }
+            OutputFormat::Text => writeln!(
+                self.inner,
+                "{}  vpdq {} frames  {path}",
+                video.digests.md5_hex(),
+                video.frames.len()
+            ),
+        }
     }
 
     fn idle(&mut self) -> io::Result<()> {
