@@ -249,4 +249,29 @@ fn videos_get_vpdq_and_digests() {
     assert_eq!(signal.len(), 5);
     assert!(signal[1].ends_with(",1.0"), "{}", signal[1]);
     assert_eq!(record["md5"].as_str().expect("md5").len(), 32);
+    assert!((record["duration"].as_f64().expect("duration") - 5.0).abs() < 0.1);
+
+    let (code, out, _) = lindung(&[
+        "hash",
+        "--json",
+        "--seconds-per-hash",
+        "0",
+        video.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(json_lines(&out)[0]["frames"], 150, "every frame");
+    let (code, out, _) = lindung(&[
+        "hash",
+        "--json",
+        "--max-video-seconds",
+        "1",
+        video.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        json_lines(&out)[0]["error"]
+            .as_str()
+            .expect("error")
+            .contains("1-second limit")
+    );
 }

@@ -36,6 +36,23 @@ pub struct VideoHashes {
     pub digests: Digests,
 }
 
+/// How videos are hashed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VideoOptions {
+    /// One frame hashed per this many seconds; 0 hashes every frame.
+    pub seconds_per_hash: f64,
+    pub limits: VideoLimits,
+}
+
+impl Default for VideoOptions {
+    fn default() -> Self {
+        VideoOptions {
+            seconds_per_hash: 1.0,
+            limits: VideoLimits::default(),
+        }
+    }
+}
+
 /// What one input turned out to be.
 #[derive(Debug)]
 pub enum Outcome {
@@ -110,6 +127,7 @@ pub fn collect(path: &Path, inputs: &mut Vec<Input>) {
 pub fn fingerprint_in_order(
     inputs: &[Input],
     options: Options,
+    video: VideoOptions,
     jobs: usize,
     sink: &mut impl Sink,
 ) -> io::Result<()> {
@@ -135,7 +153,7 @@ pub fn fingerprint_in_order(
                     let result = match input {
                         Input::File(path) => match fingerprinter.fingerprint_file(path) {
                             Err(MediaError::UnknownFormat) if is_video(path) => {
-                                Outcome::Video(video_hashes(path))
+                                Outcome::Video(video_hashes(path, &video))
                             }
                             other => Outcome::Image(other.map(Box::new).map_err(|e| e.to_string())),
                         },
@@ -186,10 +204,10 @@ fn is_video(path: &Path) -> bool {
         && looks_like_video(&head)
 }
 
-/// vPDQ at one hash per second (the reference default) and the file's digests.
-fn video_hashes(path: &Path) -> Result<VideoHashes, String> {
-    let limits = VideoLimits::default();
-    let (info, frames) = hash_video(path, 1.0, &limits).map_err(|e| e.to_string())?;
+/// vPDQ at the chosen sampling rate and the file's digests.
+fn video_hashes(path: &Path, options: &VideoOptions) -> Result<VideoHashes, String> {
+    let (info, frames) =
+        hash_video(path, options.seconds_per_hash, &options.limits).map_err(|e| e.to_string())?;
     let digests = std::fs::File::open(path)
         .and_then(Digests::of_reader)
         .map_err(|e| format!("cannot read: {e}"))?;

@@ -8,7 +8,11 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use lindung_media::{Compat, Fingerprint, Limits, Options};
 
-use super::fingerprints::{Sink, VideoHashes, collect_all, fingerprint_in_order, jobs_or_cores};
+use lindung_media::video::VideoLimits;
+
+use super::fingerprints::{
+    Sink, VideoHashes, VideoOptions, collect_all, fingerprint_in_order, jobs_or_cores,
+};
 use super::write_json_line;
 use pdq::Dihedral;
 use serde::Serialize;
@@ -41,6 +45,15 @@ pub struct HashArgs {
     /// Refuse images with more pixels than this (checked from the header, before decoding).
     #[arg(long, default_value_t = Limits::DEFAULT_MAX_PIXELS, value_name = "PIXELS")]
     max_pixels: u64,
+    /// Videos: hash one frame per this many seconds (0: every frame).
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    seconds_per_hash: f64,
+    /// Videos: refuse files longer than this many seconds.
+    #[arg(long, default_value_t = VideoLimits::default().max_duration_seconds, value_name = "SECONDS")]
+    max_video_seconds: f64,
+    /// Videos: stop decoding a file after this many seconds.
+    #[arg(long, default_value_t = VideoLimits::default().time_limit.as_secs(), value_name = "SECONDS")]
+    video_time_limit: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -79,7 +92,21 @@ pub fn run(args: HashArgs) -> Result<ExitCode> {
     let jobs = jobs_or_cores(args.jobs);
     let stdout = io::stdout();
     let mut out = Writer::new(BufWriter::new(stdout.lock()), format, args.dihedral);
-    let outcome = fingerprint_in_order(&inputs, options, jobs, &mut out);
+    if !(args.seconds_per_hash >= 0.0 && args.seconds_per_hash.is_finite()) {
+        anyhow::bail!("--seconds-per-hash must be 0 or more");
+    }
+    let video = VideoOptions {
+        seconds_per_hash: args.seconds_per_hash,
+        limits: VideoLimits {
+            max_file_bytes: args
+                .max_file_bytes
+                .max(VideoLimits::default().max_file_bytes),
+            max_duration_seconds: args.max_video_seconds,
+            time_limit: std::time::Duration::from_secs(args.video_time_limit.max(1)),
+            ..VideoLimits::default()
+        },
+    };
+    let outcome = fingerprint_in_order(&inputs, options, video, jobs, &mut out);
     match outcome {
         // A closed pipe (`| head`) is the reader's choice, not a failure.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
@@ -112,6 +139,7 @@ struct VideoRecord<'a> {
     width: u32,
     height: u32,
     fps: f64,
+    duration: f64,
     md5: String,
     sha256: String,
     frames: usize,
@@ -237,6 +265,7 @@ impl<W: Write> Sink for Writer<W> {
                     width: video.info.width,
                     height: video.info.height,
                     fps: video.info.fps,
+                    duration: video.info.duration_seconds,
                     md5: video.digests.md5_hex(),
                     sha256: video.digests.sha256_hex(),
                     frames: video.frames.len(),

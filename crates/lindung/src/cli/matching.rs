@@ -95,7 +95,7 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
         for group in &groups {
             match group {
                 QueryGroup::Images(inputs) => {
-                    fingerprint_in_order(inputs, options, jobs, &mut out)?
+                    fingerprint_in_order(inputs, options, Default::default(), jobs, &mut out)?
                 }
                 QueryGroup::Hashes { name, entries } => {
                     for (line, hash) in entries {
