@@ -310,3 +310,61 @@ fn images_and_folders_are_hashed_and_dihedral_finds_a_rotation() {
     assert_eq!(records[0]["matches"][0]["distance"], 0);
     assert!(records[1]["error"].as_str().expect("error").len() > 5);
 }
+
+#[test]
+fn videos_match_against_vpdq_entries_of_a_bank() {
+    if std::process::Command::new("ffprobe")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED video match test: ffmpeg is not installed (scripts/test installs it)"
+        );
+        return;
+    }
+    let videos = repo().join("testdata/vpdq/videos");
+    let padded = videos.join("test-padded-dimensions.mp4");
+    let door = videos.join("doorknob-hd-no-bar.mp4");
+    let signal_of = |path: &std::path::Path| {
+        let (code, out, err) = lindung(&["hash", "--json", path.to_str().expect("utf-8")]);
+        assert_eq!(code, 0, "{err}");
+        json_lines(&out)[0]["vpdq"]
+            .as_str()
+            .expect("vpdq")
+            .to_owned()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bank = dir.path().join("videos.txt");
+    std::fs::write(
+        &bank,
+        format!("vpdq {}\nvpdq {}\n", signal_of(&door), signal_of(&padded)),
+    )
+    .expect("write");
+    let (code, out, err) = lindung(&[
+        "match",
+        "--json",
+        "--bank",
+        bank.to_str().expect("utf-8"),
+        padded.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let record = &json_lines(&out)[0];
+    assert_eq!(record["frames"], 5);
+    let matches = record["matches"].as_array().expect("matches");
+    assert_eq!(matches.len(), 1, "{record}");
+    assert_eq!(matches[0]["bank_line"], 2);
+    assert_eq!(matches[0]["query_match_pct"], 100.0);
+
+    // A malformed vpdq entry is named by line.
+    std::fs::write(&bank, "vpdq [\"zz,100,0.0\"]\n").expect("write");
+    let (code, _, err) = lindung(&[
+        "match",
+        "--bank",
+        bank.to_str().expect("utf-8"),
+        padded.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 1"), "{err}");
+}

@@ -42,6 +42,8 @@ pub struct FileBank {
     /// Ids given in the list, by line; lines without an id are absent.
     pub labels: HashMap<u64, String>,
     pub source: BankSource,
+    /// `vpdq` entries of a list bank (snapshots hold PDQ only).
+    pub videos: Vec<super::formats::VideoEntry>,
     /// Entries of other signal types in the list, by type (not indexed).
     pub other_signals: BTreeMap<String, usize>,
 }
@@ -64,6 +66,7 @@ impl FileBank {
                 index,
                 labels,
                 source: BankSource::Snapshot,
+                videos: Vec::new(),
                 other_signals: BTreeMap::new(),
             });
         }
@@ -87,6 +90,7 @@ impl FileBank {
             index,
             labels,
             source: BankSource::List(list.format),
+            videos: list.videos,
             other_signals: list.other_signals,
         })
     }

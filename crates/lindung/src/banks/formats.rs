@@ -27,6 +27,14 @@ pub struct ListEntry {
     pub id: String,
 }
 
+/// One video from a list: its vPDQ frames.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoEntry {
+    /// 1-based line number in the file.
+    pub line: u64,
+    pub frames: Vec<lindung_media::vpdq::VpdqFrame>,
+}
+
 /// Which format a list was read as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListFormat {
@@ -50,6 +58,8 @@ impl fmt::Display for ListFormat {
 pub struct HashList {
     pub format: ListFormat,
     pub entries: Vec<ListEntry>,
+    /// `vpdq` signals (videos), with their lines.
+    pub videos: Vec<VideoEntry>,
     /// Entries of signal types other than PDQ, by type, with their count.
     pub other_signals: BTreeMap<String, usize>,
 }
@@ -72,6 +82,14 @@ impl HashList {
                 hash,
                 id: String::new(),
             });
+            Ok(())
+        } else if kind == "vpdq" {
+            let frames =
+                lindung_media::vpdq::parse_signal(signal.trim()).map_err(|e| ListError {
+                    line,
+                    message: format!("not a vpdq signal: {e}"),
+                })?;
+            self.videos.push(VideoEntry { line, frames });
             Ok(())
         } else if KNOWN_SIGNAL_TYPES.contains(&kind) {
             *self.other_signals.entry(kind.to_owned()).or_default() += 1;
@@ -123,6 +141,7 @@ pub fn parse_hash_list(text: &str) -> Result<HashList, ListError> {
     let mut list = HashList {
         format,
         entries: Vec::new(),
+        videos: Vec::new(),
         other_signals: BTreeMap::new(),
     };
     for (index, raw) in text.lines().enumerate() {
@@ -184,6 +203,7 @@ fn parse_csv(text: &str) -> Result<HashList, ListError> {
     let mut list = HashList {
         format: ListFormat::ThreatExchangeCsv,
         entries: Vec::new(),
+        videos: Vec::new(),
         other_signals: BTreeMap::new(),
     };
     for record in reader.records() {

@@ -11,7 +11,9 @@ use lindung_media::{Fingerprint, Limits, Options};
 use pdq::Hash256;
 use serde::Serialize;
 
-use super::fingerprints::{Input, Sink, collect, fingerprint_in_order, jobs_or_cores};
+use lindung_media::vpdq::{MatchOptions, match_videos};
+
+use super::fingerprints::{Input, Sink, VideoHashes, collect, fingerprint_in_order, jobs_or_cores};
 use super::write_json_line;
 use crate::banks::file_bank::text_of;
 use crate::banks::{FileBank, parse_hash_list};
@@ -41,7 +43,7 @@ pub struct MatchArgs {
     queries: Vec<String>,
 }
 
-/// Queries grouped as given: runs of image files are hashed together, in parallel.
+/// Queries grouped as given: runs of image and video files are hashed together, in parallel.
 enum QueryGroup {
     Images(Vec<Input>),
     /// `name` is the path (or `-`); each entry is reported as `name:line`.
@@ -134,10 +136,15 @@ fn classify(query: &str) -> Result<QueryGroup, String> {
         collect(path, &mut inputs);
         return Ok(QueryGroup::Images(inputs));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {query}: {e}"))?;
-    if lindung_media::sniff(&bytes).is_some() {
+    // Decide from the first bytes, so a large video is not read into memory here.
+    let mut head = Vec::with_capacity(512);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(512).read_to_end(&mut head))
+        .map_err(|e| format!("cannot read {query}: {e}"))?;
+    if lindung_media::sniff(&head).is_some() || lindung_media::video::looks_like_video(&head) {
         return Ok(QueryGroup::Images(vec![Input::File(path.to_owned())]));
     }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {query}: {e}"))?;
     let text = text_of(path, bytes)
         .map_err(|e| format!("{e} (queries are images in a known format or hash lists)"))?;
     hash_group(query, &text)
@@ -242,7 +249,70 @@ impl<W: Write> Output<'_, W> {
     }
 }
 
+#[derive(Serialize)]
+struct JsonVideoMatch<'a> {
+    bank_line: u64,
+    id: &'a str,
+    query_match_pct: f64,
+    target_match_pct: f64,
+}
+
+#[derive(Serialize)]
+struct JsonVideoResult<'a> {
+    query: &'a str,
+    frames: usize,
+    md5: String,
+    matches: Vec<JsonVideoMatch<'a>>,
+}
+
 impl<W: Write> Sink for Output<'_, W> {
+    /// A video query is compared with every `vpdq` entry of the bank (python-threatexchange
+    /// semantics: a match when at least 80% of the query's frames match).
+    fn video(&mut self, path: &Path, result: Result<VideoHashes, String>) -> io::Result<()> {
+        let video = match result {
+            Ok(video) => video,
+            Err(e) => return self.record(path, Err(e)),
+        };
+        let query = path.to_string_lossy();
+        let options = MatchOptions::default();
+        let bank = self.bank;
+        let matches: Vec<JsonVideoMatch> = bank
+            .videos
+            .iter()
+            .filter_map(|entry| {
+                let m = match_videos(&video.frames, &entry.frames, &options);
+                m.is_match(&options).then(|| JsonVideoMatch {
+                    bank_line: entry.line,
+                    id: bank.label(entry.line),
+                    query_match_pct: (m.query_pct * 100.0).round() / 100.0,
+                    target_match_pct: (m.target_pct * 100.0).round() / 100.0,
+                })
+            })
+            .collect();
+        if self.json {
+            return write_json_line(
+                &mut self.out,
+                &JsonVideoResult {
+                    query: &query,
+                    frames: video.frames.len(),
+                    md5: video.digests.md5_hex(),
+                    matches,
+                },
+            );
+        }
+        if matches.is_empty() {
+            return writeln!(self.out, "{query}\tno match");
+        }
+        for m in &matches {
+            writeln!(
+                self.out,
+                "{query}\tvideo {:.2}% / {:.2}%\tline {}\t{}",
+                m.query_match_pct, m.target_match_pct, m.bank_line, m.id
+            )?;
+        }
+        Ok(())
+    }
+
     fn record(&mut self, path: &Path, result: Result<Fingerprint, String>) -> io::Result<()> {
         let query = path.to_string_lossy();
         match result {
