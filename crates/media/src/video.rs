@@ -151,13 +151,23 @@ pub fn hash_video(
         });
     }
     let frame_mod = ((seconds_per_hash * info.fps) as u64).max(1);
-    let mut child = Command::new("ffmpeg")
+    let mut command = Command::new("ffmpeg");
+    command
         .args(["-v", "error", "-nostdin", "-i"])
         .arg(path)
+        .args(["-map", "0:v:0"]);
+    if frame_mod > 1 {
+        // Every frame is decoded, but only sampled ones are converted to RGB and piped: the
+        // k-th output frame is decoded frame k * frame_mod (passthrough: no frame is dropped or
+        // duplicated to fit a rate).
+        command
+            .arg("-vf")
+            .arg(format!("select=not(mod(n\\,{frame_mod}))"))
+            .args(["-fps_mode", "passthrough"]);
+    }
+    let mut child = command
         // Area scaling, as the reference vPDQ hasher converts frames to RGB.
         .args([
-            "-map",
-            "0:v:0",
             "-sws_flags",
             "area",
             "-f",
@@ -193,6 +203,8 @@ pub fn hash_video(
     let mut buffer = vec![0u8; frame_bytes];
     let mut hasher = Hasher::new();
     let mut frames = Vec::new();
+    // Output frames come already sampled when frame_mod > 1.
+    let step = frame_mod;
     let mut number = 0u64;
     let mut failure = None;
     loop {
@@ -204,7 +216,7 @@ pub fn hash_video(
                 break;
             }
         }
-        if number.is_multiple_of(frame_mod) {
+        {
             let image = ImageRef::new(
                 &buffer,
                 info.width as usize,
@@ -222,7 +234,7 @@ pub fn hash_video(
                 timestamp: number as f64 / info.fps,
             });
         }
-        number += 1;
+        number += step;
     }
     let status = child.wait()?;
     let _ = done_tx.send(());

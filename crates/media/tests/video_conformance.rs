@@ -99,6 +99,18 @@ fn sampling_every_second_keeps_every_fps_th_frame() {
     let frame_mod = (info.fps as u64).max(1);
     assert_eq!(sampled.len() as u64, (all.len() as u64).div_ceil(frame_mod));
     assert!(sampled.iter().all(|f| f.frame.is_multiple_of(frame_mod)));
+    // Sampling changes which frames are hashed, never their hashes.
+    for f in &sampled {
+        let same = &all[f.frame as usize];
+        assert_eq!(
+            (f.frame, f.hash, f.quality),
+            (same.frame, same.hash, same.quality)
+        );
+        assert_eq!(
+            format!("{:.3}", f.timestamp),
+            format!("{:.3}", same.timestamp)
+        );
+    }
 }
 
 #[test]
