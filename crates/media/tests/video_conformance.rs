@@ -167,3 +167,48 @@ fn bad_videos_give_clear_errors() {
         Err(VideoError::TimedOut(_))
     ));
 }
+
+/// Rewrites the movie and media durations in an MP4's `mvhd`/`mdhd` boxes (version 0) to
+/// `seconds`, leaving the frames as they are: a header that claims a very long video.
+fn claim_duration(mp4: &[u8], seconds: u32) -> Vec<u8> {
+    let mut out = mp4.to_vec();
+    for name in [&b"mvhd"[..], &b"mdhd"[..]] {
+        let mut from = 0;
+        while let Some(at) = out[from..]
+            .windows(4)
+            .position(|w| w == name)
+            .map(|p| p + from)
+        {
+            if out[at + 4] == 0 {
+                let timescale =
+                    u32::from_be_bytes([out[at + 16], out[at + 17], out[at + 18], out[at + 19]]);
+                out[at + 20..at + 24]
+                    .copy_from_slice(&timescale.saturating_mul(seconds).to_be_bytes());
+            }
+            from = at + 4;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_ten_hour_header_is_refused_before_decoding() {
+    if ffmpeg_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ten-hours.mp4");
+    let original = std::fs::read(testdata("videos/doorknob-hd-no-bar.mp4")).expect("video");
+    std::fs::write(&path, claim_duration(&original, 10 * 3600)).expect("write");
+    let limits = VideoLimits {
+        time_limit: Duration::from_secs(30),
+        ..VideoLimits::default()
+    };
+    match hash_video(&path, 1.0, &limits) {
+        Err(VideoError::TooLong { seconds, limit }) => {
+            assert!((seconds - 36000.0).abs() < 1.0, "{seconds}");
+            assert_eq!(limit, 4.0 * 3600.0);
+        }
+        other => panic!("expected TooLong, got {other:?}"),
+    }
+}
