@@ -186,19 +186,32 @@ impl HammingIndex {
 
     /// Builds an index from `(id, code)` pairs in one go. A repeated id keeps its last code.
     pub fn build(entries: impl IntoIterator<Item = (u64, Hash256)>, config: IndexConfig) -> Self {
-        let mut sorted: Vec<(u64, Code)> =
-            entries.into_iter().map(|(id, h)| (id, h.words())).collect();
-        // Stable sort keeps insertion order among equal ids, so the last one wins below.
-        sorted.sort_by_key(|&(id, _)| id);
-        let mut unique: Vec<(u64, Code)> = Vec::with_capacity(sorted.len());
-        for entry in sorted {
-            match unique.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => unique.push(entry),
-            }
-        }
-        let base = Segment::build(&unique, config.build_threads, config.min_codes_for_tables);
+        let base = Segment::build(
+            &unique_by_id(entries),
+            config.build_threads,
+            config.min_codes_for_tables,
+        );
         Self::with_base(base, config)
+    }
+
+    /// Replaces every entry with `entries` (a repeated id keeps its last code), building one new
+    /// base instead of inserting one by one: the way to bulk-load an index that already exists.
+    /// Queries see the old contents until the new base is swapped in.
+    pub fn replace_all(&self, entries: impl IntoIterator<Item = (u64, Hash256)>) {
+        let _no_compaction = lock(&self.shared.compaction);
+        let config = &self.shared.config;
+        let base = Segment::build(
+            &unique_by_id(entries),
+            config.build_threads,
+            config.min_codes_for_tables,
+        );
+        let mut writer = lock(&self.shared.writer);
+        writer.delta_chunk.clear();
+        self.publish(State {
+            base: Arc::new(base),
+            tombstones: Arc::new(Vec::new()),
+            delta: Vec::new(),
+        });
     }
 
     /// Opens a snapshot written by [`HammingIndex::save`], memory-mapping it. The whole file is
@@ -404,6 +417,21 @@ impl HammingIndex {
         }
         self.publish(state);
     }
+}
+
+/// Entries sorted by id, each id once with its last code.
+fn unique_by_id(entries: impl IntoIterator<Item = (u64, Hash256)>) -> Vec<(u64, Code)> {
+    let mut sorted: Vec<(u64, Code)> = entries.into_iter().map(|(id, h)| (id, h.words())).collect();
+    // Stable sort keeps insertion order among equal ids, so the last one wins below.
+    sorted.sort_by_key(|&(id, _)| id);
+    let mut unique: Vec<(u64, Code)> = Vec::with_capacity(sorted.len());
+    for entry in sorted {
+        match unique.last_mut() {
+            Some(last) if last.0 == entry.0 => *last = entry,
+            _ => unique.push(entry),
+        }
+    }
+    unique
 }
 
 /// Applies one update to a private copy of the state. Returns whether a removal found its id.

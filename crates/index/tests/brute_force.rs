@@ -280,3 +280,35 @@ fn batch_updates_are_published_together() {
     assert!(index.search(&a, 31).is_empty());
     assert_eq!(index.get(2), Some(b));
 }
+
+#[test]
+fn replace_all_swaps_every_entry_for_the_new_set() {
+    let old: Vec<(u64, Hash256)> = (0..50_000u64)
+        .map(|id| (id, Hash256::from_words([id, id ^ 0xffff, !id, id << 7])))
+        .collect();
+    let index = HammingIndex::build(old.clone(), IndexConfig::default());
+    index.insert(999_999, old[3].1);
+    index.remove(7);
+    let new: Vec<(u64, Hash256)> = (0..40_000u64)
+        .map(|id| {
+            (
+                id + 100_000,
+                Hash256::from_words([!id, id, id.rotate_left(17), id ^ 0x5555]),
+            )
+        })
+        .collect();
+    index.replace_all(new.clone());
+    assert_eq!(index.len(), new.len());
+    let stats = index.stats();
+    assert_eq!((stats.delta_len, stats.tombstones), (0, 0));
+    assert!(stats.substrings > 0, "a bulk load gets tables");
+    for &(_, q) in new.iter().step_by(4001).chain(old.iter().step_by(9001)) {
+        assert_eq!(index.search(&q, 31), brute_force(&new, &[q], 31));
+    }
+    // Writes after the swap work as usual.
+    index.insert(1, old[1].1);
+    assert_eq!(
+        index.search(&old[1].1, 0),
+        vec![Match { distance: 0, id: 1 }]
+    );
+}

@@ -146,6 +146,28 @@ async fn create_bank(
     Ok((StatusCode::CREATED, Json(bank_out(&created))))
 }
 
+/// Adds content to a bank as the caller and brings this process's matcher up to date, so the
+/// very next request matches it. Shared by the HMA routes, this API and the pages.
+pub(crate) async fn add_content_synced(
+    state: &AppState,
+    caller: &Caller,
+    bank: &str,
+    meta: &ContentMeta,
+    signals: &[NewSignal],
+) -> ApiResult<banks::Added> {
+    let added = banks::add_content(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        bank,
+        meta,
+        signals,
+    )
+    .await?;
+    state.matcher.sync(&state.store).await?;
+    Ok(added)
+}
+
 async fn visible(state: &AppState, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
     Ok(banks::visible_bank(&state.store, &caller.principal, name).await?)
 }
@@ -325,16 +347,7 @@ async fn add_content(
         tags: body.tags.unwrap_or_default(),
         source: "api".into(),
     };
-    let added = banks::add_content(
-        &state.store,
-        &caller.actor(),
-        &caller.principal,
-        &name,
-        &meta,
-        &signals,
-    )
-    .await?;
-    state.matcher.sync(&state.store).await?;
+    let added = add_content_synced(&state, &caller, &name, &meta, &signals).await?;
     let status = if added.new_signals > 0 {
         StatusCode::CREATED
     } else {

@@ -11,6 +11,7 @@ use pdq::Hash256;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::api::add_content_synced;
 use super::entities::bank;
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
@@ -285,16 +286,7 @@ async fn add_signal(
         tags: body.tags.unwrap_or_default(),
         source: "api".into(),
     };
-    let added = banks::add_content(
-        &state.store,
-        &caller.actor(),
-        &caller.principal,
-        &name,
-        &meta,
-        &signals,
-    )
-    .await?;
-    state.matcher.sync(&state.store).await?;
+    let added = add_content_synced(&state, &caller, &name, &meta, &signals).await?;
     Ok(content_response(added.content_id, &signals))
 }
 
@@ -311,15 +303,6 @@ async fn add_content_upload(
         source: "upload".into(),
         ..ContentMeta::default()
     };
-    let added = banks::add_content(
-        &state.store,
-        &caller.actor(),
-        &caller.principal,
-        &name,
-        &meta,
-        &signals,
-    )
-    .await?;
-    state.matcher.sync(&state.store).await?;
+    let added = add_content_synced(&state, &caller, &name, &meta, &signals).await?;
     Ok(content_response(added.content_id, &signals))
 }

@@ -7,9 +7,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use lindung_index::{DigestIndex, HammingIndex, Hash256, IndexConfig, Update, parse_digest};
-use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Mutex;
 
 use super::entities::{bank, change, signal};
@@ -238,25 +236,32 @@ impl Matcher {
             .await?
             .map_or(0, |c| c.seq);
         self.load_banks(store).await?;
-        let mut pages = signal::Entity::find()
-            .order_by_asc(signal::Column::Id)
-            .paginate(store.db(), PAGE);
-        while let Some(rows) = pages.fetch_and_next().await? {
-            let mut updates = Vec::with_capacity(rows.len());
+        // Keyset pages (id > last seen), not OFFSET, so each page is an index range scan; the
+        // PDQ codes are collected and built into one base rather than inserted one by one.
+        let mut codes: Vec<(u64, Hash256)> = Vec::new();
+        let mut after = i64::MIN;
+        loop {
+            let rows = signal::Entity::find()
+                .filter(signal::Column::Id.gt(after))
+                .order_by_asc(signal::Column::Id)
+                .limit(PAGE)
+                .all(store.db())
+                .await?;
+            let Some(last_row) = rows.last() else { break };
+            after = last_row.id;
             for row in &rows {
                 if row.signal_type == "pdq" {
                     if let (Ok(hash), Ok(id)) = (Hash256::parse(&row.value), u64::try_from(row.id))
                     {
-                        updates.push(Update::Insert(id, hash));
+                        codes.push((id, hash));
                     }
                 } else {
                     self.insert_digest(row);
                 }
                 self.remember(row);
             }
-            self.pdq.apply(updates);
         }
-        self.pdq.compact();
+        self.pdq.replace_all(codes);
         self.last_seq.store(last, Ordering::Release);
         Ok(())
     }

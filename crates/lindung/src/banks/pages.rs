@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use pdq::Hash256;
 use serde::Deserialize;
 
+use super::api::add_content_synced;
 use super::entities::{bank, signal};
 use super::formats::parse_hash_list;
 use super::matcher::BankMatch;
@@ -186,24 +187,26 @@ async fn add_hash(
         source: "page".into(),
         ..ContentMeta::default()
     };
-    let added = banks::add_content(
-        &state.store,
-        &caller.actor(),
-        &caller.principal,
+    let added = add_content_synced(&state, &caller, &name, &meta, &[signal])
+        .await
+        .or_page(&headers)?;
+    bank_page(
+        &state,
+        &headers,
+        &caller,
         &name,
-        &meta,
-        &[signal],
+        Some(added_notice(&headers, &added)),
     )
     .await
-    .or_page(&headers)?;
-    state.matcher.sync(&state.store).await.or_page(&headers)?;
-    let tr = crate::web::pages::translator(&headers);
-    let notice = if added.new_signals > 0 {
-        tr.t("added")
+}
+
+fn added_notice(headers: &HeaderMap, added: &banks::Added) -> String {
+    let tr = crate::web::pages::translator(headers);
+    tr.t(if added.new_signals > 0 {
+        "added"
     } else {
-        tr.t("already-in-bank")
-    };
-    bank_page(&state, &headers, &caller, &name, Some(notice)).await
+        "already-in-bank"
+    })
 }
 
 async fn add_upload(
@@ -233,24 +236,17 @@ async fn add_upload(
         source: "upload".into(),
         ..ContentMeta::default()
     };
-    let added = banks::add_content(
-        &state.store,
-        &caller.actor(),
-        &caller.principal,
+    let added = add_content_synced(&state, &caller, &name, &meta, &signals)
+        .await
+        .or_page(&headers)?;
+    bank_page(
+        &state,
+        &headers,
+        &caller,
         &name,
-        &meta,
-        &signals,
+        Some(added_notice(&headers, &added)),
     )
     .await
-    .or_page(&headers)?;
-    state.matcher.sync(&state.store).await.or_page(&headers)?;
-    let tr = crate::web::pages::translator(&headers);
-    let notice = if added.new_signals > 0 {
-        tr.t("added")
-    } else {
-        tr.t("already-in-bank")
-    };
-    bank_page(&state, &headers, &caller, &name, Some(notice)).await
 }
 
 async fn import(
