@@ -320,6 +320,25 @@ impl HammingIndex {
         queries: &[Hash256],
         radius: u32,
     ) -> (Vec<Match>, SearchPath) {
+        let (found, path) = self.search_with_codes(queries, radius);
+        (found.into_iter().map(|(m, _)| m).collect(), path)
+    }
+
+    /// As [`HammingIndex::search_batch`], with the stored code of each match, so that a caller
+    /// can tell which of its queries each match is near without looking codes up again.
+    pub fn search_batch_codes(&self, queries: &[Hash256], radius: u32) -> Vec<(Match, Hash256)> {
+        self.search_with_codes(queries, radius)
+            .0
+            .into_iter()
+            .map(|(m, code)| (m, Hash256::from_words(code)))
+            .collect()
+    }
+
+    fn search_with_codes(
+        &self,
+        queries: &[Hash256],
+        radius: u32,
+    ) -> (Vec<(Match, Code)>, SearchPath) {
         let radius = radius.min(256);
         let state = self.current();
         let kernel = self.shared.config.kernel;
@@ -332,28 +351,36 @@ impl HammingIndex {
             hits.clear();
             path = state.base.search(kernel, &codes, radius, &mut hits);
             let ids = state.base.ids.as_slice();
+            let base_codes = state.base.codes.as_slice();
             for &(position, distance) in &hits {
                 if !state.is_dead(position) {
-                    matches.push(Match {
-                        distance,
-                        id: ids[position as usize],
-                    });
+                    let id = ids[position as usize];
+                    matches.push((Match { distance, id }, base_codes[position as usize]));
                 }
             }
             for chunk in &state.delta {
                 hits.clear();
                 scan::scan(kernel, &chunk.codes, &codes, radius, 0, &mut hits);
-                matches.extend(hits.iter().map(|&(i, distance)| Match {
-                    distance,
-                    id: chunk.ids[i as usize],
+                matches.extend(hits.iter().map(|&(i, distance)| {
+                    let id = chunk.ids[i as usize];
+                    (Match { distance, id }, chunk.codes[i as usize])
                 }));
             }
         }
         // Best distance per id, then (distance, id) order.
-        matches.sort_unstable_by_key(|m| (m.id, m.distance));
-        matches.dedup_by_key(|m| m.id);
-        matches.sort_unstable();
+        matches.sort_unstable_by_key(|(m, _)| (m.id, m.distance));
+        matches.dedup_by_key(|(m, _)| m.id);
+        matches.sort_unstable_by_key(|(m, _)| *m);
         (matches, path)
+    }
+
+    /// Every live id, in increasing order.
+    pub fn ids(&self) -> Vec<u64> {
+        self.current()
+            .live_entries()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
     }
 
     /// Adds `id` with `code`, replacing any code it had. Visible to the next query.

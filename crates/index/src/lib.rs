@@ -5,7 +5,9 @@
 //! identical to brute force. It uses multi-index hashing for large sets and a SIMD linear scan
 //! for small ones or when a query's candidates would explode. Inserts and removals are visible
 //! to the next query without a rebuild, and the index can be saved to and memory-mapped from a
-//! checksummed snapshot file. [`DigestIndex`] is the exact index for MD5 and SHA-256.
+//! checksummed snapshot file. [`VideoIndex`] stores videos as sets of frame hashes in one such
+//! index and counts each query frame's votes per video (vPDQ matching). [`DigestIndex`] is the
+//! exact index for MD5 and SHA-256.
 //!
 //! ```
 //! use lindung_index::{DEFAULT_RADIUS, HammingIndex, Hash256, IndexConfig};
@@ -23,6 +25,7 @@ mod scan;
 mod segment;
 mod snapshot;
 mod store;
+mod video;
 
 pub use exact::{DigestIndex, DigestParseError, Md5Index, Sha256Index, parse_digest};
 pub use index::{HammingIndex, IndexConfig, IndexStats, Match, Update};
@@ -30,6 +33,9 @@ pub use pdq::Hash256;
 pub use scan::ScanKernel;
 pub use segment::SearchPath;
 pub use snapshot::{FORMAT_VERSION, SnapshotError, is_snapshot};
+pub use video::{
+    FRAME_BITS, MAX_FRAMES_PER_VIDEO, MAX_VIDEO_ID, VideoIndex, VideoIndexError, VideoMatch,
+};
 
 /// A 256-bit code as four words, in `pdq::Hash256::words` order.
 pub(crate) type Code = [u64; 4];

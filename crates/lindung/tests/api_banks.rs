@@ -364,3 +364,196 @@ async fn native_api_with_pagination_matching_and_openapi() {
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }
+
+fn ffmpeg_missing(test: &str) -> bool {
+    let missing = std::process::Command::new("ffprobe")
+        .arg("-version")
+        .output()
+        .is_err();
+    if missing {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: ffmpeg is not installed (scripts/test installs it)"
+        );
+    }
+    missing
+}
+
+fn testdata(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path)
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn video_uploads_match_through_hma_and_native_routes() {
+    if ffmpeg_missing("video_uploads_match_through_hma_and_native_routes") {
+        return;
+    }
+    let doorknob = std::fs::read(testdata("vpdq/videos/doorknob-hd-no-bar.mp4")).expect("video");
+    let pattern = std::fs::read(testdata("vpdq/videos/pattern-sd-grey-bar.mp4")).expect("video");
+    let pattern_reference = {
+        let text = std::fs::read_to_string(testdata("vpdq/sample-hashes/pattern-sd-grey-bar.txt"))
+            .expect("reference hashes");
+        let frames = lindung_media::vpdq::parse_frames(&text).expect("reference format");
+        lindung_media::vpdq::to_signal(&frames)
+    };
+    for t in support::stores("video_routes").await {
+        let tokens = tokens(&t.store).await;
+        let token_of = |role: Role| {
+            tokens
+                .iter()
+                .find(|(r, _)| *r == role)
+                .map(|(_, t)| t.clone())
+        };
+        let platform = token_of(Role::Platform);
+        let analyst = token_of(Role::Analyst);
+        let (platform, analyst) = (platform.as_deref(), analyst.as_deref());
+        let mut server = Server::start(&t.location);
+        let (status, _) = server.json("POST", "/c/banks", platform, &json!({"name": "VIDEOS"}));
+        assert_eq!(status, 201);
+
+        // HMA: hash, bank by upload, then look the same video up.
+        let (status, hashed) = server.upload_field("/h/hash", platform, "video", &doorknob);
+        assert_eq!(status, 200, "{}: {hashed}", t.name);
+        let md5 = lindung_media::Digests::of(&doorknob).md5_hex();
+        assert_eq!(hashed["video_md5"], md5.as_str());
+        let signal = hashed["vpdq"].as_str().expect("vpdq signal").to_owned();
+        let frames = lindung_media::vpdq::parse_signal(&signal).expect("signal parses");
+        assert!(frames.len() >= 2, "one hash per second: {}", frames.len());
+
+        let (status, added) =
+            server.upload_field("/c/bank/VIDEOS/content", platform, "video", &doorknob);
+        assert_eq!(status, 200, "{}: {added}", t.name);
+        assert_eq!(added["signals"]["video_md5"], md5.as_str());
+        assert_eq!(added["signals"]["vpdq"], signal.as_str());
+        let content_id = added["id"].as_i64().expect("content id");
+
+        let (status, found) = server.upload_field("/m/lookup", platform, "video", &doorknob);
+        assert_eq!(status, 200, "{found}");
+        assert_eq!(
+            found,
+            json!({
+                "vpdq": {"VIDEOS": [{"bank_content_id": content_id, "query_match_percent": 100.0, "compared_match_percent": 100.0}]},
+                "video_md5": {"VIDEOS": [{"bank_content_id": content_id, "distance": "0"}]},
+            }),
+            "{}",
+            t.name
+        );
+        let (status, other) = server.upload_field("/m/lookup", platform, "video", &pattern);
+        assert_eq!(status, 200);
+        assert_eq!(other, json!({"vpdq": {}, "video_md5": {}}), "{}", t.name);
+        let (status, by_signal) = server.get(
+            &format!(
+                "/m/lookup?signal_type=vpdq&signal={}",
+                percent_encode(&signal)
+            ),
+            platform,
+        );
+        assert_eq!(status, 200);
+        assert_eq!(by_signal["VIDEOS"][0]["bank_content_id"], content_id);
+        let (status, by_md5) = server.get(
+            &format!("/m/lookup?signal_type=video_md5&signal={md5}"),
+            platform,
+        );
+        assert_eq!(status, 200);
+        assert_eq!(by_md5["VIDEOS"][0]["bank_content_id"], content_id);
+        let (status, err) =
+            server.get("/m/lookup?signal_type=vpdq&signal=%5B%22zz%22%5D", platform);
+        assert_eq!(status, 400, "{err}");
+
+        // Bad videos: a clear 422, nothing stored.
+        let mut truncated = doorknob[..2000].to_vec();
+        truncated.extend_from_slice(&[0u8; 64]);
+        for bad in [&b"not a video at all"[..], &truncated] {
+            let (status, err) = server.upload_field("/m/lookup", platform, "video", bad);
+            assert_eq!(status, 422, "{}: {err}", t.name);
+            assert_eq!(err["error"]["code"], "unprocessable_video", "{err}");
+            let (status, _) = server.upload_field("/c/bank/VIDEOS/content", platform, "video", bad);
+            assert_eq!(status, 422);
+        }
+
+        // Native API: bank the reference's every-frame hashes of another video; its upload
+        // (one frame per second, a subset) matches them fully.
+        let (status, added) = server.json(
+            "POST",
+            "/api/v1/banks/VIDEOS/content",
+            analyst,
+            &json!({"vpdq": pattern_reference, "note": "reference"}),
+        );
+        assert_eq!(status, 201, "{}: {added}", t.name);
+        let pattern_id = added["id"].as_i64().expect("id");
+        let (status, matched) =
+            server.upload_field("/api/v1/match/video", analyst, "video", &pattern);
+        assert_eq!(status, 200, "{}: {matched}", t.name);
+        let matches = matched["matches"].as_array().expect("matches");
+        assert_eq!(matches.len(), 1, "{matched}");
+        assert_eq!(matches[0]["content_id"], pattern_id);
+        assert_eq!(matches[0]["signal_type"], "vpdq");
+        assert_eq!(matches[0]["note"], "reference");
+        assert_eq!(matches[0]["query_match_pct"], 100.0);
+        let target = matches[0]["target_match_pct"].as_f64().expect("target pct");
+        assert!(
+            target > 0.0 && target < 50.0,
+            "a 1/s sample of every frame: {target}"
+        );
+        let (status, hashes) =
+            server.upload_field("/api/v1/hash/video", analyst, "video", &pattern);
+        assert_eq!(status, 200);
+        assert_eq!(matched["hashes"], hashes);
+        let (status, by_json) = server.json(
+            "POST",
+            "/api/v1/match",
+            analyst,
+            &json!({"vpdq": hashes["vpdq"], "video_md5": md5}),
+        );
+        assert_eq!(status, 200);
+        let kinds: Vec<&str> = by_json["matches"]
+            .as_array()
+            .expect("matches")
+            .iter()
+            .filter_map(|m| m["signal_type"].as_str())
+            .collect();
+        assert_eq!(kinds, ["vpdq", "video_md5"], "{by_json}");
+        let (status, listed) = server.get("/api/v1/banks/VIDEOS/content", analyst);
+        assert_eq!(status, 200);
+        let listed_signal = listed["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .flat_map(|c| c["signals"].as_array().cloned().unwrap_or_default())
+            .find(|s| s["signal_type"] == "vpdq" && s["value"] != signal.as_str())
+            .expect("the reference vpdq is listed");
+        assert_eq!(listed_signal["value"], pattern_reference.as_str());
+
+        // The matcher's snapshot keeps videos across a restart.
+        server.terminate();
+        server = Server::start(&t.location);
+        let (_, found) = server.upload_field("/m/lookup", platform, "video", &doorknob);
+        assert_eq!(
+            found["vpdq"]["VIDEOS"][0]["bank_content_id"], content_id,
+            "{}",
+            t.name
+        );
+
+        // A deleted bank's videos stop matching.
+        let (status, _) = server.request("DELETE", "/c/bank/VIDEOS", platform, &[], b"");
+        assert_eq!(status, 200);
+        let (_, found) = server.upload_field("/m/lookup", platform, "video", &doorknob);
+        assert_eq!(found, json!({"vpdq": {}, "video_md5": {}}));
+        server.terminate();
+    }
+}

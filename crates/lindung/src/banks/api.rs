@@ -40,6 +40,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("POST", "/api/v1/match", api, || post(match_signals)),
         Endpoint::new("POST", "/api/v1/hash", api, || post(hash_image)),
         Endpoint::new("POST", "/api/v1/match/image", api, || post(match_image)),
+        Endpoint::new("POST", "/api/v1/hash/video", api, || post(hash_video)),
+        Endpoint::new("POST", "/api/v1/match/video", api, || post(match_video)),
     ]
 }
 
@@ -225,7 +227,7 @@ async fn delete_bank(
 /// One signal of a content item.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Signal {
-    /// `pdq`, `md5` or `sha256`.
+    /// `pdq`, `md5`, `sha256`, `video_md5` or `vpdq`.
     pub signal_type: String,
     pub value: String,
     /// PDQ quality, when known.
@@ -278,8 +280,8 @@ async fn list_content(
     let mut by_content: BTreeMap<i64, Vec<Signal>> = BTreeMap::new();
     for s in signals {
         by_content.entry(s.content_id).or_default().push(Signal {
+            value: s.signal().to_owned(),
             signal_type: s.signal_type,
-            value: s.value,
             quality: s.quality,
         });
     }
@@ -310,6 +312,10 @@ pub struct NewContent {
     pub pdq_quality: Option<i32>,
     pub md5: Option<String>,
     pub sha256: Option<String>,
+    /// The MD5 of a video file.
+    pub video_md5: Option<String>,
+    /// A video's frame hashes as python-threatexchange's `vpdq` signal string.
+    pub vpdq: Option<String>,
     pub note: Option<String>,
     pub category: Option<String>,
     pub tags: Option<Vec<String>>,
@@ -338,8 +344,14 @@ async fn add_content(
     if let Some(v) = &body.md5 {
         signals.push(NewSignal::new(SignalType::Md5, v, None)?);
     }
-    if let Some(v) = &body.sha256 {
-        signals.push(NewSignal::new(SignalType::Sha256, v, None)?);
+    for (kind, value) in [
+        (SignalType::Sha256, &body.sha256),
+        (SignalType::VideoMd5, &body.video_md5),
+        (SignalType::Vpdq, &body.vpdq),
+    ] {
+        if let Some(v) = value {
+            signals.push(NewSignal::new(kind, v, None)?);
+        }
     }
     let meta = ContentMeta {
         note: body.note.unwrap_or_default(),
@@ -369,6 +381,10 @@ pub struct MatchRequest {
     pub pdq: Option<Vec<String>>,
     pub md5: Option<String>,
     pub sha256: Option<String>,
+    /// The MD5 of a video file (matched against `md5` and `video_md5` signals alike).
+    pub video_md5: Option<String>,
+    /// A video's `vpdq` signal string, matched with python-threatexchange's semantics.
+    pub vpdq: Option<String>,
     /// Overrides every bank's PDQ threshold (0 to 64).
     pub radius: Option<u32>,
 }
@@ -378,7 +394,14 @@ pub struct MatchResult {
     pub bank: String,
     pub content_id: i64,
     pub signal_type: String,
+    /// PDQ distance (0 for exact digests and videos).
     pub distance: u32,
+    /// For `vpdq`: the share of the query video's frames found in the matched video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_match_pct: Option<f64>,
+    /// For `vpdq`: the share of the matched video's frames found in the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_match_pct: Option<f64>,
     /// The matched content's metadata.
     pub note: String,
     pub category: String,
@@ -418,7 +441,22 @@ async fn match_signals(
                 .map(|m| (m, "pdq")),
         );
     }
-    for (kind, value) in [("md5", &body.md5), ("sha256", &body.sha256)] {
+    if let Some(signal) = &body.vpdq {
+        let frames = lindung_media::vpdq::parse_signal(signal.trim())
+            .map_err(|e| ApiError::bad_request(format!("vpdq: {e}")))?;
+        matches.extend(
+            state
+                .matcher
+                .lookup_vpdq(&frames)
+                .into_iter()
+                .map(|m| (m, "vpdq")),
+        );
+    }
+    for (kind, value) in [
+        ("md5", &body.md5),
+        ("sha256", &body.sha256),
+        ("video_md5", &body.video_md5),
+    ] {
         if let Some(v) = value {
             let normalised = NewSignal::new(SignalType::parse(kind)?, v, None)?;
             matches.extend(
@@ -460,6 +498,8 @@ async fn with_metadata(
                 content_id: m.content_id,
                 signal_type: kind.to_owned(),
                 distance: m.distance,
+                query_match_pct: m.video.map(|v| v.query_match_pct),
+                target_match_pct: m.video.map(|v| v.target_match_pct),
                 note: c.map(|c| c.note.clone()).unwrap_or_default(),
                 category: c.map(|c| c.category.clone()).unwrap_or_default(),
                 tags: c
@@ -565,11 +605,83 @@ async fn match_image(
     }))
 }
 
+/// The fingerprints of an uploaded video.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VideoHashes {
+    /// python-threatexchange's `vpdq` signal string: one PDQ hash per second of video.
+    pub vpdq: String,
+    /// Number of hashed frames.
+    pub frames: usize,
+    /// Seconds, from the container.
+    pub duration: f64,
+    pub md5: String,
+    pub sha256: String,
+}
+
+async fn video_upload(
+    multipart: axum::extract::Multipart,
+) -> ApiResult<(VideoHashes, crate::web::VideoFingerprint)> {
+    let upload = crate::web::read_upload(multipart, "video").await?;
+    let bytes = upload.file.ok_or_else(|| {
+        ApiError::bad_request("send the video as a multipart field named `video`")
+    })?;
+    let fp = crate::web::fingerprint_video_upload(bytes).await?;
+    Ok((
+        VideoHashes {
+            vpdq: lindung_media::vpdq::to_signal(&fp.frames),
+            frames: fp.frames.len(),
+            duration: fp.duration_seconds,
+            md5: fp.digests.md5_hex(),
+            sha256: fp.digests.sha256_hex(),
+        },
+        fp,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/hash/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file"), responses((status = 200, body = VideoHashes), (status = 422, description = "not a readable video, or over the limits")), security(("bearer" = [])))]
+async fn hash_video(multipart: axum::extract::Multipart) -> ApiResult<Json<VideoHashes>> {
+    Ok(Json(video_upload(multipart).await?.0))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VideoMatchResponse {
+    pub hashes: VideoHashes,
+    pub matches: Vec<MatchResult>,
+}
+
+#[utoipa::path(post, path = "/api/v1/match/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file; it is hashed and deleted, never stored"), responses((status = 200, body = VideoMatchResponse), (status = 422, description = "not a readable video, or over the limits")), security(("bearer" = [])))]
+async fn match_video(
+    State(state): State<AppState>,
+    multipart: axum::extract::Multipart,
+) -> ApiResult<Json<VideoMatchResponse>> {
+    if !state.matcher.is_loaded() {
+        return Err(ApiError::unavailable("the matching index is still loading"));
+    }
+    let (hashes, fp) = video_upload(multipart).await?;
+    let mut matches: Vec<(super::matcher::BankMatch, &str)> = state
+        .matcher
+        .lookup_vpdq(&fp.frames)
+        .into_iter()
+        .map(|m| (m, "vpdq"))
+        .collect();
+    matches.extend(
+        state
+            .matcher
+            .lookup_digest("md5", &hashes.md5)
+            .into_iter()
+            .map(|m| (m, "md5")),
+    );
+    Ok(Json(VideoMatchResponse {
+        matches: with_metadata(&state, matches).await?,
+        hashes,
+    }))
+}
+
 /// The OpenAPI document of `/api/v1`.
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Lindung API", version = "1", description = "Hash banks and matching. Send an API token as `Authorization: Bearer <token>`."),
-    paths(list_banks, create_bank, get_bank, update_bank, delete_bank, list_content, add_content, match_signals, hash_image, match_image),
+    paths(list_banks, create_bank, get_bank, update_bank, delete_bank, list_content, add_content, match_signals, hash_image, match_image, hash_video, match_video),
     modifiers(&BearerAuth)
 )]
 #[derive(Debug)]

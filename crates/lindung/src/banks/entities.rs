@@ -57,8 +57,18 @@ pub mod signal {
         pub bank_id: i32,
         pub content_id: i64,
         pub signal_type: String,
+        /// The signal, or for long signals (vPDQ) the SHA-256 of it, as the dedupe key.
         pub value: String,
         pub quality: Option<i32>,
+        /// The signal itself when `value` holds its SHA-256.
+        pub body: Option<String>,
+    }
+
+    impl Model {
+        /// The signal as clients see it.
+        pub fn signal(&self) -> &str {
+            self.body.as_deref().unwrap_or(&self.value)
+        }
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,14 +8,17 @@
 //!   `signal_type,signal_str,collab,category,tags`.
 //!
 //! Blank lines and `#` comments are allowed in the line formats. Any other line that is not a
-//! valid entry is an error naming its line number: nothing is skipped silently. Entries of other
-//! signal types (say `video_md5`) are valid but are not PDQ; they are counted and reported in
-//! [`HashList::other_signals`].
+//! valid entry is an error naming its line number: nothing is skipped silently. `pdq`, `vpdq`
+//! and `video_md5` entries are kept; entries of other signal types (say `url`) are valid but
+//! cannot be banked, and are counted in [`HashList::other_signals`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use pdq::Hash256;
+
+use super::entities::signal;
+use super::store::{BankError, NewSignal, SignalType};
 
 /// One PDQ hash from a list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +36,14 @@ pub struct VideoEntry {
     /// 1-based line number in the file.
     pub line: u64,
     pub frames: Vec<lindung_media::vpdq::VpdqFrame>,
+}
+
+/// A `video_md5` entry from a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DigestEntry {
+    /// 1-based line number in the file.
+    pub line: u64,
+    pub md5: String,
 }
 
 /// Which format a list was read as.
@@ -60,7 +71,9 @@ pub struct HashList {
     pub entries: Vec<ListEntry>,
     /// `vpdq` signals (videos), with their lines.
     pub videos: Vec<VideoEntry>,
-    /// Entries of signal types other than PDQ, by type, with their count.
+    /// `video_md5` signals.
+    pub video_md5: Vec<DigestEntry>,
+    /// Entries of signal types that cannot be banked, by type, with their count.
     pub other_signals: BTreeMap<String, usize>,
 }
 
@@ -90,6 +103,16 @@ impl HashList {
                     message: format!("not a vpdq signal: {e}"),
                 })?;
             self.videos.push(VideoEntry { line, frames });
+            Ok(())
+        } else if kind == "video_md5" {
+            let md5 = signal.trim().to_ascii_lowercase();
+            if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ListError {
+                    line,
+                    message: format!("{:?} is not an MD5 (32 hex digits)", shorten(signal)),
+                });
+            }
+            self.video_md5.push(DigestEntry { line, md5 });
             Ok(())
         } else if KNOWN_SIGNAL_TYPES.contains(&kind) {
             *self.other_signals.entry(kind.to_owned()).or_default() += 1;
@@ -142,6 +165,7 @@ pub fn parse_hash_list(text: &str) -> Result<HashList, ListError> {
         format,
         entries: Vec::new(),
         videos: Vec::new(),
+        video_md5: Vec::new(),
         other_signals: BTreeMap::new(),
     };
     for (index, raw) in text.lines().enumerate() {
@@ -204,6 +228,7 @@ fn parse_csv(text: &str) -> Result<HashList, ListError> {
         format: ListFormat::ThreatExchangeCsv,
         entries: Vec::new(),
         videos: Vec::new(),
+        video_md5: Vec::new(),
         other_signals: BTreeMap::new(),
     };
     for record in reader.records() {
@@ -222,6 +247,105 @@ fn parse_csv(text: &str) -> Result<HashList, ListError> {
         list.add_signal(line, kind, signal)?;
     }
     Ok(list)
+}
+
+impl HashList {
+    /// The entries as bank signals, each with the note it is imported with (a plain list's id),
+    /// in line order.
+    pub fn bank_signals(&self) -> Result<Vec<(NewSignal, String)>, ListError> {
+        let at = |line: u64| {
+            move |e: BankError| ListError {
+                line,
+                message: e.to_string(),
+            }
+        };
+        let mut signals: Vec<(u64, NewSignal, String)> =
+            Vec::with_capacity(self.entries.len() + self.videos.len() + self.video_md5.len());
+        for e in &self.entries {
+            let signal =
+                NewSignal::new(SignalType::Pdq, &e.hash.to_string(), None).map_err(at(e.line))?;
+            signals.push((e.line, signal, e.id.clone()));
+        }
+        for v in &self.videos {
+            signals.push((
+                v.line,
+                NewSignal::video(&v.frames).map_err(at(v.line))?,
+                String::new(),
+            ));
+        }
+        for d in &self.video_md5 {
+            let signal = NewSignal::new(SignalType::VideoMd5, &d.md5, None).map_err(at(d.line))?;
+            signals.push((d.line, signal, String::new()));
+        }
+        signals.sort_by_key(|(line, _, _)| *line);
+        Ok(signals.into_iter().map(|(_, s, note)| (s, note)).collect())
+    }
+}
+
+/// How a bank is written out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One PDQ hash per line (PDQ only).
+    Plain,
+    /// python-threatexchange `local_file`: `<signal type> <signal>` per line.
+    LocalFile,
+    /// `threatexchange dataset --csv`.
+    TeCsv,
+}
+
+/// Writes a bank's signals in `format`; `collab` names the bank in the CSV. Every format can be
+/// imported again.
+pub fn export_signals(rows: &[signal::Model], format: ExportFormat, collab: &str) -> String {
+    let exportable = |row: &&signal::Model| match format {
+        ExportFormat::Plain => row.signal_type == "pdq",
+        // python-threatexchange has no plain `md5` or `sha256` signal type.
+        ExportFormat::LocalFile | ExportFormat::TeCsv => {
+            matches!(row.signal_type.as_str(), "pdq" | "vpdq" | "video_md5")
+        }
+    };
+    let mut out = String::new();
+    match format {
+        ExportFormat::Plain => {
+            for row in rows.iter().filter(exportable) {
+                out.push_str(row.signal());
+                out.push('\n');
+            }
+        }
+        ExportFormat::LocalFile => {
+            for row in rows.iter().filter(exportable) {
+                out.push_str(&row.signal_type);
+                out.push(' ');
+                out.push_str(row.signal());
+                out.push('\n');
+            }
+        }
+        ExportFormat::TeCsv => {
+            // The vpdq signal holds commas and quotes: the csv writer quotes it.
+            let mut csv = csv::WriterBuilder::new()
+                .has_headers(false)
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            let header: Vec<&str> = CSV_HEADER.split(',').collect();
+            let mut records = vec![header];
+            records.extend(rows.iter().filter(exportable).map(|row| {
+                vec![
+                    row.signal_type.as_str(),
+                    row.signal(),
+                    collab,
+                    "POSITIVE_CLASS",
+                    "",
+                ]
+            }));
+            for record in records {
+                // Writing to memory cannot fail.
+                let _ = csv.write_record(record);
+            }
+            if let Ok(bytes) = csv.into_inner() {
+                out = String::from_utf8_lossy(&bytes).into_owned();
+            }
+        }
+    }
+    out
 }
 
 fn parse_pdq(text: &str) -> Result<Hash256, String> {
@@ -255,9 +379,9 @@ mod tests {
     }
 
     #[test]
-    fn local_file_lines_count_other_signal_types() {
+    fn local_file_lines_keep_video_md5_and_count_other_signal_types() {
         let list = parse_hash_list(&format!(
-            "pdq {A}\nvideo_md5 d41d8cd98f00b204e9800998ecf8427e\npdq {A}\n"
+            "pdq {A}\nvideo_md5 D41D8CD98F00B204E9800998ECF8427E\npdq {A}\nurl https://x.example\n"
         ))
         .expect("parse");
         assert_eq!(list.format, ListFormat::LocalFile);
@@ -265,7 +389,46 @@ mod tests {
             list.entries.iter().map(|e| e.line).collect::<Vec<_>>(),
             [1, 3]
         );
-        assert_eq!(list.other_signals.get("video_md5"), Some(&1));
+        assert_eq!(
+            list.video_md5,
+            [DigestEntry {
+                line: 2,
+                md5: "d41d8cd98f00b204e9800998ecf8427e".into()
+            }]
+        );
+        assert_eq!(list.other_signals.get("url"), Some(&1));
+        let err = parse_hash_list("video_md5 abc\n").expect_err("short md5");
+        assert_eq!(err.line, 1);
+    }
+
+    #[test]
+    fn every_export_format_imports_again_with_videos() {
+        let vpdq = r#"["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100,0.0", "0000000000000000000000000000000000000000000000000000000000000000,0,1.0"]"#;
+        let row = |id: i64, signal_type: &str, value: &str, body: Option<&str>| signal::Model {
+            id,
+            bank_id: 1,
+            content_id: id,
+            signal_type: signal_type.into(),
+            value: value.into(),
+            quality: None,
+            body: body.map(str::to_owned),
+        };
+        let rows = [
+            row(1, "pdq", A, None),
+            row(2, "vpdq", "key", Some(vpdq)),
+            row(3, "video_md5", "d41d8cd98f00b204e9800998ecf8427e", None),
+            row(4, "sha256", A, None),
+        ];
+        for format in [ExportFormat::LocalFile, ExportFormat::TeCsv] {
+            let text = export_signals(&rows, format, "BANK");
+            let list = parse_hash_list(&text).expect("exported text parses");
+            let signals = list.bank_signals().expect("signals");
+            let kinds: Vec<&str> = signals.iter().map(|(s, _)| s.kind.as_str()).collect();
+            assert_eq!(kinds, ["pdq", "vpdq", "video_md5"], "{format:?}: {text}");
+            assert_eq!(signals[1].0.value, vpdq, "{format:?}");
+        }
+        let plain = export_signals(&rows, ExportFormat::Plain, "BANK");
+        assert_eq!(plain, format!("{A}\n"));
     }
 
     #[test]

@@ -36,17 +36,37 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-/// Reads the `photo` part of a multipart upload.
-async fn photo(multipart: Multipart) -> ApiResult<Vec<u8>> {
-    crate::web::read_upload(multipart, "photo")
-        .await?
-        .file
-        .ok_or_else(|| ApiError::bad_request("send the image as a multipart field named `photo`"))
+/// An uploaded file, by HMA's multipart field: `photo` or `video`.
+enum Media {
+    Photo(Vec<u8>),
+    Video(Vec<u8>),
+}
+
+async fn media(multipart: Multipart) -> ApiResult<Media> {
+    let upload = crate::web::read_upload_of(multipart, &["photo", "video"]).await?;
+    match (upload.file, upload.file_field) {
+        (Some(bytes), "video") => Ok(Media::Video(bytes)),
+        (Some(bytes), _) => Ok(Media::Photo(bytes)),
+        (None, _) => Err(ApiError::bad_request(
+            "send the file as a multipart field named `photo` or `video`",
+        )),
+    }
 }
 
 async fn hash_upload(multipart: Multipart) -> ApiResult<Json<Value>> {
-    let fp = crate::web::fingerprint_upload(photo(multipart).await?, false).await?;
-    Ok(Json(json!({"pdq": fp.pdq.hash.to_string()})))
+    Ok(Json(match media(multipart).await? {
+        Media::Photo(bytes) => {
+            let fp = crate::web::fingerprint_upload(bytes, false).await?;
+            json!({"pdq": fp.pdq.hash.to_string()})
+        }
+        Media::Video(bytes) => {
+            let fp = crate::web::fingerprint_video_upload(bytes).await?;
+            json!({
+                "video_md5": fp.digests.md5_hex(),
+                "vpdq": lindung_media::vpdq::to_signal(&fp.frames),
+            })
+        }
+    }))
 }
 
 #[derive(Deserialize)]
@@ -66,6 +86,11 @@ fn matches_for(state: &AppState, signal_type: &str, signal: &str) -> ApiResult<V
                 .map_err(|e| ApiError::bad_request(format!("invalid pdq signal: {e}")))?;
             Ok(state.matcher.lookup_pdq(&[hash], None))
         }
+        "vpdq" => {
+            let frames = lindung_media::vpdq::parse_signal(signal.trim())
+                .map_err(|e| ApiError::bad_request(format!("invalid vpdq signal: {e}")))?;
+            Ok(state.matcher.lookup_vpdq(&frames))
+        }
         "md5" | "video_md5" | "sha256" => {
             let kind = SignalType::parse(signal_type)?;
             let normalised = NewSignal::new(kind, signal, None)?;
@@ -83,7 +108,17 @@ fn by_bank(matches: &[BankMatch]) -> Value {
         grouped
             .entry(m.bank.as_str())
             .or_default()
-            .push(json!({"bank_content_id": m.content_id, "distance": m.distance.to_string()}));
+            .push(match m.video {
+                // pytx's VPDQSimilarityInfo fields.
+                Some(score) => json!({
+                    "bank_content_id": m.content_id,
+                    "query_match_percent": score.query_match_pct,
+                    "compared_match_percent": score.target_match_pct,
+                }),
+                None => {
+                    json!({"bank_content_id": m.content_id, "distance": m.distance.to_string()})
+                }
+            });
     }
     json!(grouped)
 }
@@ -110,9 +145,20 @@ async fn lookup_upload(
     State(state): State<AppState>,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    let fp = crate::web::fingerprint_upload(photo(multipart).await?, false).await?;
-    let matches = matches_for(&state, "pdq", &fp.pdq.hash.to_string())?;
-    Ok(Json(json!({"pdq": by_bank(&matches)})))
+    Ok(Json(match media(multipart).await? {
+        Media::Photo(bytes) => {
+            let fp = crate::web::fingerprint_upload(bytes, false).await?;
+            let matches = matches_for(&state, "pdq", &fp.pdq.hash.to_string())?;
+            json!({"pdq": by_bank(&matches)})
+        }
+        Media::Video(bytes) => {
+            let fp = crate::web::fingerprint_video_upload(bytes).await?;
+            let by_file = matches_for(&state, "video_md5", &fp.digests.md5_hex())?;
+            // `matches_for` has checked that the index is loaded.
+            let by_frames = state.matcher.lookup_vpdq(&fp.frames);
+            json!({"vpdq": by_bank(&by_frames), "video_md5": by_bank(&by_file)})
+        }
+    }))
 }
 
 async fn raw_lookup(
@@ -249,6 +295,7 @@ struct SignalBody {
     md5: Option<String>,
     video_md5: Option<String>,
     sha256: Option<String>,
+    vpdq: Option<String>,
     note: Option<String>,
     category: Option<String>,
     tags: Option<Vec<String>>,
@@ -273,8 +320,9 @@ async fn add_signal(
     for (kind, value) in [
         (SignalType::Pdq, &body.pdq),
         (SignalType::Md5, &body.md5),
-        (SignalType::Md5, &body.video_md5),
+        (SignalType::VideoMd5, &body.video_md5),
         (SignalType::Sha256, &body.sha256),
+        (SignalType::Vpdq, &body.vpdq),
     ] {
         if let Some(v) = value {
             signals.push(NewSignal::new(kind, v, None)?);
@@ -297,8 +345,14 @@ async fn add_content_upload(
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
     visible_bank(&state, &caller, &name).await?;
-    let fp = crate::web::fingerprint_upload(photo(multipart).await?, false).await?;
-    let signals = banks::image_signals(&fp)?;
+    let signals = match media(multipart).await? {
+        Media::Photo(bytes) => {
+            banks::image_signals(&crate::web::fingerprint_upload(bytes, false).await?)?
+        }
+        Media::Video(bytes) => {
+            banks::video_signals(&crate::web::fingerprint_video_upload(bytes).await?)?
+        }
+    };
     let meta = ContentMeta {
         source: "upload".into(),
         ..ContentMeta::default()

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use lindung_index::{DigestIndex, HammingIndex, Hash256, IndexConfig, Update, parse_digest};
+use lindung_index::{
+    DigestIndex, HammingIndex, Hash256, IndexConfig, Update, VideoIndex, parse_digest,
+};
+use lindung_media::vpdq::VpdqFrame;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Mutex;
 
@@ -26,9 +29,9 @@ pub struct BankInfo {
 struct SignalRef {
     bank_id: i32,
     content_id: i64,
-    /// `KIND_PDQ`, `KIND_MD5` or `KIND_SHA256`.
+    /// `KIND_PDQ`, `KIND_MD5`, `KIND_SHA256` or `KIND_VPDQ`.
     kind: u8,
-    /// MD5 (first 16 bytes) or SHA-256; zero for PDQ (its code is in the index).
+    /// MD5 (first 16 bytes) or SHA-256; zero for PDQ and vPDQ (their codes are in the indexes).
     digest: [u8; 32],
 }
 
@@ -40,6 +43,40 @@ pub struct BankMatch {
     pub content_id: i64,
     pub signal_id: i64,
     pub distance: u32,
+    /// For a vPDQ match, how much of each video matched.
+    pub video: Option<VideoScore>,
+}
+
+/// How much of the query video and of the stored video matched, in percent, as
+/// python-threatexchange reports it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VideoScore {
+    pub query_match_pct: f64,
+    pub target_match_pct: f64,
+}
+
+impl Eq for VideoScore {}
+
+/// python-threatexchange's defaults for vPDQ: frames below quality 50 are ignored, frames match
+/// within distance 31, and a video matches when at least 80% of the query's frames do.
+pub const VPDQ_QUALITY_THRESHOLD: u8 = 50;
+pub const VPDQ_FRAME_DISTANCE: u32 = 31;
+pub const VPDQ_QUERY_MATCH_PCT: f64 = 80.0;
+pub const VPDQ_TARGET_MATCH_PCT: f64 = 0.0;
+
+/// The frame hashes of a vPDQ signal that take part in matching.
+pub fn matchable_frames(frames: &[VpdqFrame]) -> Vec<Hash256> {
+    frames
+        .iter()
+        .filter(|f| f.quality >= VPDQ_QUALITY_THRESHOLD)
+        .map(|f| f.hash)
+        .collect()
+}
+
+fn row_frames(row: &signal::Model) -> Option<Vec<Hash256>> {
+    lindung_media::vpdq::parse_signal(row.signal())
+        .ok()
+        .map(|frames| matchable_frames(&frames))
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +89,8 @@ struct Catalogue {
 #[derive(Debug)]
 pub struct Matcher {
     pdq: HammingIndex,
+    /// vPDQ signals: video ids are signal ids.
+    vpdq: VideoIndex,
     md5: DigestIndex<16>,
     sha256: DigestIndex<32>,
     catalogue: RwLock<Catalogue>,
@@ -65,14 +104,18 @@ pub struct Matcher {
 
 impl Default for Matcher {
     fn default() -> Self {
-        Self::with_index(HammingIndex::new(IndexConfig::default()))
+        Self::with_indexes(
+            HammingIndex::new(IndexConfig::default()),
+            VideoIndex::new(IndexConfig::default()),
+        )
     }
 }
 
 impl Matcher {
-    fn with_index(pdq: HammingIndex) -> Self {
+    fn with_indexes(pdq: HammingIndex, vpdq: VideoIndex) -> Self {
         Matcher {
             pdq,
+            vpdq,
             md5: DigestIndex::new(),
             sha256: DigestIndex::new(),
             catalogue: RwLock::new(Catalogue::default()),
@@ -100,6 +143,11 @@ impl Matcher {
 
     pub fn pdq_len(&self) -> usize {
         self.pdq.len()
+    }
+
+    /// Number of videos (vPDQ signals) in the index.
+    pub fn video_len(&self) -> usize {
+        self.vpdq.len()
     }
 
     /// Seconds since the index last caught up with the change log (infinite before the first
@@ -239,6 +287,7 @@ impl Matcher {
         // Keyset pages (id > last seen), not OFFSET, so each page is an index range scan; the
         // PDQ codes are collected and built into one base rather than inserted one by one.
         let mut codes: Vec<(u64, Hash256)> = Vec::new();
+        let mut videos: Vec<(u64, Vec<Hash256>)> = Vec::new();
         let mut after = i64::MIN;
         loop {
             let rows = signal::Entity::find()
@@ -255,6 +304,10 @@ impl Matcher {
                     {
                         codes.push((id, hash));
                     }
+                } else if row.signal_type == "vpdq" {
+                    if let (Some(frames), Ok(id)) = (row_frames(row), u64::try_from(row.id)) {
+                        videos.push((id, frames));
+                    }
                 } else {
                     self.insert_digest(row);
                 }
@@ -262,6 +315,9 @@ impl Matcher {
             }
         }
         self.pdq.replace_all(codes);
+        if let Err(e) = self.vpdq.replace_all(videos) {
+            tracing::warn!("some vpdq signals cannot be indexed: {e}");
+        }
         self.last_seq.store(last, Ordering::Release);
         Ok(())
     }
@@ -269,12 +325,13 @@ impl Matcher {
     fn remember(&self, row: &signal::Model) {
         let mut digest = [0u8; 32];
         let kind = match row.signal_type.as_str() {
-            "md5" => {
+            "md5" | "video_md5" => {
                 if let Ok(d) = parse_digest::<16>(&row.value) {
                     digest[..16].copy_from_slice(&d);
                 }
                 KIND_MD5
             }
+            "vpdq" => KIND_VPDQ,
             "sha256" => {
                 if let Ok(d) = parse_digest::<32>(&row.value) {
                     digest = d;
@@ -303,7 +360,7 @@ impl Matcher {
             return;
         };
         match row.signal_type.as_str() {
-            "md5" => {
+            "md5" | "video_md5" => {
                 if let Ok(d) = parse_digest::<16>(&row.value) {
                     self.md5.insert(d, id);
                 }
@@ -322,6 +379,12 @@ impl Matcher {
             if let (Ok(hash), Ok(id)) = (Hash256::parse(&row.value), u64::try_from(row.id)) {
                 self.pdq.insert(id, hash);
             }
+        } else if row.signal_type == "vpdq" {
+            if let (Some(frames), Ok(id)) = (row_frames(row), u64::try_from(row.id))
+                && let Err(e) = self.vpdq.insert(id, &frames)
+            {
+                tracing::warn!("vpdq signal {id} cannot be indexed: {e}");
+            }
         } else {
             self.insert_digest(row);
         }
@@ -331,6 +394,7 @@ impl Matcher {
     fn remove_signal(&self, signal_id: i64) {
         if let Ok(id) = u64::try_from(signal_id) {
             self.pdq.remove(id);
+            self.vpdq.remove(id);
         }
         // Digest entries of removed signals are filtered out at lookup by the catalogue.
         self.catalogue
@@ -353,6 +417,9 @@ impl Matcher {
             .filter_map(|&id| u64::try_from(id).ok())
             .map(Update::Remove);
         self.pdq.apply(updates);
+        for id in ids.iter().filter_map(|&id| u64::try_from(id).ok()) {
+            self.vpdq.remove(id);
+        }
         let mut catalogue = self
             .catalogue
             .write()
@@ -389,6 +456,41 @@ impl Matcher {
                     content_id: r.content_id,
                     signal_id,
                     distance: m.distance,
+                    video: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Videos in enabled banks that match a query video's frames with python-threatexchange's
+    /// semantics (frames of quality 50 or more, deduplicated, within distance 31; at least 80% of
+    /// the query's frames matched), best first.
+    pub fn lookup_vpdq(&self, frames: &[VpdqFrame]) -> Vec<BankMatch> {
+        let query = matchable_frames(frames);
+        if query.is_empty() {
+            return Vec::new();
+        }
+        let found = self.vpdq.search(&query, VPDQ_FRAME_DISTANCE);
+        let catalogue = self.catalogue();
+        found
+            .into_iter()
+            .filter(|m| {
+                m.query_pct() >= VPDQ_QUERY_MATCH_PCT && m.target_pct() >= VPDQ_TARGET_MATCH_PCT
+            })
+            .filter_map(|m| {
+                let signal_id = i64::try_from(m.video).ok()?;
+                let r = catalogue.signals.get(&signal_id)?;
+                let b = catalogue.banks.get(&r.bank_id)?;
+                b.enabled.then(|| BankMatch {
+                    bank: b.name.clone(),
+                    bank_id: b.id,
+                    content_id: r.content_id,
+                    signal_id,
+                    distance: 0,
+                    video: Some(VideoScore {
+                        query_match_pct: m.query_pct(),
+                        target_match_pct: m.target_pct(),
+                    }),
                 })
             })
             .collect()
@@ -414,6 +516,7 @@ impl Matcher {
                     content_id: r.content_id,
                     signal_id,
                     distance: 0,
+                    video: None,
                 })
             })
             .collect()
@@ -429,6 +532,9 @@ impl Matcher {
 mod snapshot_files {
     pub fn pdq(seq: i64, stamp: i64) -> String {
         format!("pdq-{seq}-{stamp}.snap")
+    }
+    pub fn vpdq(seq: i64, stamp: i64) -> String {
+        format!("vpdq-{seq}-{stamp}.snap")
     }
     pub const CATALOGUE: &str = "catalogue.bin";
     pub const MAGIC: &[u8; 8] = b"LNDGCAT1";
@@ -477,7 +583,9 @@ impl Matcher {
             0
         };
         let pdq_name = pdq(seq, stamp);
+        let vpdq_name = vpdq(seq, stamp);
         self.pdq.save(&dir.join(&pdq_name))?;
+        self.vpdq.save(&dir.join(&vpdq_name))?;
         let catalogue = self.catalogue();
         let mut bytes = Vec::with_capacity(HEADER + catalogue.signals.len() * RECORD + 8);
         bytes.extend_from_slice(MAGIC);
@@ -502,7 +610,9 @@ impl Matcher {
         // Older index files no catalogue refers to any more.
         for entry in std::fs::read_dir(dir)?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("pdq-") && name.ends_with(".snap") && name != pdq_name {
+            let index_file =
+                (name.starts_with("pdq-") || name.starts_with("vpdq-")) && name.ends_with(".snap");
+            if index_file && name != pdq_name && name != vpdq_name {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -539,7 +649,8 @@ impl Matcher {
             return Err(MatcherSnapshotError::Foreign);
         }
         let pdq = HammingIndex::load(&dir.join(pdq(seq, stamp)), IndexConfig::default())?;
-        let matcher = Matcher::with_index(pdq);
+        let vpdq = VideoIndex::load(&dir.join(vpdq(seq, stamp)), IndexConfig::default())?;
+        let matcher = Matcher::with_indexes(pdq, vpdq);
         {
             let mut catalogue = matcher
                 .catalogue
@@ -585,3 +696,4 @@ impl Matcher {
 const KIND_PDQ: u8 = 0;
 const KIND_MD5: u8 = 1;
 const KIND_SHA256: u8 = 2;
+const KIND_VPDQ: u8 = 3;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::api::add_content_synced;
 use super::entities::{bank, signal};
-use super::formats::parse_hash_list;
+use super::formats::{ExportFormat, export_signals, parse_hash_list};
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
@@ -273,13 +273,10 @@ async fn import(
     let list = parse_hash_list(&text)
         .map_err(|e| ApiError::bad_request(format!("{e}; nothing was imported")))
         .or_page(&headers)?;
-    let mut signals = Vec::with_capacity(list.entries.len());
-    for e in &list.entries {
-        signals.push((
-            NewSignal::new(SignalType::Pdq, &e.hash.to_string(), None).or_page(&headers)?,
-            e.id.clone(),
-        ));
-    }
+    let signals = list
+        .bank_signals()
+        .map_err(|e| ApiError::bad_request(format!("{e}; nothing was imported")))
+        .or_page(&headers)?;
     let added = banks::import_signals(
         &state.store,
         &caller.actor(),
@@ -304,16 +301,11 @@ async fn export(
     Path(name): Path<String>,
 ) -> PageResult {
     let target = visible(&state, &headers, &caller, &name).await?;
-    let mut text = String::new();
-    for s in banks::bank_signals(&state.store, target.id)
+    let rows = banks::bank_signals(&state.store, target.id)
         .await
-        .or_page(&headers)?
-    {
-        if s.signal_type == "pdq" {
-            text.push_str(&s.value);
-            text.push('\n');
-        }
-    }
+        .or_page(&headers)?;
+    // local_file keeps every bankable signal type (videos too) and imports again as it is.
+    let text = export_signals(&rows, ExportFormat::LocalFile, &target.name);
     let disposition = format!("attachment; filename=\"{}.txt\"", target.name);
     Ok((
         [

@@ -36,37 +36,53 @@ pub enum SignalType {
     Pdq,
     Md5,
     Sha256,
+    /// The MD5 of a video file (python-threatexchange's `video_md5`); matched like `md5`.
+    VideoMd5,
+    /// A video's frame hashes, as python-threatexchange's `vpdq` signal string.
+    Vpdq,
 }
 
 impl SignalType {
+    pub const ALL: [SignalType; 5] = [
+        SignalType::Pdq,
+        SignalType::Md5,
+        SignalType::Sha256,
+        SignalType::VideoMd5,
+        SignalType::Vpdq,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SignalType::Pdq => "pdq",
             SignalType::Md5 => "md5",
             SignalType::Sha256 => "sha256",
+            SignalType::VideoMd5 => "video_md5",
+            SignalType::Vpdq => "vpdq",
         }
     }
 
     pub fn parse(name: &str) -> Result<Self, BankError> {
-        match name {
-            "pdq" => Ok(SignalType::Pdq),
-            "md5" | "video_md5" => Ok(SignalType::Md5),
-            "sha256" => Ok(SignalType::Sha256),
-            other => Err(BankError::Invalid(format!(
-                "unknown signal type {other:?}; use pdq, md5 or sha256"
-            ))),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .ok_or_else(|| {
+                BankError::Invalid(format!(
+                    "unknown signal type {:?}; use pdq, md5, sha256, video_md5 or vpdq",
+                    name.chars().take(40).collect::<String>()
+                ))
+            })
     }
 
     fn hex_len(self) -> usize {
         match self {
-            SignalType::Md5 => 32,
-            SignalType::Pdq | SignalType::Sha256 => 64,
+            SignalType::Md5 | SignalType::VideoMd5 => 32,
+            SignalType::Pdq | SignalType::Sha256 | SignalType::Vpdq => 64,
         }
     }
 }
 
-/// A signal to add: its type, lower-case hex value, and PDQ quality when known.
+/// A signal to add: its type, normalised value (lower-case hex, or the canonical vPDQ signal
+/// string), and PDQ quality when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSignal {
     pub kind: SignalType,
@@ -77,6 +93,11 @@ pub struct NewSignal {
 impl NewSignal {
     /// Checks and normalises a signal.
     pub fn new(kind: SignalType, value: &str, quality: Option<i32>) -> Result<Self, BankError> {
+        if kind == SignalType::Vpdq {
+            let frames = lindung_media::vpdq::parse_signal(value.trim())
+                .map_err(|e| BankError::Invalid(format!("not a vpdq signal: {e}")))?;
+            return Self::video(&frames);
+        }
         let value = value.trim().to_ascii_lowercase();
         if value.len() != kind.hex_len() || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(BankError::Invalid(format!(
@@ -100,6 +121,35 @@ impl NewSignal {
             value,
             quality,
         })
+    }
+
+    /// The `vpdq` signal of a video's frames. A video none of whose frames reaches quality 50
+    /// cannot match anything and is refused.
+    pub fn video(frames: &[lindung_media::vpdq::VpdqFrame]) -> Result<Self, BankError> {
+        if !frames
+            .iter()
+            .any(|f| i32::from(f.quality) >= MIN_PDQ_QUALITY)
+        {
+            return Err(BankError::Invalid(format!(
+                "no frame of this vpdq signal has quality {MIN_PDQ_QUALITY} or more: it cannot match"
+            )));
+        }
+        Ok(NewSignal {
+            kind: SignalType::Vpdq,
+            value: lindung_media::vpdq::to_signal(frames),
+            quality: None,
+        })
+    }
+
+    /// What the `value` and `body` columns hold: long signals are keyed by their SHA-256.
+    fn stored(&self) -> (String, Option<String>) {
+        match self.kind {
+            SignalType::Vpdq => (
+                lindung_media::Digests::of(self.value.as_bytes()).sha256_hex(),
+                Some(self.value.clone()),
+            ),
+            _ => (self.value.clone(), None),
+        }
     }
 }
 
@@ -172,6 +222,14 @@ pub fn image_signals(fp: &lindung_media::Fingerprint) -> Result<Vec<NewSignal>, 
         )?,
         NewSignal::new(SignalType::Md5, &fp.digests.md5_hex(), None)?,
         NewSignal::new(SignalType::Sha256, &fp.digests.sha256_hex(), None)?,
+    ])
+}
+
+/// The signals of an uploaded video: its vPDQ and the file's MD5 (as `video_md5`).
+pub fn video_signals(fp: &crate::web::VideoFingerprint) -> Result<Vec<NewSignal>, BankError> {
+    Ok(vec![
+        NewSignal::video(&fp.frames)?,
+        NewSignal::new(SignalType::VideoMd5, &fp.digests.md5_hex(), None)?,
     ])
 }
 
@@ -401,7 +459,7 @@ async fn insert_content(
         let found = signal::Entity::find()
             .filter(signal::Column::BankId.eq(target.id))
             .filter(signal::Column::SignalType.eq(s.kind.as_str()))
-            .filter(signal::Column::Value.eq(&s.value))
+            .filter(signal::Column::Value.eq(s.stored().0))
             .one(txn)
             .await?;
         match found {
@@ -430,12 +488,14 @@ async fn insert_content(
     .insert(txn)
     .await?;
     for s in &fresh {
+        let (value, body) = s.stored();
         let row = signal::ActiveModel {
             bank_id: Set(target.id),
             content_id: Set(item.id),
             signal_type: Set(s.kind.as_str().to_owned()),
-            value: Set(s.value.clone()),
+            value: Set(value),
             quality: Set(s.quality),
+            body: Set(body),
             ..Default::default()
         }
         .insert(txn)
@@ -479,9 +539,10 @@ pub async fn import_signals(
         .all(&txn)
         .await?;
     let mut seen: HashSet<(String, String)> = existing.into_iter().collect();
-    let fresh: Vec<&(NewSignal, String)> = signals
+    let fresh: Vec<(&NewSignal, &String, (String, Option<String>))> = signals
         .iter()
-        .filter(|(s, _)| seen.insert((s.kind.as_str().to_owned(), s.value.clone())))
+        .map(|(s, note)| (s, note, s.stored()))
+        .filter(|(s, _, (key, _))| seen.insert((s.kind.as_str().to_owned(), key.clone())))
         .collect();
     let added_by = (principal.user_id > 0).then_some(principal.user_id);
     let at = now();
@@ -489,9 +550,9 @@ pub async fn import_signals(
     progress(skipped);
     for (done, batch) in fresh.chunks(BATCH).enumerate() {
         let mut contents =
-            content::Entity::insert_many(batch.iter().map(|(_, note)| content::ActiveModel {
+            content::Entity::insert_many(batch.iter().map(|(_, note, _)| content::ActiveModel {
                 bank_id: Set(target.id),
-                note: Set(note.clone()),
+                note: Set((*note).clone()),
                 category: Set(String::new()),
                 tags: Set(String::new()),
                 source: Set(source.to_owned()),
@@ -505,16 +566,17 @@ pub async fn import_signals(
         // Both backends number the rows of one INSERT in VALUES order; RETURNING order itself is
         // not guaranteed, so pair by id.
         contents.sort_unstable_by_key(|c| c.id);
-        let rows = signal::Entity::insert_many(batch.iter().zip(&contents).map(|((s, _), c)| {
-            signal::ActiveModel {
+        let rows = signal::Entity::insert_many(batch.iter().zip(&contents).map(
+            |((s, _, (value, body)), c)| signal::ActiveModel {
                 bank_id: Set(target.id),
                 content_id: Set(c.id),
                 signal_type: Set(s.kind.as_str().to_owned()),
-                value: Set(s.value.clone()),
+                value: Set(value.clone()),
                 quality: Set(s.quality),
+                body: Set(body.clone()),
                 ..Default::default()
-            }
-        }))
+            },
+        ))
         .exec_with_returning(&txn)
         .await?;
         change::Entity::insert_many(rows.iter().map(|row| change::ActiveModel {

@@ -5,14 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::admin::{StoreArgs, runtime};
 use crate::access::audit::Actor;
 use crate::access::{self, DEFAULT_ORGANISATION, Principal, Role};
 use crate::banks::file_bank::text_of;
+use crate::banks::formats::{ExportFormat, export_signals};
 use crate::banks::parse_hash_list;
-use crate::banks::store::{self as banks, NewSignal, SignalType};
+use crate::banks::store as banks;
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -57,16 +58,6 @@ pub struct ImportArgs {
     /// A hash list: one hash per line (with an optional note), python-threatexchange
     /// `local_file`, or `threatexchange dataset --csv`.
     file: PathBuf,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ExportFormat {
-    /// One hash per line.
-    Plain,
-    /// python-threatexchange `local_file`: `pdq <hash>`.
-    LocalFile,
-    /// `threatexchange dataset --csv`.
-    TeCsv,
 }
 
 #[derive(Debug, Args)]
@@ -131,23 +122,10 @@ pub fn run(command: BankCommand) -> Result<ExitCode> {
             BankCommand::Export(args) => {
                 let store = Store::open(&args.store.location()).await?;
                 let target = banks::find_bank(&store, &args.bank).await?;
+                let rows = banks::bank_signals(&store, target.id).await?;
                 let stdout = std::io::stdout();
                 let mut out = BufWriter::new(stdout.lock());
-                if let ExportFormat::TeCsv = args.format {
-                    writeln!(out, "signal_type,signal_str,collab,category,tags")?;
-                }
-                for s in banks::bank_signals(&store, target.id).await? {
-                    if s.signal_type != "pdq" {
-                        continue;
-                    }
-                    match args.format {
-                        ExportFormat::Plain => writeln!(out, "{}", s.value)?,
-                        ExportFormat::LocalFile => writeln!(out, "pdq {}", s.value)?,
-                        ExportFormat::TeCsv => {
-                            writeln!(out, "pdq,{},{},POSITIVE_CLASS,", s.value, target.name)?
-                        }
-                    }
-                }
+                out.write_all(export_signals(&rows, args.format, &target.name).as_bytes())?;
                 out.flush()?;
                 Ok(ExitCode::SUCCESS)
             }
@@ -172,14 +150,18 @@ async fn import(args: ImportArgs) -> Result<ExitCode> {
         }
     };
     for (kind, count) in &list.other_signals {
-        eprintln!("lindung: note: {count} {kind} entries are not PDQ hashes and are not imported");
+        eprintln!("lindung: note: {count} {kind} entries cannot be banked and are not imported");
     }
-    let mut signals = Vec::with_capacity(list.entries.len());
-    for entry in &list.entries {
-        let signal = NewSignal::new(SignalType::Pdq, &entry.hash.to_string(), None)
-            .map_err(|e| anyhow::anyhow!("line {}: {e}", entry.line))?;
-        signals.push((signal, entry.id.clone()));
-    }
+    let signals = match list.bank_signals() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!(
+                "lindung: {}: {e}; nothing was imported",
+                args.file.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let store = Store::open(&args.store.location()).await?;
     let target = banks::find_bank(&store, &args.bank).await?;
     let progress = indicatif::ProgressBar::with_draw_target(

@@ -9,7 +9,11 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial), Box::new(M0002Sessions)]
+        vec![
+            Box::new(M0001Initial),
+            Box::new(M0002Sessions),
+            Box::new(M0003SignalBodies),
+        ]
     }
 }
 
@@ -223,6 +227,31 @@ impl MigrationTrait for M0002Sessions {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .foreign_key(&mut fk("sessions", "user_id", "users"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+struct M0003SignalBodies;
+
+impl MigrationName for M0003SignalBodies {
+    fn name(&self) -> &str {
+        "m0003_signal_bodies"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for M0003SignalBodies {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // A vPDQ signal lists every sampled frame (about 75 bytes a second of video), too long
+        // for the unique index on `value` (PostgreSQL refuses index entries over ~2.7 kB). Such
+        // signals keep their SHA-256 in `value`, which stays the key, and the signal in `body`.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("signals")
+                    .add_column(text_null("body"))
                     .to_owned(),
             )
             .await

@@ -218,16 +218,27 @@ pub async fn fingerprint_upload(
 pub struct Upload {
     pub csrf: Option<String>,
     pub file: Option<Vec<u8>>,
+    /// Which of the accepted file fields held the file.
+    pub file_field: &'static str,
     pub fields: std::collections::HashMap<String, String>,
 }
 
 pub async fn read_upload(
+    multipart: axum::extract::Multipart,
+    file_field: &'static str,
+) -> Result<Upload, ApiError> {
+    read_upload_of(multipart, &[file_field]).await
+}
+
+/// Reads a form whose file may come in any one of `file_fields` (HMA sends `photo` or `video`).
+pub async fn read_upload_of(
     mut multipart: axum::extract::Multipart,
-    file_field: &str,
+    file_fields: &[&'static str],
 ) -> Result<Upload, ApiError> {
     let mut upload = Upload {
         csrf: None,
         file: None,
+        file_field: "",
         fields: Default::default(),
     };
     while let Some(field) = multipart
@@ -240,9 +251,16 @@ pub async fn read_upload(
             .bytes()
             .await
             .map_err(|e| ApiError::bad_request(format!("reading the form: {e}")))?;
-        if name == file_field {
+        if let Some(&file_field) = file_fields.iter().find(|f| **f == name) {
             if !bytes.is_empty() {
+                if upload.file.is_some() {
+                    return Err(ApiError::bad_request(format!(
+                        "send one file, in one of the fields {}",
+                        file_fields.join(" or ")
+                    )));
+                }
                 upload.file = Some(bytes.to_vec());
+                upload.file_field = file_field;
             }
         } else if name == "csrf" {
             upload.csrf = Some(String::from_utf8_lossy(&bytes).into_owned());
@@ -253,6 +271,56 @@ pub async fn read_upload(
         }
     }
     Ok(upload)
+}
+
+/// A video's fingerprints: vPDQ at one hash per second (the reference's default), the file's
+/// digests and its duration.
+#[derive(Debug)]
+pub struct VideoFingerprint {
+    pub frames: Vec<lindung_media::vpdq::VpdqFrame>,
+    pub digests: lindung_media::Digests,
+    pub duration_seconds: f64,
+}
+
+/// Limits for uploaded videos: the body limit bounds the size; decoding one video may take at
+/// most two minutes of a worker thread.
+pub const UPLOAD_VIDEO_LIMITS: lindung_media::video::VideoLimits =
+    lindung_media::video::VideoLimits {
+        max_file_bytes: MAX_BODY_BYTES as u64,
+        max_duration_seconds: 4.0 * 3600.0,
+        max_pixels: 8192 * 8192,
+        time_limit: Duration::from_secs(120),
+    };
+
+/// Hashes an uploaded video. FFmpeg needs a seekable file (an MP4's index is often at its end),
+/// so the bytes go to a private temporary file that is deleted as soon as hashing ends, on
+/// every path; nothing else of the video is kept.
+pub async fn fingerprint_video_upload(bytes: Vec<u8>) -> ApiResult<VideoFingerprint> {
+    use lindung_media::video::VideoError;
+    tokio::task::spawn_blocking(move || {
+        let digests = lindung_media::Digests::of(&bytes);
+        let mut file = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
+        std::io::Write::write_all(&mut file, &bytes).map_err(ApiError::internal)?;
+        drop(bytes);
+        let (info, frames) =
+            lindung_media::video::hash_video(file.path(), 1.0, &UPLOAD_VIDEO_LIMITS).map_err(
+                |e| match e {
+                    VideoError::NoFfmpeg(_) | VideoError::Io(_) => ApiError::internal(e),
+                    _ => ApiError::new(
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "unprocessable_video",
+                        e.to_string(),
+                    ),
+                },
+            )?;
+        Ok(VideoFingerprint {
+            frames,
+            digests,
+            duration_seconds: info.duration_seconds,
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 /// How long a verified token is trusted without asking the database again. A token revoked

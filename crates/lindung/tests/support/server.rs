@@ -174,9 +174,20 @@ impl Server {
         token: Option<&str>,
         bytes: &[u8],
     ) -> (u16, serde_json::Value) {
+        self.upload_field(path, token, "photo", bytes)
+    }
+
+    /// A multipart upload with one file field named `field`.
+    pub fn upload_field(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        field: &str,
+        bytes: &[u8],
+    ) -> (u16, serde_json::Value) {
         let boundary = "lindungtestboundary7MA4YWxk";
         let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"x.jpg\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
         )
         .into_bytes();
         body.extend_from_slice(bytes);
