@@ -8,63 +8,15 @@
 //! Arguments: `--size N --queries Q --dataset uniform|realistic --threads T --out DIR`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
+mod common;
+
+use common::{Rng, rss_bytes, write_codes};
 use lindung_index::{
     HammingIndex, Hash256, IndexConfig, ScanKernel, brute_force, scan_with_kernel,
 };
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn uniform_code(&mut self) -> [u64; 4] {
-        [self.next(), self.next(), self.next(), self.next()]
-    }
-
-    /// Each bit set with its own probability, given as a threshold on 16 random bits.
-    fn biased_code(&mut self, thresholds: &[u16; 256]) -> [u64; 4] {
-        let mut words = [0u64; 4];
-        let mut pool = 0u64;
-        for (bit, &t) in thresholds.iter().enumerate() {
-            if bit % 4 == 0 {
-                pool = self.next();
-            }
-            let draw = (pool >> ((bit % 4) * 16)) as u16;
-            if draw < t {
-                words[bit / 64] |= 1 << (bit % 64);
-            }
-        }
-        words
-    }
-
-    fn flip(&mut self, code: [u64; 4], distance: u32) -> [u64; 4] {
-        let mut out = code;
-        let mut flipped = 0;
-        while flipped < distance {
-            let bit = self.below(256) as usize;
-            let mask = 1u64 << (bit % 64);
-            // Only flip bits that still match the original, so the distance is exact.
-            if (out[bit / 64] ^ code[bit / 64]) & mask == 0 {
-                out[bit / 64] ^= mask;
-                flipped += 1;
-            }
-        }
-        out
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Dataset {
@@ -116,28 +68,6 @@ fn generate(dataset: Dataset, n: usize, queries: usize) -> (Vec<[u64; 4]>, Vec<[
         }
     }
     (codes, qs)
-}
-
-fn rss_bytes() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<usize>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
-fn write_codes(path: &Path, codes: &[[u64; 4]]) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    for code in codes {
-        for word in code {
-            out.write_all(&word.to_le_bytes())?;
-        }
-    }
-    out.flush()
 }
 
 /// Runs every query on `threads` threads; returns results in query order and queries/s.

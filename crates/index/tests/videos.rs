@@ -112,13 +112,13 @@ proptest! {
         for config in [tables_always(), IndexConfig::default()] {
             let index = VideoIndex::new(config);
             for (&video, frames) in &videos {
-                index.insert(video, frames).unwrap();
+                index.insert(video, frames).expect("test setup");
             }
             prop_assert_eq!(index.search(&query, radius), brute_force(&videos, &query, radius));
             prop_assert_eq!(index.len(), videos.values().filter(|f| !f.is_empty()).count());
 
             let bulk = VideoIndex::new(tables_always());
-            bulk.replace_all(videos.iter().map(|(&v, f)| (v, f.clone()))).unwrap();
+            bulk.replace_all(videos.iter().map(|(&v, f)| (v, f.clone()))).expect("test setup");
             prop_assert_eq!(bulk.search(&query, radius), brute_force(&videos, &query, radius));
         }
     }
@@ -127,7 +127,7 @@ proptest! {
     fn replacing_and_removing_videos((mut videos, query) in library(), drop_every in 2usize..4) {
         let index = VideoIndex::new(tables_always());
         for (&video, frames) in &videos {
-            index.insert(video, frames).unwrap();
+            index.insert(video, frames).expect("test setup");
         }
         // Replace some videos with their own first half (fewer frames than before), remove
         // others.
@@ -139,7 +139,7 @@ proptest! {
                 videos.remove(&video);
             } else if let Some(frames) = videos.get_mut(&video) {
                 frames.truncate(frames.len().div_ceil(2));
-                index.insert(video, frames).unwrap();
+                index.insert(video, frames).expect("test setup");
             }
         }
         prop_assert_eq!(index.search(&query, DEFAULT_RADIUS), brute_force(&videos, &query, DEFAULT_RADIUS));
@@ -154,12 +154,12 @@ fn snapshot_keeps_videos_and_their_frame_counts() {
     let b = Hash256::from_words([5, 6, 7, 8]);
     let c = Hash256::from_words([9, 10, 11, 12]);
     let index = VideoIndex::default();
-    index.insert(7, &[a, b, a, c]).unwrap();
-    index.insert(9, &[c]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    index.insert(7, &[a, b, a, c]).expect("test setup");
+    index.insert(9, &[c]).expect("test setup");
+    let dir = tempfile::tempdir().expect("test setup");
     let path = dir.path().join("videos.snap");
-    index.save(&path).unwrap();
-    let loaded = VideoIndex::load(&path, IndexConfig::default()).unwrap();
+    index.save(&path).expect("test setup");
+    let loaded = VideoIndex::load(&path, IndexConfig::default()).expect("test setup");
     assert_eq!(loaded.len(), 2);
     assert_eq!(loaded.frame_count(), 4);
     let found = loaded.search(&[a, a, b], 0);

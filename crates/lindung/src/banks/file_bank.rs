@@ -90,8 +90,8 @@ impl FileBank {
             index,
             labels,
             source: BankSource::List(list.format),
+            other_signals: list.without_pdq_match(),
             videos: list.videos,
-            other_signals: list.other_signals,
         })
     }
 

@@ -250,6 +250,16 @@ fn parse_csv(text: &str) -> Result<HashList, ListError> {
 }
 
 impl HashList {
+    /// Entries that PDQ matching of a list does not use (exact digests and unbankable types),
+    /// counted by type, for reporting.
+    pub fn without_pdq_match(&self) -> BTreeMap<String, usize> {
+        let mut counts = self.other_signals.clone();
+        if !self.video_md5.is_empty() {
+            *counts.entry("video_md5".to_owned()).or_default() += self.video_md5.len();
+        }
+        counts
+    }
+
     /// The entries as bank signals, each with the note it is imported with (a plain list's id),
     /// in line order.
     pub fn bank_signals(&self) -> Result<Vec<(NewSignal, String)>, ListError> {
@@ -403,7 +413,7 @@ mod tests {
 
     #[test]
     fn every_export_format_imports_again_with_videos() {
-        let vpdq = r#"["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100,0.0", "0000000000000000000000000000000000000000000000000000000000000000,0,1.0"]"#;
+        let vpdq = r#"["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100,0.0","0000000000000000000000000000000000000000000000000000000000000000,0,1.0"]"#;
         let row = |id: i64, signal_type: &str, value: &str, body: Option<&str>| signal::Model {
             id,
             bank_id: 1,

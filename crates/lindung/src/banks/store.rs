@@ -539,7 +539,9 @@ pub async fn import_signals(
         .all(&txn)
         .await?;
     let mut seen: HashSet<(String, String)> = existing.into_iter().collect();
-    let fresh: Vec<(&NewSignal, &String, (String, Option<String>))> = signals
+    // Each new signal with its note and what its `value` and `body` columns hold.
+    type Fresh<'a> = (&'a NewSignal, &'a String, (String, Option<String>));
+    let fresh: Vec<Fresh> = signals
         .iter()
         .map(|(s, note)| (s, note, s.stored()))
         .filter(|(s, _, (key, _))| seen.insert((s.kind.as_str().to_owned(), key.clone())))

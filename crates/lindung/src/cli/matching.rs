@@ -152,7 +152,7 @@ fn classify(query: &str) -> Result<QueryGroup, String> {
 
 fn hash_group(name: &str, text: &str) -> Result<QueryGroup, String> {
     let list = parse_hash_list(text).map_err(|e| format!("{name}: {e}"))?;
-    for (kind, count) in &list.other_signals {
+    for (kind, count) in &list.without_pdq_match() {
         eprintln!(
             "lindung: note: {name}: {count} {kind} entries are not PDQ hashes and are skipped"
         );
