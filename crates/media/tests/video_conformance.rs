@@ -4,7 +4,7 @@
 //! printed. Needs the `ffmpeg` package (scripts/test installs it).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lindung_media::video::{VideoError, VideoLimits, hash_video, looks_like_video};
@@ -31,6 +31,37 @@ fn ffmpeg_missing() -> bool {
     missing
 }
 
+/// Hashes `video` at every frame and checks it against the reference's `expected` output.
+fn check_against_reference(name: &str, video: &Path, expected: &Path) {
+    let (info, ours) = hash_video(video, 0.0, &VideoLimits::default()).expect("hash");
+    let text = std::fs::read_to_string(expected).expect("expected");
+    let reference = parse_frames(&text).expect("parse");
+    assert_eq!(ours.len(), reference.len(), "{name}: frame count");
+    let mut identical = 0;
+    for (a, b) in ours.iter().zip(&reference) {
+        assert_eq!(a.frame, b.frame);
+        assert_eq!(
+            format!("{:.3}", a.timestamp),
+            format!("{:.3}", b.timestamp),
+            "{name} frame {}",
+            a.frame
+        );
+        if a.quality >= 50 && b.quality >= 50 {
+            let d = a.hash.distance(&b.hash);
+            assert!(d <= 31, "{name} frame {}: distance {d}", a.frame);
+        }
+        identical += usize::from(a.hash == b.hash);
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "{name}: {}x{} at {:.2} fps, {identical}/{} frames bit-identical to the reference",
+        info.width,
+        info.height,
+        info.fps,
+        ours.len()
+    );
+}
+
 #[test]
 fn sample_videos_match_the_reference_within_tolerance() {
     if ffmpeg_missing() {
@@ -41,40 +72,53 @@ fn sample_videos_match_the_reference_within_tolerance() {
         "test-padded-dimensions",
         "pattern-sd-grey-bar",
     ] {
-        let (info, ours) = hash_video(
+        check_against_reference(
+            name,
             &testdata(&format!("videos/{name}.mp4")),
-            0.0,
-            &VideoLimits::default(),
-        )
-        .expect("hash");
-        let text = std::fs::read_to_string(testdata(&format!(
-            "expected/regenerated_ffmpeg-5.1.9_debian12/{name}.txt"
-        )))
-        .expect("expected");
-        let reference = parse_frames(&text).expect("parse");
-        assert_eq!(ours.len(), reference.len(), "{name}: frame count");
-        let mut identical = 0;
-        for (a, b) in ours.iter().zip(&reference) {
-            assert_eq!(a.frame, b.frame);
-            assert_eq!(
-                format!("{:.3}", a.timestamp),
-                format!("{:.3}", b.timestamp),
-                "{name} frame {}",
-                a.frame
-            );
-            if a.quality >= 50 && b.quality >= 50 {
-                let d = a.hash.distance(&b.hash);
-                assert!(d <= 31, "{name} frame {}: distance {d}", a.frame);
-            }
-            identical += usize::from(a.hash == b.hash);
-        }
+            &testdata(&format!(
+                "expected/regenerated_ffmpeg-5.1.9_debian12/{name}.txt"
+            )),
+        );
+    }
+}
+
+/// The larger sample videos stay in the shared test data beside the repository (about 8 MB);
+/// the repository keeps the three small ones above.
+#[test]
+fn shared_sample_videos_match_the_reference_within_tolerance() {
+    if ffmpeg_missing() {
+        return;
+    }
+    let shared = PathBuf::from(format!(
+        "{}/../../../shared/testdata/vpdq",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let Ok(entries) = std::fs::read_dir(shared.join("videos")) else {
         let _ = writeln!(
             std::io::stderr(),
-            "{name}: {}x{} at {:.2} fps, {identical}/{} frames bit-identical to the reference",
-            info.width,
-            info.height,
-            info.fps,
-            ours.len()
+            "SKIPPED the shared sample videos: {} is absent",
+            shared.display()
+        );
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".mp4"))
+                .map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 7, "{names:?}");
+    for name in &names {
+        check_against_reference(
+            name,
+            &shared.join(format!("videos/{name}.mp4")),
+            &shared.join(format!(
+                "expected/regenerated_ffmpeg-5.1.9_debian12/{name}.txt"
+            )),
         );
     }
 }
