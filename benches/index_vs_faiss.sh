@@ -13,7 +13,6 @@
 # virtualenv this script creates (benches/.venv-faiss).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 size=10000000
 queries=10000
 threads=$(nproc)
@@ -31,18 +30,9 @@ flat_queries=${flat_queries:-$queries}
 
 scripts/install-deps
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lindung/target}"
-venv="$root/benches/.venv-faiss"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import faiss, numpy' 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check faiss-cpu numpy
-fi
-py="$venv/bin/python"
-
-bench_bin=$(cargo bench --locked -p lindung-index --bench search --no-run --message-format=json 2>/dev/null \
-    | "$py" -c 'import sys,json
-for l in sys.stdin:
-    m=json.loads(l)
-    if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="search" and m.get("executable"): print(m["executable"])' | tail -1)
+. benches/common.sh
+py=$(faiss_python)
+bench_bin=$(bench_executable lindung-index search)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lindung-index-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -4,23 +4,14 @@
 
 mod support;
 
-use std::process::Command;
-
 use lindung::banks::store as banks;
 
 const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 
 fn lindung(location: &lindung::store::StoreLocation, args: &[&str]) -> (bool, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lindung"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(&location.data_dir)
-        .env_remove("LINDUNG_DATABASE_URL");
-    if let Some(url) = &location.database_url {
-        command.args(["--database-url", url]);
-    }
-    let out = command.output().expect("run lindung");
+    let out = support::lindung_command(location, args)
+        .output()
+        .expect("run lindung");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

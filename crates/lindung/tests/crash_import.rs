@@ -32,16 +32,7 @@ fn hash_list(path: &std::path::Path) {
 }
 
 fn lindung(location: &lindung::store::StoreLocation, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lindung"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(&location.data_dir)
-        .env_remove("LINDUNG_DATABASE_URL");
-    if let Some(url) = &location.database_url {
-        command.args(["--database-url", url]);
-    }
-    command
+    support::lindung_command(location, args)
 }
 
 #[tokio::test(flavor = "multi_thread")]

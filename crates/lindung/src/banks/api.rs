@@ -433,24 +433,15 @@ async fn match_signals(
                     .map_err(|e| ApiError::bad_request(format!("pdq {h:?}: {e}")))
             })
             .collect::<ApiResult<Vec<Hash256>>>()?;
-        matches.extend(
-            state
-                .matcher
-                .lookup_pdq(&queries, body.radius)
-                .into_iter()
-                .map(|m| (m, "pdq")),
-        );
+        matches.extend(found_by(
+            state.matcher.lookup_pdq(&queries, body.radius),
+            "pdq",
+        ));
     }
     if let Some(signal) = &body.vpdq {
         let frames = lindung_media::vpdq::parse_signal(signal.trim())
             .map_err(|e| ApiError::bad_request(format!("vpdq: {e}")))?;
-        matches.extend(
-            state
-                .matcher
-                .lookup_vpdq(&frames)
-                .into_iter()
-                .map(|m| (m, "vpdq")),
-        );
+        matches.extend(found_by(state.matcher.lookup_vpdq(&frames), "vpdq"));
     }
     for (kind, value) in [
         ("md5", &body.md5),
@@ -459,18 +450,23 @@ async fn match_signals(
     ] {
         if let Some(v) = value {
             let normalised = NewSignal::new(SignalType::parse(kind)?, v, None)?;
-            matches.extend(
-                state
-                    .matcher
-                    .lookup_digest(kind, &normalised.value)
-                    .into_iter()
-                    .map(|m| (m, kind)),
-            );
+            matches.extend(found_by(
+                state.matcher.lookup_digest(kind, &normalised.value),
+                kind,
+            ));
         }
     }
     Ok(Json(MatchResponse {
         matches: with_metadata(&state, matches).await?,
     }))
+}
+
+/// Matches with the signal type they were found by.
+fn found_by(
+    matches: Vec<super::matcher::BankMatch>,
+    kind: &'static str,
+) -> impl Iterator<Item = (super::matcher::BankMatch, &'static str)> {
+    matches.into_iter().map(move |m| (m, kind))
 }
 
 /// Adds each matched content item's metadata, read in one query.
@@ -579,26 +575,16 @@ async fn match_image(
         return Err(ApiError::unavailable("the matching index is still loading"));
     }
     let (hashes, queries) = image_hashes(multipart).await?;
-    let mut matches: Vec<(super::matcher::BankMatch, &str)> = state
-        .matcher
-        .lookup_pdq(&queries, None)
-        .into_iter()
-        .map(|m| (m, "pdq"))
-        .collect();
-    matches.extend(
-        state
-            .matcher
-            .lookup_digest("md5", &hashes.md5)
-            .into_iter()
-            .map(|m| (m, "md5")),
-    );
-    matches.extend(
-        state
-            .matcher
-            .lookup_digest("sha256", &hashes.sha256)
-            .into_iter()
-            .map(|m| (m, "sha256")),
-    );
+    let mut matches: Vec<(super::matcher::BankMatch, &str)> =
+        found_by(state.matcher.lookup_pdq(&queries, None), "pdq").collect();
+    matches.extend(found_by(
+        state.matcher.lookup_digest("md5", &hashes.md5),
+        "md5",
+    ));
+    matches.extend(found_by(
+        state.matcher.lookup_digest("sha256", &hashes.sha256),
+        "sha256",
+    ));
     Ok(Json(ImageMatchResponse {
         matches: with_metadata(&state, matches).await?,
         hashes,
@@ -658,19 +644,12 @@ async fn match_video(
         return Err(ApiError::unavailable("the matching index is still loading"));
     }
     let (hashes, fp) = video_upload(multipart).await?;
-    let mut matches: Vec<(super::matcher::BankMatch, &str)> = state
-        .matcher
-        .lookup_vpdq(&fp.frames)
-        .into_iter()
-        .map(|m| (m, "vpdq"))
-        .collect();
-    matches.extend(
-        state
-            .matcher
-            .lookup_digest("md5", &hashes.md5)
-            .into_iter()
-            .map(|m| (m, "md5")),
-    );
+    let mut matches: Vec<(super::matcher::BankMatch, &str)> =
+        found_by(state.matcher.lookup_vpdq(&fp.frames), "vpdq").collect();
+    matches.extend(found_by(
+        state.matcher.lookup_digest("md5", &hashes.md5),
+        "md5",
+    ));
     Ok(Json(VideoMatchResponse {
         matches: with_metadata(&state, matches).await?,
         hashes,

@@ -85,6 +85,31 @@ struct Catalogue {
     signals: HashMap<i64, SignalRef>,
 }
 
+impl Catalogue {
+    /// A match on the signal with index id `id` if that signal is still known and its bank is
+    /// enabled and accepts `distance` (`limit`, or else the bank's PDQ threshold).
+    fn matched(
+        &self,
+        id: u64,
+        distance: u32,
+        limit: Option<u32>,
+        video: Option<VideoScore>,
+    ) -> Option<BankMatch> {
+        let signal_id = i64::try_from(id).ok()?;
+        let r = self.signals.get(&signal_id)?;
+        let b = self.banks.get(&r.bank_id)?;
+        let within = distance <= limit.unwrap_or(b.pdq_threshold);
+        (b.enabled && within).then(|| BankMatch {
+            bank: b.name.clone(),
+            bank_id: b.id,
+            content_id: r.content_id,
+            signal_id,
+            distance,
+            video,
+        })
+    }
+}
+
 /// The matching index of a server process.
 #[derive(Debug)]
 pub struct Matcher {
@@ -445,20 +470,7 @@ impl Matcher {
         let found = self.pdq.search_batch(queries, widest);
         found
             .into_iter()
-            .filter_map(|m| {
-                let signal_id = i64::try_from(m.id).ok()?;
-                let r = catalogue.signals.get(&signal_id)?;
-                let b = catalogue.banks.get(&r.bank_id)?;
-                let limit = radius.unwrap_or(b.pdq_threshold);
-                (b.enabled && m.distance <= limit).then(|| BankMatch {
-                    bank: b.name.clone(),
-                    bank_id: b.id,
-                    content_id: r.content_id,
-                    signal_id,
-                    distance: m.distance,
-                    video: None,
-                })
-            })
+            .filter_map(|m| catalogue.matched(m.id, m.distance, radius, None))
             .collect()
     }
 
@@ -478,20 +490,11 @@ impl Matcher {
                 m.query_pct() >= VPDQ_QUERY_MATCH_PCT && m.target_pct() >= VPDQ_TARGET_MATCH_PCT
             })
             .filter_map(|m| {
-                let signal_id = i64::try_from(m.video).ok()?;
-                let r = catalogue.signals.get(&signal_id)?;
-                let b = catalogue.banks.get(&r.bank_id)?;
-                b.enabled.then(|| BankMatch {
-                    bank: b.name.clone(),
-                    bank_id: b.id,
-                    content_id: r.content_id,
-                    signal_id,
-                    distance: 0,
-                    video: Some(VideoScore {
-                        query_match_pct: m.query_pct(),
-                        target_match_pct: m.target_pct(),
-                    }),
-                })
+                let score = VideoScore {
+                    query_match_pct: m.query_pct(),
+                    target_match_pct: m.target_pct(),
+                };
+                catalogue.matched(m.video, 0, Some(0), Some(score))
             })
             .collect()
     }
@@ -506,19 +509,7 @@ impl Matcher {
         .unwrap_or_default();
         let catalogue = self.catalogue();
         ids.into_iter()
-            .filter_map(|id| {
-                let signal_id = i64::try_from(id).ok()?;
-                let r = catalogue.signals.get(&signal_id)?;
-                let b = catalogue.banks.get(&r.bank_id)?;
-                b.enabled.then(|| BankMatch {
-                    bank: b.name.clone(),
-                    bank_id: b.id,
-                    content_id: r.content_id,
-                    signal_id,
-                    distance: 0,
-                    video: None,
-                })
-            })
+            .filter_map(|id| catalogue.matched(id, 0, Some(0), None))
             .collect()
     }
 }

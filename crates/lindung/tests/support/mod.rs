@@ -122,3 +122,17 @@ pub async fn stores(test: &str) -> Vec<TestStore> {
 }
 
 pub mod server;
+
+/// `lindung ARGS` on the store of `location`.
+pub fn lindung_command(location: &StoreLocation, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lindung"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(&location.data_dir)
+        .env_remove("LINDUNG_DATABASE_URL");
+    if let Some(url) = &location.database_url {
+        command.args(["--database-url", url]);
+    }
+    command
+}
