@@ -5,5 +5,6 @@
 pub mod access;
 pub mod banks;
 pub mod cli;
+pub mod selfreport;
 pub mod store;
 pub mod web;

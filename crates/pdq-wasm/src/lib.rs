@@ -102,7 +102,12 @@ pub unsafe extern "C" fn md5_update(state: *mut Md5, data: *const u8, len: usize
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn md5_finish(state: *mut Md5, out: *mut u8) {
     // SAFETY: guaranteed by the caller; the state is consumed once.
-    let (state, out) = unsafe { (Box::from_raw(state), core::slice::from_raw_parts_mut(out, 16)) };
+    let (state, out) = unsafe {
+        (
+            Box::from_raw(state),
+            core::slice::from_raw_parts_mut(out, 16),
+        )
+    };
     out.copy_from_slice(&state.finalize());
 }
 
@@ -174,7 +179,14 @@ mod tests {
     fn hashes_and_digests_equal_the_native_crates() {
         let (w, h) = (97usize, 61usize);
         let rgba: alloc::vec::Vec<u8> = (0..w * h)
-            .flat_map(|i| [(i * 7 % 251) as u8, (i / w * 3) as u8, (i % w * 2) as u8, 255])
+            .flat_map(|i| {
+                [
+                    (i * 7 % 251) as u8,
+                    (i / w * 3) as u8,
+                    (i % w * 2) as u8,
+                    255,
+                ]
+            })
             .collect();
         let mut out = [0u8; 32];
         // SAFETY: the buffers have the stated sizes.
@@ -185,7 +197,10 @@ mod tests {
         assert_eq!(quality, i32::from(native.quality));
         assert_eq!(out, native.hash.to_bytes());
         // SAFETY: as above.
-        assert_eq!(unsafe { pdq_hash(rgba.as_ptr(), w, h, 2, out.as_mut_ptr()) }, ERROR_FORMAT);
+        assert_eq!(
+            unsafe { pdq_hash(rgba.as_ptr(), w, h, 2, out.as_mut_ptr()) },
+            ERROR_FORMAT
+        );
 
         let state = md5_new();
         let mut digest = [0u8; 16];

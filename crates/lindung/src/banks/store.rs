@@ -123,6 +123,17 @@ impl NewSignal {
         })
     }
 
+    /// A PDQ hash a person made of their own picture on their device. Unlike banked material,
+    /// any quality above zero is kept: the person was warned, and a weak hash still protects.
+    pub fn self_reported_pdq(value: &str, quality: i32) -> Result<Self, BankError> {
+        let mut signal = Self::new(SignalType::Pdq, value, None)?;
+        if !(1..=100).contains(&quality) {
+            return Err(BankError::Invalid("quality is 1 to 100".into()));
+        }
+        signal.quality = Some(quality);
+        Ok(signal)
+    }
+
     /// The `vpdq` signal of a video's frames. A video none of whose frames reaches quality 50
     /// cannot match anything and is refused.
     pub fn video(frames: &[lindung_media::vpdq::VpdqFrame]) -> Result<Self, BankError> {
@@ -403,6 +414,7 @@ pub async fn delete_bank(
 /// The outcome of adding content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Added {
+    pub bank_id: i32,
     /// The content item holding the signals (an existing one when every signal was already in
     /// the bank).
     pub content_id: i64,
@@ -420,14 +432,8 @@ pub async fn add_content(
     meta: &ContentMeta,
     signals: &[NewSignal],
 ) -> Result<Added, BankError> {
-    if signals.is_empty() {
-        return Err(BankError::Invalid(
-            "content needs at least one signal".into(),
-        ));
-    }
     let txn = store.db().begin().await?;
-    let target = bank_for_write(&txn, principal, bank_name).await?;
-    let added = insert_content(&txn, &target, principal.user_id, meta, signals).await?;
+    let added = add_content_in(&txn, principal, bank_name, meta, signals).await?;
     if added.new_signals > 0 {
         audit::append(
             &txn,
@@ -437,13 +443,61 @@ pub async fn add_content(
                 "bank_content",
                 added.content_id.to_string(),
             )
-            .detail("bank_id", target.id)
+            .detail("bank_id", added.bank_id)
             .detail("signals", added.new_signals),
         )
         .await?;
     }
     txn.commit().await?;
     Ok(added)
+}
+
+/// As [`add_content`], inside a caller's transaction, which also writes the audit entry.
+pub async fn add_content_in(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    bank_name: &str,
+    meta: &ContentMeta,
+    signals: &[NewSignal],
+) -> Result<Added, BankError> {
+    if signals.is_empty() {
+        return Err(BankError::Invalid(
+            "content needs at least one signal".into(),
+        ));
+    }
+    let target = bank_for_write(txn, principal, bank_name).await?;
+    insert_content(txn, &target, principal.user_id, meta, signals).await
+}
+
+/// The row of a signal in a bank, if it is there.
+pub async fn find_signal(
+    txn: &DatabaseTransaction,
+    bank_id: i32,
+    kind: SignalType,
+    value: &str,
+) -> Result<Option<signal::Model>, DbErr> {
+    let probe = NewSignal {
+        kind,
+        value: value.to_owned(),
+        quality: None,
+    };
+    signal::Entity::find()
+        .filter(signal::Column::BankId.eq(bank_id))
+        .filter(signal::Column::SignalType.eq(kind.as_str()))
+        .filter(signal::Column::Value.eq(probe.stored().0))
+        .one(txn)
+        .await
+}
+
+/// Removes one signal from its bank (matching stops at the next change-log sync). Returns
+/// whether it was there.
+pub async fn remove_signal_in(txn: &DatabaseTransaction, signal_id: i64) -> Result<bool, DbErr> {
+    let Some(row) = signal::Entity::find_by_id(signal_id).one(txn).await? else {
+        return Ok(false);
+    };
+    signal::Entity::delete_by_id(signal_id).exec(txn).await?;
+    record_change(txn, "signal_removed", row.bank_id, Some(signal_id)).await?;
+    Ok(true)
 }
 
 async fn insert_content(
@@ -470,6 +524,7 @@ async fn insert_content(
     }
     if fresh.is_empty() {
         return Ok(Added {
+            bank_id: target.id,
             content_id: existing_content.unwrap_or_default(),
             new_signals: 0,
         });
@@ -503,6 +558,7 @@ async fn insert_content(
         record_change(txn, "signal_added", target.id, Some(row.id)).await?;
     }
     Ok(Added {
+        bank_id: target.id,
         content_id: item.id,
         new_signals: fresh.len(),
     })

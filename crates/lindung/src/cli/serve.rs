@@ -17,6 +17,9 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "LINDUNG_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// The browser's PDQ module built by `scripts/build-wasm`, served to the self-report page.
+    #[arg(long, env = "LINDUNG_PDQ_WASM")]
+    pdq_wasm: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -46,7 +49,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 args.store.data_dir.display()
             );
         }
-        crate::web::serve(store, args.listen, args.store.data_dir.join("index")).await?;
+        let config = crate::web::ServeConfig {
+            listen: args.listen,
+            snapshot_dir: args.store.data_dir.join("index"),
+            field_key_file: args.store.data_dir.join("field.key"),
+            pdq_wasm: args.pdq_wasm,
+        };
+        crate::web::serve(store, config).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -2,6 +2,7 @@
 //! default, one file under the data directory) and PostgreSQL (several server processes share
 //! it). Domains keep their own entities and queries; this module only opens the store.
 
+pub mod fields;
 mod migrations;
 
 use std::path::{Path, PathBuf};

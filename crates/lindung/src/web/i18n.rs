@@ -28,7 +28,13 @@ pub struct Tr {
 
 impl Tr {
     pub fn new(lang: &str) -> Tr {
-        let lang = if LANGUAGES.iter().any(|(code, _)| *code == lang) {
+        Self::among(lang, LANGUAGES)
+    }
+
+    /// A translator for `lang` if `offered` lists it, else English. Pages open to the public
+    /// (the self-report page) offer more languages than the staff pages.
+    pub fn among(lang: &str, offered: &[(&str, &str)]) -> Tr {
+        let lang = if offered.iter().any(|(code, _)| *code == lang) {
             lang
         } else {
             "en"
@@ -41,8 +47,17 @@ impl Tr {
 
     /// Picks the first supported language of an `Accept-Language` header.
     pub fn negotiate(user_setting: Option<&str>, accept_language: Option<&str>) -> Tr {
+        Self::negotiate_among(user_setting, accept_language, LANGUAGES)
+    }
+
+    /// As [`Tr::negotiate`], among the `offered` languages.
+    pub fn negotiate_among(
+        user_setting: Option<&str>,
+        accept_language: Option<&str>,
+        offered: &[(&str, &str)],
+    ) -> Tr {
         if let Some(lang) = user_setting {
-            return Tr::new(lang);
+            return Tr::among(lang, offered);
         }
         let mut choices: Vec<(f32, &str)> = accept_language
             .unwrap_or("")
@@ -60,11 +75,11 @@ impl Tr {
         choices.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (_, tag) in choices {
             let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
-            if LANGUAGES.iter().any(|(code, _)| *code == primary) {
-                return Tr::new(&primary);
+            if offered.iter().any(|(code, _)| *code == primary) {
+                return Tr::among(&primary, offered);
             }
         }
-        Tr::new("en")
+        Tr::among("en", offered)
     }
 
     pub fn t(&self, key: &str) -> String {

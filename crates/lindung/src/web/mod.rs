@@ -39,9 +39,46 @@ pub struct AppState {
             std::collections::HashMap<String, (crate::access::Principal, std::time::Instant)>,
         >,
     >,
-    /// Recent login attempts per client address, for rate limiting.
-    pub login_attempts:
-        Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>>,
+    /// Login attempts per client address.
+    pub login_limit: Arc<RateLimiter>,
+    /// Self-report submissions, and status and withdrawal requests, per client address.
+    pub selfreport_submit_limit: Arc<RateLimiter>,
+    pub selfreport_lookup_limit: Arc<RateLimiter>,
+    /// Encrypts identifying fields.
+    pub fields: Arc<crate::store::fields::FieldCipher>,
+    /// The browser's PDQ module (`scripts/build-wasm`), served at `/static/pdq.wasm`.
+    pub pdq_wasm: Option<Arc<Vec<u8>>>,
+}
+
+/// Counts requests per key (a client address) in fixed windows.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        RateLimiter {
+            limit,
+            window,
+            seen: Default::default(),
+        }
+    }
+
+    /// Counts one request for `key`; true when it is over the limit.
+    pub fn exceeded(&self, key: &str) -> bool {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        let entry = seen.entry(key.to_owned()).or_insert((now, 0));
+        entry.1 += 1;
+        entry.1 > self.limit
+    }
 }
 
 impl AppState {
@@ -52,7 +89,16 @@ impl AppState {
             setup: Arc::default(),
             metrics: None,
             token_cache: Arc::default(),
-            login_attempts: Arc::default(),
+            login_limit: Arc::new(RateLimiter::new(10, Duration::from_secs(60))),
+            selfreport_submit_limit: Arc::new(RateLimiter::new(10, Duration::from_secs(3600))),
+            selfreport_lookup_limit: Arc::new(RateLimiter::new(30, Duration::from_secs(600))),
+            // `serve` replaces it with the deployment's key; a state built elsewhere (tests,
+            // tools) never keeps what it encrypts.
+            fields: Arc::new(
+                crate::store::fields::FieldCipher::ephemeral()
+                    .unwrap_or_else(|e| panic!("no randomness for a field key: {e}")),
+            ),
+            pdq_wasm: None,
         }
     }
 }
@@ -124,6 +170,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     ));
     all.extend(crate::banks::pages::endpoints());
     all.extend(crate::access::pages::endpoints());
+    all.extend(crate::selfreport::routes::endpoints());
     all
 }
 
@@ -332,13 +379,38 @@ pub const MAX_BODY_BYTES: usize = 70 * 1024 * 1024;
 
 /// Loads the matcher, then serves until Ctrl-C or SIGTERM, following the change log so that
 /// writes made through other processes sharing the database match here within a second.
-pub async fn serve(
-    store: Store,
-    listen: SocketAddr,
-    snapshot_dir: std::path::PathBuf,
-) -> anyhow::Result<()> {
+/// Where the server keeps its files, and what it serves besides the store.
+#[derive(Debug)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// The matcher's snapshot directory.
+    pub snapshot_dir: std::path::PathBuf,
+    /// The field-encryption key file, used when `LINDUNG_FIELD_KEY` is not set.
+    pub field_key_file: std::path::PathBuf,
+    /// The browser's PDQ module; without it the self-report page says it is unavailable.
+    pub pdq_wasm: Option<std::path::PathBuf>,
+}
+
+pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
+    let ServeConfig {
+        listen,
+        snapshot_dir,
+        field_key_file,
+        pdq_wasm,
+    } = config;
     let mut state = AppState::new(store.clone());
     state.metrics = metrics::install();
+    state.fields = Arc::new(crate::store::fields::FieldCipher::from_environment_or_file(
+        &field_key_file,
+    )?);
+    if let Some(path) = pdq_wasm {
+        match std::fs::read(&path) {
+            Ok(bytes) => state.pdq_wasm = Some(Arc::new(bytes)),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "PDQ module not served; the self-report page cannot hash")
+            }
+        }
+    }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     // Scripts and tests read the address from this line (port 0 picks a free port).

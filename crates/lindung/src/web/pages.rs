@@ -230,21 +230,6 @@ struct LoginForm {
     password: String,
 }
 
-/// Attempts per client address per minute before further logins are refused.
-const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
-
-fn rate_limited(state: &AppState, client: &str) -> bool {
-    let mut attempts = state
-        .login_attempts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let now = std::time::Instant::now();
-    attempts.retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
-    let entry = attempts.entry(client.to_owned()).or_insert((now, 0));
-    entry.1 += 1;
-    entry.1 > LOGIN_ATTEMPTS_PER_MINUTE
-}
-
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
@@ -256,7 +241,7 @@ async fn login(
         return login_page(&headers, StatusCode::FORBIDDEN, Some(tr.t("form-expired")));
     }
     let client = addr.ip().to_string();
-    if rate_limited(&state, &client) {
+    if state.login_limit.exceeded(&client) {
         return login_page(
             &headers,
             StatusCode::TOO_MANY_REQUESTS,

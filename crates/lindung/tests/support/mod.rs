@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod server;
+
 use lindung::store::{Store, StoreLocation};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -120,8 +123,6 @@ pub async fn stores(test: &str) -> Vec<TestStore> {
     }
     out
 }
-
-pub mod server;
 
 /// `lindung ARGS` on the store of `location`.
 pub fn lindung_command(location: &StoreLocation, args: &[&str]) -> std::process::Command {

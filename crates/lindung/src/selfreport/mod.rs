@@ -1,0 +1,574 @@
+//! Self-report: a person hashes their own pictures on their device (the page runs PDQ and MD5
+//! in WebAssembly) and sends only the hashes. They go to the `SELF_REPORT` bank, which
+//! platforms match against through the usual APIs and sync incrementally. The person gets a
+//! case number and a PIN to check the status and to withdraw, which removes the hashes from the
+//! bank at once.
+
+pub mod entities;
+pub mod routes;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use self::entities::{case, feedback, hash};
+use crate::access::audit::{self, Actor, AuditEvent};
+use crate::access::{self, DEFAULT_ORGANISATION, Principal, Role, now};
+use crate::banks::entities::{change, signal};
+use crate::banks::store::{self as banks, BankError, ContentMeta, NewSignal, SignalType};
+use crate::store::Store;
+use crate::store::fields::FieldCipher;
+
+/// The bank self-reported hashes go to.
+pub const BANK: &str = "SELF_REPORT";
+/// Pictures (or videos) in one submission.
+pub const MAX_FILES: usize = 20;
+/// Wrong PINs for one case before it is locked for [`LOCK_MINUTES`].
+pub const MAX_FAILED_PINS: i32 = 5;
+pub const LOCK_MINUTES: i64 = 60;
+pub const AGE_RANGES: &[&str] = &["under_13", "13_15", "16_17", "18_plus"];
+pub const FEEDBACK_KINDS: &[&str] = &["matched", "blocked", "not_blocked"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelfReportError {
+    /// A field is invalid; the first value names it.
+    #[error("{1}")]
+    Invalid(&'static str, String),
+    /// Unknown case number, wrong PIN, or a locked case: deliberately indistinguishable.
+    #[error("the case number or PIN is not right, or too many tries were made; try again later")]
+    NotFound,
+    #[error("this report was already withdrawn")]
+    AlreadyWithdrawn,
+    #[error("{0}")]
+    Bank(#[from] BankError),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// One file's hashes as the page computed them: PDQ and its quality for pictures, MD5 always.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct FileHashes {
+    pub pdq: Option<String>,
+    pub quality: Option<i32>,
+    pub md5: Option<String>,
+}
+
+/// A submission.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct Submission {
+    pub files: Vec<FileHashes>,
+    /// `under_13`, `13_15`, `16_17` or `18_plus`.
+    pub age_range: Option<String>,
+    /// How a case worker may reach the person, if they ask for help.
+    pub contact: Option<String>,
+    /// The person asks a case worker for help.
+    #[serde(default)]
+    pub help: bool,
+    /// The person agrees that a case worker uses the contact to reach them.
+    #[serde(default)]
+    pub consent: bool,
+    pub language: Option<String>,
+}
+
+/// What the person is given once, on submission.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub case_number: String,
+    pub pin: String,
+}
+
+/// What the person may see.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Status {
+    /// `received`, `active` or `withdrawn`.
+    pub status: String,
+    /// How many times platforms reported a match on these hashes.
+    pub matches: u64,
+}
+
+/// The self-report bank and the system principal that owns it (the default organisation).
+async fn bank_owner(store: &Store) -> Result<Principal, SelfReportError> {
+    let actor = Actor::anonymous(Some("self-report".into()));
+    let organisation_id = access::organisation_id(store, &actor, DEFAULT_ORGANISATION)
+        .await
+        .map_err(|e| SelfReportError::Internal(e.to_string()))?;
+    let owner = Principal {
+        user_id: 0,
+        organisation_id,
+        email: "self-report".into(),
+        role: Role::Admin,
+        language: None,
+    };
+    match banks::create_bank(store, &actor, &owner, BANK, None, true).await {
+        Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn random_digits(count: usize) -> Result<String, SelfReportError> {
+    let mut digits = String::with_capacity(count);
+    while digits.len() < count {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| SelfReportError::Internal(e.to_string()))?;
+        // 250 is the largest multiple of 10 below 256: dropping larger bytes keeps digits uniform.
+        for byte in bytes.into_iter().filter(|b| *b < 250) {
+            if digits.len() < count {
+                digits.push(char::from(b'0' + byte % 10));
+            }
+        }
+    }
+    Ok(digits)
+}
+
+/// A case number: `SR-` and 12 random digits in groups, not sequential, so that numbers
+/// cannot be guessed from one another.
+fn new_case_number() -> Result<String, SelfReportError> {
+    let d = random_digits(12)?;
+    Ok(format!("SR-{}-{}-{}", &d[0..4], &d[4..8], &d[8..12]))
+}
+
+fn validate(submission: &Submission) -> Result<Vec<(NewSignal, SignalType)>, SelfReportError> {
+    if submission.files.is_empty() {
+        return Err(SelfReportError::Invalid(
+            "files",
+            "choose at least one picture".into(),
+        ));
+    }
+    if submission.files.len() > MAX_FILES {
+        return Err(SelfReportError::Invalid(
+            "files",
+            format!("at most {MAX_FILES} files at a time"),
+        ));
+    }
+    if let Some(age) = &submission.age_range
+        && !AGE_RANGES.contains(&age.as_str())
+    {
+        return Err(SelfReportError::Invalid(
+            "age_range",
+            format!("age_range is one of {}", AGE_RANGES.join(", ")),
+        ));
+    }
+    if submission
+        .contact
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > 200)
+    {
+        return Err(SelfReportError::Invalid(
+            "contact",
+            "the contact is at most 200 characters".into(),
+        ));
+    }
+    if submission.help && !submission.consent {
+        return Err(SelfReportError::Invalid(
+            "consent",
+            "a case worker can only contact you if you agree to it".into(),
+        ));
+    }
+    let mut signals = Vec::new();
+    for (i, file) in submission.files.iter().enumerate() {
+        if file.pdq.is_none() && file.md5.is_none() {
+            return Err(SelfReportError::Invalid(
+                "files",
+                format!("file {}: no hash", i + 1),
+            ));
+        }
+        if let Some(pdq) = &file.pdq {
+            let quality = file.quality.unwrap_or(0);
+            // A zero-quality hash (a blank picture) would match every other blank picture.
+            if !(1..=100).contains(&quality) {
+                return Err(SelfReportError::Invalid(
+                    "quality",
+                    format!(
+                        "file {}: this picture cannot be protected (quality {quality})",
+                        i + 1
+                    ),
+                ));
+            }
+            let signal = NewSignal::self_reported_pdq(pdq, quality)
+                .map_err(|e| SelfReportError::Invalid("pdq", format!("file {}: {e}", i + 1)))?;
+            signals.push((signal, SignalType::Pdq));
+        }
+        if let Some(md5) = &file.md5 {
+            let signal = NewSignal::new(SignalType::Md5, md5, None)
+                .map_err(|e| SelfReportError::Invalid("md5", format!("file {}: {e}", i + 1)))?;
+            signals.push((signal, SignalType::Md5));
+        }
+    }
+    Ok(signals)
+}
+
+/// Records a submission: the hashes go to the self-report bank, the case is created with a
+/// new PIN, all in one transaction. Returns the case number and the PIN, shown only this once.
+pub async fn submit(
+    store: &Store,
+    cipher: &FieldCipher,
+    actor: &Actor,
+    submission: &Submission,
+) -> Result<Receipt, SelfReportError> {
+    let signals = validate(submission)?;
+    let owner = bank_owner(store).await?;
+    let case_number = new_case_number()?;
+    let pin = random_digits(8)?;
+    let pin_hash =
+        access::hash_password(&pin).map_err(|e| SelfReportError::Internal(e.to_string()))?;
+    let contact = match submission.contact.as_deref().map(str::trim) {
+        Some(c) if !c.is_empty() => Some(
+            cipher
+                .seal(&contact_context(&case_number), c)
+                .map_err(|e| SelfReportError::Internal(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let language = submission
+        .language
+        .as_deref()
+        .filter(|l| routes::LANGUAGES.iter().any(|(code, _)| code == l))
+        .unwrap_or("en")
+        .to_owned();
+
+    let txn = store.db().begin().await?;
+    let new_signals: Vec<NewSignal> = signals.iter().map(|(s, _)| s.clone()).collect();
+    let meta = ContentMeta {
+        note: String::new(),
+        category: "self-report".into(),
+        tags: Vec::new(),
+        source: "self-report".into(),
+    };
+    let added = banks::add_content_in(&txn, &owner, BANK, &meta, &new_signals).await?;
+    let created = case::ActiveModel {
+        case_number: Set(case_number.clone()),
+        pin_hash: Set(pin_hash),
+        status: Set("received".into()),
+        age_range: Set(submission.age_range.clone()),
+        contact: Set(contact),
+        help_requested: Set(submission.help),
+        consent_to_contact: Set(submission.consent),
+        language: Set(language),
+        failed_pins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(now()),
+        withdrawn_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for (s, kind) in &signals {
+        let row = banks::find_signal(&txn, added.bank_id, *kind, &s.value)
+            .await?
+            .ok_or_else(|| SelfReportError::Internal("signal missing after insert".into()))?;
+        hash::ActiveModel {
+            case_id: Set(created.id),
+            signal_type: Set(kind.as_str().to_owned()),
+            value: Set(s.value.clone()),
+            quality: Set(s.quality),
+            signal_id: Set(row.id),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new(
+            "selfreport.submit",
+            "selfreport_case",
+            created.id.to_string(),
+        )
+        .detail("hashes", signals.len())
+        .detail("help_requested", submission.help),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Receipt { case_number, pin })
+}
+
+fn contact_context(case_number: &str) -> String {
+    format!("selfreport_cases.contact:{case_number}")
+}
+
+/// The case if `pin` is right; counts wrong PINs per case and locks it after
+/// [`MAX_FAILED_PINS`], whoever guesses.
+async fn unlock(
+    txn: &DatabaseTransaction,
+    case_number: &str,
+    pin: &str,
+) -> Result<case::Model, SelfReportError> {
+    let found = case::Entity::find()
+        .filter(case::Column::CaseNumber.eq(case_number.trim()))
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    let Some(found) = found else {
+        // Spend the same time as a real check, so timing does not tell which numbers exist.
+        let _ = access::verify_password(pin, crate::access::sessions::dummy_hash());
+        return Err(SelfReportError::NotFound);
+    };
+    let at = now();
+    if found.locked_until.is_some_and(|until| until > at) {
+        return Err(SelfReportError::NotFound);
+    }
+    if access::verify_password(pin.trim(), &found.pin_hash) {
+        if found.failed_pins > 0 {
+            let mut reset: case::ActiveModel = found.clone().into();
+            reset.failed_pins = Set(0);
+            reset.locked_until = Set(None);
+            return Ok(reset.update(txn).await?);
+        }
+        return Ok(found);
+    }
+    let failed = found.failed_pins + 1;
+    let mut counted: case::ActiveModel = found.into();
+    counted.failed_pins = Set(failed);
+    if failed >= MAX_FAILED_PINS {
+        counted.failed_pins = Set(0);
+        counted.locked_until = Set(Some(at + time::Duration::minutes(LOCK_MINUTES)));
+    }
+    counted.update(txn).await?;
+    Err(SelfReportError::NotFound)
+}
+
+async fn status_of(
+    txn: &DatabaseTransaction,
+    found: &case::Model,
+) -> Result<Status, SelfReportError> {
+    let signal_ids: Vec<i64> = hash::Entity::find()
+        .select_only()
+        .column(hash::Column::SignalId)
+        .filter(hash::Column::CaseId.eq(found.id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let matches = feedback::Entity::find()
+        .filter(feedback::Column::SignalId.is_in(signal_ids))
+        .count(txn)
+        .await?;
+    Ok(Status {
+        status: found.status.clone(),
+        matches,
+    })
+}
+
+/// The status of a case, for its case number and PIN.
+pub async fn status(
+    store: &Store,
+    actor: &Actor,
+    case_number: &str,
+    pin: &str,
+) -> Result<Status, SelfReportError> {
+    let txn = store.db().begin().await?;
+    let outcome = unlock(&txn, case_number, pin).await;
+    let found = match outcome {
+        Ok(found) => found,
+        Err(e) => {
+            // Keep the wrong-PIN count.
+            txn.commit().await?;
+            return Err(e);
+        }
+    };
+    let status = status_of(&txn, &found).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("selfreport.status", "selfreport_case", found.id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(status)
+}
+
+/// Withdraws a case: every hash no other active case still needs leaves the bank, in the same
+/// transaction that marks the case withdrawn.
+pub async fn withdraw(
+    store: &Store,
+    actor: &Actor,
+    case_number: &str,
+    pin: &str,
+) -> Result<Status, SelfReportError> {
+    let txn = store.db().begin().await?;
+    let found = match unlock(&txn, case_number, pin).await {
+        Ok(found) => found,
+        Err(e) => {
+            txn.commit().await?;
+            return Err(e);
+        }
+    };
+    if found.status == "withdrawn" {
+        return Err(SelfReportError::AlreadyWithdrawn);
+    }
+    let mine = hash::Entity::find()
+        .filter(hash::Column::CaseId.eq(found.id))
+        .all(&txn)
+        .await?;
+    let mut removed = 0;
+    for h in &mine {
+        let still_needed = hash::Entity::find()
+            .filter(hash::Column::SignalId.eq(h.signal_id))
+            .filter(hash::Column::CaseId.ne(found.id))
+            .all(&txn)
+            .await?;
+        let mut needed = false;
+        for other in still_needed {
+            let active = case::Entity::find_by_id(other.case_id)
+                .one(&txn)
+                .await?
+                .is_some_and(|c| c.status != "withdrawn");
+            needed |= active;
+        }
+        if !needed && banks::remove_signal_in(&txn, h.signal_id).await? {
+            removed += 1;
+        }
+    }
+    let mut update: case::ActiveModel = found.into();
+    update.status = Set("withdrawn".into());
+    update.withdrawn_at = Set(Some(now()));
+    // The contact is no longer needed once the person has withdrawn.
+    update.contact = Set(None);
+    let withdrawn = update.update(&txn).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new(
+            "selfreport.withdraw",
+            "selfreport_case",
+            withdrawn.id.to_string(),
+        )
+        .detail("signals_removed", removed),
+    )
+    .await?;
+    let status = status_of(&txn, &withdrawn).await?;
+    txn.commit().await?;
+    Ok(status)
+}
+
+/// One entry of the platforms' sync feed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FeedEntry {
+    /// The checkpoint just after this entry.
+    pub checkpoint: i64,
+    /// `add` or `remove`.
+    pub action: String,
+    pub signal_type: String,
+    pub hash: String,
+    pub quality: Option<i32>,
+}
+
+/// Additions to and removals from the self-report bank after `since` (a checkpoint from an
+/// earlier page, or 0), oldest first. Cases whose hashes are handed out become `active`.
+pub async fn feed(
+    store: &Store,
+    since: i64,
+    limit: u64,
+) -> Result<Vec<FeedEntry>, SelfReportError> {
+    let Some(bank) = banks::find_bank(store, BANK).await.ok() else {
+        return Ok(Vec::new());
+    };
+    let changes = change::Entity::find()
+        .filter(change::Column::BankId.eq(bank.id))
+        .filter(change::Column::Seq.gt(since))
+        .filter(change::Column::Kind.is_in(["signal_added", "signal_removed"]))
+        .order_by_asc(change::Column::Seq)
+        .limit(limit)
+        .all(store.db())
+        .await?;
+    let ids: Vec<i64> = changes.iter().filter_map(|c| c.signal_id).collect();
+    let hashes = hash::Entity::find()
+        .filter(hash::Column::SignalId.is_in(ids.iter().copied()))
+        .all(store.db())
+        .await?;
+    let mut entries = Vec::with_capacity(changes.len());
+    for c in &changes {
+        let Some(h) = c
+            .signal_id
+            .and_then(|id| hashes.iter().find(|h| h.signal_id == id))
+        else {
+            continue;
+        };
+        entries.push(FeedEntry {
+            checkpoint: c.seq,
+            action: if c.kind == "signal_added" {
+                "add"
+            } else {
+                "remove"
+            }
+            .into(),
+            signal_type: h.signal_type.clone(),
+            hash: h.value.clone(),
+            quality: h.quality,
+        });
+    }
+    let delivered: Vec<i64> = hashes.iter().map(|h| h.case_id).collect();
+    if !delivered.is_empty() {
+        case::Entity::update_many()
+            .col_expr(
+                case::Column::Status,
+                sea_orm::sea_query::Expr::value("active"),
+            )
+            .filter(case::Column::Id.is_in(delivered))
+            .filter(case::Column::Status.eq("received"))
+            .exec(store.db())
+            .await?;
+    }
+    Ok(entries)
+}
+
+/// Records a platform's feedback on a self-reported hash.
+pub async fn record_feedback(
+    store: &Store,
+    actor: &Actor,
+    organisation_id: i32,
+    signal_type: &str,
+    value: &str,
+    kind: &str,
+) -> Result<(), SelfReportError> {
+    if !FEEDBACK_KINDS.contains(&kind) {
+        return Err(SelfReportError::Invalid(
+            "kind",
+            format!("kind is one of {}", FEEDBACK_KINDS.join(", ")),
+        ));
+    }
+    let signal_type = SignalType::parse(signal_type)
+        .map_err(|e| SelfReportError::Invalid("signal_type", e.to_string()))?;
+    let normalised = NewSignal::new(signal_type, value, None)
+        .map_err(|e| SelfReportError::Invalid("hash", e.to_string()))?;
+    let txn = store.db().begin().await?;
+    let found = hash::Entity::find()
+        .filter(hash::Column::SignalType.eq(signal_type.as_str()))
+        .filter(hash::Column::Value.eq(&normalised.value))
+        .one(&txn)
+        .await?
+        .ok_or(SelfReportError::Invalid(
+            "hash",
+            "this hash is not in the self-report list".into(),
+        ))?;
+    let row = feedback::ActiveModel {
+        signal_id: Set(found.signal_id),
+        organisation_id: Set(organisation_id),
+        kind: Set(kind.to_owned()),
+        at: Set(now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new(
+            "selfreport.feedback",
+            "selfreport_feedback",
+            row.id.to_string(),
+        )
+        .detail("kind", kind),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The bank signal row of a self-reported hash, for tests and tools.
+pub async fn signal_of(store: &Store, signal_id: i64) -> Result<Option<signal::Model>, DbErr> {
+    signal::Entity::find_by_id(signal_id).one(store.db()).await
+}

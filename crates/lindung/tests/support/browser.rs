@@ -1,0 +1,233 @@
+//! A headless Chromium driven through ChromeDriver's WebDriver API over plain HTTP.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to chromedriver");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("write");
+    // ChromeDriver keeps connections open, so read exactly Content-Length bytes.
+    let mut response = Vec::new();
+    let mut buf = [0u8; 8192];
+    let (head_len, body_len) = loop {
+        let n = stream.read(&mut buf).expect("read");
+        assert!(n > 0, "chromedriver closed the connection");
+        response.extend_from_slice(&buf[..n]);
+        if let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            break (end + 4, length);
+        }
+    };
+    while response.len() < head_len + body_len {
+        let n = stream.read(&mut buf).expect("read");
+        assert!(n > 0, "chromedriver closed the connection");
+        response.extend_from_slice(&buf[..n]);
+    }
+    serde_json::from_slice(&response[head_len..head_len + body_len]).unwrap_or(Value::Null)
+}
+
+pub struct Driver {
+    port: u16,
+    session: String,
+    process: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    pub fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--no-first-run",
+                         format!("--user-data-dir={}", profile.path().display())]
+            },
+            // Every network request, for tests that prove what a page sends.
+            "goog:loggingPrefs": {"performance": "ALL", "browser": "ALL"}
+        }}});
+        let created = http(port, "POST", "/session", Some(&caps));
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_owned();
+        Driver {
+            port,
+            session,
+            process,
+            _profile: profile,
+        }
+    }
+
+    pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let value = http(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body,
+        );
+        assert!(
+            value["value"]["error"].is_null(),
+            "webdriver {path}: {value}"
+        );
+        value["value"].clone()
+    }
+
+    pub fn go(&self, url: &str) {
+        self.call("POST", "/url", Some(&json!({"url": url})));
+    }
+
+    pub fn find(&self, css: &str) -> String {
+        let found = self.call(
+            "POST",
+            "/element",
+            Some(&json!({"using": "css selector", "value": css})),
+        );
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_owned()
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(&json!({"text": text})),
+        );
+    }
+
+    /// Clicks a submit button and waits until the next page has replaced this one.
+    pub fn click(&self, css: &str) {
+        let id = self.find(css);
+        self.script("window.__lindungOld = true; return true;");
+        self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
+        let start = Instant::now();
+        loop {
+            let replaced = self.script(
+                "return document.readyState === 'complete' && window.__lindungOld === undefined;",
+            );
+            if replaced == Value::Bool(true) {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no new page after clicking {css}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn script(&self, source: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"script": source, "args": []})),
+        )
+    }
+
+    pub fn source(&self) -> String {
+        self.call("GET", "/source", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn url(&self) -> String {
+        self.call("GET", "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+impl Driver {
+    /// Chromium's DevTools events since the last call (`Network.*` among them).
+    pub fn performance_log(&self) -> Vec<Value> {
+        let entries = self.call("POST", "/se/log", Some(&json!({"type": "performance"})));
+        entries
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|e| e["message"].as_str())
+                    .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+                    .map(|m| m["message"].clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Clicks an element without waiting for a new page (for script-driven pages).
+    pub fn press(&self, css: &str) {
+        let id = self.find(css);
+        self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
+    }
+
+    /// Waits until `condition` (a script returning a boolean) holds.
+    pub fn wait_for(&self, condition: &str, what: &str) {
+        let start = Instant::now();
+        while self.script(condition) != Value::Bool(true) {
+            if start.elapsed() > Duration::from_secs(120) {
+                let body = self.script("return document.body.innerHTML;");
+                let console = self.call("POST", "/se/log", Some(&json!({"type": "browser"})));
+                panic!("timed out waiting for {what}\npage: {body}\nconsole: {console}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = http(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
