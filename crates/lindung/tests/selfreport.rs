@@ -163,6 +163,49 @@ async fn self_reported_hashes_reach_platforms_until_withdrawn() {
             "{stored}"
         );
 
+        // Staff of the organisation running the deployment see the help request, contact and all;
+        // another organisation's staff see nothing, and platforms may not ask.
+        let actor = Actor::cli("test");
+        for (email, org) in [
+            ("analyst@example.org", None),
+            ("worker@other.example", Some("Other Org")),
+        ] {
+            let role = if org.is_none() {
+                Role::Analyst
+            } else {
+                Role::CaseWorker
+            };
+            access::add_user(
+                &t.store,
+                &actor,
+                email,
+                role,
+                org,
+                "a long enough passphrase",
+            )
+            .await
+            .expect("user");
+        }
+        let analyst = access::create_token(&t.store, &actor, "analyst@example.org", "t")
+            .await
+            .expect("token");
+        let outsider = access::create_token(&t.store, &actor, "worker@other.example", "t")
+            .await
+            .expect("token");
+        let (status, requests) = server.get("/api/v1/selfreport/help-requests", Some(&analyst));
+        assert_eq!(status, 200, "{}: {requests}", t.name);
+        assert_eq!(requests[0]["case_number"], case.as_str());
+        assert_eq!(requests[0]["contact"], "line: @private-contact");
+        assert_eq!(requests[0]["age_range"], "13_15");
+        let (status, theirs) = server.get("/api/v1/selfreport/help-requests", Some(&outsider));
+        assert_eq!(
+            (status, theirs),
+            (200, json!([])),
+            "another organisation sees none"
+        );
+        let (status, _) = server.get("/api/v1/selfreport/help-requests", token);
+        assert_eq!(status, 403);
+
         // Withdrawal removes the hashes from matching and tells the feed.
         let (status, withdrawn) = server.json(
             "POST",
@@ -197,6 +240,8 @@ async fn self_reported_hashes_reach_platforms_until_withdrawn() {
         assert_eq!(check(&pin).1["status"], "withdrawn");
         let row = case_row(&t.store, &case).await;
         assert_eq!(row.contact, None, "the contact goes with the withdrawal");
+        let (_, requests) = server.get("/api/v1/selfreport/help-requests", Some(&analyst));
+        assert_eq!(requests, json!([]));
 
         let report = access::audit::verify(&t.store).await.expect("verify");
         assert_eq!(report.first_broken, None);
@@ -433,6 +478,13 @@ async fn browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page() {
         "JPEG hashes equal to the native hash: {jpeg_exact}/{}",
         jpegs.len()
     ));
+
+    // Videos are not decoded: only their MD5 is made.
+    let video = repo("testdata/vpdq/videos/test-padded-dimensions.mp4");
+    let item = hash_in_browser(&driver, std::slice::from_ref(&video)).remove(0);
+    let video_md5 = lindung_media::Digests::of(&std::fs::read(&video).expect("video")).md5_hex();
+    assert_eq!(item["md5"], video_md5.as_str(), "{item}");
+    assert!(item["pdq"].is_null(), "{item}");
 
     // A 12-megapixel photo: how long hashing takes in the browser.
     let dir = tempfile::tempdir().expect("dir");

@@ -568,6 +568,73 @@ pub async fn record_feedback(
     Ok(())
 }
 
+/// A person who asked a case worker to contact them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct HelpRequest {
+    pub case_number: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub age_range: Option<String>,
+    pub language: String,
+    pub contact: Option<String>,
+    pub status: String,
+}
+
+/// Open help requests (not withdrawn), oldest first, with their contacts decrypted, for the
+/// staff of the organisation that runs the deployment (others get an empty list). Until case management exists, this list
+/// is where those requests are picked up.
+pub async fn help_requests(
+    store: &Store,
+    cipher: &FieldCipher,
+    actor: &Actor,
+    principal: &Principal,
+) -> Result<Vec<HelpRequest>, SelfReportError> {
+    let owner = bank_owner(store).await?;
+    if principal.role != Role::Admin && principal.organisation_id != owner.organisation_id {
+        // Other organisations' staff have no self-reports to see.
+        return Ok(Vec::new());
+    }
+    let txn = store.db().begin().await?;
+    let cases = case::Entity::find()
+        .filter(case::Column::HelpRequested.eq(true))
+        .filter(case::Column::ConsentToContact.eq(true))
+        .filter(case::Column::Status.ne("withdrawn"))
+        .order_by_asc(case::Column::Id)
+        .all(&txn)
+        .await?;
+    let mut out = Vec::with_capacity(cases.len());
+    for c in &cases {
+        let contact = match &c.contact {
+            Some(sealed) => Some(
+                cipher
+                    .open(&contact_context(&c.case_number), sealed)
+                    .map_err(|e| SelfReportError::Internal(e.to_string()))?,
+            ),
+            None => None,
+        };
+        out.push(HelpRequest {
+            case_number: c.case_number.clone(),
+            created_at: c
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            age_range: c.age_range.clone(),
+            language: c.language.clone(),
+            contact,
+            status: c.status.clone(),
+        });
+    }
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("selfreport.help_requests.read", "selfreport_case", None)
+            .detail("cases", out.len()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
 /// The bank signal row of a self-reported hash, for tests and tools.
 pub async fn signal_of(store: &Store, signal_id: i64) -> Result<Option<signal::Model>, DbErr> {
     signal::Entity::find_by_id(signal_id).one(store.db()).await

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{FeedEntry, Receipt, SelfReportError, Status, Submission};
+use crate::access::Role;
 use crate::access::audit::Actor;
 use crate::web::i18n::Tr;
 use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint, PLATFORM_OR_ADMIN};
@@ -25,6 +26,14 @@ pub const LANGUAGES: &[(&str, &str)] = &[
     ("km", "ខ្មែរ"),
     ("lo", "ລາວ"),
     ("my", "မြန်မာ"),
+];
+
+/// Who picks up help requests.
+const STAFF: &[Role] = &[
+    Role::Admin,
+    Role::Analyst,
+    Role::CaseWorker,
+    Role::Supervisor,
 ];
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -48,6 +57,12 @@ pub fn endpoints() -> Vec<Endpoint> {
             || post(withdraw),
         ),
         Endpoint::new("GET", "/api/v1/hashes/selfreport", platforms, || get(feed)),
+        Endpoint::new(
+            "GET",
+            "/api/v1/selfreport/help-requests",
+            Access::Roles(STAFF),
+            || get(help_requests),
+        ),
         Endpoint::new(
             "POST",
             "/api/v1/hashes/selfreport/feedback",
@@ -299,4 +314,19 @@ async fn feedback(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn help_requests(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<super::HelpRequest>>> {
+    Ok(Json(
+        super::help_requests(
+            &state.store,
+            &state.fields,
+            &caller.actor(),
+            &caller.principal,
+        )
+        .await?,
+    ))
 }
