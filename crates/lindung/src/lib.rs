@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod banks;
+pub mod care;
 pub mod cli;
 pub mod selfreport;
 pub mod store;

@@ -22,6 +22,8 @@ pub mod case {
         pub locked_until: Option<TimeDateTimeWithTimeZone>,
         pub created_at: TimeDateTimeWithTimeZone,
         pub withdrawn_at: Option<TimeDateTimeWithTimeZone>,
+        /// The care case opened when the person asked for help.
+        pub care_case_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -238,6 +238,32 @@ pub async fn submit(
         source: "self-report".into(),
     };
     let added = banks::add_content_in(&txn, &owner, BANK, &meta, &new_signals).await?;
+    // Asking for help opens a care case in the deployment's organisation, for its supervisors
+    // to assign, with the person's consent to services recorded.
+    let care_case = if submission.help {
+        let identity = crate::care::Identity {
+            contact: submission.contact.clone().filter(|c| !c.trim().is_empty()),
+            language: Some(language.clone()),
+            ..Default::default()
+        };
+        let opened =
+            crate::care::create_case_in(&txn, cipher, &owner, &identity, "medium", "self-report")
+                .await
+                .map_err(|e| SelfReportError::Internal(e.to_string()))?;
+        crate::care::add_consent_in(
+            &txn,
+            opened.id,
+            "services",
+            "child",
+            &format!("self-report {case_number}: asked for help and agreed to be contacted"),
+            None,
+        )
+        .await
+        .map_err(|e| SelfReportError::Internal(e.to_string()))?;
+        Some(opened)
+    } else {
+        None
+    };
     let created = case::ActiveModel {
         case_number: Set(case_number.clone()),
         pin_hash: Set(pin_hash),
@@ -251,6 +277,7 @@ pub async fn submit(
         locked_until: Set(None),
         created_at: Set(now()),
         withdrawn_at: Set(None),
+        care_case_id: Set(care_case.as_ref().map(|c| c.id)),
         ..Default::default()
     }
     .insert(&txn)
@@ -279,7 +306,8 @@ pub async fn submit(
             created.id.to_string(),
         )
         .detail("hashes", signals.len())
-        .detail("help_requested", submission.help),
+        .detail("help_requested", submission.help)
+        .detail("care_case", care_case.as_ref().map(|c| c.id)),
     )
     .await?;
     txn.commit().await?;
@@ -578,6 +606,8 @@ pub struct HelpRequest {
     pub language: String,
     pub contact: Option<String>,
     pub status: String,
+    /// The id of the care case opened for the request (`GET /api/v1/cases/{id}`).
+    pub care_case: Option<String>,
 }
 
 /// Open help requests (not withdrawn), oldest first, with their contacts decrypted, for the
@@ -622,6 +652,7 @@ pub async fn help_requests(
             language: c.language.clone(),
             contact,
             status: c.status.clone(),
+            care_case: c.care_case_id.map(|id| id.to_string()),
         });
     }
     audit::append(

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002Sessions),
             Box::new(M0003SignalBodies),
             Box::new(M0004SelfReport),
+            Box::new(M0005Care),
         ]
     }
 }
@@ -289,6 +290,7 @@ impl MigrationTrait for M0004SelfReport {
                     .col(timestamp_with_time_zone_null("locked_until"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone_null("withdrawn_at"))
+                    .col(big_integer_null("care_case_id"))
                     .to_owned(),
             )
             .await?;
@@ -327,6 +329,89 @@ impl MigrationTrait for M0004SelfReport {
                     .col(integer("organisation_id"))
                     .col(string("kind"))
                     .col(timestamp_with_time_zone("at"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+struct M0005Care;
+
+impl MigrationName for M0005Care {
+    fn name(&self) -> &str {
+        "m0005_care"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for M0005Care {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // A child's case. Identifying details are one field-encrypted JSON document; what is in
+        // clear (risk, stage, dates) identifies no one.
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_cases")
+                    .col(big_pk_auto("id"))
+                    .col(integer("organisation_id"))
+                    .col(string("reference").unique_key())
+                    .col(text("identity"))
+                    .col(string("risk_level"))
+                    .col(string("stage"))
+                    .col(string("source"))
+                    .col(integer_null("created_by"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone_null("closed_at"))
+                    .foreign_key(&mut fk("care_cases", "organisation_id", "organisations"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_assignments")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(integer("user_id"))
+                    .col(timestamp_with_time_zone("assigned_at"))
+                    .foreign_key(&mut fk("care_assignments", "case_id", "care_cases"))
+                    .foreign_key(&mut fk("care_assignments", "user_id", "users"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_consents")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(string("purpose"))
+                    .col(string("given_by"))
+                    .col(string("evidence"))
+                    .col(integer_null("recorded_by"))
+                    .col(timestamp_with_time_zone("recorded_at"))
+                    .col(timestamp_with_time_zone_null("withdrawn_at"))
+                    .foreign_key(&mut fk("care_consents", "case_id", "care_cases"))
+                    .to_owned(),
+            )
+            .await?;
+        // A referral shares a chosen subset of the case with another organisation.
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_referrals")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(string("service"))
+                    .col(integer("from_org"))
+                    .col(integer("to_org"))
+                    .col(text("shared"))
+                    .col(string("status"))
+                    .col(string_null("reason"))
+                    .col(integer_null("sent_by"))
+                    .col(timestamp_with_time_zone("sent_at"))
+                    .col(timestamp_with_time_zone_null("answered_at"))
+                    .foreign_key(&mut fk("care_referrals", "case_id", "care_cases"))
                     .to_owned(),
             )
             .await

@@ -171,6 +171,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(crate::banks::pages::endpoints());
     all.extend(crate::access::pages::endpoints());
     all.extend(crate::selfreport::routes::endpoints());
+    all.extend(crate::care::api::endpoints());
     all
 }
 

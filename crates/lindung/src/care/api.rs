@@ -1,0 +1,244 @@
+//! The care JSON API under `/api/v1/cases` and `/api/v1/referrals`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use super::{CareError, CaseView, Identity};
+use crate::access::Role;
+use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
+
+const CARE_STAFF: &[Role] = &[Role::CaseWorker, Role::Supervisor];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let staff = Access::Roles(CARE_STAFF);
+    vec![
+        Endpoint::new("POST", "/api/v1/cases", staff, || post(create)),
+        Endpoint::new("GET", "/api/v1/cases/{id}", staff, || get(read)),
+        Endpoint::new("POST", "/api/v1/cases/{id}/assign", staff, || post(assign)),
+        Endpoint::new("POST", "/api/v1/cases/{id}/consents", staff, || {
+            post(consent)
+        }),
+        Endpoint::new("POST", "/api/v1/cases/{id}/referrals", staff, || {
+            post(refer)
+        }),
+        Endpoint::new("POST", "/api/v1/referrals/{id}/accept", staff, || {
+            post(accept)
+        }),
+        Endpoint::new("POST", "/api/v1/referrals/{id}/reject", staff, || {
+            post(reject)
+        }),
+    ]
+}
+
+impl From<CareError> for ApiError {
+    fn from(error: CareError) -> Self {
+        match error {
+            CareError::Invalid(field, message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+                    .with_field(field)
+            }
+            CareError::NotFound => ApiError::not_found(error.to_string()),
+            CareError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
+            }
+            CareError::ConsentRequired(_) => {
+                ApiError::new(StatusCode::CONFLICT, "consent_required", error.to_string())
+            }
+            CareError::Db(e) => ApiError::internal(e),
+            CareError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NewCase {
+    #[serde(flatten)]
+    identity: Identity,
+    risk_level: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewCase>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let created = super::create_case(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        &body.identity,
+        body.risk_level.as_deref().unwrap_or("medium"),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: created.id.to_string(),
+        }),
+    ))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CaseView>> {
+    Ok(Json(
+        super::read_case(
+            &state.store,
+            &state.fields,
+            &caller.actor(),
+            &caller.principal,
+            id,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewConsent {
+    purpose: String,
+    given_by: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+async fn consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<NewConsent>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let added = super::add_consent(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.purpose,
+        &body.given_by,
+        &body.evidence,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: added.id.to_string(),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewReferral {
+    service: String,
+    to_org: String,
+    share: Option<Vec<String>>,
+}
+
+async fn refer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<NewReferral>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let created = super::refer(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        super::ReferralRequest {
+            service: &body.service,
+            to_org: &body.to_org,
+            share: body.share.as_deref(),
+        },
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: created.id.to_string(),
+        }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct Answer {
+    reason: Option<String>,
+}
+
+async fn answer(
+    state: AppState,
+    caller: Caller,
+    id: i64,
+    accept: bool,
+    body: Answer,
+) -> ApiResult<Json<serde_json::Value>> {
+    let answered = super::answer_referral(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        accept,
+        body.reason.as_deref(),
+    )
+    .await?;
+    Ok(Json(
+        serde_json::json!({"id": answered.id.to_string(), "status": answered.status}),
+    ))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Option<Json<Answer>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    answer(
+        state,
+        caller,
+        id,
+        true,
+        body.map(|b| b.0).unwrap_or_default(),
+    )
+    .await
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<Answer>,
+) -> ApiResult<Json<serde_json::Value>> {
+    answer(state, caller, id, false, body).await
+}
+
+#[derive(Deserialize)]
+struct Assignment {
+    email: String,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<Assignment>,
+) -> ApiResult<StatusCode> {
+    super::assign(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.email,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,99 @@
+//! Tables of the care domain.
+
+pub mod case {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_cases")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub organisation_id: i32,
+        /// Pseudonymous reference, `C-` and 10 random digits.
+        pub reference: String,
+        /// The child's identifying details, field-encrypted JSON.
+        pub identity: String,
+        pub risk_level: String,
+        pub stage: String,
+        /// `direct` or `self-report`.
+        pub source: String,
+        pub created_by: Option<i32>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub closed_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod assignment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_assignments")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub case_id: i64,
+        pub user_id: i32,
+        pub assigned_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod consent {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_consents")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub case_id: i64,
+        pub purpose: String,
+        pub given_by: String,
+        pub evidence: String,
+        pub recorded_by: Option<i32>,
+        pub recorded_at: TimeDateTimeWithTimeZone,
+        pub withdrawn_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod referral {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_referrals")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub case_id: i64,
+        pub service: String,
+        pub from_org: i32,
+        pub to_org: i32,
+        /// JSON object of the shared fields, as they were when the referral was sent.
+        pub shared: String,
+        /// `pending`, `accepted` or `rejected`.
+        pub status: String,
+        pub reason: Option<String>,
+        pub sent_by: Option<i32>,
+        pub sent_at: TimeDateTimeWithTimeZone,
+        pub answered_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,713 @@
+//! Care: child-centred case management around the minimum core service package. This module
+//! holds the case record (identifying details field-encrypted), consent per purpose, and
+//! referrals that share a chosen subset of a case with another organisation. A case is visible
+//! to its assigned case workers, to supervisors of its organisation, and, for the shared part
+//! only, to organisations it was referred to. Every read and write is audited.
+
+pub mod api;
+pub mod entities;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use self::entities::{assignment, case, consent, referral};
+use crate::access::audit::{self, Actor, AuditEvent};
+use crate::access::entities::organisation;
+use crate::access::{Principal, Role, now};
+use crate::store::Store;
+use crate::store::fields::FieldCipher;
+
+/// The minimum core service package of the ASEAN guidelines: the default service catalogue.
+pub const SERVICES: &[&str] = &[
+    "case_management",
+    "social_services",
+    "family_care",
+    "mental_health",
+    "health",
+    "justice",
+    "content_removal",
+    "compensation",
+    "education",
+    "social_protection",
+];
+pub const PURPOSES: &[&str] = &["services", "disclosure", "statistics", "hash_sharing"];
+pub const GIVEN_BY: &[&str] = &["child", "guardian", "authority"];
+pub const RISK_LEVELS: &[&str] = &["low", "medium", "high", "immediate"];
+/// Fields a referral may share; without a choice, only the first three are.
+pub const SHAREABLE: &[&str] = &[
+    "age_estimate",
+    "language",
+    "risk_level",
+    "name",
+    "date_of_birth",
+    "sex",
+    "gender_identity",
+    "disability",
+    "location",
+    "contact",
+];
+const SHARED_BY_DEFAULT: &[&str] = &["age_estimate", "language", "risk_level"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CareError {
+    #[error("{1}")]
+    Invalid(&'static str, String),
+    #[error("no such case or referral")]
+    NotFound,
+    #[error("this case is not yours to see or change")]
+    Forbidden,
+    #[error("there is no {0} consent on this case")]
+    ConsentRequired(&'static str),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Someone who looks after the child.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Guardian {
+    pub name: Option<String>,
+    pub relation: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// The child's identifying details, kept to the minimum needed. Stored encrypted as one
+/// document; never logged.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Identity {
+    pub name: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub age_estimate: Option<u8>,
+    pub sex: Option<String>,
+    pub gender_identity: Option<String>,
+    pub language: Option<String>,
+    pub disability: Option<String>,
+    pub location: Option<String>,
+    #[serde(default)]
+    pub guardians: Vec<Guardian>,
+    /// How to reach the child (for self-reports: what they gave).
+    pub contact: Option<String>,
+}
+
+impl Identity {
+    fn field(&self, name: &str) -> serde_json::Value {
+        match name {
+            "name" => self.name.clone().into(),
+            "date_of_birth" => self.date_of_birth.clone().into(),
+            "age_estimate" => self.age_estimate.into(),
+            "sex" => self.sex.clone().into(),
+            "gender_identity" => self.gender_identity.clone().into(),
+            "language" => self.language.clone().into(),
+            "disability" => self.disability.clone().into(),
+            "location" => self.location.clone().into(),
+            "contact" => self.contact.clone().into(),
+            _ => serde_json::Value::Null,
+        }
+    }
+}
+
+fn identity_context(reference: &str) -> String {
+    format!("care_cases.identity:{reference}")
+}
+
+fn seal_identity(
+    cipher: &FieldCipher,
+    reference: &str,
+    identity: &Identity,
+) -> Result<String, CareError> {
+    let json = serde_json::to_string(identity).map_err(|e| CareError::Internal(e.to_string()))?;
+    cipher
+        .seal(&identity_context(reference), &json)
+        .map_err(|e| CareError::Internal(e.to_string()))
+}
+
+fn open_identity(cipher: &FieldCipher, found: &case::Model) -> Result<Identity, CareError> {
+    let json = cipher
+        .open(&identity_context(&found.reference), &found.identity)
+        .map_err(|e| CareError::Internal(e.to_string()))?;
+    serde_json::from_str(&json).map_err(|e| CareError::Internal(e.to_string()))
+}
+
+fn new_reference() -> Result<String, CareError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| CareError::Internal(e.to_string()))?;
+    Ok(format!(
+        "C-{:010}",
+        u64::from_le_bytes(bytes) % 10_000_000_000
+    ))
+}
+
+fn check_one_of(field: &'static str, value: &str, allowed: &[&str]) -> Result<(), CareError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(CareError::Invalid(
+            field,
+            format!("{field} is one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+/// Creates a case in `principal`'s organisation, assigned to the principal when they are a
+/// case worker, inside the caller's transaction (which also audits it).
+pub async fn create_case_in(
+    txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
+    principal: &Principal,
+    identity: &Identity,
+    risk_level: &str,
+    source: &str,
+) -> Result<case::Model, CareError> {
+    check_one_of("risk_level", risk_level, RISK_LEVELS)?;
+    let reference = new_reference()?;
+    let created = case::ActiveModel {
+        organisation_id: Set(principal.organisation_id),
+        identity: Set(seal_identity(cipher, &reference, identity)?),
+        reference: Set(reference),
+        risk_level: Set(risk_level.to_owned()),
+        stage: Set("registration".into()),
+        source: Set(source.to_owned()),
+        created_by: Set((principal.user_id > 0).then_some(principal.user_id)),
+        created_at: Set(now()),
+        closed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if principal.user_id > 0 && principal.role == Role::CaseWorker {
+        assignment::ActiveModel {
+            case_id: Set(created.id),
+            user_id: Set(principal.user_id),
+            assigned_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(created)
+}
+
+pub async fn create_case(
+    store: &Store,
+    cipher: &FieldCipher,
+    actor: &Actor,
+    principal: &Principal,
+    identity: &Identity,
+    risk_level: &str,
+) -> Result<case::Model, CareError> {
+    let txn = store.db().begin().await?;
+    let created = create_case_in(&txn, cipher, principal, identity, risk_level, "direct").await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("care.case.create", "care_case", created.id.to_string()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// What a caller may see of a case.
+enum View {
+    Full,
+    /// Only what these referrals to the caller's organisation shared.
+    Shared(Vec<referral::Model>),
+}
+
+async fn view_of(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    found: &case::Model,
+) -> Result<Option<View>, DbErr> {
+    let assigned = assignment::Entity::find()
+        .filter(assignment::Column::CaseId.eq(found.id))
+        .filter(assignment::Column::UserId.eq(principal.user_id))
+        .one(txn)
+        .await?
+        .is_some();
+    let supervisor =
+        principal.role == Role::Supervisor && principal.organisation_id == found.organisation_id;
+    if assigned || supervisor {
+        return Ok(Some(View::Full));
+    }
+    let shared: Vec<referral::Model> = referral::Entity::find()
+        .filter(referral::Column::CaseId.eq(found.id))
+        .filter(referral::Column::ToOrg.eq(principal.organisation_id))
+        .filter(referral::Column::Status.ne("rejected"))
+        .order_by_asc(referral::Column::Id)
+        .all(txn)
+        .await?;
+    Ok((!shared.is_empty()).then_some(View::Shared(shared)))
+}
+
+/// The case and the caller's view of it; a refusal is audited before it is returned.
+async fn load(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    action: &str,
+) -> Result<(case::Model, View), CareError> {
+    let found = case::Entity::find_by_id(case_id)
+        .one(txn)
+        .await?
+        .ok_or(CareError::NotFound)?;
+    match view_of(txn, principal, &found).await? {
+        Some(view) => Ok((found, view)),
+        None => {
+            audit::append(
+                txn,
+                actor,
+                AuditEvent::new(
+                    &format!("{action}.denied"),
+                    "care_case",
+                    case_id.to_string(),
+                ),
+            )
+            .await?;
+            Err(CareError::Forbidden)
+        }
+    }
+}
+
+/// A case as its caller may see it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    pub id: i64,
+    pub reference: String,
+    /// `full` for assigned workers and supervisors; `shared` for an organisation the case was
+    /// referred to.
+    pub view: String,
+    pub risk_level: Option<String>,
+    pub stage: Option<String>,
+    pub source: Option<String>,
+    pub identity: Option<Identity>,
+    pub consents: Vec<ConsentView>,
+    pub referrals: Vec<ReferralView>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ConsentView {
+    pub purpose: String,
+    pub given_by: String,
+    pub recorded_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ReferralView {
+    pub id: i64,
+    pub service: String,
+    pub to_org: String,
+    pub status: String,
+    pub reason: Option<String>,
+    /// The fields shared with the receiving organisation.
+    pub shared: serde_json::Value,
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+async fn organisation_name(txn: &DatabaseTransaction, id: i32) -> Result<String, DbErr> {
+    Ok(organisation::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default())
+}
+
+async fn referral_views(
+    txn: &DatabaseTransaction,
+    referrals: &[referral::Model],
+) -> Result<Vec<ReferralView>, DbErr> {
+    let mut out = Vec::with_capacity(referrals.len());
+    for r in referrals {
+        out.push(ReferralView {
+            id: r.id,
+            service: r.service.clone(),
+            to_org: organisation_name(txn, r.to_org).await?,
+            status: r.status.clone(),
+            reason: r.reason.clone(),
+            shared: serde_json::from_str(&r.shared).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a case: all of it for its workers and supervisors, the shared part for an
+/// organisation it was referred to, nothing for anyone else.
+pub async fn read_case(
+    store: &Store,
+    cipher: &FieldCipher,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+) -> Result<CaseView, CareError> {
+    let txn = store.db().begin().await?;
+    let outcome = load(&txn, actor, principal, case_id, "care.case.read").await;
+    let (found, view) = match outcome {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            txn.commit().await?;
+            return Err(e);
+        }
+    };
+    let result = match view {
+        View::Full => {
+            let consents = consent::Entity::find()
+                .filter(consent::Column::CaseId.eq(found.id))
+                .filter(consent::Column::WithdrawnAt.is_null())
+                .order_by_asc(consent::Column::Id)
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|c| ConsentView {
+                    purpose: c.purpose,
+                    given_by: c.given_by,
+                    recorded_at: rfc3339(c.recorded_at),
+                })
+                .collect();
+            let referrals = referral::Entity::find()
+                .filter(referral::Column::CaseId.eq(found.id))
+                .order_by_asc(referral::Column::Id)
+                .all(&txn)
+                .await?;
+            CaseView {
+                id: found.id,
+                reference: found.reference.clone(),
+                view: "full".into(),
+                risk_level: Some(found.risk_level.clone()),
+                stage: Some(found.stage.clone()),
+                source: Some(found.source.clone()),
+                identity: Some(open_identity(cipher, &found)?),
+                consents,
+                referrals: referral_views(&txn, &referrals).await?,
+            }
+        }
+        View::Shared(referrals) => CaseView {
+            id: found.id,
+            reference: found.reference.clone(),
+            view: "shared".into(),
+            risk_level: None,
+            stage: None,
+            source: None,
+            identity: None,
+            consents: Vec::new(),
+            referrals: referral_views(&txn, &referrals).await?,
+        },
+    };
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("care.case.read", "care_case", found.id.to_string())
+            .detail("view", result.view.clone()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Records consent for one purpose, inside the caller's transaction.
+pub async fn add_consent_in(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    purpose: &str,
+    given_by: &str,
+    evidence: &str,
+    recorded_by: Option<i32>,
+) -> Result<consent::Model, CareError> {
+    check_one_of("purpose", purpose, PURPOSES)?;
+    check_one_of("given_by", given_by, GIVEN_BY)?;
+    Ok(consent::ActiveModel {
+        case_id: Set(case_id),
+        purpose: Set(purpose.to_owned()),
+        given_by: Set(given_by.to_owned()),
+        evidence: Set(evidence.chars().take(500).collect()),
+        recorded_by: Set(recorded_by),
+        recorded_at: Set(now()),
+        withdrawn_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// Records consent on a case the caller works on.
+pub async fn add_consent(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    purpose: &str,
+    given_by: &str,
+    evidence: &str,
+) -> Result<consent::Model, CareError> {
+    let txn = store.db().begin().await?;
+    let (found, view) = match load(&txn, actor, principal, case_id, "care.consent.add").await {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            txn.commit().await?;
+            return Err(e);
+        }
+    };
+    if !matches!(view, View::Full) {
+        return Err(CareError::Forbidden);
+    }
+    let added = add_consent_in(
+        &txn,
+        found.id,
+        purpose,
+        given_by,
+        evidence,
+        Some(principal.user_id),
+    )
+    .await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("care.consent.add", "care_case", found.id.to_string())
+            .detail("purpose", purpose)
+            .detail("given_by", given_by),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(added)
+}
+
+async fn has_consent(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    purpose: &str,
+) -> Result<bool, DbErr> {
+    Ok(consent::Entity::find()
+        .filter(consent::Column::CaseId.eq(case_id))
+        .filter(consent::Column::Purpose.eq(purpose))
+        .filter(consent::Column::WithdrawnAt.is_null())
+        .one(txn)
+        .await?
+        .is_some())
+}
+
+/// What a referral asks for: a service from another organisation, and which fields to share
+/// (a minimal default when `None`).
+#[derive(Clone, Copy, Debug)]
+pub struct ReferralRequest<'a> {
+    pub service: &'a str,
+    pub to_org: &'a str,
+    pub share: Option<&'a [String]>,
+}
+
+/// Refers a case to another organisation. Refused without disclosure consent.
+pub async fn refer(
+    store: &Store,
+    cipher: &FieldCipher,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    request: ReferralRequest<'_>,
+) -> Result<referral::Model, CareError> {
+    let ReferralRequest {
+        service,
+        to_org,
+        share,
+    } = request;
+    check_one_of("service", service, SERVICES)?;
+    let fields: Vec<&str> = match share {
+        Some(list) => list.iter().map(String::as_str).collect(),
+        None => SHARED_BY_DEFAULT.to_vec(),
+    };
+    for f in &fields {
+        check_one_of("share", f, SHAREABLE)?;
+    }
+    let txn = store.db().begin().await?;
+    let (found, view) = match load(&txn, actor, principal, case_id, "care.referral.create").await {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            txn.commit().await?;
+            return Err(e);
+        }
+    };
+    if !matches!(view, View::Full) {
+        return Err(CareError::Forbidden);
+    }
+    let target = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(to_org.trim()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| CareError::Invalid("to_org", format!("no organisation named {to_org:?}")))?;
+    if target.id == found.organisation_id {
+        return Err(CareError::Invalid(
+            "to_org",
+            "a referral goes to another organisation".into(),
+        ));
+    }
+    if !has_consent(&txn, found.id, "disclosure").await? {
+        audit::append(
+            &txn,
+            actor,
+            AuditEvent::new("care.referral.refused", "care_case", found.id.to_string())
+                .detail("reason", "consent_required"),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(CareError::ConsentRequired("disclosure"));
+    }
+    let identity = open_identity(cipher, &found)?;
+    let mut shared = serde_json::Map::new();
+    shared.insert("reference".into(), found.reference.clone().into());
+    for f in &fields {
+        let value = if *f == "risk_level" {
+            found.risk_level.clone().into()
+        } else {
+            identity.field(f)
+        };
+        shared.insert((*f).to_owned(), value);
+    }
+    let created = referral::ActiveModel {
+        case_id: Set(found.id),
+        service: Set(service.to_owned()),
+        from_org: Set(found.organisation_id),
+        to_org: Set(target.id),
+        shared: Set(serde_json::Value::Object(shared).to_string()),
+        status: Set("pending".into()),
+        reason: Set(None),
+        sent_by: Set(Some(principal.user_id)),
+        sent_at: Set(now()),
+        answered_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new(
+            "care.referral.create",
+            "care_referral",
+            created.id.to_string(),
+        )
+        .detail("case_id", found.id)
+        .detail("service", service)
+        .detail("to_org", target.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// The receiving organisation accepts or rejects a referral, with a reason.
+pub async fn answer_referral(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    referral_id: i64,
+    accept: bool,
+    reason: Option<&str>,
+) -> Result<referral::Model, CareError> {
+    let txn = store.db().begin().await?;
+    let found = referral::Entity::find_by_id(referral_id)
+        .one(&txn)
+        .await?
+        .ok_or(CareError::NotFound)?;
+    if found.to_org != principal.organisation_id {
+        return Err(CareError::Forbidden);
+    }
+    if found.status != "pending" {
+        return Err(CareError::Invalid(
+            "status",
+            format!("this referral was already {}", found.status),
+        ));
+    }
+    if !accept && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(CareError::Invalid(
+            "reason",
+            "give a reason for rejecting a referral".into(),
+        ));
+    }
+    let mut update: referral::ActiveModel = found.into();
+    update.status = Set(if accept { "accepted" } else { "rejected" }.into());
+    update.reason = Set(reason.map(|r| r.chars().take(500).collect()));
+    update.answered_at = Set(Some(now()));
+    let answered = update.update(&txn).await?;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new(
+            "care.referral.answer",
+            "care_referral",
+            answered.id.to_string(),
+        )
+        .detail("status", answered.status.clone()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(answered)
+}
+
+/// A supervisor of the case's organisation assigns one of its case workers to the case.
+pub async fn assign(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    worker_email: &str,
+) -> Result<(), CareError> {
+    use crate::access::entities::user;
+    let txn = store.db().begin().await?;
+    let found = case::Entity::find_by_id(case_id)
+        .one(&txn)
+        .await?
+        .ok_or(CareError::NotFound)?;
+    if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
+        audit::append(
+            &txn,
+            actor,
+            AuditEvent::new("care.case.assign.denied", "care_case", case_id.to_string()),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(CareError::Forbidden);
+    }
+    let worker = user::Entity::find()
+        .filter(user::Column::Email.eq(worker_email.trim().to_ascii_lowercase()))
+        .filter(user::Column::OrganisationId.eq(found.organisation_id))
+        .filter(user::Column::Role.eq(Role::CaseWorker.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            CareError::Invalid(
+                "email",
+                "no case worker of this organisation has that email".into(),
+            )
+        })?;
+    let already = assignment::Entity::find()
+        .filter(assignment::Column::CaseId.eq(found.id))
+        .filter(assignment::Column::UserId.eq(worker.id))
+        .one(&txn)
+        .await?
+        .is_some();
+    if !already {
+        assignment::ActiveModel {
+            case_id: Set(found.id),
+            user_id: Set(worker.id),
+            assigned_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("care.case.assign", "care_case", found.id.to_string())
+            .detail("user_id", worker.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! Care over loopback on SQLite and PostgreSQL: who sees a case, consent before referral, a
+//! referral that shares only what was chosen, its acceptance by the other organisation, field
+//! encryption in the database file, and the care case a self-report's call for help opens.
+
+mod support;
+
+use lindung::access::audit::Actor;
+use lindung::access::{self, Role};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use support::server::Server;
+
+const NAME: &str = "Somchai Testchild";
+
+async fn user(store: &lindung::store::Store, email: &str, role: Role, org: Option<&str>) -> String {
+    let actor = Actor::cli("test");
+    access::add_user(store, &actor, email, role, org, "a long enough passphrase")
+        .await
+        .expect("user");
+    access::create_token(store, &actor, email, "test")
+        .await
+        .expect("token")
+}
+
+/// The raw bytes of the SQLite database and its write-ahead log.
+fn sqlite_bytes(location: &lindung::store::StoreLocation) -> Vec<u8> {
+    let mut bytes = std::fs::read(location.sqlite_path()).expect("db file");
+    let wal = location.sqlite_path().with_extension("db-wal");
+    bytes.extend(std::fs::read(wal).unwrap_or_default());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
+    for t in support::stores("care_api").await {
+        let worker = user(
+            &t.store,
+            "worker@a.example",
+            Role::CaseWorker,
+            Some("Care A"),
+        )
+        .await;
+        let colleague = user(
+            &t.store,
+            "colleague@a.example",
+            Role::CaseWorker,
+            Some("Care A"),
+        )
+        .await;
+        let supervisor = user(
+            &t.store,
+            "supervisor@a.example",
+            Role::Supervisor,
+            Some("Care A"),
+        )
+        .await;
+        let analyst = user(&t.store, "analyst@a.example", Role::Analyst, Some("Care A")).await;
+        let other = user(
+            &t.store,
+            "worker@b.example",
+            Role::CaseWorker,
+            Some("Shelter B"),
+        )
+        .await;
+        let other_supervisor = user(
+            &t.store,
+            "supervisor@b.example",
+            Role::Supervisor,
+            Some("Shelter B"),
+        )
+        .await;
+        let server = Server::start(&t.location);
+        let as_ = |token: &str| Some(token.to_owned());
+
+        let (status, created) = server.json(
+            "POST",
+            "/api/v1/cases",
+            as_(&worker).as_deref(),
+            &json!({"name": NAME, "age_estimate": 14, "language": "th", "location": "Chiang Mai",
+                    "guardians": [{"name": "A Guardian", "relation": "aunt"}], "risk_level": "high"}),
+        );
+        assert_eq!(status, 201, "{}: {created}", t.name);
+        let id = created["id"].as_str().expect("id").to_owned();
+        let path = format!("/api/v1/cases/{id}");
+
+        let (status, seen) = server.get(&path, as_(&worker).as_deref());
+        assert_eq!(status, 200, "{seen}");
+        assert_eq!(seen["identity"]["name"], NAME);
+        assert_eq!(seen["risk_level"], "high");
+        let (status, _) = server.get(&path, as_(&supervisor).as_deref());
+        assert_eq!(status, 200, "the worker's supervisor");
+        for (who, token) in [
+            ("an unassigned colleague", &colleague),
+            ("another organisation", &other),
+            ("another organisation's supervisor", &other_supervisor),
+        ] {
+            let (status, body) = server.get(&path, Some(token));
+            assert_eq!(status, 403, "{}: {who}: {body}", t.name);
+        }
+        let (status, _) = server.get(&path, Some(&analyst));
+        assert_eq!(status, 403, "an analyst has no care role");
+        let (status, _) = server.get("/api/v1/cases/999999", Some(&worker));
+        assert_eq!(status, 404);
+
+        // No referral without disclosure consent.
+        let referrals = format!("{path}/referrals");
+        let (status, err) = server.json(
+            "POST",
+            &referrals,
+            Some(&worker),
+            &json!({"service": "mental_health", "to_org": "Shelter B"}),
+        );
+        assert_eq!(
+            (status, err["error"]["code"].clone()),
+            (409, json!("consent_required")),
+            "{}",
+            t.name
+        );
+        let (status, err) = server.json(
+            "POST",
+            &referrals,
+            Some(&worker),
+            &json!({"service": "astrology", "to_org": "Shelter B"}),
+        );
+        assert_eq!(
+            (status, err["error"]["field"].clone()),
+            (422, json!("service"))
+        );
+        let consents = format!("{path}/consents");
+        let (status, err) = server.json(
+            "POST",
+            &consents,
+            Some(&worker),
+            &json!({"purpose": "gossip", "given_by": "child"}),
+        );
+        assert_eq!(
+            (status, err["error"]["field"].clone()),
+            (422, json!("purpose"))
+        );
+        let (status, _) = server.json(
+            "POST",
+            &consents,
+            Some(&other),
+            &json!({"purpose": "disclosure", "given_by": "child"}),
+        );
+        assert_eq!(status, 403);
+        let (status, _) = server.json(
+            "POST",
+            &consents,
+            Some(&worker),
+            &json!({"purpose": "disclosure", "given_by": "guardian", "evidence": "signed form"}),
+        );
+        assert_eq!(status, 201);
+        let (status, err) = server.json(
+            "POST",
+            &referrals,
+            Some(&worker),
+            &json!({"service": "mental_health", "to_org": "Nowhere"}),
+        );
+        assert_eq!(
+            (status, err["error"]["field"].clone()),
+            (422, json!("to_org"))
+        );
+        let (status, referral) = server.json(
+            "POST",
+            &referrals,
+            Some(&worker),
+            &json!({"service": "mental_health", "to_org": "Shelter B"}),
+        );
+        assert_eq!(status, 201, "{}: {referral}", t.name);
+        let referral_id = referral["id"].as_str().expect("id").to_owned();
+
+        // The receiving organisation sees only the shared fields.
+        let (status, shared) = server.get(&path, Some(&other));
+        assert_eq!(status, 200, "{shared}");
+        assert_eq!(shared["view"], "shared");
+        assert_eq!(shared["identity"], Value::Null);
+        let fields = &shared["referrals"][0]["shared"];
+        assert_eq!(fields["age_estimate"], 14);
+        assert_eq!(fields["language"], "th");
+        assert_eq!(fields["risk_level"], "high");
+        assert!(!shared.to_string().contains(NAME), "{shared}");
+        assert!(!shared.to_string().contains("Chiang Mai"), "{shared}");
+
+        // Only the receiver answers; a rejection needs a reason.
+        let accept = format!("/api/v1/referrals/{referral_id}/accept");
+        let (status, _) = server.json("POST", &accept, Some(&worker), &json!({}));
+        assert_eq!(status, 403);
+        let (status, err) = server.json(
+            "POST",
+            &format!("/api/v1/referrals/{referral_id}/reject"),
+            Some(&other),
+            &json!({}),
+        );
+        assert_eq!(
+            (status, err["error"]["field"].clone()),
+            (422, json!("reason"))
+        );
+        let (status, answered) = server.json("POST", &accept, Some(&other), &json!({}));
+        assert_eq!(
+            (status, answered["status"].clone()),
+            (200, json!("accepted"))
+        );
+        let (_, seen) = server.get(&path, Some(&worker));
+        assert_eq!(seen["referrals"][0]["status"], "accepted");
+        assert_eq!(seen["consents"][0]["purpose"], "disclosure");
+
+        // Assignment by a supervisor gives a colleague the case.
+        let (status, _) = server.json(
+            "POST",
+            &format!("{path}/assign"),
+            Some(&worker),
+            &json!({"email": "colleague@a.example"}),
+        );
+        assert_eq!(status, 403, "only a supervisor assigns");
+        let (status, _) = server.json(
+            "POST",
+            &format!("{path}/assign"),
+            Some(&supervisor),
+            &json!({"email": "colleague@a.example"}),
+        );
+        assert_eq!(status, 204);
+        let (status, _) = server.get(&path, Some(&colleague));
+        assert_eq!(status, 200);
+
+        // Identifying fields are encrypted in the database.
+        match &t.location.database_url {
+            None => {
+                server.terminate();
+                let bytes = sqlite_bytes(&t.location);
+                assert!(contains(&bytes, "care_cases"), "the file holds the table");
+                assert!(
+                    !contains(&bytes, NAME),
+                    "the name is in plain text in the SQLite file"
+                );
+                assert!(!contains(&bytes, "Chiang Mai"));
+            }
+            Some(_) => {
+                let rows = t
+                    .store
+                    .db()
+                    .query_all_raw(Statement::from_string(
+                        t.store.db().get_database_backend(),
+                        "SELECT identity FROM care_cases",
+                    ))
+                    .await
+                    .expect("query");
+                for row in rows {
+                    let identity: String = row.try_get("", "identity").expect("identity");
+                    assert!(identity.starts_with("k1:") && !identity.contains("Somchai"));
+                }
+                server.terminate();
+            }
+        }
+        let report = access::audit::verify(&t.store).await.expect("verify");
+        assert_eq!(report.first_broken, None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
+    for t in support::stores("care_selfreport").await {
+        let supervisor = user(
+            &t.store,
+            "supervisor@hotline.example",
+            Role::Supervisor,
+            None,
+        )
+        .await;
+        let server = Server::start(&t.location);
+        let (status, _) = server.json(
+            "POST",
+            "/api/v1/selfreport",
+            None,
+            &json!({"files": [{"md5": "d41d8cd98f00b204e9800998ecf8427e"}], "help": true, "consent": true,
+                    "contact": "phone 0812345678", "language": "vi"}),
+        );
+        assert_eq!(status, 201);
+        let (status, requests) = server.get("/api/v1/selfreport/help-requests", Some(&supervisor));
+        assert_eq!(status, 200, "{requests}");
+        let case = requests[0]["care_case"]
+            .as_str()
+            .expect("a care case was opened")
+            .to_owned();
+        let (status, seen) = server.get(&format!("/api/v1/cases/{case}"), Some(&supervisor));
+        assert_eq!(status, 200, "{}: {seen}", t.name);
+        assert_eq!(seen["source"], "self-report");
+        assert_eq!(seen["identity"]["contact"], "phone 0812345678");
+        assert_eq!(seen["identity"]["language"], "vi");
+        assert_eq!(seen["consents"][0]["purpose"], "services");
+        assert_eq!(seen["consents"][0]["given_by"], "child");
+        server.terminate();
+    }
+}
