@@ -93,6 +93,26 @@ fn entry_hash(entry: &audit_entry::Model) -> String {
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
 }
 
+/// Appends the entry that describes a transaction's work and commits both.
+pub async fn commit_with(
+    txn: sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    event: AuditEvent,
+) -> Result<(), DbErr> {
+    append(&txn, actor, event).await?;
+    txn.commit().await
+}
+
+/// Ends a transaction that recorded a refusal (an audited denial, a wrong-PIN count): keeps what
+/// it recorded, then returns the refusal.
+pub async fn keep_refusal<T, E: From<DbErr>>(
+    txn: sea_orm::DatabaseTransaction,
+    refusal: E,
+) -> Result<T, E> {
+    txn.commit().await?;
+    Err(refusal)
+}
+
 /// Appends an entry inside the caller's transaction, so the record and its audit entry commit
 /// together or not at all.
 pub async fn append(

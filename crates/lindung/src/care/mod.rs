@@ -201,13 +201,12 @@ pub async fn create_case(
 ) -> Result<case::Model, CareError> {
     let txn = store.db().begin().await?;
     let created = create_case_in(&txn, cipher, principal, identity, risk_level, "direct").await?;
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new("care.case.create", "care_case", created.id.to_string()),
     )
     .await?;
-    txn.commit().await?;
     Ok(created)
 }
 
@@ -259,6 +258,32 @@ async fn load(
     match view_of(txn, principal, &found).await? {
         Some(view) => Ok((found, view)),
         None => {
+            audit::append(
+                txn,
+                actor,
+                AuditEvent::new(
+                    &format!("{action}.denied"),
+                    "care_case",
+                    case_id.to_string(),
+                ),
+            )
+            .await?;
+            Err(CareError::Forbidden)
+        }
+    }
+}
+
+/// The case if the caller works on it (assigned, or supervising); any refusal is audited.
+async fn load_full(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    action: &str,
+) -> Result<case::Model, CareError> {
+    match load(txn, actor, principal, case_id, action).await? {
+        (found, View::Full) => Ok(found),
+        (_, View::Shared(_)) => {
             audit::append(
                 txn,
                 actor,
@@ -349,13 +374,9 @@ pub async fn read_case(
     case_id: i64,
 ) -> Result<CaseView, CareError> {
     let txn = store.db().begin().await?;
-    let outcome = load(&txn, actor, principal, case_id, "care.case.read").await;
-    let (found, view) = match outcome {
+    let (found, view) = match load(&txn, actor, principal, case_id, "care.case.read").await {
         Ok(loaded) => loaded,
-        Err(e) => {
-            txn.commit().await?;
-            return Err(e);
-        }
+        Err(e) => return audit::keep_refusal(txn, e).await,
     };
     let result = match view {
         View::Full => {
@@ -401,14 +422,13 @@ pub async fn read_case(
             referrals: referral_views(&txn, &referrals).await?,
         },
     };
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new("care.case.read", "care_case", found.id.to_string())
             .detail("view", result.view.clone()),
     )
     .await?;
-    txn.commit().await?;
     Ok(result)
 }
 
@@ -448,16 +468,10 @@ pub async fn add_consent(
     evidence: &str,
 ) -> Result<consent::Model, CareError> {
     let txn = store.db().begin().await?;
-    let (found, view) = match load(&txn, actor, principal, case_id, "care.consent.add").await {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            txn.commit().await?;
-            return Err(e);
-        }
+    let found = match load_full(&txn, actor, principal, case_id, "care.consent.add").await {
+        Ok(found) => found,
+        Err(e) => return audit::keep_refusal(txn, e).await,
     };
-    if !matches!(view, View::Full) {
-        return Err(CareError::Forbidden);
-    }
     let added = add_consent_in(
         &txn,
         found.id,
@@ -467,15 +481,14 @@ pub async fn add_consent(
         Some(principal.user_id),
     )
     .await?;
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new("care.consent.add", "care_case", found.id.to_string())
             .detail("purpose", purpose)
             .detail("given_by", given_by),
     )
     .await?;
-    txn.commit().await?;
     Ok(added)
 }
 
@@ -525,16 +538,10 @@ pub async fn refer(
         check_one_of("share", f, SHAREABLE)?;
     }
     let txn = store.db().begin().await?;
-    let (found, view) = match load(&txn, actor, principal, case_id, "care.referral.create").await {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            txn.commit().await?;
-            return Err(e);
-        }
+    let found = match load_full(&txn, actor, principal, case_id, "care.referral.create").await {
+        Ok(found) => found,
+        Err(e) => return audit::keep_refusal(txn, e).await,
     };
-    if !matches!(view, View::Full) {
-        return Err(CareError::Forbidden);
-    }
     let target = organisation::Entity::find()
         .filter(organisation::Column::Name.eq(to_org.trim()))
         .one(&txn)
@@ -547,14 +554,13 @@ pub async fn refer(
         ));
     }
     if !has_consent(&txn, found.id, "disclosure").await? {
-        audit::append(
-            &txn,
+        audit::commit_with(
+            txn,
             actor,
             AuditEvent::new("care.referral.refused", "care_case", found.id.to_string())
                 .detail("reason", "consent_required"),
         )
         .await?;
-        txn.commit().await?;
         return Err(CareError::ConsentRequired("disclosure"));
     }
     let identity = open_identity(cipher, &found)?;
@@ -583,8 +589,8 @@ pub async fn refer(
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new(
             "care.referral.create",
@@ -596,7 +602,6 @@ pub async fn refer(
         .detail("to_org", target.id),
     )
     .await?;
-    txn.commit().await?;
     Ok(created)
 }
 
@@ -634,8 +639,8 @@ pub async fn answer_referral(
     update.reason = Set(reason.map(|r| r.chars().take(500).collect()));
     update.answered_at = Set(Some(now()));
     let answered = update.update(&txn).await?;
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new(
             "care.referral.answer",
@@ -645,7 +650,6 @@ pub async fn answer_referral(
         .detail("status", answered.status.clone()),
     )
     .await?;
-    txn.commit().await?;
     Ok(answered)
 }
 
@@ -664,13 +668,12 @@ pub async fn assign(
         .await?
         .ok_or(CareError::NotFound)?;
     if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
-        audit::append(
-            &txn,
+        audit::commit_with(
+            txn,
             actor,
             AuditEvent::new("care.case.assign.denied", "care_case", case_id.to_string()),
         )
         .await?;
-        txn.commit().await?;
         return Err(CareError::Forbidden);
     }
     let worker = user::Entity::find()
@@ -701,13 +704,12 @@ pub async fn assign(
         .insert(&txn)
         .await?;
     }
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new("care.case.assign", "care_case", found.id.to_string())
             .detail("user_id", worker.id),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }

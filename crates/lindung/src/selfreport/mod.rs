@@ -297,8 +297,8 @@ pub async fn submit(
         .insert(&txn)
         .await?;
     }
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new(
             "selfreport.submit",
@@ -310,7 +310,6 @@ pub async fn submit(
         .detail("care_case", care_case.as_ref().map(|c| c.id)),
     )
     .await?;
-    txn.commit().await?;
     Ok(Receipt { case_number, pin })
 }
 
@@ -388,23 +387,18 @@ pub async fn status(
     pin: &str,
 ) -> Result<Status, SelfReportError> {
     let txn = store.db().begin().await?;
-    let outcome = unlock(&txn, case_number, pin).await;
-    let found = match outcome {
+    let found = match unlock(&txn, case_number, pin).await {
         Ok(found) => found,
-        Err(e) => {
-            // Keep the wrong-PIN count.
-            txn.commit().await?;
-            return Err(e);
-        }
+        // Keeps the wrong-PIN count.
+        Err(e) => return audit::keep_refusal(txn, e).await,
     };
     let status = status_of(&txn, &found).await?;
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new("selfreport.status", "selfreport_case", found.id.to_string()),
     )
     .await?;
-    txn.commit().await?;
     Ok(status)
 }
 
@@ -419,10 +413,7 @@ pub async fn withdraw(
     let txn = store.db().begin().await?;
     let found = match unlock(&txn, case_number, pin).await {
         Ok(found) => found,
-        Err(e) => {
-            txn.commit().await?;
-            return Err(e);
-        }
+        Err(e) => return audit::keep_refusal(txn, e).await,
     };
     if found.status == "withdrawn" {
         return Err(SelfReportError::AlreadyWithdrawn);
@@ -456,8 +447,9 @@ pub async fn withdraw(
     // The contact is no longer needed once the person has withdrawn.
     update.contact = Set(None);
     let withdrawn = update.update(&txn).await?;
-    audit::append(
-        &txn,
+    let status = status_of(&txn, &withdrawn).await?;
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new(
             "selfreport.withdraw",
@@ -467,8 +459,6 @@ pub async fn withdraw(
         .detail("signals_removed", removed),
     )
     .await?;
-    let status = status_of(&txn, &withdrawn).await?;
-    txn.commit().await?;
     Ok(status)
 }
 
@@ -581,8 +571,8 @@ pub async fn record_feedback(
     }
     .insert(&txn)
     .await?;
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new(
             "selfreport.feedback",
@@ -592,7 +582,6 @@ pub async fn record_feedback(
         .detail("kind", kind),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 
@@ -655,14 +644,13 @@ pub async fn help_requests(
             care_case: c.care_case_id.map(|id| id.to_string()),
         });
     }
-    audit::append(
-        &txn,
+    audit::commit_with(
+        txn,
         actor,
         AuditEvent::new("selfreport.help_requests.read", "selfreport_case", None)
             .detail("cases", out.len()),
     )
     .await?;
-    txn.commit().await?;
     Ok(out)
 }
 
