@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use support::server::Server;
 
 const NAME: &str = "Somchai Testchild";
+const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 
 async fn user(store: &lindung::store::Store, email: &str, role: Role, org: Option<&str>) -> String {
     let actor = Actor::cli("test");
@@ -229,6 +230,135 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         let (status, _) = server.get(&path, Some(&colleague));
         assert_eq!(status, 200);
 
+        // The case's path: the plan and the closure wait for the supervisor.
+        let stage = format!("{path}/stage");
+        let approval = format!("{path}/approval");
+        let (status, err) = server.json("POST", &stage, Some(&worker), &json!({"to": "closure"}));
+        assert_eq!((status, err["error"]["field"].clone()), (422, json!("to")));
+        for to in ["assessment", "case_plan"] {
+            let (status, moved) = server.json("POST", &stage, Some(&worker), &json!({"to": to}));
+            assert_eq!(
+                (status, moved["stage"].clone()),
+                (200, json!(to)),
+                "{moved}"
+            );
+        }
+        let (_, moved) = server.json(
+            "POST",
+            &stage,
+            Some(&worker),
+            &json!({"to": "service_delivery"}),
+        );
+        assert_eq!(
+            moved,
+            json!({"stage": "case_plan", "pending_approval": "case_plan"})
+        );
+        let (status, _) = server.json(
+            "POST",
+            &approval,
+            Some(&worker),
+            &json!({"decision": "approve"}),
+        );
+        assert_eq!(status, 403, "a worker does not approve");
+        let (status, _) = server.json(
+            "POST",
+            &approval,
+            Some(&other_supervisor),
+            &json!({"decision": "approve"}),
+        );
+        assert_eq!(status, 403, "nor another organisation's supervisor");
+        let (_, decided) = server.json(
+            "POST",
+            &approval,
+            Some(&supervisor),
+            &json!({"decision": "approve"}),
+        );
+        assert_eq!(
+            decided,
+            json!({"stage": "service_delivery", "pending_approval": null})
+        );
+        let (_, _) = server.json("POST", &stage, Some(&worker), &json!({"to": "follow_up"}));
+        let (status, err) = server.json("POST", &stage, Some(&worker), &json!({"to": "closure"}));
+        assert_eq!(
+            (status, err["error"]["field"].clone()),
+            (422, json!("reason"))
+        );
+        let (_, moved) = server.json(
+            "POST",
+            &stage,
+            Some(&worker),
+            &json!({"to": "closure", "reason": "goals met"}),
+        );
+        assert_eq!(moved["pending_approval"], "closure");
+        let (_, decided) = server.json(
+            "POST",
+            &approval,
+            Some(&supervisor),
+            &json!({"decision": "approve"}),
+        );
+        assert_eq!(decided["stage"], "closure");
+        let (_, seen) = server.get(&path, Some(&worker));
+        assert_eq!(seen["closure_reason"], "goals met");
+        let (_, reopened) = server.json("POST", &stage, Some(&worker), &json!({"to": "reopened"}));
+        assert_eq!(reopened["stage"], "reopened");
+
+        // Notes are signed, editable by their author for 24 hours, then only corrected.
+        let notes = format!("{path}/notes");
+        let (status, added) = server.json(
+            "POST",
+            &notes,
+            Some(&worker),
+            &json!({"body": "Met the child at school with her aunt"}),
+        );
+        assert_eq!(status, 201, "{added}");
+        let note_id = added["id"].as_str().expect("id").to_owned();
+        let note_path = format!("{notes}/{note_id}");
+        let (status, _) = server.json(
+            "PUT",
+            &note_path,
+            Some(&colleague),
+            &json!({"body": "changed"}),
+        );
+        assert_eq!(status, 403, "only the author edits");
+        let (status, _) = server.json(
+            "PUT",
+            &note_path,
+            Some(&worker),
+            &json!({"body": "Met the child at school with her aunt and teacher"}),
+        );
+        assert_eq!(status, 204);
+        {
+            use lindung::care::entities::note;
+            use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+            let row = note::Entity::find_by_id(note_id.parse::<i64>().expect("id"))
+                .one(t.store.db())
+                .await
+                .expect("query")
+                .expect("note");
+            let mut aged: note::ActiveModel = row.clone().into();
+            aged.created_at = Set(row.created_at - time::Duration::hours(25));
+            aged.update(t.store.db()).await.expect("age the note");
+        }
+        let (status, err) = server.json(
+            "PUT",
+            &note_path,
+            Some(&worker),
+            &json!({"body": "too late"}),
+        );
+        assert_eq!(
+            (status, err["error"]["code"].clone()),
+            (409, json!("note_locked"))
+        );
+        let (status, _) = server.json("POST", &notes, Some(&worker), &json!({"body": "Correction: the teacher was not there", "corrects": note_id.parse::<i64>().expect("id")}));
+        assert_eq!(status, 201);
+        let (_, seen) = server.get(&path, Some(&worker));
+        assert_eq!(
+            seen["notes"][0]["body"],
+            "Met the child at school with her aunt and teacher"
+        );
+        assert!(seen["notes"][0]["edited_at"].is_string());
+        assert_eq!(seen["notes"][1]["corrects"].to_string(), note_id);
+
         // Identifying fields are encrypted in the database.
         match &t.location.database_url {
             None => {
@@ -240,6 +370,10 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
                     "the name is in plain text in the SQLite file"
                 );
                 assert!(!contains(&bytes, "Chiang Mai"));
+                assert!(
+                    !contains(&bytes, "Met the child"),
+                    "notes are encrypted too"
+                );
             }
             Some(_) => {
                 let rows = t
@@ -278,7 +412,7 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
             "POST",
             "/api/v1/selfreport",
             None,
-            &json!({"files": [{"md5": "d41d8cd98f00b204e9800998ecf8427e"}], "help": true, "consent": true,
+            &json!({"files": [{"pdq": BRIDGE, "quality": 95, "md5": "d41d8cd98f00b204e9800998ecf8427e"}], "help": true, "consent": true,
                     "contact": "phone 0812345678", "language": "vi"}),
         );
         assert_eq!(status, 201);
@@ -295,6 +429,45 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
         assert_eq!(seen["identity"]["language"], "vi");
         assert_eq!(seen["consents"][0]["purpose"], "services");
         assert_eq!(seen["consents"][0]["given_by"], "child");
+        assert_eq!(seen["consents"][1]["purpose"], "hash_sharing");
+
+        // The supervisor assigns a worker; when a platform's lookup finds the picture again,
+        // the worker is alerted, with where it was seen and nothing of the content.
+        let worker = user(&t.store, "worker@hotline.example", Role::CaseWorker, None).await;
+        let platform = user(
+            &t.store,
+            "platform@example.org",
+            Role::Platform,
+            Some("Platform Co"),
+        )
+        .await;
+        let (status, _) = server.json(
+            "POST",
+            &format!("/api/v1/cases/{case}/assign"),
+            Some(&supervisor),
+            &json!({"email": "worker@hotline.example"}),
+        );
+        assert_eq!(status, 204);
+        let (_, alerts) = server.get("/api/v1/care/alerts", Some(&worker));
+        assert_eq!(alerts, json!([]));
+        let (_, found) = server.get(
+            &format!("/m/lookup?signal_type=pdq&signal={BRIDGE}"),
+            Some(&platform),
+        );
+        assert!(found["SELF_REPORT"].is_array(), "{found}");
+        let (status, alerts) = server.get("/api/v1/care/alerts", Some(&worker));
+        assert_eq!(status, 200);
+        assert_eq!(
+            alerts.as_array().map(Vec::len),
+            Some(1),
+            "{}: {alerts}",
+            t.name
+        );
+        assert_eq!(alerts[0]["case_id"].to_string(), case);
+        assert_eq!(alerts[0]["source"], "api lookup");
+        assert!(!alerts.to_string().contains(BRIDGE), "no content details");
+        let (_, seen) = server.get(&format!("/api/v1/cases/{case}"), Some(&worker));
+        assert_eq!(seen["alerts"].as_array().map(Vec::len), Some(1));
         server.terminate();
     }
 }

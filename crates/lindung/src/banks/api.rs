@@ -416,6 +416,7 @@ pub struct MatchResponse {
 #[utoipa::path(post, path = "/api/v1/match", request_body = MatchRequest, responses((status = 200, body = MatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
 async fn match_signals(
     State(state): State<AppState>,
+    caller: Caller,
     Json(body): Json<MatchRequest>,
 ) -> ApiResult<Json<MatchResponse>> {
     if !state.matcher.is_loaded() {
@@ -457,8 +458,34 @@ async fn match_signals(
         }
     }
     Ok(Json(MatchResponse {
-        matches: with_metadata(&state, matches).await?,
+        matches: with_metadata(&state, &caller, matches).await?,
     }))
+}
+
+/// Tells care when a lookup matched pictures linked to a child's case, so the case worker is
+/// alerted. A failure here is logged; it never fails the lookup.
+pub(crate) async fn alert_care(
+    state: &AppState,
+    caller: &Caller,
+    matches: impl IntoIterator<Item = &super::matcher::BankMatch>,
+) {
+    let ids: Vec<i64> = matches.into_iter().map(|m| m.signal_id).collect();
+    if ids.is_empty() {
+        return;
+    }
+    let raised = async {
+        let linked = state.care_links.linked(&state.store, &ids).await?;
+        crate::care::workflow::alert_on_matches(
+            &state.store,
+            &linked,
+            "api lookup",
+            Some(caller.principal.organisation_id),
+        )
+        .await
+    };
+    if let Err(e) = raised.await {
+        tracing::error!(error = %e, "care alerts not raised");
+    }
 }
 
 /// Matches with the signal type they were found by.
@@ -469,11 +496,14 @@ fn found_by(
     matches.into_iter().map(move |m| (m, kind))
 }
 
-/// Adds each matched content item's metadata, read in one query.
+/// Adds each matched content item's metadata, read in one query, and alerts care when a match
+/// is a picture linked to a child's case.
 async fn with_metadata(
     state: &AppState,
+    caller: &Caller,
     matches: Vec<(super::matcher::BankMatch, &str)>,
 ) -> ApiResult<Vec<MatchResult>> {
+    alert_care(state, caller, matches.iter().map(|(m, _)| m)).await;
     let ids: Vec<i64> = matches.iter().map(|(m, _)| m.content_id).collect();
     let mut meta: BTreeMap<i64, content::Model> = BTreeMap::new();
     for chunk in ids.chunks(1000) {
@@ -569,6 +599,7 @@ pub struct ImageMatchResponse {
 #[utoipa::path(post, path = "/api/v1/match/image", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` to match rotations and mirror images too"), responses((status = 200, body = ImageMatchResponse)), security(("bearer" = [])))]
 async fn match_image(
     State(state): State<AppState>,
+    caller: Caller,
     multipart: axum::extract::Multipart,
 ) -> ApiResult<Json<ImageMatchResponse>> {
     if !state.matcher.is_loaded() {
@@ -586,7 +617,7 @@ async fn match_image(
         "sha256",
     ));
     Ok(Json(ImageMatchResponse {
-        matches: with_metadata(&state, matches).await?,
+        matches: with_metadata(&state, &caller, matches).await?,
         hashes,
     }))
 }
@@ -638,6 +669,7 @@ pub struct VideoMatchResponse {
 #[utoipa::path(post, path = "/api/v1/match/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file; it is hashed and deleted, never stored"), responses((status = 200, body = VideoMatchResponse), (status = 422, description = "not a readable video, or over the limits")), security(("bearer" = [])))]
 async fn match_video(
     State(state): State<AppState>,
+    caller: Caller,
     multipart: axum::extract::Multipart,
 ) -> ApiResult<Json<VideoMatchResponse>> {
     if !state.matcher.is_loaded() {
@@ -651,7 +683,7 @@ async fn match_video(
         "md5",
     ));
     Ok(Json(VideoMatchResponse {
-        matches: with_metadata(&state, matches).await?,
+        matches: with_metadata(&state, &caller, matches).await?,
         hashes,
     }))
 }

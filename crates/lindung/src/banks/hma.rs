@@ -11,7 +11,7 @@ use pdq::Hash256;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::api::add_content_synced;
+use super::api::{add_content_synced, alert_care};
 use super::entities::bank;
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
@@ -131,6 +131,7 @@ fn required<'a>(value: &'a Option<String>, name: &str) -> ApiResult<&'a str> {
 
 async fn lookup_get(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<SignalQuery>,
 ) -> ApiResult<Json<Value>> {
     let matches = matches_for(
@@ -138,17 +139,20 @@ async fn lookup_get(
         required(&q.signal_type, "signal_type")?,
         required(&q.signal, "signal")?,
     )?;
+    alert_care(&state, &caller, &matches).await;
     Ok(Json(by_bank(&matches)))
 }
 
 async fn lookup_upload(
     State(state): State<AppState>,
+    caller: Caller,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(match media(multipart).await? {
         Media::Photo(bytes) => {
             let fp = crate::web::fingerprint_upload(bytes, false).await?;
             let matches = matches_for(&state, "pdq", &fp.pdq.hash.to_string())?;
+            alert_care(&state, &caller, &matches).await;
             json!({"pdq": by_bank(&matches)})
         }
         Media::Video(bytes) => {
@@ -156,6 +160,7 @@ async fn lookup_upload(
             let by_file = matches_for(&state, "video_md5", &fp.digests.md5_hex())?;
             // `matches_for` has checked that the index is loaded.
             let by_frames = state.matcher.lookup_vpdq(&fp.frames);
+            alert_care(&state, &caller, by_frames.iter().chain(&by_file)).await;
             json!({"vpdq": by_bank(&by_frames), "video_md5": by_bank(&by_file)})
         }
     }))
@@ -163,6 +168,7 @@ async fn lookup_upload(
 
 async fn raw_lookup(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<SignalQuery>,
 ) -> ApiResult<Json<Value>> {
     let matches = matches_for(
@@ -170,6 +176,7 @@ async fn raw_lookup(
         required(&q.signal_type, "signal_type")?,
         required(&q.signal, "signal")?,
     )?;
+    alert_care(&state, &caller, &matches).await;
     let with_distance = matches!(q.include_distance.as_deref(), Some("true" | "1" | "yes"));
     let list: Vec<Value> = matches
         .iter()

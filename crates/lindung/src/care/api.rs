@@ -24,6 +24,17 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("POST", "/api/v1/cases/{id}/referrals", staff, || {
             post(refer)
         }),
+        Endpoint::new("POST", "/api/v1/cases/{id}/stage", staff, || {
+            post(move_stage)
+        }),
+        Endpoint::new("POST", "/api/v1/cases/{id}/approval", staff, || {
+            post(approval)
+        }),
+        Endpoint::new("POST", "/api/v1/cases/{id}/notes", staff, || post(add_note)),
+        Endpoint::new("PUT", "/api/v1/cases/{id}/notes/{note}", staff, || {
+            axum::routing::put(edit_note)
+        }),
+        Endpoint::new("GET", "/api/v1/care/alerts", staff, || get(alerts)),
         Endpoint::new("POST", "/api/v1/referrals/{id}/accept", staff, || {
             post(accept)
         }),
@@ -43,6 +54,9 @@ impl From<CareError> for ApiError {
             CareError::NotFound => ApiError::not_found(error.to_string()),
             CareError::Forbidden => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
+            }
+            CareError::NoteLocked => {
+                ApiError::new(StatusCode::CONFLICT, "note_locked", error.to_string())
             }
             CareError::ConsentRequired(_) => {
                 ApiError::new(StatusCode::CONFLICT, "consent_required", error.to_string())
@@ -241,4 +255,125 @@ async fn assign(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct StageChange {
+    to: String,
+    reason: Option<String>,
+}
+
+async fn move_stage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<StageChange>,
+) -> ApiResult<Json<super::workflow::StageView>> {
+    Ok(Json(
+        super::workflow::move_stage(
+            &state.store,
+            &caller.actor(),
+            &caller.principal,
+            id,
+            &body.to,
+            body.reason.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct Decision {
+    /// `approve` or `return`.
+    decision: String,
+}
+
+async fn approval(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<Decision>,
+) -> ApiResult<Json<super::workflow::StageView>> {
+    let approve = match body.decision.as_str() {
+        "approve" => true,
+        "return" => false,
+        _ => {
+            return Err(
+                CareError::Invalid("decision", "decision is approve or return".into()).into(),
+            );
+        }
+    };
+    Ok(Json(
+        super::workflow::decide(
+            &state.store,
+            &caller.actor(),
+            &caller.principal,
+            id,
+            approve,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewNote {
+    body: String,
+    corrects: Option<i64>,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<NewNote>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let added = super::workflow::add_note(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.body,
+        body.corrects,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: added.id.to_string(),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct NoteEdit {
+    body: String,
+}
+
+async fn edit_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, note)): Path<(i64, i64)>,
+    Json(body): Json<NoteEdit>,
+) -> ApiResult<StatusCode> {
+    super::workflow::edit_note(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        note,
+        &body.body,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<super::workflow::AlertView>>> {
+    Ok(Json(
+        super::workflow::my_alerts(&state.store, &caller.actor(), &caller.principal).await?,
+    ))
 }

@@ -20,6 +20,9 @@ pub mod case {
         pub created_by: Option<i32>,
         pub created_at: TimeDateTimeWithTimeZone,
         pub closed_at: Option<TimeDateTimeWithTimeZone>,
+        /// `case_plan` or `closure` while a supervisor's approval is awaited.
+        pub pending_approval: Option<String>,
+        pub closure_reason: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -90,6 +93,70 @@ pub mod referral {
         pub sent_by: Option<i32>,
         pub sent_at: TimeDateTimeWithTimeZone,
         pub answered_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod note {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_notes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub case_id: i64,
+        pub author_id: i32,
+        /// Field-encrypted.
+        pub body: String,
+        pub corrects: Option<i64>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub edited_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod linked_signal {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_linked_signals")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub case_id: i64,
+        pub signal_id: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod alert {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "care_alerts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub case_id: i64,
+        /// Where the picture reappeared: `api lookup`, `hotline report`.
+        pub source: String,
+        /// The organisation whose lookup matched.
+        pub organisation_id: Option<i32>,
+        pub at: TimeDateTimeWithTimeZone,
+        pub seen_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod entities;
+pub mod workflow;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
@@ -61,6 +62,8 @@ pub enum CareError {
     Forbidden,
     #[error("there is no {0} consent on this case")]
     ConsentRequired(&'static str),
+    #[error("notes can be edited for 24 hours; add a correction as a new note")]
+    NoteLocked,
     #[error("database: {0}")]
     Db(#[from] DbErr),
     #[error("{0}")]
@@ -174,6 +177,8 @@ pub async fn create_case_in(
         created_by: Set((principal.user_id > 0).then_some(principal.user_id)),
         created_at: Set(now()),
         closed_at: Set(None),
+        pending_approval: Set(None),
+        closure_reason: Set(None),
         ..Default::default()
     }
     .insert(txn)
@@ -313,6 +318,11 @@ pub struct CaseView {
     pub identity: Option<Identity>,
     pub consents: Vec<ConsentView>,
     pub referrals: Vec<ReferralView>,
+    pub pending_approval: Option<String>,
+    pub closure_reason: Option<String>,
+    pub notes: Vec<workflow::NoteView>,
+    /// Times the child's pictures were seen again since the case was opened.
+    pub alerts: Vec<workflow::AlertView>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -408,6 +418,23 @@ pub async fn read_case(
                 identity: Some(open_identity(cipher, &found)?),
                 consents,
                 referrals: referral_views(&txn, &referrals).await?,
+                pending_approval: found.pending_approval.clone(),
+                closure_reason: found.closure_reason.clone(),
+                notes: workflow::notes_of(&txn, cipher, found.id).await?,
+                alerts: entities::alert::Entity::find()
+                    .filter(entities::alert::Column::CaseId.eq(found.id))
+                    .order_by_desc(entities::alert::Column::Id)
+                    .all(&txn)
+                    .await?
+                    .into_iter()
+                    .map(|a| workflow::AlertView {
+                        id: a.id,
+                        case_id: a.case_id,
+                        source: a.source,
+                        at: rfc3339(a.at),
+                        seen: a.seen_at.is_some(),
+                    })
+                    .collect(),
             }
         }
         View::Shared(referrals) => CaseView {
@@ -420,6 +447,10 @@ pub async fn read_case(
             identity: None,
             consents: Vec::new(),
             referrals: referral_views(&txn, &referrals).await?,
+            pending_approval: None,
+            closure_reason: None,
+            notes: Vec::new(),
+            alerts: Vec::new(),
         },
     };
     audit::commit_with(

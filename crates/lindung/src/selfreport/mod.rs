@@ -282,6 +282,7 @@ pub async fn submit(
     }
     .insert(&txn)
     .await?;
+    let mut signal_ids = Vec::with_capacity(signals.len());
     for (s, kind) in &signals {
         let row = banks::find_signal(&txn, added.bank_id, *kind, &s.value)
             .await?
@@ -296,6 +297,22 @@ pub async fn submit(
         }
         .insert(&txn)
         .await?;
+        signal_ids.push(row.id);
+    }
+    // The person shared these hashes to have them blocked: if they are seen again, the case
+    // worker hears of it.
+    if let Some(opened) = &care_case {
+        crate::care::add_consent_in(
+            &txn,
+            opened.id,
+            "hash_sharing",
+            "child",
+            &format!("self-report {case_number}: submitted the hashes to be blocked"),
+            None,
+        )
+        .await
+        .map_err(|e| SelfReportError::Internal(e.to_string()))?;
+        crate::care::workflow::link_signals_in(&txn, opened.id, &signal_ids).await?;
     }
     audit::commit_with(
         txn,

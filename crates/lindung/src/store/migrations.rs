@@ -362,6 +362,8 @@ impl MigrationTrait for M0005Care {
                     .col(integer_null("created_by"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone_null("closed_at"))
+                    .col(string_null("pending_approval"))
+                    .col(string_null("closure_reason"))
                     .foreign_key(&mut fk("care_cases", "organisation_id", "organisations"))
                     .to_owned(),
             )
@@ -412,6 +414,59 @@ impl MigrationTrait for M0005Care {
                     .col(timestamp_with_time_zone("sent_at"))
                     .col(timestamp_with_time_zone_null("answered_at"))
                     .foreign_key(&mut fk("care_referrals", "case_id", "care_cases"))
+                    .to_owned(),
+            )
+            .await?;
+        // Notes are signed by their author and encrypted; a note can be edited for 24 hours,
+        // after which a correction is a new note that names the one it corrects.
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_notes")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(integer("author_id"))
+                    .col(text("body"))
+                    .col(big_integer_null("corrects"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone_null("edited_at"))
+                    .foreign_key(&mut fk("care_notes", "case_id", "care_cases"))
+                    .to_owned(),
+            )
+            .await?;
+        // Bank signals that carry the child's pictures, so that a match on them alerts the
+        // case's workers; and those alerts.
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_linked_signals")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(big_integer("signal_id"))
+                    .foreign_key(&mut fk("care_linked_signals", "case_id", "care_cases"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("care_linked_signals_by_signal")
+                    .table("care_linked_signals")
+                    .col("signal_id")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_alerts")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(string("source"))
+                    .col(integer_null("organisation_id"))
+                    .col(timestamp_with_time_zone("at"))
+                    .col(timestamp_with_time_zone_null("seen_at"))
+                    .foreign_key(&mut fk("care_alerts", "case_id", "care_cases"))
                     .to_owned(),
             )
             .await

@@ -48,6 +48,8 @@ pub struct AppState {
     pub fields: Arc<crate::store::fields::FieldCipher>,
     /// The browser's PDQ module (`scripts/build-wasm`), served at `/static/pdq.wasm`.
     pub pdq_wasm: Option<Arc<Vec<u8>>>,
+    /// Signals linked to care cases, for re-upload alerts.
+    pub care_links: Arc<crate::care::workflow::LinkCache>,
 }
 
 /// Counts requests per key (a client address) in fixed windows.
@@ -99,6 +101,7 @@ impl AppState {
                     .unwrap_or_else(|e| panic!("no randomness for a field key: {e}")),
             ),
             pdq_wasm: None,
+            care_links: Arc::default(),
         }
     }
 }

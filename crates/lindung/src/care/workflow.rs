@@ -1,0 +1,481 @@
+//! The case's path (registration to closure, with a supervisor's approval for the case plan and
+//! for closure), signed case notes, and alerts when a picture linked to a case reappears.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::entities::{alert, assignment, case, linked_signal, note};
+use super::{CareError, load_full};
+use crate::access::audit::{self, Actor, AuditEvent};
+use crate::access::{Principal, Role, now};
+use crate::store::Store;
+use crate::store::fields::FieldCipher;
+
+pub const STAGES: &[&str] = &[
+    "registration",
+    "assessment",
+    "case_plan",
+    "service_delivery",
+    "follow_up",
+    "closure",
+    "reopened",
+];
+
+/// How long an author may still edit a note.
+pub const NOTE_EDIT_HOURS: i64 = 24;
+
+/// Where a case stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StageView {
+    pub stage: String,
+    /// `case_plan` or `closure` while a supervisor's approval is awaited.
+    pub pending_approval: Option<String>,
+}
+
+fn stage_view(found: &case::Model) -> StageView {
+    StageView {
+        stage: found.stage.clone(),
+        pending_approval: found.pending_approval.clone(),
+    }
+}
+
+/// The next stage a case may take from `from`, and the approval it needs.
+fn transition(from: &str, to: &str) -> Option<Option<&'static str>> {
+    match (from, to) {
+        ("registration" | "reopened", "assessment")
+        | ("assessment", "case_plan")
+        | ("service_delivery", "follow_up")
+        | ("closure", "reopened") => Some(None),
+        ("case_plan", "service_delivery") => Some(Some("case_plan")),
+        ("follow_up", "closure") => Some(Some("closure")),
+        _ => None,
+    }
+}
+
+/// Moves a case to its next stage. Agreeing the case plan (entering service delivery) and
+/// closing wait for a supervisor: the request is recorded and the stage moves on approval.
+pub async fn move_stage(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    to: &str,
+    reason: Option<&str>,
+) -> Result<StageView, CareError> {
+    let txn = store.db().begin().await?;
+    let found = match load_full(&txn, actor, principal, case_id, "care.stage.move").await {
+        Ok(found) => found,
+        Err(e) => return audit::keep_refusal(txn, e).await,
+    };
+    if found.pending_approval.is_some() {
+        return Err(CareError::Invalid(
+            "to",
+            "this case is waiting for a supervisor's approval".into(),
+        ));
+    }
+    let approval = transition(&found.stage, to).ok_or_else(|| {
+        CareError::Invalid(
+            "to",
+            format!("a case at {} cannot move to {to:?}", found.stage),
+        )
+    })?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if approval == Some("closure") && reason.is_none() {
+        return Err(CareError::Invalid(
+            "reason",
+            "give the reason for closing the case".into(),
+        ));
+    }
+    let mut update: case::ActiveModel = found.clone().into();
+    match approval {
+        Some(kind) => {
+            update.pending_approval = Set(Some(kind.to_owned()));
+            if kind == "closure" {
+                update.closure_reason = Set(reason.map(|r| r.chars().take(200).collect()));
+            }
+        }
+        None => {
+            update.stage = Set(to.to_owned());
+            if to == "reopened" {
+                update.closed_at = Set(None);
+                update.closure_reason = Set(None);
+            }
+        }
+    }
+    let moved = update.update(&txn).await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.stage.move", "care_case", case_id.to_string())
+            .detail("from", found.stage)
+            .detail("to", to)
+            .detail("pending_approval", moved.pending_approval.clone()),
+    )
+    .await?;
+    Ok(stage_view(&moved))
+}
+
+/// A supervisor of the case's organisation approves or returns what awaits approval.
+pub async fn decide(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    approve: bool,
+) -> Result<StageView, CareError> {
+    let txn = store.db().begin().await?;
+    let found = case::Entity::find_by_id(case_id)
+        .one(&txn)
+        .await?
+        .ok_or(CareError::NotFound)?;
+    if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
+        audit::append(
+            &txn,
+            actor,
+            AuditEvent::new("care.approval.denied", "care_case", case_id.to_string()),
+        )
+        .await?;
+        return audit::keep_refusal(txn, CareError::Forbidden).await;
+    }
+    let Some(pending) = found.pending_approval.clone() else {
+        return Err(CareError::Invalid(
+            "decision",
+            "nothing on this case awaits approval".into(),
+        ));
+    };
+    let mut update: case::ActiveModel = found.into();
+    update.pending_approval = Set(None);
+    match (pending.as_str(), approve) {
+        ("case_plan", true) => update.stage = Set("service_delivery".into()),
+        ("closure", true) => {
+            update.stage = Set("closure".into());
+            update.closed_at = Set(Some(now()));
+        }
+        ("closure", false) => update.closure_reason = Set(None),
+        _ => {}
+    }
+    let decided = update.update(&txn).await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.approval", "care_case", case_id.to_string())
+            .detail("what", pending)
+            .detail("approved", approve),
+    )
+    .await?;
+    Ok(stage_view(&decided))
+}
+
+fn note_context(case_id: i64) -> String {
+    format!("care_notes.body:{case_id}")
+}
+
+/// A note as the case's workers see it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct NoteView {
+    pub id: i64,
+    pub author_id: i32,
+    pub body: String,
+    pub corrects: Option<i64>,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+}
+
+pub(super) async fn notes_of(
+    txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
+    case_id: i64,
+) -> Result<Vec<NoteView>, CareError> {
+    let rows = note::Entity::find()
+        .filter(note::Column::CaseId.eq(case_id))
+        .order_by_asc(note::Column::Id)
+        .all(txn)
+        .await?;
+    rows.into_iter()
+        .map(|n| {
+            Ok(NoteView {
+                id: n.id,
+                author_id: n.author_id,
+                body: cipher
+                    .open(&note_context(case_id), &n.body)
+                    .map_err(|e| CareError::Internal(e.to_string()))?,
+                corrects: n.corrects,
+                created_at: super::rfc3339(n.created_at),
+                edited_at: n.edited_at.map(super::rfc3339),
+            })
+        })
+        .collect()
+}
+
+fn check_note(body: &str) -> Result<&str, CareError> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 10_000 {
+        return Err(CareError::Invalid(
+            "body",
+            "a note is 1 to 10000 characters".into(),
+        ));
+    }
+    Ok(body)
+}
+
+/// Adds a note signed by the caller; `corrects` names an earlier note of the case it corrects.
+pub async fn add_note(
+    store: &Store,
+    cipher: &FieldCipher,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    body: &str,
+    corrects: Option<i64>,
+) -> Result<note::Model, CareError> {
+    let body = check_note(body)?;
+    let txn = store.db().begin().await?;
+    let found = match load_full(&txn, actor, principal, case_id, "care.note.add").await {
+        Ok(found) => found,
+        Err(e) => return audit::keep_refusal(txn, e).await,
+    };
+    if let Some(earlier) = corrects {
+        let same_case = note::Entity::find_by_id(earlier)
+            .one(&txn)
+            .await?
+            .is_some_and(|n| n.case_id == found.id);
+        if !same_case {
+            return Err(CareError::Invalid(
+                "corrects",
+                "the corrected note is not on this case".into(),
+            ));
+        }
+    }
+    let added = note::ActiveModel {
+        case_id: Set(found.id),
+        author_id: Set(principal.user_id),
+        body: Set(cipher
+            .seal(&note_context(found.id), body)
+            .map_err(|e| CareError::Internal(e.to_string()))?),
+        corrects: Set(corrects),
+        created_at: Set(now()),
+        edited_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.note.add", "care_note", added.id.to_string())
+            .detail("case_id", found.id),
+    )
+    .await?;
+    Ok(added)
+}
+
+/// Edits a note: only its author, and only within [`NOTE_EDIT_HOURS`] of writing it.
+pub async fn edit_note(
+    store: &Store,
+    cipher: &FieldCipher,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    note_id: i64,
+    body: &str,
+) -> Result<(), CareError> {
+    let body = check_note(body)?;
+    let txn = store.db().begin().await?;
+    if let Err(e) = load_full(&txn, actor, principal, case_id, "care.note.edit").await {
+        return audit::keep_refusal(txn, e).await;
+    }
+    let found = note::Entity::find_by_id(note_id)
+        .one(&txn)
+        .await?
+        .filter(|n| n.case_id == case_id)
+        .ok_or(CareError::NotFound)?;
+    if found.author_id != principal.user_id {
+        return Err(CareError::Forbidden);
+    }
+    if now() - found.created_at > time::Duration::hours(NOTE_EDIT_HOURS) {
+        return Err(CareError::NoteLocked);
+    }
+    let mut update: note::ActiveModel = found.into();
+    update.body = Set(cipher
+        .seal(&note_context(case_id), body)
+        .map_err(|e| CareError::Internal(e.to_string()))?);
+    update.edited_at = Set(Some(now()));
+    update.update(&txn).await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.note.edit", "care_note", note_id.to_string())
+            .detail("case_id", case_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Links bank signals carrying the child's pictures to a case, inside the caller's
+/// transaction. The caller checks hash-sharing consent.
+pub async fn link_signals_in(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    signal_ids: &[i64],
+) -> Result<(), DbErr> {
+    for &signal_id in signal_ids {
+        linked_signal::ActiveModel {
+            case_id: Set(case_id),
+            signal_id: Set(signal_id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// How long the set of linked signals is trusted before it is read again: a link made in another
+/// process raises alerts here at most this much later.
+pub const LINK_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The signals linked to any case, kept in memory so that lookups (most of which match nothing
+/// linked) cost no database read.
+#[derive(Debug, Default)]
+pub struct LinkCache {
+    current: std::sync::RwLock<
+        Option<(
+            std::time::Instant,
+            std::sync::Arc<std::collections::HashSet<i64>>,
+        )>,
+    >,
+}
+
+impl LinkCache {
+    /// Those of `signal_ids` that are linked to a case.
+    pub async fn linked(&self, store: &Store, signal_ids: &[i64]) -> Result<Vec<i64>, DbErr> {
+        let fresh = self
+            .current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < LINK_CACHE_TTL)
+            .map(|(_, set)| std::sync::Arc::clone(set));
+        let set = match fresh {
+            Some(set) => set,
+            None => {
+                let ids: std::collections::HashSet<i64> = linked_signal::Entity::find()
+                    .all(store.db())
+                    .await?
+                    .into_iter()
+                    .map(|l| l.signal_id)
+                    .collect();
+                let set = std::sync::Arc::new(ids);
+                *self
+                    .current
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((std::time::Instant::now(), std::sync::Arc::clone(&set)));
+                set
+            }
+        };
+        Ok(signal_ids
+            .iter()
+            .copied()
+            .filter(|id| set.contains(id))
+            .collect())
+    }
+}
+
+/// Raises one alert per open case linked to any of `signal_ids`: the child's picture was seen
+/// again. Returns how many cases were alerted.
+pub async fn alert_on_matches(
+    store: &Store,
+    signal_ids: &[i64],
+    source: &str,
+    organisation_id: Option<i32>,
+) -> Result<usize, DbErr> {
+    if signal_ids.is_empty() {
+        return Ok(0);
+    }
+    let links = linked_signal::Entity::find()
+        .filter(linked_signal::Column::SignalId.is_in(signal_ids.iter().copied()))
+        .all(store.db())
+        .await?;
+    let mut cases: Vec<i64> = links.iter().map(|l| l.case_id).collect();
+    cases.sort_unstable();
+    cases.dedup();
+    if cases.is_empty() {
+        return Ok(0);
+    }
+    let txn = store.db().begin().await?;
+    for &case_id in &cases {
+        alert::ActiveModel {
+            case_id: Set(case_id),
+            source: Set(source.to_owned()),
+            organisation_id: Set(organisation_id),
+            at: Set(now()),
+            seen_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::commit_with(
+        txn,
+        &Actor::anonymous(Some("matcher".into())),
+        AuditEvent::new("care.alert", "care_case", None)
+            .detail("cases", cases.len())
+            .detail("source", source),
+    )
+    .await?;
+    Ok(cases.len())
+}
+
+/// An alert as a case worker sees it: that the picture reappeared, and where; nothing of the
+/// content.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AlertView {
+    pub id: i64,
+    pub case_id: i64,
+    pub source: String,
+    pub at: String,
+    pub seen: bool,
+}
+
+/// The unseen alerts of the cases the caller is assigned to, newest first.
+pub async fn my_alerts(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+) -> Result<Vec<AlertView>, CareError> {
+    let txn = store.db().begin().await?;
+    let mine: Vec<i64> = assignment::Entity::find()
+        .filter(assignment::Column::UserId.eq(principal.user_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| a.case_id)
+        .collect();
+    let alerts = alert::Entity::find()
+        .filter(alert::Column::CaseId.is_in(mine))
+        .filter(alert::Column::SeenAt.is_null())
+        .order_by_desc(alert::Column::Id)
+        .all(&txn)
+        .await?;
+    let views: Vec<AlertView> = alerts
+        .into_iter()
+        .map(|a| AlertView {
+            id: a.id,
+            case_id: a.case_id,
+            source: a.source,
+            at: super::rfc3339(a.at),
+            seen: a.seen_at.is_some(),
+        })
+        .collect();
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.alerts.read", "care_alert", None).detail("alerts", views.len()),
+    )
+    .await?;
+    Ok(views)
+}
