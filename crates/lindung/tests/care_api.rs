@@ -302,6 +302,65 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         let (_, reopened) = server.json("POST", &stage, Some(&worker), &json!({"to": "reopened"}));
         assert_eq!(reopened["stage"], "reopened");
 
+        // Assessments follow the configured forms; services are planned and delivered.
+        let (status, catalogue) = server.get("/api/v1/care/catalogue", Some(&worker));
+        assert_eq!(status, 200);
+        assert_eq!(catalogue["services"].as_array().map(Vec::len), Some(10));
+        assert_eq!(catalogue["forms"][0]["id"], "safety");
+        let assessments = format!("{path}/assessments");
+        let (status, err) = server.json(
+            "POST",
+            &assessments,
+            Some(&worker),
+            &json!({"form": "safety", "answers": {"safe_where_living": "maybe"}}),
+        );
+        assert_eq!(
+            (status, err["error"]["field"].clone()),
+            (422, json!("answers"))
+        );
+        let (status, _) = server.json("POST", &assessments, Some(&worker), &json!({"form": "psychosocial", "answers": {"distress": 4, "self_harm_risk": "possible", "psychosocial_notes": "Sleeps badly since the threats"}}));
+        assert_eq!(status, 201);
+        let services = format!("{path}/services");
+        let (status, err) = server.json(
+            "POST",
+            &services,
+            Some(&worker),
+            &json!({"service": "astrology", "provider": "x"}),
+        );
+        assert_eq!(
+            (status, err["error"]["field"].clone()),
+            (422, json!("service"))
+        );
+        let (status, planned) = server.json(
+            "POST",
+            &services,
+            Some(&worker),
+            &json!({"service": "mental_health", "provider": "Shelter B"}),
+        );
+        assert_eq!(status, 201, "{planned}");
+        let service_path = format!("{services}/{}", planned["id"].as_str().expect("id"));
+        let (status, updated) = server.json(
+            "PATCH",
+            &service_path,
+            Some(&worker),
+            &json!({"status": "delivered", "outcome": "six sessions"}),
+        );
+        assert_eq!(
+            (status, updated["status"].clone()),
+            (200, json!("delivered"))
+        );
+        assert!(updated["delivered_at"].is_string());
+        let (status, _) = server.json(
+            "PATCH",
+            &service_path,
+            Some(&other),
+            &json!({"status": "declined"}),
+        );
+        assert_eq!(status, 403);
+        let (_, seen) = server.get(&path, Some(&worker));
+        assert_eq!(seen["assessments"][0]["answers"]["distress"], 4);
+        assert_eq!(seen["services"][0]["outcome"], "six sessions");
+
         // Notes are signed, editable by their author for 24 hours, then only corrected.
         let notes = format!("{path}/notes");
         let (status, added) = server.json(

@@ -35,6 +35,19 @@ pub fn endpoints() -> Vec<Endpoint> {
             axum::routing::put(edit_note)
         }),
         Endpoint::new("GET", "/api/v1/care/alerts", staff, || get(alerts)),
+        Endpoint::new("GET", "/api/v1/care/catalogue", staff, || get(catalogue)),
+        Endpoint::new("POST", "/api/v1/cases/{id}/assessments", staff, || {
+            post(assess)
+        }),
+        Endpoint::new("POST", "/api/v1/cases/{id}/services", staff, || {
+            post(plan_service)
+        }),
+        Endpoint::new(
+            "PATCH",
+            "/api/v1/cases/{id}/services/{service}",
+            staff,
+            || axum::routing::patch(update_service),
+        ),
         Endpoint::new("POST", "/api/v1/referrals/{id}/accept", staff, || {
             post(accept)
         }),
@@ -376,4 +389,90 @@ async fn alerts(
     Ok(Json(
         super::workflow::my_alerts(&state.store, &caller.actor(), &caller.principal).await?,
     ))
+}
+
+async fn catalogue(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "services": state.care_config.services(),
+        "forms": state.care_config.forms,
+    }))
+}
+
+async fn assess(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<super::plan::Answers>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let added = super::plan::record_assessment(
+        &state.store,
+        &state.fields,
+        &state.care_config,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: added.id.to_string(),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewService {
+    service: String,
+    provider: String,
+}
+
+async fn plan_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<NewService>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let planned = super::plan::plan_service(
+        &state.store,
+        &state.care_config,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.service,
+        &body.provider,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            id: planned.id.to_string(),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ServiceUpdate {
+    status: String,
+    outcome: Option<String>,
+}
+
+async fn update_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, service)): Path<(i64, i64)>,
+    Json(body): Json<ServiceUpdate>,
+) -> ApiResult<Json<super::plan::ServiceView>> {
+    let updated = super::plan::update_service(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        service,
+        &body.status,
+        body.outcome.as_deref(),
+    )
+    .await?;
+    Ok(Json(updated.into()))
 }

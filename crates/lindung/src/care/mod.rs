@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod entities;
+pub mod plan;
 pub mod workflow;
 
 use sea_orm::{
@@ -321,6 +322,8 @@ pub struct CaseView {
     pub pending_approval: Option<String>,
     pub closure_reason: Option<String>,
     pub notes: Vec<workflow::NoteView>,
+    pub assessments: Vec<plan::AssessmentView>,
+    pub services: Vec<plan::ServiceView>,
     /// Times the child's pictures were seen again since the case was opened.
     pub alerts: Vec<workflow::AlertView>,
 }
@@ -421,6 +424,8 @@ pub async fn read_case(
                 pending_approval: found.pending_approval.clone(),
                 closure_reason: found.closure_reason.clone(),
                 notes: workflow::notes_of(&txn, cipher, found.id).await?,
+                assessments: plan::assessments_of(&txn, cipher, found.id).await?,
+                services: plan::services_of(&txn, found.id).await?,
                 alerts: entities::alert::Entity::find()
                     .filter(entities::alert::Column::CaseId.eq(found.id))
                     .order_by_desc(entities::alert::Column::Id)
@@ -450,6 +455,8 @@ pub async fn read_case(
             pending_approval: None,
             closure_reason: None,
             notes: Vec::new(),
+            assessments: Vec::new(),
+            services: Vec::new(),
             alerts: Vec::new(),
         },
     };

@@ -53,6 +53,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             listen: args.listen,
             snapshot_dir: args.store.data_dir.join("index"),
             field_key_file: args.store.data_dir.join("field.key"),
+            care_config: crate::care::plan::CareConfig::for_data_dir(&args.store.data_dir)
+                .map_err(anyhow::Error::msg)?,
             pdq_wasm: args.pdq_wasm,
         };
         crate::web::serve(store, config).await?;

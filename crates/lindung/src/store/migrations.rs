@@ -434,6 +434,39 @@ impl MigrationTrait for M0005Care {
                     .to_owned(),
             )
             .await?;
+        // Services planned for a case, from the core package, and how each went.
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_services")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(string("service"))
+                    .col(string("provider"))
+                    .col(string("status"))
+                    .col(timestamp_with_time_zone("planned_at"))
+                    .col(timestamp_with_time_zone("updated_at"))
+                    .col(timestamp_with_time_zone_null("delivered_at"))
+                    .col(text_null("outcome"))
+                    .foreign_key(&mut fk("care_services", "case_id", "care_cases"))
+                    .to_owned(),
+            )
+            .await?;
+        // Answers to assessment forms (field-encrypted JSON); the forms are a data file.
+        manager
+            .create_table(
+                Table::create()
+                    .table("care_assessments")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("case_id"))
+                    .col(string("form"))
+                    .col(text("answers"))
+                    .col(integer("author_id"))
+                    .col(timestamp_with_time_zone("at"))
+                    .foreign_key(&mut fk("care_assessments", "case_id", "care_cases"))
+                    .to_owned(),
+            )
+            .await?;
         // Bank signals that carry the child's pictures, so that a match on them alerts the
         // case's workers; and those alerts.
         manager

@@ -50,6 +50,8 @@ pub struct AppState {
     pub pdq_wasm: Option<Arc<Vec<u8>>>,
     /// Signals linked to care cases, for re-upload alerts.
     pub care_links: Arc<crate::care::workflow::LinkCache>,
+    /// The deployment's services and assessment forms.
+    pub care_config: Arc<crate::care::plan::CareConfig>,
 }
 
 /// Counts requests per key (a client address) in fixed windows.
@@ -102,6 +104,10 @@ impl AppState {
             ),
             pdq_wasm: None,
             care_links: Arc::default(),
+            care_config: Arc::new(
+                crate::care::plan::CareConfig::parse(crate::care::plan::DEFAULT_CONFIG)
+                    .unwrap_or_else(|e| panic!("the built-in care.json is invalid: {e}")),
+            ),
         }
     }
 }
@@ -391,6 +397,8 @@ pub struct ServeConfig {
     pub snapshot_dir: std::path::PathBuf,
     /// The field-encryption key file, used when `LINDUNG_FIELD_KEY` is not set.
     pub field_key_file: std::path::PathBuf,
+    /// The care configuration (`care.json`): services and assessment forms.
+    pub care_config: crate::care::plan::CareConfig,
     /// The browser's PDQ module; without it the self-report page says it is unavailable.
     pub pdq_wasm: Option<std::path::PathBuf>,
 }
@@ -400,6 +408,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         listen,
         snapshot_dir,
         field_key_file,
+        care_config,
         pdq_wasm,
     } = config;
     let mut state = AppState::new(store.clone());
@@ -407,6 +416,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     state.fields = Arc::new(crate::store::fields::FieldCipher::from_environment_or_file(
         &field_key_file,
     )?);
+    state.care_config = Arc::new(care_config);
     if let Some(path) = pdq_wasm {
         match std::fs::read(&path) {
             Ok(bytes) => state.pdq_wasm = Some(Arc::new(bytes)),
