@@ -4,8 +4,12 @@
 use std::collections::BTreeSet;
 
 fn keys(lang: &str) -> BTreeSet<String> {
+    keys_of(lang, "main.ftl")
+}
+
+fn keys_of(lang: &str, file: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(format!(
-        "{}/locales/{lang}/main.ftl",
+        "{}/locales/{lang}/{file}",
         env!("CARGO_MANIFEST_DIR")
     ))
     .expect("locale file");
@@ -37,4 +41,24 @@ fn page_text_is_translated() {
         lindung::web::i18n::Tr::negotiate(Some("en"), Some("th")).lang,
         "en"
     );
+}
+
+#[test]
+fn care_pages_are_complete_in_thai_and_the_self_report_page_in_six_languages() {
+    let en = keys_of("en", "care.ftl");
+    assert!(en.len() > 50, "{}", en.len());
+    let th = keys_of("th", "care.ftl");
+    let missing: Vec<&String> = en.difference(&th).collect();
+    assert!(missing.is_empty(), "care: missing in th: {missing:?}");
+    let en = keys_of("en", "selfreport.ftl");
+    for lang in ["th", "vi", "id", "fil", "ms"] {
+        let translated = keys_of(lang, "selfreport.ftl");
+        let missing: Vec<&String> = en.difference(&translated).collect();
+        assert!(
+            missing.is_empty(),
+            "self-report: missing in {lang}: {missing:?}"
+        );
+    }
+    let tr = lindung::web::i18n::Tr::among("vi", lindung::selfreport::routes::LANGUAGES);
+    assert_eq!(tr.t("sr-status-received"), "đã nhận");
 }

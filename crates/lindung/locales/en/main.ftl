@@ -91,3 +91,4 @@ error-conflict = That name is already taken.
 error-unprocessable_image = This file could not be read as an image.
 error-unavailable = The service is starting. Try again in a moment.
 error-internal = Something went wrong on our side.
+nav-cases = Cases

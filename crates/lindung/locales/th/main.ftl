@@ -91,3 +91,4 @@ error-conflict = ชื่อนี้ถูกใช้แล้ว
 error-unprocessable_image = ไม่สามารถอ่านไฟล์นี้เป็นรูปภาพได้
 error-unavailable = ระบบกำลังเริ่มทำงาน โปรดลองอีกครั้งในอีกสักครู่
 error-internal = เกิดข้อผิดพลาดในระบบ
+nav-cases = กรณี

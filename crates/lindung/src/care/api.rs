@@ -10,7 +10,7 @@ use super::{CareError, CaseView, Identity};
 use crate::access::Role;
 use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
 
-const CARE_STAFF: &[Role] = &[Role::CaseWorker, Role::Supervisor];
+pub(crate) const CARE_STAFF: &[Role] = &[Role::CaseWorker, Role::Supervisor];
 
 pub fn endpoints() -> Vec<Endpoint> {
     let staff = Access::Roles(CARE_STAFF);

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod entities;
+pub mod pages;
 pub mod plan;
 pub mod workflow;
 
@@ -750,4 +751,69 @@ pub async fn assign(
     )
     .await?;
     Ok(())
+}
+
+/// A line of a case list: no identifying details, whoever reads it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseRow {
+    pub id: i64,
+    pub reference: String,
+    pub stage: String,
+    pub risk_level: String,
+    pub pending_approval: Option<String>,
+    pub unseen_alerts: usize,
+}
+
+/// The cases a caller works on: a case worker's assigned cases, a supervisor's organisation's
+/// cases. Newest first.
+pub async fn list_cases(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+) -> Result<Vec<CaseRow>, CareError> {
+    let txn = store.db().begin().await?;
+    let cases = if principal.role == Role::Supervisor {
+        case::Entity::find()
+            .filter(case::Column::OrganisationId.eq(principal.organisation_id))
+            .order_by_desc(case::Column::Id)
+            .all(&txn)
+            .await?
+    } else {
+        let mine: Vec<i64> = assignment::Entity::find()
+            .filter(assignment::Column::UserId.eq(principal.user_id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|a| a.case_id)
+            .collect();
+        case::Entity::find()
+            .filter(case::Column::Id.is_in(mine))
+            .order_by_desc(case::Column::Id)
+            .all(&txn)
+            .await?
+    };
+    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let alerts = entities::alert::Entity::find()
+        .filter(entities::alert::Column::CaseId.is_in(ids))
+        .filter(entities::alert::Column::SeenAt.is_null())
+        .all(&txn)
+        .await?;
+    let rows: Vec<CaseRow> = cases
+        .into_iter()
+        .map(|c| CaseRow {
+            unseen_alerts: alerts.iter().filter(|a| a.case_id == c.id).count(),
+            id: c.id,
+            reference: c.reference,
+            stage: c.stage,
+            risk_level: c.risk_level,
+            pending_approval: c.pending_approval,
+        })
+        .collect();
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.case.list", "care_case", None).detail("cases", rows.len()),
+    )
+    .await?;
+    Ok(rows)
 }

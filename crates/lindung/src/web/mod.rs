@@ -181,6 +181,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(crate::access::pages::endpoints());
     all.extend(crate::selfreport::routes::endpoints());
     all.extend(crate::care::api::endpoints());
+    all.extend(crate::care::pages::endpoints());
     all
 }
 

@@ -26,6 +26,8 @@ pub struct Chrome {
     pub user: Option<String>,
     pub csrf: String,
     pub is_admin: bool,
+    /// Case workers and supervisors: the navigation leads to cases rather than banks.
+    pub is_care: bool,
     pub notice: Option<String>,
 }
 
@@ -42,6 +44,7 @@ impl Chrome {
             user: Some(caller.principal.email.clone()),
             csrf: caller.csrf.clone().unwrap_or_default(),
             is_admin: caller.principal.role == Role::Admin,
+            is_care: matches!(caller.principal.role, Role::CaseWorker | Role::Supervisor),
             notice: None,
             tr,
         }
@@ -59,6 +62,7 @@ impl Chrome {
             user: None,
             csrf: String::new(),
             is_admin: false,
+            is_care: false,
             notice: None,
             tr,
         }
@@ -252,8 +256,15 @@ async fn login(
         .await
         .or_page(&headers)?
     {
-        LoginOutcome::Success { secret, .. } => {
-            let mut response = Redirect::to("/banks").into_response();
+        LoginOutcome::Success {
+            secret, principal, ..
+        } => {
+            let home = if matches!(principal.role, Role::CaseWorker | Role::Supervisor) {
+                "/care"
+            } else {
+                "/banks"
+            };
+            let mut response = Redirect::to(home).into_response();
             let lifetime = sessions::SESSION_LIFETIME.whole_seconds();
             response.headers_mut().append(
                 header::SET_COOKIE,

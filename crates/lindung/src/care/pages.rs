@@ -1,0 +1,309 @@
+//! Care pages: the case list, registration, and the case page with its forms. Plain HTML forms
+//! that work without JavaScript on a small phone screen.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::plan::SERVICE_STATUSES;
+use super::workflow::STAGES;
+use super::{CaseRow, CaseView, GIVEN_BY, Guardian, Identity, PURPOSES, RISK_LEVELS};
+use crate::web::pages::{Chrome, OrPage, PageResult, render};
+use crate::web::{Access, AppState, Caller, Endpoint};
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let page = Access::Page(super::api::CARE_STAFF);
+    vec![
+        Endpoint::new("GET", "/care", page, || get(list)),
+        Endpoint::new("GET", "/care/new", page, || get(new_form)),
+        Endpoint::new("POST", "/care/new", page, || post(register)),
+        Endpoint::new("GET", "/care/{id}", page, || get(show)),
+        Endpoint::new("POST", "/care/{id}/consents", page, || post(consent)),
+        Endpoint::new("POST", "/care/{id}/stage", page, || post(stage)),
+        Endpoint::new("POST", "/care/{id}/services", page, || post(plan)),
+        Endpoint::new("POST", "/care/{id}/services/{service}", page, || {
+            post(update_service)
+        }),
+        Endpoint::new("POST", "/care/{id}/notes", page, || post(note)),
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "care_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    cases: Vec<CaseRow>,
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+    let cases = super::list_cases(&state.store, &caller.actor(), &caller.principal)
+        .await
+        .or_page(&headers)?;
+    let page = ListPage {
+        chrome: Chrome::for_caller(&caller, &headers, "care-title"),
+        cases,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "care_new.html")]
+struct NewPage {
+    chrome: Chrome,
+    risks: &'static [&'static str],
+}
+
+async fn new_form(headers: HeaderMap, caller: Caller) -> PageResult {
+    let page = NewPage {
+        chrome: Chrome::for_caller(&caller, &headers, "care-new"),
+        risks: RISK_LEVELS,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    csrf: Option<String>,
+    name: String,
+    age_estimate: String,
+    language: String,
+    location: String,
+    guardian: String,
+    risk_level: String,
+}
+
+fn filled(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(200).collect())
+}
+
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Form(form): Form<RegisterForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let age_estimate = match form.age_estimate.trim() {
+        "" => None,
+        text => Some(text.parse::<u8>().map_err(|_| {
+            super::CareError::Invalid("age_estimate", "the age is a number of years".into())
+        }))
+        .transpose()
+        .or_page(&headers)?,
+    };
+    let identity = Identity {
+        name: filled(&form.name),
+        age_estimate,
+        language: filled(&form.language),
+        location: filled(&form.location),
+        guardians: filled(&form.guardian)
+            .map(|name| Guardian {
+                name: Some(name),
+                ..Guardian::default()
+            })
+            .into_iter()
+            .collect(),
+        ..Identity::default()
+    };
+    let created = super::create_case(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        &identity,
+        &form.risk_level,
+    )
+    .await
+    .or_page(&headers)?;
+    Ok(Redirect::to(&format!("/care/{}", created.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "care_case.html")]
+struct CasePage {
+    chrome: Chrome,
+    case: CaseView,
+    purposes: &'static [&'static str],
+    givers: &'static [&'static str],
+    stages: &'static [&'static str],
+    services: Vec<String>,
+    statuses: &'static [&'static str],
+}
+
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let case = super::read_case(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await
+    .or_page(&headers)?;
+    let page = CasePage {
+        chrome: Chrome::for_caller(&caller, &headers, "care-case"),
+        case,
+        purposes: PURPOSES,
+        givers: GIVEN_BY,
+        stages: STAGES,
+        services: state.care_config.services(),
+        statuses: SERVICE_STATUSES,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn back(id: i64) -> axum::response::Response {
+    Redirect::to(&format!("/care/{id}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    csrf: Option<String>,
+    purpose: String,
+    given_by: String,
+}
+
+async fn consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ConsentForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::add_consent(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &form.purpose,
+        &form.given_by,
+        "recorded on the case page",
+    )
+    .await
+    .or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct StageForm {
+    csrf: Option<String>,
+    to: String,
+    reason: Option<String>,
+}
+
+async fn stage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<StageForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::workflow::move_stage(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &form.to,
+        form.reason.as_deref(),
+    )
+    .await
+    .or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct PlanForm {
+    csrf: Option<String>,
+    service: String,
+    provider: String,
+}
+
+async fn plan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<PlanForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::plan::plan_service(
+        &state.store,
+        &state.care_config,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &form.service,
+        &form.provider,
+    )
+    .await
+    .or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct ServiceForm {
+    csrf: Option<String>,
+    status: String,
+}
+
+async fn update_service(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, service)): Path<(i64, i64)>,
+    Form(form): Form<ServiceForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::plan::update_service(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        service,
+        &form.status,
+        None,
+    )
+    .await
+    .or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    csrf: Option<String>,
+    body: String,
+}
+
+async fn note(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<NoteForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::workflow::add_note(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &form.body,
+        None,
+    )
+    .await
+    .or_page(&headers)?;
+    Ok(back(id))
+}
