@@ -418,6 +418,82 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         assert!(seen["notes"][0]["edited_at"].is_string());
         assert_eq!(seen["notes"][1]["corrects"].to_string(), note_id);
 
+        // The child's own record, printable, leaves other people out.
+        let (status, printed) = server.get(&format!("/care/{id}/export"), Some(&worker));
+        assert_eq!(status, 200);
+        let printed = printed.as_str().unwrap_or_default().to_owned();
+        assert!(printed.contains(NAME), "{printed}");
+        assert!(
+            !printed.contains("A Guardian") && !printed.contains("Met the child"),
+            "{printed}"
+        );
+        let (status, _) = server.get(&format!("/care/{id}/export"), Some(&other));
+        assert_eq!(
+            status, 403,
+            "a referred organisation does not print the whole case"
+        );
+
+        // A supervisor may refer without consent when a child is in danger, with a logged
+        // reason; a worker may not. A transfer moves the case to another organisation.
+        let (_, second) = server.json(
+            "POST",
+            "/api/v1/cases",
+            Some(&worker),
+            &json!({"name": "Second Child"}),
+        );
+        let second = format!("/api/v1/cases/{}", second["id"].as_str().expect("id"));
+        let refer = |token: &str, reason: Option<&str>| {
+            server.json(
+                "POST",
+                &format!("{second}/referrals"),
+                Some(token),
+                &json!({"service": "justice", "to_org": "Shelter B", "override_reason": reason}),
+            )
+        };
+        assert_eq!(refer(&worker, Some("in danger")).0, 409);
+        assert_eq!(refer(&supervisor, None).0, 409);
+        assert_eq!(
+            refer(&supervisor, Some("the child is in danger tonight")).0,
+            201
+        );
+        let (status, err) = server.json(
+            "POST",
+            &format!("{second}/transfer"),
+            Some(&supervisor),
+            &json!({"to_org": "Shelter B"}),
+        );
+        assert_eq!(
+            (status, err["error"]["code"].clone()),
+            (409, json!("consent_required"))
+        );
+        server.json(
+            "POST",
+            &format!("{second}/consents"),
+            Some(&worker),
+            &json!({"purpose": "disclosure", "given_by": "authority"}),
+        );
+        let (status, _) = server.json(
+            "POST",
+            &format!("{second}/transfer"),
+            Some(&worker),
+            &json!({"to_org": "Shelter B"}),
+        );
+        assert_eq!(status, 403, "only a supervisor transfers");
+        let (status, _) = server.json(
+            "POST",
+            &format!("{second}/transfer"),
+            Some(&supervisor),
+            &json!({"to_org": "Shelter B"}),
+        );
+        assert_eq!(status, 204);
+        assert_eq!(
+            server.get(&second, Some(&worker)).0,
+            403,
+            "the old worker loses the case"
+        );
+        let (status, moved) = server.get(&second, Some(&other_supervisor));
+        assert_eq!((status, moved["view"].clone()), (200, json!("full")));
+
         // Identifying fields are encrypted in the database.
         match &t.location.database_url {
             None => {

@@ -67,3 +67,6 @@ care-note = Note
 care-note-add = Add the note
 care-referrals = Referrals
 care-none = None yet.
+care-export = Print for the child or guardian
+care-export-title = What we hold about this child
+care-export-note = This is the record kept for the child: their details, the consents given and the services. Details about other people are left out.

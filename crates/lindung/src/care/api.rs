@@ -18,6 +18,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("POST", "/api/v1/cases", staff, || post(create)),
         Endpoint::new("GET", "/api/v1/cases/{id}", staff, || get(read)),
         Endpoint::new("POST", "/api/v1/cases/{id}/assign", staff, || post(assign)),
+        Endpoint::new("POST", "/api/v1/cases/{id}/transfer", staff, || {
+            post(transfer)
+        }),
         Endpoint::new("POST", "/api/v1/cases/{id}/consents", staff, || {
             post(consent)
         }),
@@ -168,6 +171,8 @@ struct NewReferral {
     service: String,
     to_org: String,
     share: Option<Vec<String>>,
+    /// Supervisors only: why the referral goes ahead without disclosure consent.
+    override_reason: Option<String>,
 }
 
 async fn refer(
@@ -186,6 +191,7 @@ async fn refer(
             service: &body.service,
             to_org: &body.to_org,
             share: body.share.as_deref(),
+            override_reason: body.override_reason.as_deref(),
         },
     )
     .await?;
@@ -475,4 +481,26 @@ async fn update_service(
     )
     .await?;
     Ok(Json(updated.into()))
+}
+
+#[derive(Deserialize)]
+struct Transfer {
+    to_org: String,
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<Transfer>,
+) -> ApiResult<StatusCode> {
+    super::transfer(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.to_org,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

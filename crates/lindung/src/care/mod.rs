@@ -552,6 +552,9 @@ pub struct ReferralRequest<'a> {
     pub service: &'a str,
     pub to_org: &'a str,
     pub share: Option<&'a [String]>,
+    /// A supervisor's reason to refer without disclosure consent (a child in danger, a court
+    /// order). Logged in the audit log.
+    pub override_reason: Option<&'a str>,
 }
 
 /// Refers a case to another organisation. Refused without disclosure consent.
@@ -567,7 +570,9 @@ pub async fn refer(
         service,
         to_org,
         share,
+        override_reason,
     } = request;
+    let override_reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
     check_one_of("service", service, SERVICES)?;
     let fields: Vec<&str> = match share {
         Some(list) => list.iter().map(String::as_str).collect(),
@@ -592,7 +597,26 @@ pub async fn refer(
             "a referral goes to another organisation".into(),
         ));
     }
-    if !has_consent(&txn, found.id, "disclosure").await? {
+    let consented = has_consent(&txn, found.id, "disclosure").await?;
+    let overridden = !consented && principal.role == Role::Supervisor && override_reason.is_some();
+    if overridden {
+        audit::append(
+            &txn,
+            actor,
+            AuditEvent::new("care.consent.override", "care_case", found.id.to_string())
+                .detail("purpose", "disclosure")
+                .detail(
+                    "reason",
+                    override_reason
+                        .unwrap_or_default()
+                        .chars()
+                        .take(500)
+                        .collect::<String>(),
+                ),
+        )
+        .await?;
+    }
+    if !consented && !overridden {
         audit::commit_with(
             txn,
             actor,
@@ -816,4 +840,61 @@ pub async fn list_cases(
     )
     .await?;
     Ok(rows)
+}
+
+/// Transfers a case to another organisation (its supervisor's decision; it needs disclosure
+/// consent). The case leaves its workers; the new organisation's supervisors assign it.
+pub async fn transfer(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    to_org: &str,
+) -> Result<(), CareError> {
+    let txn = store.db().begin().await?;
+    let found = case::Entity::find_by_id(case_id)
+        .one(&txn)
+        .await?
+        .ok_or(CareError::NotFound)?;
+    if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
+        audit::append(
+            &txn,
+            actor,
+            AuditEvent::new(
+                "care.case.transfer.denied",
+                "care_case",
+                case_id.to_string(),
+            ),
+        )
+        .await?;
+        return audit::keep_refusal(txn, CareError::Forbidden).await;
+    }
+    let target = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(to_org.trim()))
+        .one(&txn)
+        .await?
+        .filter(|o| o.id != found.organisation_id)
+        .ok_or_else(|| {
+            CareError::Invalid("to_org", format!("no other organisation named {to_org:?}"))
+        })?;
+    if !has_consent(&txn, found.id, "disclosure").await? {
+        return Err(CareError::ConsentRequired("disclosure"));
+    }
+    assignment::Entity::delete_many()
+        .filter(assignment::Column::CaseId.eq(found.id))
+        .exec(&txn)
+        .await?;
+    let from = found.organisation_id;
+    let mut update: case::ActiveModel = found.into();
+    update.organisation_id = Set(target.id);
+    update.update(&txn).await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.case.transfer", "care_case", case_id.to_string())
+            .detail("from_org", from)
+            .detail("to_org", target.id),
+    )
+    .await
+    .map_err(CareError::from)
 }

@@ -29,6 +29,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             post(update_service)
         }),
         Endpoint::new("POST", "/care/{id}/notes", page, || post(note)),
+        Endpoint::new("GET", "/care/{id}/export", page, || get(export)),
     ]
 }
 
@@ -306,4 +307,45 @@ async fn note(
     .await
     .or_page(&headers)?;
     Ok(back(id))
+}
+
+#[derive(Template)]
+#[template(path = "care_export.html")]
+struct ExportPage {
+    tr: crate::web::i18n::Tr,
+    case: CaseView,
+}
+
+/// The child's own record, printable (the right of access). Guardians, notes (which speak of
+/// other people and carry their authors) and referral details are left out.
+async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let mut case = super::read_case(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await
+    .or_page(&headers)?;
+    if case.view != "full" {
+        return Err(crate::web::pages::PageError::new(
+            &headers,
+            super::CareError::Forbidden.into(),
+        ));
+    }
+    if let Some(identity) = case.identity.as_mut() {
+        identity.guardians.clear();
+        identity.contact = None;
+    }
+    case.notes.clear();
+    case.referrals.clear();
+    case.alerts.clear();
+    let tr = Chrome::for_caller(&caller, &headers, "care-export-title").tr;
+    Ok(render(StatusCode::OK, &ExportPage { tr, case }))
 }
