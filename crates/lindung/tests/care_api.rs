@@ -287,7 +287,7 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
             "POST",
             &stage,
             Some(&worker),
-            &json!({"to": "closure", "reason": "goals met"}),
+            &json!({"to": "closure", "reason": "goals_met"}),
         );
         assert_eq!(moved["pending_approval"], "closure");
         let (_, decided) = server.json(
@@ -298,7 +298,7 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         );
         assert_eq!(decided["stage"], "closure");
         let (_, seen) = server.get(&path, Some(&worker));
-        assert_eq!(seen["closure_reason"], "goals met");
+        assert_eq!(seen["closure_reason"], "goals_met");
         let (_, reopened) = server.json("POST", &stage, Some(&worker), &json!({"to": "reopened"}));
         assert_eq!(reopened["stage"], "reopened");
 
@@ -493,6 +493,43 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         );
         let (status, moved) = server.get(&second, Some(&other_supervisor));
         assert_eq!((status, moved["view"].clone()), (200, json!("full")));
+
+        // Indicators: a supervisor sees their organisation's counts, a researcher everyone's with
+        // small counts suppressed, a case worker none.
+        let researcher = user(
+            &t.store,
+            "researcher@uni.example",
+            Role::Researcher,
+            Some("University"),
+        )
+        .await;
+        let (status, figures) = server.get("/api/v1/care/indicators", Some(&supervisor));
+        assert_eq!(status, 200, "{figures}");
+        assert_eq!(
+            figures["open_cases_by_risk"],
+            json!({"high": 1}),
+            "{figures}"
+        );
+        assert_eq!(
+            figures["services_delivered_by_type"],
+            json!({"mental_health": 1})
+        );
+        assert_eq!(figures["referrals_by_answer"], json!({"accepted": 1}));
+        assert!(
+            figures["median_days_to_first_service"]
+                .as_f64()
+                .is_some_and(|d| d < 1.0)
+        );
+        let (status, figures) = server.get("/api/v1/care/indicators", Some(&researcher));
+        assert_eq!(status, 200);
+        assert_eq!(
+            figures["open_cases_by_risk"],
+            json!({"high": "<5", "medium": "<5"}),
+            "{figures}"
+        );
+        assert_eq!(figures["median_days_to_first_service"], Value::Null);
+        assert_eq!(figures["suppressed"], true);
+        assert_eq!(server.get("/api/v1/care/indicators", Some(&worker)).0, 403);
 
         // Identifying fields are encrypted in the database.
         match &t.location.database_url {

@@ -39,6 +39,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         }),
         Endpoint::new("GET", "/api/v1/care/alerts", staff, || get(alerts)),
         Endpoint::new("GET", "/api/v1/care/catalogue", staff, || get(catalogue)),
+        Endpoint::new(
+            "GET",
+            "/api/v1/care/indicators",
+            Access::Roles(&[Role::Supervisor, Role::Admin, Role::Researcher]),
+            || get(indicators),
+        ),
         Endpoint::new("POST", "/api/v1/cases/{id}/assessments", staff, || {
             post(assess)
         }),
@@ -503,4 +509,13 @@ async fn transfer(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn indicators(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<super::indicators::Indicators>> {
+    Ok(Json(
+        super::indicators::indicators(&state.store, &caller.actor(), &caller.principal).await?,
+    ))
 }

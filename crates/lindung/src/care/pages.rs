@@ -134,6 +134,7 @@ struct CasePage {
     stages: &'static [&'static str],
     services: Vec<String>,
     statuses: &'static [&'static str],
+    reasons: &'static [&'static str],
 }
 
 async fn show(
@@ -159,6 +160,7 @@ async fn show(
         stages: STAGES,
         services: state.care_config.services(),
         statuses: SERVICE_STATUSES,
+        reasons: super::workflow::CLOSURE_REASONS,
     };
     Ok(render(StatusCode::OK, &page))
 }

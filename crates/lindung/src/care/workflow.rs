@@ -24,6 +24,17 @@ pub const STAGES: &[&str] = &[
     "reopened",
 ];
 
+/// Why a case closes: codes, not free text, so that they can be counted in statistics without
+/// describing anyone.
+pub const CLOSURE_REASONS: &[&str] = &[
+    "goals_met",
+    "transferred",
+    "moved_away",
+    "declined_services",
+    "aged_out",
+    "other",
+];
+
 /// How long an author may still edit a note.
 pub const NOTE_EDIT_HOURS: i64 = 24;
 
@@ -83,10 +94,13 @@ pub async fn move_stage(
         )
     })?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if approval == Some("closure") && reason.is_none() {
+    if approval == Some("closure") && !reason.is_some_and(|r| CLOSURE_REASONS.contains(&r)) {
         return Err(CareError::Invalid(
             "reason",
-            "give the reason for closing the case".into(),
+            format!(
+                "give the reason for closing the case: one of {}",
+                CLOSURE_REASONS.join(", ")
+            ),
         ));
     }
     let mut update: case::ActiveModel = found.clone().into();
@@ -94,7 +108,7 @@ pub async fn move_stage(
         Some(kind) => {
             update.pending_approval = Set(Some(kind.to_owned()));
             if kind == "closure" {
-                update.closure_reason = Set(reason.map(|r| r.chars().take(200).collect()));
+                update.closure_reason = Set(reason.map(str::to_owned));
             }
         }
         None => {
