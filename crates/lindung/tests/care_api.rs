@@ -569,6 +569,50 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
     }
 }
 
+/// A minimal SMTP server that keeps every message (with its recipients) it is given.
+fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&messages);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut writer = stream.try_clone().expect("clone");
+            let mut reader = BufReader::new(stream);
+            let _ = writer.write_all(b"220 sink ESMTP\r\n");
+            let mut message = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                let command = line.to_ascii_uppercase();
+                let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+                    b"250-sink\r\n250 OK\r\n"
+                } else if command.starts_with("DATA") {
+                    let _ = writer.write_all(b"354 go on\r\n");
+                    let mut body = String::new();
+                    while reader.read_line(&mut body).unwrap_or(0) > 0
+                        && !body.ends_with("\r\n.\r\n")
+                    {}
+                    message.push_str(&body);
+                    kept.lock()
+                        .expect("lock")
+                        .push(std::mem::take(&mut message));
+                    b"250 OK\r\n"
+                } else if command.starts_with("QUIT") {
+                    let _ = writer.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    message.push_str(&line);
+                    b"250 OK\r\n"
+                };
+                let _ = writer.write_all(reply);
+                line.clear();
+            }
+        }
+    });
+    (port, messages)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
     for t in support::stores("care_selfreport").await {
@@ -579,7 +623,15 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
             None,
         )
         .await;
-        let server = Server::start(&t.location);
+        let (smtp_port, mail) = smtp_sink();
+        let smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
+        let server = Server::start_with_env(
+            &t.location,
+            &[
+                ("LINDUNG_SMTP_URL", &smtp_url),
+                ("LINDUNG_SMTP_FROM", "lindung@hotline.example"),
+            ],
+        );
         let (status, _) = server.json(
             "POST",
             "/api/v1/selfreport",
@@ -640,6 +692,27 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
         assert!(!alerts.to_string().contains(BRIDGE), "no content details");
         let (_, seen) = server.get(&format!("/api/v1/cases/{case}"), Some(&worker));
         assert_eq!(seen["alerts"].as_array().map(Vec::len), Some(1));
+
+        // The assigned worker also gets an email that names the case and nothing else.
+        let start = std::time::Instant::now();
+        while mail.lock().expect("lock").is_empty()
+            && start.elapsed() < std::time::Duration::from_secs(10)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let sent = mail.lock().expect("lock").clone();
+        assert_eq!(sent.len(), 1, "{}: {sent:?}", t.name);
+        let reference = seen["reference"].as_str().expect("reference");
+        assert!(
+            sent[0].contains("worker@hotline.example") && sent[0].contains(reference),
+            "{}",
+            sent[0]
+        );
+        assert!(
+            !sent[0].contains(BRIDGE) && !sent[0].contains("0812345678"),
+            "{}",
+            sent[0]
+        );
         server.terminate();
     }
 }

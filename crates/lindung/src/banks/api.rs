@@ -483,8 +483,23 @@ pub(crate) async fn alert_care(
         )
         .await
     };
-    if let Err(e) = raised.await {
-        tracing::error!(error = %e, "care alerts not raised");
+    match raised.await {
+        Ok(cases) if !cases.is_empty() => {
+            if let Some(mailer) = state.mailer.clone() {
+                // Mail goes out after the answer: a slow mail server never slows a lookup.
+                let store = state.store.clone();
+                tokio::spawn(async move {
+                    if let Err(e) =
+                        crate::care::notify::email_workers(&mailer, &store, &cases, "api lookup")
+                            .await
+                    {
+                        tracing::error!(error = %e, "alert email not sent");
+                    }
+                });
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "care alerts not raised"),
     }
 }
 

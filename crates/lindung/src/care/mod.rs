@@ -7,6 +7,7 @@
 pub mod api;
 pub mod entities;
 pub mod indicators;
+pub mod notify;
 pub mod pages;
 pub mod plan;
 pub mod workflow;

@@ -399,16 +399,16 @@ impl LinkCache {
     }
 }
 
-/// Raises one alert per open case linked to any of `signal_ids`: the child's picture was seen
-/// again. Returns how many cases were alerted.
+/// Raises one alert per case linked to any of `signal_ids`: the child's picture was seen again.
+/// Returns the alerted cases.
 pub async fn alert_on_matches(
     store: &Store,
     signal_ids: &[i64],
     source: &str,
     organisation_id: Option<i32>,
-) -> Result<usize, DbErr> {
+) -> Result<Vec<i64>, DbErr> {
     if signal_ids.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let links = linked_signal::Entity::find()
         .filter(linked_signal::Column::SignalId.is_in(signal_ids.iter().copied()))
@@ -418,7 +418,7 @@ pub async fn alert_on_matches(
     cases.sort_unstable();
     cases.dedup();
     if cases.is_empty() {
-        return Ok(0);
+        return Ok(cases);
     }
     let txn = store.db().begin().await?;
     for &case_id in &cases {
@@ -441,7 +441,7 @@ pub async fn alert_on_matches(
             .detail("source", source),
     )
     .await?;
-    Ok(cases.len())
+    Ok(cases)
 }
 
 /// An alert as a case worker sees it: that the picture reappeared, and where; nothing of the

@@ -52,6 +52,8 @@ pub struct AppState {
     pub care_links: Arc<crate::care::workflow::LinkCache>,
     /// The deployment's services and assessment forms.
     pub care_config: Arc<crate::care::plan::CareConfig>,
+    /// Sends re-upload alerts by email when SMTP is configured.
+    pub mailer: Option<crate::care::notify::Mailer>,
 }
 
 /// Counts requests per key (a client address) in fixed windows.
@@ -108,6 +110,7 @@ impl AppState {
                 crate::care::plan::CareConfig::parse(crate::care::plan::DEFAULT_CONFIG)
                     .unwrap_or_else(|e| panic!("the built-in care.json is invalid: {e}")),
             ),
+            mailer: None,
         }
     }
 }
@@ -418,6 +421,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         &field_key_file,
     )?);
     state.care_config = Arc::new(care_config);
+    state.mailer = crate::care::notify::Mailer::from_environment().map_err(anyhow::Error::msg)?;
     if let Some(path) = pdq_wasm {
         match std::fs::read(&path) {
             Ok(bytes) => state.pdq_wasm = Some(Arc::new(bytes)),

@@ -20,7 +20,13 @@ impl Server {
 
     /// Starts the server and keeps the lines it prints at start-up.
     pub fn start_capturing(location: &StoreLocation) -> Server {
+        Self::start_with_env(location, &[])
+    }
+
+    /// Starts the server with extra environment variables (say, a mail server).
+    pub fn start_with_env(location: &StoreLocation, env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lindung"));
+        command.envs(env.iter().copied());
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&location.data_dir)
