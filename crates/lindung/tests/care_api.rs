@@ -212,6 +212,52 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         assert_eq!(seen["referrals"][0]["status"], "accepted");
         assert_eq!(seen["consents"][0]["purpose"], "disclosure");
 
+        // The child's picture hashes join the care bank only with hash-sharing consent; a
+        // platform's match on them then alerts the worker.
+        let picture = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+        let hashes = format!("{path}/hashes");
+        let (status, err) = server.json(
+            "POST",
+            &hashes,
+            Some(&worker),
+            &json!({"pdq": picture, "quality": 90}),
+        );
+        assert_eq!(
+            (status, err["error"]["code"].clone()),
+            (409, json!("consent_required"))
+        );
+        server.json(
+            "POST",
+            &consents,
+            Some(&worker),
+            &json!({"purpose": "hash_sharing", "given_by": "guardian"}),
+        );
+        let (status, linked) = server.json(
+            "POST",
+            &hashes,
+            Some(&worker),
+            &json!({"pdq": picture, "quality": 90}),
+        );
+        assert_eq!(
+            (status, linked["linked"].clone()),
+            (201, json!(1)),
+            "{linked}"
+        );
+        let platform = user(
+            &t.store,
+            "platform@example.org",
+            Role::Platform,
+            Some("Platform Co"),
+        )
+        .await;
+        let (_, found) = server.get(
+            &format!("/m/lookup?signal_type=pdq&signal={picture}"),
+            Some(&platform),
+        );
+        assert!(found["CARE_HASHES"].is_array(), "{found}");
+        let (_, alerts) = server.get("/api/v1/care/alerts", Some(&worker));
+        assert_eq!(alerts[0]["case_id"].to_string(), id, "{alerts}");
+
         // Assignment by a supervisor gives a colleague the case.
         let (status, _) = server.json(
             "POST",

@@ -244,6 +244,27 @@ pub fn video_signals(fp: &crate::web::VideoFingerprint) -> Result<Vec<NewSignal>
     ])
 }
 
+/// A bank the deployment itself keeps (self-reported hashes, hashes linked to care cases),
+/// created in the default organisation on first use; returns the system principal that owns it.
+pub async fn system_bank(store: &Store, name: &str) -> Result<Principal, BankError> {
+    let actor = Actor::anonymous(Some("system".into()));
+    let organisation_id =
+        crate::access::organisation_id(store, &actor, crate::access::DEFAULT_ORGANISATION)
+            .await
+            .map_err(|e| BankError::Invalid(e.to_string()))?;
+    let owner = Principal {
+        user_id: 0,
+        organisation_id,
+        email: "system".into(),
+        role: Role::Admin,
+        language: None,
+    };
+    match create_bank(store, &actor, &owner, name, None, true).await {
+        Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn find_bank(store: &Store, name: &str) -> Result<bank::Model, BankError> {
     bank::Entity::find()
         .filter(bank::Column::Name.eq(name))

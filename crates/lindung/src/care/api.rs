@@ -45,6 +45,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             Access::Roles(&[Role::Supervisor, Role::Admin, Role::Researcher]),
             || get(indicators),
         ),
+        Endpoint::new("POST", "/api/v1/cases/{id}/hashes", staff, || {
+            post(add_hashes)
+        }),
         Endpoint::new("POST", "/api/v1/cases/{id}/assessments", staff, || {
             post(assess)
         }),
@@ -517,5 +520,48 @@ async fn indicators(
 ) -> ApiResult<Json<super::indicators::Indicators>> {
     Ok(Json(
         super::indicators::indicators(&state.store, &caller.actor(), &caller.principal).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct CaseHashes {
+    pdq: Option<String>,
+    /// PDQ quality; below 50 is refused as for any bank.
+    quality: Option<i32>,
+    md5: Option<String>,
+}
+
+async fn add_hashes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<CaseHashes>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    use crate::banks::store::{NewSignal, SignalType};
+    let mut signals = Vec::new();
+    if let Some(pdq) = &body.pdq {
+        signals.push(
+            NewSignal::new(SignalType::Pdq, pdq, body.quality)
+                .map_err(|e| CareError::Invalid("pdq", e.to_string()))?,
+        );
+    }
+    if let Some(md5) = &body.md5 {
+        signals.push(
+            NewSignal::new(SignalType::Md5, md5, None)
+                .map_err(|e| CareError::Invalid("md5", e.to_string()))?,
+        );
+    }
+    let linked = super::workflow::add_case_hashes(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &signals,
+    )
+    .await?;
+    state.matcher.sync(&state.store).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "linked": linked })),
     ))
 }

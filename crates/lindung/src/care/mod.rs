@@ -533,7 +533,7 @@ pub async fn add_consent(
     Ok(added)
 }
 
-async fn has_consent(
+pub(crate) async fn has_consent(
     txn: &DatabaseTransaction,
     case_id: i64,
     purpose: &str,

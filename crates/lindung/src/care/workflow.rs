@@ -493,3 +493,58 @@ pub async fn my_alerts(
     .await?;
     Ok(views)
 }
+
+/// The bank that holds hashes of children's pictures added from their cases.
+pub const CARE_BANK: &str = "CARE_HASHES";
+
+/// Adds hashes of the child's pictures to the care bank and links them to the case, so that a
+/// platform's match alerts the case's workers. Needs the `hash_sharing` consent.
+pub async fn add_case_hashes(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    signals: &[crate::banks::store::NewSignal],
+) -> Result<usize, CareError> {
+    use crate::banks::store as banks;
+    if signals.is_empty() {
+        return Err(CareError::Invalid(
+            "hashes",
+            "give a pdq or md5 hash".into(),
+        ));
+    }
+    let owner = banks::system_bank(store, CARE_BANK)
+        .await
+        .map_err(|e| CareError::Internal(e.to_string()))?;
+    let txn = store.db().begin().await?;
+    let found = match load_full(&txn, actor, principal, case_id, "care.hashes.add").await {
+        Ok(found) => found,
+        Err(e) => return audit::keep_refusal(txn, e).await,
+    };
+    if !super::has_consent(&txn, found.id, "hash_sharing").await? {
+        return Err(CareError::ConsentRequired("hash_sharing"));
+    }
+    let meta = banks::ContentMeta {
+        category: "care".into(),
+        source: "care".into(),
+        ..banks::ContentMeta::default()
+    };
+    let added = banks::add_content_in(&txn, &owner, CARE_BANK, &meta, signals)
+        .await
+        .map_err(|e| CareError::Internal(e.to_string()))?;
+    let mut ids = Vec::with_capacity(signals.len());
+    for s in signals {
+        if let Some(row) = banks::find_signal(&txn, added.bank_id, s.kind, &s.value).await? {
+            ids.push(row.id);
+        }
+    }
+    link_signals_in(&txn, found.id, &ids).await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.hashes.add", "care_case", found.id.to_string())
+            .detail("signals", ids.len()),
+    )
+    .await?;
+    Ok(ids.len())
+}

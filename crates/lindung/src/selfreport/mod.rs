@@ -14,7 +14,7 @@ use sea_orm::{
 
 use self::entities::{case, feedback, hash};
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::{self, DEFAULT_ORGANISATION, Principal, Role, now};
+use crate::access::{self, Principal, Role, now};
 use crate::banks::entities::{change, signal};
 use crate::banks::store::{self as banks, BankError, ContentMeta, NewSignal, SignalType};
 use crate::store::Store;
@@ -91,21 +91,7 @@ pub struct Status {
 
 /// The self-report bank and the system principal that owns it (the default organisation).
 async fn bank_owner(store: &Store) -> Result<Principal, SelfReportError> {
-    let actor = Actor::anonymous(Some("self-report".into()));
-    let organisation_id = access::organisation_id(store, &actor, DEFAULT_ORGANISATION)
-        .await
-        .map_err(|e| SelfReportError::Internal(e.to_string()))?;
-    let owner = Principal {
-        user_id: 0,
-        organisation_id,
-        email: "self-report".into(),
-        role: Role::Admin,
-        language: None,
-    };
-    match banks::create_bank(store, &actor, &owner, BANK, None, true).await {
-        Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
-        Err(e) => Err(e.into()),
-    }
+    Ok(banks::system_bank(store, BANK).await?)
 }
 
 fn random_digits(count: usize) -> Result<String, SelfReportError> {
