@@ -15,7 +15,7 @@ use sea_orm::{
 use self::entities::{case, feedback, hash};
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::{self, Principal, Role, now};
-use crate::banks::entities::{change, signal};
+use crate::banks::entities::change;
 use crate::banks::store::{self as banks, BankError, ContentMeta, NewSignal, SignalType};
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
@@ -655,9 +655,4 @@ pub async fn help_requests(
     )
     .await?;
     Ok(out)
-}
-
-/// The bank signal row of a self-reported hash, for tests and tools.
-pub async fn signal_of(store: &Store, signal_id: i64) -> Result<Option<signal::Model>, DbErr> {
-    signal::Entity::find_by_id(signal_id).one(store.db()).await
 }

@@ -183,11 +183,7 @@ async fn script() -> Response {
 
 async fn module(State(state): State<AppState>) -> Response {
     match state.pdq_wasm {
-        Some(bytes) => (
-            [(header::CONTENT_TYPE, "application/wasm")],
-            bytes.as_ref().clone(),
-        )
-            .into_response(),
+        Some(bytes) => ([(header::CONTENT_TYPE, "application/wasm")], bytes).into_response(),
         None => ApiError::not_found(
             "the PDQ module is not installed on this server (scripts/build-wasm)",
         )

@@ -47,7 +47,7 @@ pub struct AppState {
     /// Encrypts identifying fields.
     pub fields: Arc<crate::store::fields::FieldCipher>,
     /// The browser's PDQ module (`scripts/build-wasm`), served at `/static/pdq.wasm`.
-    pub pdq_wasm: Option<Arc<Vec<u8>>>,
+    pub pdq_wasm: Option<axum::body::Bytes>,
     /// Signals linked to care cases, for re-upload alerts.
     pub care_links: Arc<crate::care::workflow::LinkCache>,
     /// The deployment's services and assessment forms.
@@ -424,7 +424,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     state.mailer = crate::care::notify::Mailer::from_environment().map_err(anyhow::Error::msg)?;
     if let Some(path) = pdq_wasm {
         match std::fs::read(&path) {
-            Ok(bytes) => state.pdq_wasm = Some(Arc::new(bytes)),
+            Ok(bytes) => state.pdq_wasm = Some(bytes.into()),
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "PDQ module not served; the self-report page cannot hash")
             }
