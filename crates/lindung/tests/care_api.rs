@@ -464,6 +464,33 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         assert!(seen["notes"][0]["edited_at"].is_string());
         assert_eq!(seen["notes"][1]["corrects"].to_string(), note_id);
 
+        // A withdrawn consent no longer allows what it allowed.
+        let (_, seen) = server.get(&path, Some(&worker));
+        let disclosure = seen["consents"]
+            .as_array()
+            .expect("consents")
+            .iter()
+            .find(|c| c["purpose"] == "disclosure")
+            .and_then(|c| c["id"].as_i64())
+            .expect("disclosure consent");
+        let withdraw = format!("{path}/consents/{disclosure}/withdraw");
+        let (status, _) = server.json("POST", &withdraw, Some(&other), &json!({}));
+        assert_eq!(status, 403);
+        let (status, _) = server.json("POST", &withdraw, Some(&worker), &json!({}));
+        assert_eq!(status, 204);
+        let (status, _) = server.json("POST", &withdraw, Some(&worker), &json!({}));
+        assert_eq!(status, 404, "already withdrawn");
+        let (status, err) = server.json(
+            "POST",
+            &referrals,
+            Some(&worker),
+            &json!({"service": "health", "to_org": "Shelter B"}),
+        );
+        assert_eq!(
+            (status, err["error"]["code"].clone()),
+            (409, json!("consent_required"))
+        );
+
         // The child's own record, printable, leaves other people out.
         let (status, printed) = server.get(&format!("/care/{id}/export"), Some(&worker));
         assert_eq!(status, 200);

@@ -24,6 +24,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("POST", "/api/v1/cases/{id}/consents", staff, || {
             post(consent)
         }),
+        Endpoint::new(
+            "POST",
+            "/api/v1/cases/{id}/consents/{consent}/withdraw",
+            staff,
+            || post(withdraw_consent),
+        ),
         Endpoint::new("POST", "/api/v1/cases/{id}/referrals", staff, || {
             post(refer)
         }),
@@ -564,4 +570,20 @@ async fn add_hashes(
         StatusCode::CREATED,
         Json(serde_json::json!({ "linked": linked })),
     ))
+}
+
+async fn withdraw_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, consent)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    super::withdraw_consent(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        consent,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

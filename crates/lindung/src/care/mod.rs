@@ -333,6 +333,7 @@ pub struct CaseView {
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsentView {
+    pub id: i64,
     pub purpose: String,
     pub given_by: String,
     pub recorded_at: String,
@@ -404,6 +405,7 @@ pub async fn read_case(
                 .await?
                 .into_iter()
                 .map(|c| ConsentView {
+                    id: c.id,
                     purpose: c.purpose,
                     given_by: c.given_by,
                     recorded_at: rfc3339(c.recorded_at),
@@ -899,4 +901,36 @@ pub async fn transfer(
     )
     .await
     .map_err(CareError::from)
+}
+
+/// Withdraws a consent: actions that need it are refused from now on.
+pub async fn withdraw_consent(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    consent_id: i64,
+) -> Result<(), CareError> {
+    let txn = store.db().begin().await?;
+    let found = match load_full(&txn, actor, principal, case_id, "care.consent.withdraw").await {
+        Ok(found) => found,
+        Err(e) => return audit::keep_refusal(txn, e).await,
+    };
+    let given = consent::Entity::find_by_id(consent_id)
+        .one(&txn)
+        .await?
+        .filter(|c| c.case_id == found.id && c.withdrawn_at.is_none())
+        .ok_or(CareError::NotFound)?;
+    let purpose = given.purpose.clone();
+    let mut update: consent::ActiveModel = given.into();
+    update.withdrawn_at = Set(Some(now()));
+    update.update(&txn).await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.consent.withdraw", "care_case", found.id.to_string())
+            .detail("purpose", purpose),
+    )
+    .await?;
+    Ok(())
 }
