@@ -308,6 +308,46 @@ async fn bad_submissions_are_refused_field_by_field_and_write_nothing() {
         )
         .await
         .expect("a weak picture is still accepted");
+        // Two people report the same picture: it stays banked until both have withdrawn.
+        let cipher = lindung::store::fields::FieldCipher::ephemeral().expect("key");
+        let same: selfreport::Submission =
+            serde_json::from_value(json!({"files": [{"md5": MD5}]})).expect("submission");
+        let first = selfreport::submit(&t.store, &cipher, &actor, &same)
+            .await
+            .expect("first");
+        let second = selfreport::submit(&t.store, &cipher, &actor, &same)
+            .await
+            .expect("second");
+        let bank = lindung::banks::store::find_bank(&t.store, selfreport::BANK)
+            .await
+            .expect("bank");
+        let banked = |store: &lindung::store::Store| {
+            let store = store.clone();
+            async move {
+                lindung::banks::store::bank_signals(&store, bank.id)
+                    .await
+                    .expect("signals")
+                    .iter()
+                    .any(|s| s.value == MD5)
+            }
+        };
+        selfreport::withdraw(&t.store, &actor, &first.case_number, &first.pin)
+            .await
+            .expect("withdraw");
+        assert!(
+            banked(&t.store).await,
+            "{}: still needed by the second report",
+            t.name
+        );
+        selfreport::withdraw(&t.store, &actor, &second.case_number, &second.pin)
+            .await
+            .expect("withdraw");
+        assert!(
+            !banked(&t.store).await,
+            "{}: gone once nobody needs it",
+            t.name
+        );
+
         for _ in 0..selfreport::MAX_FAILED_PINS {
             assert!(
                 selfreport::status(&t.store, &actor, &receipt.case_number, "00000000")

@@ -247,18 +247,23 @@ pub fn video_signals(fp: &crate::web::VideoFingerprint) -> Result<Vec<NewSignal>
 /// A bank the deployment itself keeps (self-reported hashes, hashes linked to care cases),
 /// created in the default organisation on first use; returns the system principal that owns it.
 pub async fn system_bank(store: &Store, name: &str) -> Result<Principal, BankError> {
-    let actor = Actor::anonymous(Some("system".into()));
-    let organisation_id =
-        crate::access::organisation_id(store, &actor, crate::access::DEFAULT_ORGANISATION)
-            .await
-            .map_err(|e| BankError::Invalid(e.to_string()))?;
-    let owner = Principal {
+    let owner = |organisation_id| Principal {
         user_id: 0,
         organisation_id,
         email: "system".into(),
         role: Role::Admin,
         language: None,
     };
+    // The common case, after the first use: one read.
+    if let Ok(existing) = find_bank(store, name).await {
+        return Ok(owner(existing.organisation_id));
+    }
+    let actor = Actor::anonymous(Some("system".into()));
+    let organisation_id =
+        crate::access::organisation_id(store, &actor, crate::access::DEFAULT_ORGANISATION)
+            .await
+            .map_err(|e| BankError::Invalid(e.to_string()))?;
+    let owner = owner(organisation_id);
     match create_bank(store, &actor, &owner, name, None, true).await {
         Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
         Err(e) => Err(e),

@@ -110,6 +110,11 @@ struct Created {
     id: String,
 }
 
+/// `201 {"id": "…"}`, the answer of every route that creates something.
+fn created_answer(id: i64) -> (StatusCode, Json<Created>) {
+    (StatusCode::CREATED, Json(Created { id: id.to_string() }))
+}
+
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,12 +129,7 @@ async fn create(
         body.risk_level.as_deref().unwrap_or("medium"),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            id: created.id.to_string(),
-        }),
-    ))
+    Ok(created_answer(created.id))
 }
 
 async fn read(
@@ -173,12 +173,7 @@ async fn consent(
         &body.evidence,
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            id: added.id.to_string(),
-        }),
-    ))
+    Ok(created_answer(added.id))
 }
 
 #[derive(Deserialize)]
@@ -210,12 +205,7 @@ async fn refer(
         },
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            id: created.id.to_string(),
-        }),
-    ))
+    Ok(created_answer(created.id))
 }
 
 #[derive(Deserialize, Default)]
@@ -371,12 +361,7 @@ async fn add_note(
         body.corrects,
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            id: added.id.to_string(),
-        }),
-    ))
+    Ok(created_answer(added.id))
 }
 
 #[derive(Deserialize)]
@@ -435,12 +420,7 @@ async fn assess(
         &body,
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            id: added.id.to_string(),
-        }),
-    ))
+    Ok(created_answer(added.id))
 }
 
 #[derive(Deserialize)]
@@ -465,12 +445,7 @@ async fn plan_service(
         &body.provider,
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            id: planned.id.to_string(),
-        }),
-    ))
+    Ok(created_answer(planned.id))
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -62,13 +62,13 @@ pub async fn indicators(
     };
     let suppress = principal.role == Role::Researcher;
     let txn = store.db().begin().await?;
-    let cases: Vec<case::Model> = case::Entity::find()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter(|c| scope.is_none_or(|org| c.organisation_id == org))
-        .collect();
-    let in_scope = |case_id: i64| cases.iter().any(|c| c.id == case_id);
+    let mut query = case::Entity::find();
+    if let Some(org) = scope {
+        query = query.filter(case::Column::OrganisationId.eq(org));
+    }
+    let cases: Vec<case::Model> = query.all(&txn).await?;
+    let ids: std::collections::HashSet<i64> = cases.iter().map(|c| c.id).collect();
+    let in_scope = |case_id: i64| ids.contains(&case_id);
     let services: Vec<service::Model> = service::Entity::find()
         .all(&txn)
         .await?
@@ -82,15 +82,18 @@ pub async fn indicators(
         .filter(|r| in_scope(r.case_id))
         .collect();
 
+    let mut first_service: std::collections::HashMap<i64, time::OffsetDateTime> =
+        std::collections::HashMap::new();
+    for s in &services {
+        let first = first_service.entry(s.case_id).or_insert(s.planned_at);
+        *first = (*first).min(s.planned_at);
+    }
     let mut days: Vec<f64> = cases
         .iter()
         .filter_map(|c| {
-            services
-                .iter()
-                .filter(|s| s.case_id == c.id)
-                .map(|s| s.planned_at)
-                .min()
-                .map(|first| (first - c.created_at).as_seconds_f64() / 86_400.0)
+            first_service
+                .get(&c.id)
+                .map(|first| (*first - c.created_at).as_seconds_f64() / 86_400.0)
         })
         .collect();
     days.sort_by(f64::total_cmp);

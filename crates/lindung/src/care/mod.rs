@@ -826,10 +826,14 @@ pub async fn list_cases(
         .filter(entities::alert::Column::SeenAt.is_null())
         .all(&txn)
         .await?;
+    let mut unseen: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for a in &alerts {
+        *unseen.entry(a.case_id).or_default() += 1;
+    }
     let rows: Vec<CaseRow> = cases
         .into_iter()
         .map(|c| CaseRow {
-            unseen_alerts: alerts.iter().filter(|a| a.case_id == c.id).count(),
+            unseen_alerts: unseen.get(&c.id).copied().unwrap_or(0),
             id: c.id,
             reference: c.reference,
             stage: c.stage,

@@ -426,21 +426,25 @@ pub async fn withdraw(
         .all(&txn)
         .await?;
     let mut removed = 0;
-    for h in &mine {
-        let still_needed = hash::Entity::find()
-            .filter(hash::Column::SignalId.eq(h.signal_id))
-            .filter(hash::Column::CaseId.ne(found.id))
-            .all(&txn)
-            .await?;
-        let mut needed = false;
-        for other in still_needed {
-            let active = case::Entity::find_by_id(other.case_id)
-                .one(&txn)
-                .await?
-                .is_some_and(|c| c.status != "withdrawn");
-            needed |= active;
-        }
-        if !needed && banks::remove_signal_in(&txn, h.signal_id).await? {
+    // Signals another active case reported too stay in the bank.
+    let active_cases: Vec<i64> = case::Entity::find()
+        .select_only()
+        .column(case::Column::Id)
+        .filter(case::Column::Status.ne("withdrawn"))
+        .filter(case::Column::Id.ne(found.id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let shared: std::collections::HashSet<i64> = hash::Entity::find()
+        .filter(hash::Column::SignalId.is_in(mine.iter().map(|h| h.signal_id)))
+        .filter(hash::Column::CaseId.is_in(active_cases))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|h| h.signal_id)
+        .collect();
+    for h in mine.iter().filter(|h| !shared.contains(&h.signal_id)) {
+        if banks::remove_signal_in(&txn, h.signal_id).await? {
             removed += 1;
         }
     }
@@ -500,12 +504,11 @@ pub async fn feed(
         .filter(hash::Column::SignalId.is_in(ids.iter().copied()))
         .all(store.db())
         .await?;
+    let by_signal: std::collections::HashMap<i64, &hash::Model> =
+        hashes.iter().map(|h| (h.signal_id, h)).collect();
     let mut entries = Vec::with_capacity(changes.len());
     for c in &changes {
-        let Some(h) = c
-            .signal_id
-            .and_then(|id| hashes.iter().find(|h| h.signal_id == id))
-        else {
+        let Some(h) = c.signal_id.and_then(|id| by_signal.get(&id)) else {
             continue;
         };
         entries.push(FeedEntry {
@@ -611,8 +614,11 @@ pub async fn help_requests(
     actor: &Actor,
     principal: &Principal,
 ) -> Result<Vec<HelpRequest>, SelfReportError> {
-    let owner = bank_owner(store).await?;
-    if principal.role != Role::Admin && principal.organisation_id != owner.organisation_id {
+    // A read creates nothing: without the bank there are no self-reports yet.
+    let Ok(bank) = banks::find_bank(store, BANK).await else {
+        return Ok(Vec::new());
+    };
+    if principal.role != Role::Admin && principal.organisation_id != bank.organisation_id {
         // Other organisations' staff have no self-reports to see.
         return Ok(Vec::new());
     }
