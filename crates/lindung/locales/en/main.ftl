@@ -92,3 +92,4 @@ error-unprocessable_image = This file could not be read as an image.
 error-unavailable = The service is starting. Try again in a moment.
 error-internal = Something went wrong on our side.
 nav-cases = Cases
+nav-hotline = Reports

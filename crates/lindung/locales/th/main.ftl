@@ -92,3 +92,4 @@ error-unprocessable_image = ไม่สามารถอ่านไฟล์�
 error-unavailable = ระบบกำลังเริ่มทำงาน โปรดลองอีกครั้งในอีกสักครู่
 error-internal = เกิดข้อผิดพลาดในระบบ
 nav-cases = กรณี
+nav-hotline = รายงาน

@@ -18,7 +18,7 @@ use crate::store::{GENESIS_HASH, Store, advance_chain, lock_chain};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: Option<i32>,
-    /// `user:<id>`, `cli`, `setup` or `anonymous`.
+    /// `user:<id>`, `cli`, `setup`, `system` or `anonymous`.
     pub label: String,
     /// The client address for web requests; the command name for the CLI.
     pub source: Option<String>,
@@ -38,6 +38,15 @@ impl Actor {
             user_id: Some(principal.user_id),
             label: format!("user:{}", principal.user_id),
             source,
+        }
+    }
+
+    /// The server itself, on a schedule (`task` names the job).
+    pub fn system(task: &str) -> Self {
+        Actor {
+            user_id: None,
+            label: "system".into(),
+            source: Some(task.into()),
         }
     }
 
@@ -101,6 +110,13 @@ pub async fn commit_with(
 ) -> Result<(), DbErr> {
     append(&txn, actor, event).await?;
     txn.commit().await
+}
+
+/// Records one entry on its own, for actions whose write is outside the database (a read,
+/// a file sent) or already committed.
+pub async fn record(store: &Store, actor: &Actor, event: AuditEvent) -> Result<(), DbErr> {
+    use sea_orm::TransactionTrait;
+    commit_with(store.db().begin().await?, actor, event).await
 }
 
 /// Ends a transaction that recorded a refusal (an audited denial, a wrong-PIN count): keeps what

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod entities;
 pub mod pages;
+pub mod pins;
 pub mod sessions;
 
 use std::fmt;

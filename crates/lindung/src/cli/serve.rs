@@ -56,6 +56,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             care_config: crate::care::plan::CareConfig::for_data_dir(&args.store.data_dir)
                 .map_err(anyhow::Error::msg)?,
             pdq_wasm: args.pdq_wasm,
+            hotline_config: crate::hotline::config::HotlineConfig::for_data_dir(
+                &args.store.data_dir,
+            )
+            .map_err(anyhow::Error::msg)?,
         };
         crate::web::serve(store, config).await?;
         Ok(ExitCode::SUCCESS)

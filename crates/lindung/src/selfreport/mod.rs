@@ -14,7 +14,7 @@ use sea_orm::{
 
 use self::entities::{case, feedback, hash};
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::{self, Principal, Role, now};
+use crate::access::{self, Principal, Role, now, pins};
 use crate::banks::entities::change;
 use crate::banks::store::{self as banks, BankError, ContentMeta, NewSignal, SignalType};
 use crate::store::Store;
@@ -24,9 +24,7 @@ use crate::store::fields::FieldCipher;
 pub const BANK: &str = "SELF_REPORT";
 /// Pictures (or videos) in one submission.
 pub const MAX_FILES: usize = 20;
-/// Wrong PINs for one case before it is locked for [`LOCK_MINUTES`].
-pub const MAX_FAILED_PINS: i32 = 5;
-pub const LOCK_MINUTES: i64 = 60;
+pub use crate::access::pins::{LOCK_MINUTES, MAX_FAILED_PINS};
 pub const AGE_RANGES: &[&str] = &["under_13", "13_15", "16_17", "18_plus"];
 pub const FEEDBACK_KINDS: &[&str] = &["matched", "blocked", "not_blocked"];
 
@@ -94,26 +92,8 @@ async fn bank_owner(store: &Store) -> Result<Principal, SelfReportError> {
     Ok(banks::system_bank(store, BANK).await?)
 }
 
-fn random_digits(count: usize) -> Result<String, SelfReportError> {
-    let mut digits = String::with_capacity(count);
-    while digits.len() < count {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(|e| SelfReportError::Internal(e.to_string()))?;
-        // 250 is the largest multiple of 10 below 256: dropping larger bytes keeps digits uniform.
-        for byte in bytes.into_iter().filter(|b| *b < 250) {
-            if digits.len() < count {
-                digits.push(char::from(b'0' + byte % 10));
-            }
-        }
-    }
-    Ok(digits)
-}
-
-/// A case number: `SR-` and 12 random digits in groups, not sequential, so that numbers
-/// cannot be guessed from one another.
 fn new_case_number() -> Result<String, SelfReportError> {
-    let d = random_digits(12)?;
-    Ok(format!("SR-{}-{}-{}", &d[0..4], &d[4..8], &d[8..12]))
+    pins::new_reference("SR").map_err(SelfReportError::Internal)
 }
 
 fn validate(submission: &Submission) -> Result<Vec<(NewSignal, SignalType)>, SelfReportError> {
@@ -197,7 +177,7 @@ pub async fn submit(
     let signals = validate(submission)?;
     let owner = bank_owner(store).await?;
     let case_number = new_case_number()?;
-    let pin = random_digits(8)?;
+    let pin = pins::random_digits(8).map_err(SelfReportError::Internal)?;
     let pin_hash =
         access::hash_password(&pin).map_err(|e| SelfReportError::Internal(e.to_string()))?;
     let contact = match submission.contact.as_deref().map(str::trim) {
@@ -333,32 +313,34 @@ async fn unlock(
         .one(txn)
         .await?;
     let Some(found) = found else {
-        // Spend the same time as a real check, so timing does not tell which numbers exist.
-        let _ = access::verify_password(pin, crate::access::sessions::dummy_hash());
+        pins::check_nothing(pin);
         return Err(SelfReportError::NotFound);
     };
-    let at = now();
-    if found.locked_until.is_some_and(|until| until > at) {
-        return Err(SelfReportError::NotFound);
-    }
-    if access::verify_password(pin.trim(), &found.pin_hash) {
-        if found.failed_pins > 0 {
-            let mut reset: case::ActiveModel = found.clone().into();
+    let state = pins::PinState {
+        pin_hash: &found.pin_hash,
+        failed_pins: found.failed_pins,
+        locked_until: found.locked_until,
+    };
+    match pins::check(state, pin, now()) {
+        pins::PinCheck::Right { reset: false } => Ok(found),
+        pins::PinCheck::Right { reset: true } => {
+            let mut reset: case::ActiveModel = found.into();
             reset.failed_pins = Set(0);
             reset.locked_until = Set(None);
-            return Ok(reset.update(txn).await?);
+            Ok(reset.update(txn).await?)
         }
-        return Ok(found);
+        pins::PinCheck::Locked => Err(SelfReportError::NotFound),
+        pins::PinCheck::Wrong {
+            failed_pins,
+            locked_until,
+        } => {
+            let mut counted: case::ActiveModel = found.into();
+            counted.failed_pins = Set(failed_pins);
+            counted.locked_until = Set(locked_until);
+            counted.update(txn).await?;
+            Err(SelfReportError::NotFound)
+        }
     }
-    let failed = found.failed_pins + 1;
-    let mut counted: case::ActiveModel = found.into();
-    counted.failed_pins = Set(failed);
-    if failed >= MAX_FAILED_PINS {
-        counted.failed_pins = Set(0);
-        counted.locked_until = Set(Some(at + time::Duration::minutes(LOCK_MINUTES)));
-    }
-    counted.update(txn).await?;
-    Err(SelfReportError::NotFound)
 }
 
 async fn status_of(

@@ -90,6 +90,16 @@ impl FieldCipher {
 
     /// Encrypts `value` for the record named by `context` (say `selfreport_cases.contact:SR-…`).
     pub fn seal(&self, context: &str, value: &str) -> Result<String, FieldError> {
+        self.seal_bytes(context, value.as_bytes())
+    }
+
+    /// Decrypts a value sealed for the same `context`.
+    pub fn open(&self, context: &str, stored: &str) -> Result<String, FieldError> {
+        String::from_utf8(self.open_bytes(context, stored)?).map_err(|_| FieldError::Undecryptable)
+    }
+
+    /// As [`FieldCipher::seal`], for bytes (evidence files).
+    pub fn seal_bytes(&self, context: &str, value: &[u8]) -> Result<String, FieldError> {
         let nonce_bytes = random::<24>()?;
         let nonce = XNonce::from(nonce_bytes);
         let sealed = self
@@ -97,7 +107,7 @@ impl FieldCipher {
             .encrypt(
                 &nonce,
                 Payload {
-                    msg: value.as_bytes(),
+                    msg: value,
                     aad: context.as_bytes(),
                 },
             )
@@ -105,8 +115,7 @@ impl FieldCipher {
         Ok(format!("{KEY_ID}:{}{}", hex(&nonce_bytes), hex(&sealed)))
     }
 
-    /// Decrypts a value sealed for the same `context`.
-    pub fn open(&self, context: &str, stored: &str) -> Result<String, FieldError> {
+    pub fn open_bytes(&self, context: &str, stored: &str) -> Result<Vec<u8>, FieldError> {
         let body = stored
             .strip_prefix(KEY_ID)
             .and_then(|s| s.strip_prefix(':'))
@@ -117,8 +126,7 @@ impl FieldCipher {
         }
         let (nonce, sealed) = bytes.split_at(24);
         let nonce = XNonce::try_from(nonce).map_err(|_| FieldError::Undecryptable)?;
-        let plain = self
-            .cipher
+        self.cipher
             .decrypt(
                 &nonce,
                 Payload {
@@ -126,8 +134,7 @@ impl FieldCipher {
                     aad: context.as_bytes(),
                 },
             )
-            .map_err(|_| FieldError::Undecryptable)?;
-        String::from_utf8(plain).map_err(|_| FieldError::Undecryptable)
+            .map_err(|_| FieldError::Undecryptable)
     }
 }
 

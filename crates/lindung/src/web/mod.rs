@@ -52,8 +52,14 @@ pub struct AppState {
     pub care_links: Arc<crate::care::workflow::LinkCache>,
     /// The deployment's services and assessment forms.
     pub care_config: Arc<crate::care::plan::CareConfig>,
-    /// Sends re-upload alerts by email when SMTP is configured.
-    pub mailer: Option<crate::care::notify::Mailer>,
+    /// Sends re-upload alerts and hotline notices by email when SMTP is configured.
+    pub mailer: Option<crate::mail::Mailer>,
+    /// Emergency numbers, law table, notice and check schedules.
+    pub hotline_config: Arc<crate::hotline::config::HotlineConfig>,
+    /// Public hotline reports and status checks per client address.
+    pub hotline_report_limit: Arc<RateLimiter>,
+    /// One notice-and-check run at a time, so a notice is never sent twice at once.
+    pub hotline_runs: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Counts requests per key (a client address) in fixed windows.
@@ -111,6 +117,14 @@ impl AppState {
                     .unwrap_or_else(|e| panic!("the built-in care.json is invalid: {e}")),
             ),
             mailer: None,
+            hotline_config: Arc::new(
+                crate::hotline::config::HotlineConfig::parse(
+                    crate::hotline::config::DEFAULT_CONFIG,
+                )
+                .unwrap_or_else(|e| panic!("the built-in hotline.json is invalid: {e}")),
+            ),
+            hotline_report_limit: Arc::new(RateLimiter::new(20, Duration::from_secs(3600))),
+            hotline_runs: Arc::default(),
         }
     }
 }
@@ -185,6 +199,8 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(crate::selfreport::routes::endpoints());
     all.extend(crate::care::api::endpoints());
     all.extend(crate::care::pages::endpoints());
+    all.extend(crate::hotline::api::endpoints());
+    all.extend(crate::hotline::pages::endpoints());
     all
 }
 
@@ -405,6 +421,8 @@ pub struct ServeConfig {
     pub care_config: crate::care::plan::CareConfig,
     /// The browser's PDQ module; without it the self-report page says it is unavailable.
     pub pdq_wasm: Option<std::path::PathBuf>,
+    /// The hotline configuration (`hotline.json`).
+    pub hotline_config: crate::hotline::config::HotlineConfig,
 }
 
 pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
@@ -414,6 +432,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         field_key_file,
         care_config,
         pdq_wasm,
+        hotline_config,
     } = config;
     let mut state = AppState::new(store.clone());
     state.metrics = metrics::install();
@@ -421,7 +440,8 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         &field_key_file,
     )?);
     state.care_config = Arc::new(care_config);
-    state.mailer = crate::care::notify::Mailer::from_environment().map_err(anyhow::Error::msg)?;
+    state.hotline_config = Arc::new(hotline_config);
+    state.mailer = crate::mail::Mailer::from_environment().map_err(anyhow::Error::msg)?;
     if let Some(path) = pdq_wasm {
         match std::fs::read(&path) {
             Ok(bytes) => state.pdq_wasm = Some(bytes.into()),
@@ -486,11 +506,13 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     });
+    let scheduler = tokio::spawn(crate::hotline::takedown::schedule(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     follower.abort();
+    scheduler.abort();
     // Catch up, then keep the index for a fast next start.
     if matcher.sync(&store).await.is_ok()
         && let Err(e) = matcher.save_snapshot(&store, &snapshot_dir).await

@@ -28,6 +28,8 @@ pub struct Chrome {
     pub is_admin: bool,
     /// Case workers and supervisors: the navigation leads to cases rather than banks.
     pub is_care: bool,
+    /// Analysts and admins: the navigation includes the hotline's reports.
+    pub is_hotline: bool,
     pub notice: Option<String>,
 }
 
@@ -45,6 +47,7 @@ impl Chrome {
             csrf: caller.csrf.clone().unwrap_or_default(),
             is_admin: caller.principal.role == Role::Admin,
             is_care: matches!(caller.principal.role, Role::CaseWorker | Role::Supervisor),
+            is_hotline: matches!(caller.principal.role, Role::Analyst | Role::Admin),
             notice: None,
             tr,
         }
@@ -63,6 +66,7 @@ impl Chrome {
             csrf: String::new(),
             is_admin: false,
             is_care: false,
+            is_hotline: false,
             notice: None,
             tr,
         }

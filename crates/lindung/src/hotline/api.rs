@@ -1,0 +1,590 @@
+//! The hotline JSON API: `POST /api/v1/reports` for IT companies, and the analysts' routes
+//! for the queue, assessment, attribution, notices, referrals and exports.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+use serde::{Deserialize, Serialize};
+
+use super::entities::{partner, provider, reviewer};
+use super::{ANALYSTS, HotlineError, ReportInput, Source};
+use crate::access::{Role, now};
+use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
+
+const ADMIN: &[Role] = &[Role::Admin];
+const PLATFORMS: &[Role] = &[Role::Platform];
+const PACKAGE_READERS: &[Role] = &[Role::Analyst, Role::Admin, Role::LawEnforcement];
+const STATS_READERS: &[Role] = &[Role::Analyst, Role::Admin, Role::Researcher];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let analysts = Access::Roles(ANALYSTS);
+    let admin = Access::Roles(ADMIN);
+    vec![
+        Endpoint::new("POST", "/api/v1/reports", Access::Roles(PLATFORMS), || post(create)),
+        Endpoint::new("GET", "/api/v1/reports/{id}", analysts, || get(read)),
+        Endpoint::new("GET", "/api/v1/hotline/queue", analysts, || get(queue)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/claim", analysts, || post(claim)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/release", analysts, || post(release)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/assessments", analysts, || post(assess)),
+        Endpoint::new("GET", "/api/v1/reports/{id}/urls/{url}/suggestion", analysts, || get(suggest)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/urls/{url}/attribution", analysts, || post(attribute)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/notices", analysts, || post(send_notices)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/close", analysts, || post(close)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/care-case", analysts, || post(care_case)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/referrals/law-enforcement", analysts, || post(refer_police)),
+        Endpoint::new("GET", "/api/v1/reports/{id}/package", Access::Roles(PACKAGE_READERS), || get(package)),
+        Endpoint::new("GET", "/api/v1/reports/{id}/partner-export", analysts, || get(partner_export)),
+        Endpoint::new("POST", "/api/v1/hotline/partner-import", analysts, || post(partner_import)),
+        Endpoint::new("GET", "/api/v1/reports/{id}/cybertip.xml", analysts, || get(cybertip)),
+        Endpoint::new("GET", "/api/v1/reports/{id}/cybertip/files/{file}", analysts, || get(cybertip_file)),
+        Endpoint::new("GET", "/api/v1/reports/{id}/files/{file}/evidence", analysts, || get(evidence)),
+        Endpoint::new("GET", "/api/v1/hotline/reviewer-settings", analysts, || get(reviewer_settings)),
+        Endpoint::new("PUT", "/api/v1/hotline/reviewer-settings", analysts, || put(set_reviewer_settings)),
+        Endpoint::new("GET", "/api/v1/hotline/providers", analysts, || get(list_providers)),
+        Endpoint::new("POST", "/api/v1/hotline/providers", admin, || post(add_provider)),
+        Endpoint::new("PUT", "/api/v1/hotline/providers/{id}", admin, || put(edit_provider)),
+        Endpoint::new("GET", "/api/v1/hotline/partners", analysts, || get(list_partners)),
+        Endpoint::new("POST", "/api/v1/hotline/partners", admin, || post(add_partner)),
+        Endpoint::new("PUT", "/api/v1/hotline/partners/{id}", admin, || put(edit_partner)),
+        Endpoint::new("PUT", "/api/v1/hotline/ip-ranges", admin, || put(load_ip_ranges)),
+        Endpoint::new("POST", "/api/v1/hotline/run-due", admin, || post(run_due)),
+        Endpoint::new("GET", "/api/v1/hotline/stats", Access::Roles(STATS_READERS), || get(stats)),
+        Endpoint::new("GET", "/api/v1/hotline/stats.csv", Access::Roles(STATS_READERS), || get(stats_csv)),
+    ]
+}
+
+impl From<HotlineError> for ApiError {
+    fn from(error: HotlineError) -> Self {
+        match error {
+            HotlineError::Invalid(field, message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).with_field(field)
+            }
+            HotlineError::NotFound => ApiError::not_found(error.to_string()),
+            HotlineError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string()),
+            HotlineError::Conflict(code, message) => ApiError::new(StatusCode::CONFLICT, code, message),
+            HotlineError::WrongPin => ApiError::not_found(error.to_string()),
+            HotlineError::Db(e) => ApiError::internal(e),
+            HotlineError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A JSON body that failed to parse is a 422 naming the field serde stopped at.
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<(T, serde_json::Value)> {
+    let raw: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the body is not JSON: {e}"))
+    })?;
+    let parsed = serde_path_to_error::deserialize(&raw).map_err(|e| {
+        let path = e.path().to_string();
+        let field = FIELDS.iter().find(|f| path.starts_with(**f)).copied().unwrap_or("body");
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{path}: {}", e.inner()))
+            .with_field(field)
+    })?;
+    Ok((parsed, raw))
+}
+
+/// Field names a parse error can point at (the error's path begins with one of them).
+const FIELDS: &[&str] = &[
+    "incident_type",
+    "incident_time",
+    "annotations",
+    "platform",
+    "service",
+    "seen_on",
+    "reported_user",
+    "victims",
+    "files",
+    "urls",
+    "description",
+    "immediate_danger",
+    "reporter_country",
+    "contact",
+    "format",
+];
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let (input, raw): (ReportInput, _) = parse_body(&body)?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map_err(|_| ApiError::bad_request("the Idempotency-Key header is not text")))
+        .transpose()?;
+    let receipt = super::submit(
+        &state.store,
+        &state.fields,
+        &state.hotline_config,
+        &state.matcher,
+        &caller.actor(),
+        Source::Platform {
+            principal: &caller.principal,
+            idempotency_key: key,
+        },
+        &input,
+        &raw,
+    )
+    .await?;
+    let status = if receipt.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(receipt)).into_response())
+}
+
+async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<super::ReportView>> {
+    Ok(Json(super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?))
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(filter): Query<super::QueueFilter>,
+) -> ApiResult<Json<Vec<super::QueueEntry>>> {
+    Ok(Json(super::queue(&state.store, &caller.principal, &filter).await?))
+}
+
+async fn claim(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    super::claim(&state.store, &caller.actor(), &caller.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn release(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    super::release(&state.store, &caller.actor(), &caller.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn assess(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<super::Assessed>)> {
+    let (input, _): (super::AssessmentInput, _) = parse_body(&body)?;
+    let assessed = super::assess(&state.store, &state.hotline_config, &caller.actor(), &caller.principal, id, &input).await?;
+    if assessed.bank_content_id.is_some() {
+        state.matcher.sync(&state.store).await?;
+    }
+    Ok((StatusCode::CREATED, Json(assessed)))
+}
+
+#[derive(Serialize)]
+struct Suggestion {
+    resolved_ip: Option<String>,
+    hosting_country: Option<String>,
+    /// Providers on record for that country.
+    providers: Vec<provider::Model>,
+}
+
+async fn suggest(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, url_id)): Path<(i64, i64)>,
+) -> ApiResult<Json<Suggestion>> {
+    let view = super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?;
+    let target = view.urls.iter().find(|u| u.id == url_id).ok_or_else(|| ApiError::not_found("the report has no such URL"))?;
+    let parsed = url::Url::parse(&target.url).map_err(ApiError::internal)?;
+    let (ip, country) = super::network::attribute(&state.store, &state.hotline_config, &parsed).await?;
+    let providers = match &country {
+        Some(c) => {
+            use sea_orm::{ColumnTrait, QueryFilter};
+            provider::Entity::find()
+                .filter(provider::Column::Country.eq(c.as_str()))
+                .all(state.store.db())
+                .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(Json(Suggestion {
+        resolved_ip: ip.map(|ip| ip.to_string()),
+        hosting_country: country,
+        providers,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttributionBody {
+    hosting_country: Option<String>,
+    provider_id: Option<i64>,
+}
+
+async fn attribute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, url_id)): Path<(i64, i64)>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let (body, _): (AttributionBody, _) = parse_body(&body)?;
+    super::attribute(&state.store, &caller.actor(), &caller.principal, id, url_id, body.hosting_country.as_deref(), body.provider_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn send_notices(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<super::takedown::NoticeOutcome>>> {
+    let _one_run = state.hotline_runs.lock().await;
+    Ok(Json(
+        super::takedown::send_notices(&state.store, &state.hotline_config, state.mailer.as_ref(), &caller.actor(), &caller.principal, id).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloseBody {
+    reason: String,
+}
+
+async fn close(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<StatusCode> {
+    let (body, _): (CloseBody, _) = parse_body(&body)?;
+    super::close(&state.store, &caller.actor(), &caller.principal, id, &body.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CareBody {
+    organisation: String,
+    risk_level: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CareCreated {
+    care_case_id: String,
+}
+
+async fn care_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<CareCreated>)> {
+    let (body, _): (CareBody, _) = parse_body(&body)?;
+    let case = super::refer_to_care(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.organisation,
+        body.risk_level.as_deref().unwrap_or("high"),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(CareCreated { care_case_id: case.to_string() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoliceBody {
+    organisation: String,
+}
+
+async fn refer_police(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<StatusCode> {
+    let (body, _): (PoliceBody, _) = parse_body(&body)?;
+    super::exports::refer_to_law_enforcement(&state.store, &caller.actor(), &caller.principal, id, &body.organisation).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn package(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<super::exports::Package>> {
+    Ok(Json(
+        super::exports::law_enforcement_package(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?,
+    ))
+}
+
+async fn partner_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<super::exports::PartnerReport>> {
+    Ok(Json(
+        super::exports::partner_export(&state.store, &state.fields, &state.hotline_config, &caller.actor(), &caller.principal, id).await?,
+    ))
+}
+
+async fn partner_import(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<super::Receipt>)> {
+    let (file, raw): (super::exports::PartnerReport, _) = parse_body(&body)?;
+    let input = super::exports::partner_input(&file)?;
+    let receipt = super::submit(
+        &state.store,
+        &state.fields,
+        &state.hotline_config,
+        &state.matcher,
+        &caller.actor(),
+        Source::Partner { principal: &caller.principal },
+        &input,
+        &raw,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+fn xml(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], body).into_response()
+}
+
+async fn cybertip(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Response> {
+    Ok(xml(super::exports::cybertip_report(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?))
+}
+
+#[derive(Deserialize)]
+struct NcmecQuery {
+    ncmec_report_id: i64,
+}
+
+async fn cybertip_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, file_id)): Path<(i64, i64)>,
+    Query(q): Query<NcmecQuery>,
+) -> ApiResult<Response> {
+    if q.ncmec_report_id <= 0 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "ncmec_report_id is the positive id NCMEC gave the report").with_field("ncmec_report_id"));
+    }
+    Ok(xml(
+        super::exports::cybertip_file(&state.store, &state.fields, &caller.actor(), &caller.principal, id, file_id, q.ncmec_report_id).await?,
+    ))
+}
+
+async fn evidence(State(state): State<AppState>, caller: Caller, Path((id, file_id)): Path<(i64, i64)>) -> ApiResult<Response> {
+    let bytes = super::takedown::reveal_evidence(&state.store, &state.fields, &caller.actor(), &caller.principal, id, file_id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_DISPOSITION, "inline"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewerSettings {
+    pub blur: bool,
+    pub greyscale: bool,
+}
+
+/// A reviewer's settings; evidence is blurred and greyscale unless they chose otherwise.
+pub async fn reviewer_settings_of(state: &AppState, user_id: i32) -> Result<ReviewerSettings, sea_orm::DbErr> {
+    Ok(reviewer::Entity::find_by_id(user_id)
+        .one(state.store.db())
+        .await?
+        .map_or(ReviewerSettings { blur: true, greyscale: true }, |r| ReviewerSettings {
+            blur: r.blur,
+            greyscale: r.greyscale,
+        }))
+}
+
+async fn reviewer_settings(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ReviewerSettings>> {
+    Ok(Json(reviewer_settings_of(&state, caller.principal.user_id).await?))
+}
+
+async fn set_reviewer_settings(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<ReviewerSettings>> {
+    let (settings, _): (ReviewerSettings, _) = parse_body(&body)?;
+    let user_id = caller.principal.user_id;
+    let row = reviewer::ActiveModel {
+        user_id: Set(user_id),
+        blur: Set(settings.blur),
+        greyscale: Set(settings.greyscale),
+    };
+    match reviewer::Entity::find_by_id(user_id).one(state.store.db()).await? {
+        Some(_) => row.update(state.store.db()).await?,
+        None => row.insert(state.store.db()).await?,
+    };
+    Ok(Json(settings))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactBody {
+    name: String,
+    country: Option<String>,
+    email: String,
+    language: Option<String>,
+}
+
+struct Contact {
+    name: String,
+    country: Option<String>,
+    email: String,
+    language: String,
+}
+
+fn check_contact(body: ContactBody, country_required: bool) -> ApiResult<Contact> {
+    let invalid = |field: &'static str, message: &str| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.to_owned()).with_field(field)
+    };
+    if body.name.trim().is_empty() || body.name.len() > 200 {
+        return Err(invalid("name", "name has 1 to 200 characters"));
+    }
+    if body.email.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(invalid("email", "email is not an email address"));
+    }
+    let country = match body.country.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(super::check_country("country", c)?),
+        None if country_required => return Err(invalid("country", "country is required")),
+        None => None,
+    };
+    let language = body.language.unwrap_or_else(|| "en".into());
+    if language.is_empty() || language.len() > 8 || !language.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Err(invalid("language", "language is a language code such as en or th"));
+    }
+    Ok(Contact {
+        name: body.name.trim().to_owned(),
+        country,
+        email: body.email.trim().to_owned(),
+        language,
+    })
+}
+
+async fn audit_contact(state: &AppState, caller: &Caller, action: &str, kind: &str, id: i64) -> ApiResult<()> {
+    crate::access::audit::record(
+        &state.store,
+        &caller.actor(),
+        crate::access::audit::AuditEvent::new(action, kind, id.to_string()),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn list_providers(State(state): State<AppState>) -> ApiResult<Json<Vec<provider::Model>>> {
+    Ok(Json(provider::Entity::find().order_by_asc(provider::Column::Name).all(state.store.db()).await?))
+}
+
+async fn add_provider(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<provider::Model>)> {
+    let (body, _): (ContactBody, _) = parse_body(&body)?;
+    let c = check_contact(body, false)?;
+    let created = provider::ActiveModel {
+        name: Set(c.name),
+        country: Set(c.country),
+        abuse_email: Set(c.email),
+        language: Set(c.language),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(state.store.db())
+    .await?;
+    audit_contact(&state, &caller, "hotline.provider.add", "hotline_provider", created.id).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn edit_provider(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<Json<provider::Model>> {
+    let (body, _): (ContactBody, _) = parse_body(&body)?;
+    let c = check_contact(body, false)?;
+    let found = provider::Entity::find_by_id(id).one(state.store.db()).await?.ok_or_else(|| ApiError::not_found("no such provider"))?;
+    let mut update: provider::ActiveModel = found.into();
+    update.name = Set(c.name);
+    update.country = Set(c.country);
+    update.abuse_email = Set(c.email);
+    update.language = Set(c.language);
+    update.updated_at = Set(now());
+    let updated = update.update(state.store.db()).await?;
+    audit_contact(&state, &caller, "hotline.provider.edit", "hotline_provider", id).await?;
+    Ok(Json(updated))
+}
+
+async fn list_partners(State(state): State<AppState>) -> ApiResult<Json<Vec<partner::Model>>> {
+    Ok(Json(partner::Entity::find().order_by_asc(partner::Column::Country).all(state.store.db()).await?))
+}
+
+async fn add_partner(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<partner::Model>)> {
+    let (body, _): (ContactBody, _) = parse_body(&body)?;
+    let c = check_contact(body, true)?;
+    let country = c.country.unwrap_or_default();
+    {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        if partner::Entity::find().filter(partner::Column::Country.eq(country.as_str())).one(state.store.db()).await?.is_some() {
+            return Err(ApiError::new(StatusCode::CONFLICT, "conflict", format!("there is already a partner hotline for {country}")));
+        }
+    }
+    let created = partner::ActiveModel {
+        country: Set(country),
+        name: Set(c.name),
+        email: Set(c.email),
+        language: Set(c.language),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(state.store.db())
+    .await?;
+    audit_contact(&state, &caller, "hotline.partner.add", "hotline_partner", created.id).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn edit_partner(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<Json<partner::Model>> {
+    let (body, _): (ContactBody, _) = parse_body(&body)?;
+    let c = check_contact(body, true)?;
+    let found = partner::Entity::find_by_id(id).one(state.store.db()).await?.ok_or_else(|| ApiError::not_found("no such partner"))?;
+    let mut update: partner::ActiveModel = found.into();
+    update.country = Set(c.country.unwrap_or_default());
+    update.name = Set(c.name);
+    update.email = Set(c.email);
+    update.language = Set(c.language);
+    update.updated_at = Set(now());
+    let updated = update.update(state.store.db()).await?;
+    audit_contact(&state, &caller, "hotline.partner.edit", "hotline_partner", id).await?;
+    Ok(Json(updated))
+}
+
+#[derive(Serialize)]
+struct Loaded {
+    ranges: usize,
+}
+
+async fn load_ip_ranges(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<Loaded>> {
+    let ranges = super::network::parse_ip_ranges(&body)
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_csv", m))?;
+    let count = super::network::replace_ip_ranges(&state.store, &ranges).await?;
+    crate::access::audit::record(
+        &state.store,
+        &caller.actor(),
+        crate::access::audit::AuditEvent::new("hotline.ip_ranges.load", "hotline_ip_ranges", None).detail("ranges", count),
+    )
+    .await?;
+    Ok(Json(Loaded { ranges: count }))
+}
+
+async fn run_due(State(state): State<AppState>) -> ApiResult<Json<super::takedown::DueRun>> {
+    let _one_run = state.hotline_runs.lock().await;
+    Ok(Json(super::takedown::run_due(&state.store, &state.hotline_config, state.mailer.as_ref()).await?))
+}
+
+/// The statistics the caller may see: the hotline's, suppressed for researchers; analysts and
+/// admins must belong to the hotline.
+pub async fn stats_for(state: &AppState, caller: &Caller) -> ApiResult<super::stats::Statistics> {
+    let hotline = super::hotline_organisation(state.store.db(), &state.hotline_config).await?;
+    let researcher = caller.principal.role == Role::Researcher;
+    if !researcher && caller.principal.organisation_id != hotline {
+        return Err(HotlineError::Forbidden.into());
+    }
+    crate::access::audit::record(
+        &state.store,
+        &caller.actor(),
+        crate::access::audit::AuditEvent::new("hotline.stats.read", "hotline_stats", None),
+    )
+    .await?;
+    Ok(super::stats::statistics(&state.store, hotline, researcher).await?)
+}
+
+async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<super::stats::Statistics>> {
+    Ok(Json(stats_for(&state, &caller).await?))
+}
+
+async fn stats_csv(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let stats = stats_for(&state, &caller).await?;
+    let body = super::stats::to_csv(&stats).map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"hotline-statistics.csv\""),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,292 @@
+//! The hotline's configuration (`hotline.json`): emergency numbers, the per-country law table,
+//! notice templates and schedules, the networks removal checks may reach, and the evidence
+//! policy. The built-in default covers the 10 ASEAN member states; a deployment replaces it
+//! with `<data-dir>/hotline.json` or the file `LINDUNG_HOTLINE_CONFIG` names.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_CONFIG: &str = include_str!("../../hotline/hotline.json");
+
+pub const CATEGORIES: &[&str] = &["A1", "A2", "B1", "B2"];
+pub const CONTENT_KINDS: &[&str] = &[
+    "image",
+    "video",
+    "text",
+    "live_stream",
+    "self_generated",
+    "ai_generated_or_altered",
+];
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Emergency {
+    pub country: String,
+    pub police: Vec<String>,
+    pub helpline: Option<String>,
+    pub helpline_name: Option<String>,
+    /// Whether the numbers were checked against a public source.
+    #[serde(default)]
+    pub verified: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct NationalLaw {
+    pub illegal_categories: Vec<String>,
+    pub illegal_kinds: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Template {
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Notices {
+    pub resend_after_seconds: u64,
+    /// Notices to the provider before the partner hotline of the hosting country is asked.
+    pub escalate_after: u32,
+    /// By language; English is required and is the fallback.
+    pub templates: BTreeMap<String, Template>,
+    pub escalation: Template,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Checks {
+    pub interval_seconds: u64,
+    pub timeout_seconds: u64,
+    pub max_bytes: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct EvidencePolicy {
+    pub accept_uploads: bool,
+    pub retention_days: u32,
+    pub max_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct HotlineConfig {
+    /// The organisation whose analysts handle reports.
+    pub organisation: String,
+    /// The hotline's own country, whose law applies unless the analyst names another.
+    pub country: String,
+    pub emergency: BTreeMap<String, Emergency>,
+    /// Categories illegal everywhere (INTERPOL baseline) when they show real children.
+    pub baseline_categories: Vec<String>,
+    pub national_law: BTreeMap<String, NationalLaw>,
+    pub notices: Notices,
+    pub checks: Checks,
+    /// Private, loopback or link-local networks removal checks may reach anyway (CIDR).
+    #[serde(default)]
+    pub allow_networks: Vec<String>,
+    pub evidence: EvidencePolicy,
+    #[serde(skip)]
+    allowed: Vec<(u128, u128)>,
+}
+
+impl HotlineConfig {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut config: HotlineConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if !config.notices.templates.contains_key("en") {
+            return Err("notices.templates needs an \"en\" template, the fallback".into());
+        }
+        if config.notices.escalate_after == 0 {
+            return Err("notices.escalate_after is at least 1".into());
+        }
+        for (country, law) in &config.national_law {
+            for category in &law.illegal_categories {
+                if !CATEGORIES.contains(&category.as_str()) {
+                    return Err(format!(
+                        "national_law.{country}: unknown category {category:?}"
+                    ));
+                }
+            }
+            for kind in &law.illegal_kinds {
+                if !CONTENT_KINDS.contains(&kind.as_str()) {
+                    return Err(format!("national_law.{country}: unknown kind {kind:?}"));
+                }
+            }
+        }
+        if !config.national_law.contains_key(&config.country) {
+            return Err(format!(
+                "national_law has no entry for the hotline's country {}",
+                config.country
+            ));
+        }
+        config.allowed = config
+            .allow_networks
+            .iter()
+            .map(|cidr| parse_cidr(cidr).ok_or_else(|| format!("allow_networks: bad CIDR {cidr:?}")))
+            .collect::<Result<_, _>>()?;
+        Ok(config)
+    }
+
+    /// `LINDUNG_HOTLINE_CONFIG`, else `<data-dir>/hotline.json`, else the default.
+    pub fn for_data_dir(data_dir: &std::path::Path) -> Result<Self, String> {
+        let path = std::env::var_os("LINDUNG_HOTLINE_CONFIG")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("hotline.json"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::parse(DEFAULT_CONFIG),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// The legal status the law table gives material of `category` and `kind` in `country`:
+    /// baseline (illegal everywhere) for the baseline categories when real children are shown,
+    /// else what the country's entry says.
+    pub fn legal_status(
+        &self,
+        country: &str,
+        category: Option<&str>,
+        kind: &str,
+    ) -> Result<&'static str, String> {
+        let law = self
+            .national_law
+            .get(country)
+            .ok_or_else(|| format!("the law table has no entry for {country}"))?;
+        let real = kind != "ai_generated_or_altered";
+        if let Some(category) = category {
+            if real && self.baseline_categories.iter().any(|c| c == category) {
+                return Ok("baseline");
+            }
+            if law.illegal_categories.iter().any(|c| c == category)
+                && law.illegal_kinds.iter().any(|k| k == kind)
+            {
+                return Ok("nationally_illegal");
+            }
+        }
+        Ok("not_illegal")
+    }
+
+    /// Whether removal checks may connect to `ip`: public addresses always, private, loopback
+    /// and link-local ones only inside `allow_networks`.
+    pub fn may_connect(&self, ip: IpAddr) -> bool {
+        let key = ip_key(ip);
+        !is_internal(ip) || self.allowed.iter().any(|(lo, hi)| (*lo..=*hi).contains(&key))
+    }
+
+    pub fn template(&self, language: &str) -> &Template {
+        self.notices
+            .templates
+            .get(language)
+            .or_else(|| self.notices.templates.get("en"))
+            .unwrap_or(&self.notices.escalation)
+    }
+}
+
+/// An address as one number, IPv4 mapped into IPv6, so both kinds order together.
+pub fn ip_key(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+fn parse_cidr(text: &str) -> Option<(u128, u128)> {
+    let (address, bits) = text.trim().split_once('/')?;
+    let ip: IpAddr = address.parse().ok()?;
+    let bits: u32 = bits.parse().ok()?;
+    // An IPv4 prefix counts within the mapped range's last 32 bits.
+    let (width, offset) = match ip {
+        IpAddr::V4(_) => (32, 96),
+        IpAddr::V6(_) => (128, 0),
+    };
+    if bits > width {
+        return None;
+    }
+    let host_mask = u128::MAX.checked_shr(bits + offset).unwrap_or(0);
+    let key = ip_key(ip);
+    Some((key & !host_mask, key | host_mask))
+}
+
+/// Addresses a server-side fetch must not reach by default.
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                // Carrier-grade NAT, 100.64.0.0/10.
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                // Unique local fc00::/7 and link-local fe80::/10.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_parses_and_covers_the_ten_member_states() {
+        let config = HotlineConfig::parse(DEFAULT_CONFIG).expect("parses");
+        assert_eq!(config.emergency.len(), 10);
+        assert_eq!(config.emergency["TH"].police, ["191"]);
+        assert_eq!(config.emergency["ID"].police, ["110", "112"]);
+    }
+
+    #[test]
+    fn the_law_table_decides_the_legal_status() {
+        let mut config = HotlineConfig::parse(DEFAULT_CONFIG).expect("parses");
+        config.national_law.insert(
+            "XX".into(),
+            NationalLaw {
+                illegal_categories: vec!["B2".into()],
+                illegal_kinds: vec!["image".into()],
+            },
+        );
+        assert_eq!(config.legal_status("XX", Some("A1"), "image"), Ok("baseline"));
+        assert_eq!(
+            config.legal_status("XX", Some("B2"), "image"),
+            Ok("nationally_illegal")
+        );
+        assert_eq!(
+            config.legal_status("XX", Some("B2"), "video"),
+            Ok("not_illegal")
+        );
+        assert_eq!(
+            config.legal_status("XX", Some("A1"), "ai_generated_or_altered"),
+            Ok("not_illegal"),
+            "generated material is not baseline, and XX does not list it"
+        );
+        assert_eq!(config.legal_status("XX", None, "image"), Ok("not_illegal"));
+        assert!(config.legal_status("ZZ", Some("A1"), "image").is_err());
+    }
+
+    #[test]
+    fn internal_addresses_are_refused_unless_allowed() {
+        let mut text: serde_json::Value = serde_json::from_str(DEFAULT_CONFIG).expect("json");
+        let config = HotlineConfig::parse(&text.to_string()).expect("parses");
+        for internal in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1", "0.0.0.0"] {
+            assert!(!config.may_connect(internal.parse().expect("ip")), "{internal}");
+        }
+        for public in ["203.0.114.1", "8.8.8.8", "2001:4860::1"] {
+            assert!(config.may_connect(public.parse().expect("ip")), "{public}");
+        }
+        text["allow_networks"] = serde_json::json!(["127.0.0.0/8", "fd00::/8"]);
+        let config = HotlineConfig::parse(&text.to_string()).expect("parses");
+        assert!(config.may_connect("127.9.9.9".parse().expect("ip")));
+        assert!(config.may_connect("fd12::1".parse().expect("ip")));
+        assert!(!config.may_connect("10.0.0.1".parse().expect("ip")));
+        text["allow_networks"] = serde_json::json!(["127.0.0.0/99"]);
+        assert!(HotlineConfig::parse(&text.to_string()).is_err());
+    }
+}

@@ -1,0 +1,516 @@
+//! Hotline pages: the public report form and status page (no account, no JavaScript, in the
+//! reporter's language; "a child is in danger" shows the country's emergency numbers at once,
+//! through CSS alone), and the analysts' queue, report, package, evidence and statistics pages.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::config::{CATEGORIES, CONTENT_KINDS, Emergency};
+use super::{AGE_GROUPS, ANALYSTS, HotlineError, ReportInput, SEEN_ON, STATUSES, Source};
+use crate::access::Role;
+use crate::access::audit::Actor;
+use crate::selfreport::routes::LANGUAGES;
+use crate::web::i18n::Tr;
+use crate::web::pages::{Chrome, OrPage, PageResult, render};
+use crate::web::{Access, ApiError, AppState, Caller, Endpoint};
+
+/// What the public form asks about, each with its incident type and annotations.
+const KINDS: &[&str] = &["csam", "online_enticement", "sextortion"];
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let page = Access::Page(ANALYSTS);
+    vec![
+        Endpoint::new("GET", "/report", Access::Public, || get(report_form)),
+        Endpoint::new("POST", "/report", Access::Public, || post(report_submit)),
+        Endpoint::new("GET", "/report/status", Access::Public, || get(status_form)),
+        Endpoint::new("POST", "/report/status", Access::Public, || post(status_check)),
+        Endpoint::new("GET", "/hotline", page, || get(queue)),
+        Endpoint::new("GET", "/hotline/reports/{id}", page, || get(show)),
+        Endpoint::new("POST", "/hotline/reports/{id}/claim", page, || post(claim)),
+        Endpoint::new("POST", "/hotline/reports/{id}/release", page, || post(release)),
+        Endpoint::new("POST", "/hotline/reports/{id}/assess", page, || post(assess)),
+        Endpoint::new("POST", "/hotline/reports/{id}/urls/{url}/attribution", page, || post(attribute)),
+        Endpoint::new("POST", "/hotline/reports/{id}/notices", page, || post(notices)),
+        Endpoint::new("GET", "/hotline/reports/{id}/files/{file}", page, || get(evidence)),
+        Endpoint::new(
+            "GET",
+            "/hotline/reports/{id}/package",
+            Access::Page(&[Role::Analyst, Role::Admin, Role::LawEnforcement]),
+            || get(package),
+        ),
+        Endpoint::new(
+            "GET",
+            "/hotline/stats",
+            Access::Page(&[Role::Analyst, Role::Admin, Role::Researcher]),
+            || get(stats),
+        ),
+    ]
+}
+
+fn public_tr(headers: &HeaderMap, lang: Option<&str>) -> Tr {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Tr::negotiate_among(lang, accept, LANGUAGES)
+}
+
+fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
+    LANGUAGES.iter().map(|&(code, name)| (code, name, code == tr.lang)).collect()
+}
+
+/// The public pages carry no scripts and send nothing elsewhere.
+fn public(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    response.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+    response
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+struct PublicForm {
+    lang: Option<String>,
+    #[serde(default)]
+    urls: String,
+    #[serde(default)]
+    seen_on: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    country: String,
+    immediate_danger: Option<String>,
+    #[serde(default)]
+    contact: String,
+    /// The honeypot: people never see it, bots fill it in.
+    #[serde(default)]
+    website: String,
+}
+
+#[derive(Template)]
+#[template(path = "hotline_report.html")]
+struct ReportPage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    countries: Vec<(String, String)>,
+    emergency: Vec<(String, Emergency)>,
+    seen_on: &'static [&'static str],
+    kinds: &'static [&'static str],
+    form: PublicForm,
+    error: Option<String>,
+}
+
+fn report_page(state: &AppState, tr: Tr, form: PublicForm, error: Option<String>, status: StatusCode) -> Response {
+    let emergency: Vec<(String, Emergency)> = state
+        .hotline_config
+        .emergency
+        .iter()
+        .map(|(code, e)| (code.clone(), e.clone()))
+        .collect();
+    let page = ReportPage {
+        languages: language_menu(&tr),
+        tr,
+        here: "/report",
+        countries: emergency.iter().map(|(code, e)| (code.clone(), e.country.clone())).collect(),
+        emergency,
+        seen_on: SEEN_ON,
+        kinds: KINDS,
+        form,
+        error,
+    };
+    public(render(status, &page))
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn report_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+    let tr = public_tr(&headers, q.lang.as_deref());
+    report_page(&state, tr, PublicForm::default(), None, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "hotline_receipt.html")]
+struct ReceiptPage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    countries: Vec<(String, String)>,
+    reference: String,
+    pin: String,
+    emergency: Option<Emergency>,
+}
+
+async fn report_submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<PublicForm>,
+) -> Response {
+    let tr = public_tr(&headers, form.lang.as_deref());
+    let client = addr.ip().to_string();
+    if state.hotline_report_limit.exceeded(&client) {
+        let message = tr.t("hl-rate-limited");
+        return report_page(&state, tr, form, Some(message), StatusCode::TOO_MANY_REQUESTS);
+    }
+    if !form.website.is_empty() {
+        let message = tr.t("hl-not-a-person");
+        return report_page(&state, tr, form, Some(message), StatusCode::BAD_REQUEST);
+    }
+    let kind = if KINDS.contains(&form.kind.as_str()) { form.kind.as_str() } else { "csam" };
+    let input = ReportInput {
+        incident_type: if kind == "csam" { "csam" } else { "online_enticement" }.into(),
+        annotations: if kind == "sextortion" { vec!["sextortion".into()] } else { Vec::new() },
+        seen_on: Some(form.seen_on.clone()).filter(|s| !s.is_empty()),
+        urls: form.urls.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        description: Some(form.description.clone()),
+        immediate_danger: form.immediate_danger.is_some(),
+        reporter_country: Some(form.country.clone()),
+        contact: Some(form.contact.clone()),
+        ..ReportInput::default()
+    };
+    let raw = serde_json::json!({"public": true});
+    let actor = Actor::anonymous(Some(client));
+    let submitted = super::submit(
+        &state.store,
+        &state.fields,
+        &state.hotline_config,
+        &state.matcher,
+        &actor,
+        Source::Public { language: &tr.lang },
+        &input,
+        &raw,
+    )
+    .await;
+    match submitted {
+        Ok(receipt) => {
+            let emergency = form
+                .immediate_danger
+                .as_ref()
+                .and_then(|_| state.hotline_config.emergency.get(&form.country).cloned());
+            let page = ReceiptPage {
+                languages: language_menu(&tr),
+                tr,
+                here: "/report",
+                countries: Vec::new(),
+                reference: receipt.reference,
+                pin: receipt.pin.unwrap_or_default(),
+                emergency,
+            };
+            public(render(StatusCode::CREATED, &page))
+        }
+        Err(HotlineError::Invalid(_, message)) => {
+            let message = format!("{} {message}", tr.t("hl-check-form"));
+            report_page(&state, tr, form, Some(message), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_status.html")]
+struct StatusPage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    countries: Vec<(String, String)>,
+    status: Option<String>,
+    error: Option<String>,
+}
+
+fn status_page(tr: Tr, status: Option<String>, error: Option<String>, code: StatusCode) -> Response {
+    let page = StatusPage {
+        languages: language_menu(&tr),
+        tr,
+        here: "/report/status",
+        countries: Vec::new(),
+        status,
+        error,
+    };
+    public(render(code, &page))
+}
+
+async fn status_form(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+    status_page(public_tr(&headers, q.lang.as_deref()), None, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    lang: Option<String>,
+    reference: String,
+    pin: String,
+}
+
+async fn status_check(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let tr = public_tr(&headers, form.lang.as_deref());
+    let client = addr.ip().to_string();
+    if state.selfreport_lookup_limit.exceeded(&client) {
+        let message = tr.t("hl-rate-limited");
+        return status_page(tr, None, Some(message), StatusCode::TOO_MANY_REQUESTS);
+    }
+    match super::public_status_of(&state.store, &Actor::anonymous(Some(client)), &form.reference, &form.pin).await {
+        Ok(found) => {
+            let text = tr.t(&format!("hl-status-{}", found.status));
+            status_page(tr, Some(text), None, StatusCode::OK)
+        }
+        Err(HotlineError::WrongPin) => {
+            let message = tr.t("hl-wrong-pin");
+            status_page(tr, None, Some(message), StatusCode::NOT_FOUND)
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    entries: Vec<super::QueueEntry>,
+    statuses: &'static [&'static str],
+    types: Vec<&'static str>,
+    filter: super::QueueFilter,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Query(filter): Query<super::QueueFilter>,
+) -> PageResult {
+    let entries = super::queue(&state.store, &caller.principal, &filter).await.or_page(&headers)?;
+    let page = QueuePage {
+        chrome: Chrome::for_caller(&caller, &headers, "hotline-queue"),
+        entries,
+        statuses: STATUSES,
+        types: super::INCIDENT_TYPES.iter().map(|(t, _)| *t).collect(),
+        filter,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "hotline_case.html")]
+struct CasePage {
+    chrome: Chrome,
+    report: super::ReportView,
+    mine: bool,
+    providers: Vec<super::entities::provider::Model>,
+    categories: &'static [&'static str],
+    age_groups: &'static [&'static str],
+    kinds: &'static [&'static str],
+}
+
+async fn show(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>) -> PageResult {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let report = super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
+    let providers = super::entities::provider::Entity::find()
+        .order_by_asc(super::entities::provider::Column::Name)
+        .all(state.store.db())
+        .await
+        .or_page(&headers)?;
+    let page = CasePage {
+        chrome: Chrome::for_caller(&caller, &headers, "hotline-report"),
+        mine: report.claimed_by == Some(caller.principal.user_id),
+        report,
+        providers,
+        categories: CATEGORIES,
+        age_groups: AGE_GROUPS,
+        kinds: CONTENT_KINDS,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn back(id: i64) -> Response {
+    Redirect::to(&format!("/hotline/reports/{id}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn claim(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::claim(&state.store, &caller.actor(), &caller.principal, id).await.or_page(&headers)?;
+    Ok(back(id))
+}
+
+async fn release(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::release(&state.store, &caller.actor(), &caller.principal, id).await.or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct AssessForm {
+    csrf: Option<String>,
+    item: String,
+    #[serde(default)]
+    category: String,
+    age_group: String,
+    #[serde(default)]
+    gender: String,
+    content_kind: String,
+    #[serde(default)]
+    add_to_bank: String,
+}
+
+async fn assess(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<AssessForm>) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let (kind, item) = form
+        .item
+        .split_once(':')
+        .and_then(|(k, i)| Some((k.to_owned(), i.parse::<i64>().ok()?)))
+        .ok_or_else(|| HotlineError::Invalid("item", "choose an item".into()))
+        .or_page(&headers)?;
+    let filled = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let input = super::AssessmentInput {
+        item_kind: kind,
+        item_id: item,
+        category: filled(&form.category),
+        age_group: form.age_group,
+        gender: filled(&form.gender),
+        content_kind: form.content_kind,
+        country: None,
+        legal_status: None,
+        add_to_bank: filled(&form.add_to_bank),
+    };
+    let assessed = super::assess(&state.store, &state.hotline_config, &caller.actor(), &caller.principal, id, &input)
+        .await
+        .or_page(&headers)?;
+    if assessed.bank_content_id.is_some() {
+        state.matcher.sync(&state.store).await.or_page(&headers)?;
+    }
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct AttributionForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    hosting_country: String,
+    #[serde(default)]
+    provider_id: String,
+}
+
+async fn attribute(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, url_id)): Path<(i64, i64)>,
+    Form(form): Form<AttributionForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let provider = match form.provider_id.trim() {
+        "" => None,
+        text => Some(text.parse::<i64>().map_err(|_| HotlineError::Invalid("provider_id", "choose a provider".into())).or_page(&headers)?),
+    };
+    super::attribute(&state.store, &caller.actor(), &caller.principal, id, url_id, Some(form.hosting_country.as_str()), provider)
+        .await
+        .or_page(&headers)?;
+    Ok(back(id))
+}
+
+async fn notices(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let _one_run = state.hotline_runs.lock().await;
+    super::takedown::send_notices(&state.store, &state.hotline_config, state.mailer.as_ref(), &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Template)]
+#[template(path = "hotline_evidence.html")]
+struct EvidencePage {
+    chrome: Chrome,
+    report_id: String,
+    file_id: i64,
+    blur: bool,
+    greyscale: bool,
+}
+
+/// The evidence page: the image loads blurred and grey (per the reviewer's settings) and is
+/// revealed only by a deliberate click. Loading it is the logged reveal.
+async fn evidence(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path((id, file_id)): Path<(i64, i64)>) -> PageResult {
+    let settings = super::api::reviewer_settings_of(&state, caller.principal.user_id).await.or_page(&headers)?;
+    let report = super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await.or_page(&headers)?;
+    if !report.files.iter().any(|f| f.id == file_id && f.has_evidence) {
+        return Err(HotlineError::NotFound).or_page(&headers);
+    }
+    let page = EvidencePage {
+        chrome: Chrome::for_caller(&caller, &headers, "hotline-evidence"),
+        report_id: report.id,
+        file_id,
+        blur: settings.blur,
+        greyscale: settings.greyscale,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "hotline_package.html")]
+struct PackagePage {
+    chrome: Chrome,
+    sha256: String,
+    report: super::ReportView,
+    json: String,
+}
+
+async fn package(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>) -> PageResult {
+    let built = super::exports::law_enforcement_package(&state.store, &state.fields, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
+    // The printable page shows the report the digest covers, as it is in the package.
+    let report: super::ReportView = serde_json::from_value(built.package["report"].clone())
+        .map_err(ApiError::internal)
+        .or_page(&headers)?;
+    let page = PackagePage {
+        chrome: Chrome::for_caller(&caller, &headers, "hotline-package"),
+        json: super::exports::canonical_json(&built.package),
+        sha256: built.sha256,
+        report,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "hotline_stats.html")]
+struct StatsPage {
+    chrome: Chrome,
+    stats: super::stats::Statistics,
+    charts: Vec<String>,
+}
+
+async fn stats(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+    let stats = super::api::stats_for(&state, &caller).await.or_page(&headers)?;
+    let charts = vec![
+        super::stats::bar_chart("Reports by month", &stats.by_month),
+        super::stats::bar_chart("Reports by type", &stats.by_type),
+        super::stats::bar_chart("Reports by reporter country", &stats.by_country),
+        super::stats::bar_chart("Reports by source", &stats.by_source),
+    ];
+    let page = StatsPage {
+        chrome: Chrome::for_caller(&caller, &headers, "hotline-stats"),
+        stats,
+        charts,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
