@@ -9,19 +9,10 @@ use lindung::access::{self, Role};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use support::server::Server;
+use support::user;
 
 const NAME: &str = "Somchai Testchild";
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
-
-async fn user(store: &lindung::store::Store, email: &str, role: Role, org: Option<&str>) -> String {
-    let actor = Actor::cli("test");
-    access::add_user(store, &actor, email, role, org, "a long enough passphrase")
-        .await
-        .expect("user");
-    access::create_token(store, &actor, email, "test")
-        .await
-        .expect("token")
-}
 
 /// The raw bytes of the SQLite database and its write-ahead log.
 fn sqlite_bytes(location: &lindung::store::StoreLocation) -> Vec<u8> {
@@ -642,50 +633,6 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
     }
 }
 
-/// A minimal SMTP server that keeps every message (with its recipients) it is given.
-fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let kept = std::sync::Arc::clone(&messages);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut writer = stream.try_clone().expect("clone");
-            let mut reader = BufReader::new(stream);
-            let _ = writer.write_all(b"220 sink ESMTP\r\n");
-            let mut message = String::new();
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                let command = line.to_ascii_uppercase();
-                let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
-                    b"250-sink\r\n250 OK\r\n"
-                } else if command.starts_with("DATA") {
-                    let _ = writer.write_all(b"354 go on\r\n");
-                    let mut body = String::new();
-                    while reader.read_line(&mut body).unwrap_or(0) > 0
-                        && !body.ends_with("\r\n.\r\n")
-                    {}
-                    message.push_str(&body);
-                    kept.lock()
-                        .expect("lock")
-                        .push(std::mem::take(&mut message));
-                    b"250 OK\r\n"
-                } else if command.starts_with("QUIT") {
-                    let _ = writer.write_all(b"221 bye\r\n");
-                    break;
-                } else {
-                    message.push_str(&line);
-                    b"250 OK\r\n"
-                };
-                let _ = writer.write_all(reply);
-                line.clear();
-            }
-        }
-    });
-    (port, messages)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
     for t in support::stores("care_selfreport").await {
@@ -696,7 +643,7 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
             None,
         )
         .await;
-        let (smtp_port, mail) = smtp_sink();
+        let (smtp_port, mail) = support::smtp::sink();
         let smtp_url = format!("smtp://127.0.0.1:{smtp_port}");
         let server = Server::start_with_env(
             &t.location,

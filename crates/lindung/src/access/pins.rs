@@ -42,7 +42,9 @@ pub struct PinState<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinCheck {
     /// Right; `reset` when an earlier wrong count must be cleared.
-    Right { reset: bool },
+    Right {
+        reset: bool,
+    },
     /// Wrong (or locked): store this count and lock.
     Wrong {
         failed_pins: i32,

@@ -24,36 +24,117 @@ pub fn endpoints() -> Vec<Endpoint> {
     let analysts = Access::Roles(ANALYSTS);
     let admin = Access::Roles(ADMIN);
     vec![
-        Endpoint::new("POST", "/api/v1/reports", Access::Roles(PLATFORMS), || post(create)),
+        Endpoint::new("POST", "/api/v1/reports", Access::Roles(PLATFORMS), || {
+            post(create)
+        }),
         Endpoint::new("GET", "/api/v1/reports/{id}", analysts, || get(read)),
         Endpoint::new("GET", "/api/v1/hotline/queue", analysts, || get(queue)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/claim", analysts, || post(claim)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/release", analysts, || post(release)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/assessments", analysts, || post(assess)),
-        Endpoint::new("GET", "/api/v1/reports/{id}/urls/{url}/suggestion", analysts, || get(suggest)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/urls/{url}/attribution", analysts, || post(attribute)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/notices", analysts, || post(send_notices)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/close", analysts, || post(close)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/care-case", analysts, || post(care_case)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/referrals/law-enforcement", analysts, || post(refer_police)),
-        Endpoint::new("GET", "/api/v1/reports/{id}/package", Access::Roles(PACKAGE_READERS), || get(package)),
-        Endpoint::new("GET", "/api/v1/reports/{id}/partner-export", analysts, || get(partner_export)),
-        Endpoint::new("POST", "/api/v1/hotline/partner-import", analysts, || post(partner_import)),
-        Endpoint::new("GET", "/api/v1/reports/{id}/cybertip.xml", analysts, || get(cybertip)),
-        Endpoint::new("GET", "/api/v1/reports/{id}/cybertip/files/{file}", analysts, || get(cybertip_file)),
-        Endpoint::new("GET", "/api/v1/reports/{id}/files/{file}/evidence", analysts, || get(evidence)),
-        Endpoint::new("GET", "/api/v1/hotline/reviewer-settings", analysts, || get(reviewer_settings)),
-        Endpoint::new("PUT", "/api/v1/hotline/reviewer-settings", analysts, || put(set_reviewer_settings)),
-        Endpoint::new("GET", "/api/v1/hotline/providers", analysts, || get(list_providers)),
-        Endpoint::new("POST", "/api/v1/hotline/providers", admin, || post(add_provider)),
-        Endpoint::new("PUT", "/api/v1/hotline/providers/{id}", admin, || put(edit_provider)),
-        Endpoint::new("GET", "/api/v1/hotline/partners", analysts, || get(list_partners)),
-        Endpoint::new("POST", "/api/v1/hotline/partners", admin, || post(add_partner)),
-        Endpoint::new("PUT", "/api/v1/hotline/partners/{id}", admin, || put(edit_partner)),
-        Endpoint::new("PUT", "/api/v1/hotline/ip-ranges", admin, || put(load_ip_ranges)),
+        Endpoint::new("POST", "/api/v1/reports/{id}/claim", analysts, || {
+            post(claim)
+        }),
+        Endpoint::new("POST", "/api/v1/reports/{id}/release", analysts, || {
+            post(release)
+        }),
+        Endpoint::new("POST", "/api/v1/reports/{id}/assessments", analysts, || {
+            post(assess)
+        }),
+        Endpoint::new(
+            "GET",
+            "/api/v1/reports/{id}/urls/{url}/suggestion",
+            analysts,
+            || get(suggest),
+        ),
+        Endpoint::new(
+            "POST",
+            "/api/v1/reports/{id}/urls/{url}/attribution",
+            analysts,
+            || post(attribute),
+        ),
+        Endpoint::new("POST", "/api/v1/reports/{id}/notices", analysts, || {
+            post(send_notices)
+        }),
+        Endpoint::new("POST", "/api/v1/reports/{id}/close", analysts, || {
+            post(close)
+        }),
+        Endpoint::new("POST", "/api/v1/reports/{id}/care-case", analysts, || {
+            post(care_case)
+        }),
+        Endpoint::new(
+            "POST",
+            "/api/v1/reports/{id}/referrals/law-enforcement",
+            analysts,
+            || post(refer_police),
+        ),
+        Endpoint::new(
+            "GET",
+            "/api/v1/reports/{id}/package",
+            Access::Roles(PACKAGE_READERS),
+            || get(package),
+        ),
+        Endpoint::new(
+            "GET",
+            "/api/v1/reports/{id}/partner-export",
+            analysts,
+            || get(partner_export),
+        ),
+        Endpoint::new("POST", "/api/v1/hotline/partner-import", analysts, || {
+            post(partner_import)
+        }),
+        Endpoint::new("GET", "/api/v1/reports/{id}/cybertip.xml", analysts, || {
+            get(cybertip)
+        }),
+        Endpoint::new(
+            "GET",
+            "/api/v1/reports/{id}/cybertip/files/{file}",
+            analysts,
+            || get(cybertip_file),
+        ),
+        Endpoint::new(
+            "GET",
+            "/api/v1/reports/{id}/files/{file}/evidence",
+            analysts,
+            || get(evidence),
+        ),
+        Endpoint::new("GET", "/api/v1/hotline/reviewer-settings", analysts, || {
+            get(reviewer_settings)
+        }),
+        Endpoint::new("PUT", "/api/v1/hotline/reviewer-settings", analysts, || {
+            put(set_reviewer_settings)
+        }),
+        Endpoint::new("GET", "/api/v1/hotline/providers", analysts, || {
+            get(list_providers)
+        }),
+        Endpoint::new("POST", "/api/v1/hotline/providers", admin, || {
+            post(add_provider)
+        }),
+        Endpoint::new("PUT", "/api/v1/hotline/providers/{id}", admin, || {
+            put(edit_provider)
+        }),
+        Endpoint::new("GET", "/api/v1/hotline/partners", analysts, || {
+            get(list_partners)
+        }),
+        Endpoint::new("POST", "/api/v1/hotline/partners", admin, || {
+            post(add_partner)
+        }),
+        Endpoint::new("PUT", "/api/v1/hotline/partners/{id}", admin, || {
+            put(edit_partner)
+        }),
+        Endpoint::new("PUT", "/api/v1/hotline/ip-ranges", admin, || {
+            put(load_ip_ranges)
+        }),
         Endpoint::new("POST", "/api/v1/hotline/run-due", admin, || post(run_due)),
-        Endpoint::new("GET", "/api/v1/hotline/stats", Access::Roles(STATS_READERS), || get(stats)),
-        Endpoint::new("GET", "/api/v1/hotline/stats.csv", Access::Roles(STATS_READERS), || get(stats_csv)),
+        Endpoint::new(
+            "GET",
+            "/api/v1/hotline/stats",
+            Access::Roles(STATS_READERS),
+            || get(stats),
+        ),
+        Endpoint::new(
+            "GET",
+            "/api/v1/hotline/stats.csv",
+            Access::Roles(STATS_READERS),
+            || get(stats_csv),
+        ),
     ]
 }
 
@@ -61,11 +142,16 @@ impl From<HotlineError> for ApiError {
     fn from(error: HotlineError) -> Self {
         match error {
             HotlineError::Invalid(field, message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).with_field(field)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+                    .with_field(field)
             }
             HotlineError::NotFound => ApiError::not_found(error.to_string()),
-            HotlineError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string()),
-            HotlineError::Conflict(code, message) => ApiError::new(StatusCode::CONFLICT, code, message),
+            HotlineError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
+            }
+            HotlineError::Conflict(code, message) => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
             HotlineError::WrongPin => ApiError::not_found(error.to_string()),
             HotlineError::Db(e) => ApiError::internal(e),
             HotlineError::Internal(e) => ApiError::internal(e),
@@ -74,15 +160,29 @@ impl From<HotlineError> for ApiError {
 }
 
 /// A JSON body that failed to parse is a 422 naming the field serde stopped at.
-pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<(T, serde_json::Value)> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> ApiResult<(T, serde_json::Value)> {
     let raw: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the body is not JSON: {e}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not JSON: {e}"),
+        )
     })?;
     let parsed = serde_path_to_error::deserialize(&raw).map_err(|e| {
         let path = e.path().to_string();
-        let field = FIELDS.iter().find(|f| path.starts_with(**f)).copied().unwrap_or("body");
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{path}: {}", e.inner()))
-            .with_field(field)
+        let field = FIELDS
+            .iter()
+            .find(|f| path.starts_with(**f))
+            .copied()
+            .unwrap_or("body");
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{path}: {}", e.inner()),
+        )
+        .with_field(field)
     })?;
     Ok((parsed, raw))
 }
@@ -115,7 +215,10 @@ async fn create(
     let (input, raw): (ReportInput, _) = parse_body(&body)?;
     let key = headers
         .get("idempotency-key")
-        .map(|v| v.to_str().map_err(|_| ApiError::bad_request("the Idempotency-Key header is not text")))
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::bad_request("the Idempotency-Key header is not text"))
+        })
         .transpose()?;
     let receipt = super::submit(
         &state.store,
@@ -131,12 +234,29 @@ async fn create(
         &raw,
     )
     .await?;
-    let status = if receipt.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if receipt.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(receipt)).into_response())
 }
 
-async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<super::ReportView>> {
-    Ok(Json(super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?))
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<super::ReportView>> {
+    Ok(Json(
+        super::view(
+            &state.store,
+            &state.fields,
+            &caller.actor(),
+            &caller.principal,
+            id,
+        )
+        .await?,
+    ))
 }
 
 async fn queue(
@@ -144,15 +264,25 @@ async fn queue(
     caller: Caller,
     Query(filter): Query<super::QueueFilter>,
 ) -> ApiResult<Json<Vec<super::QueueEntry>>> {
-    Ok(Json(super::queue(&state.store, &caller.principal, &filter).await?))
+    Ok(Json(
+        super::queue(&state.store, &caller.principal, &filter).await?,
+    ))
 }
 
-async fn claim(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn claim(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     super::claim(&state.store, &caller.actor(), &caller.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn release(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     super::release(&state.store, &caller.actor(), &caller.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -164,7 +294,15 @@ async fn assess(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<super::Assessed>)> {
     let (input, _): (super::AssessmentInput, _) = parse_body(&body)?;
-    let assessed = super::assess(&state.store, &state.hotline_config, &caller.actor(), &caller.principal, id, &input).await?;
+    let assessed = super::assess(
+        &state.store,
+        &state.hotline_config,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &input,
+    )
+    .await?;
     if assessed.bank_content_id.is_some() {
         state.matcher.sync(&state.store).await?;
     }
@@ -184,10 +322,22 @@ async fn suggest(
     caller: Caller,
     Path((id, url_id)): Path<(i64, i64)>,
 ) -> ApiResult<Json<Suggestion>> {
-    let view = super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?;
-    let target = view.urls.iter().find(|u| u.id == url_id).ok_or_else(|| ApiError::not_found("the report has no such URL"))?;
+    let view = super::view(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await?;
+    let target = view
+        .urls
+        .iter()
+        .find(|u| u.id == url_id)
+        .ok_or_else(|| ApiError::not_found("the report has no such URL"))?;
     let parsed = url::Url::parse(&target.url).map_err(ApiError::internal)?;
-    let (ip, country) = super::network::attribute(&state.store, &state.hotline_config, &parsed).await?;
+    let (ip, country) =
+        super::network::attribute(&state.store, &state.hotline_config, &parsed).await?;
     let providers = match &country {
         Some(c) => {
             use sea_orm::{ColumnTrait, QueryFilter};
@@ -219,7 +369,16 @@ async fn attribute(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let (body, _): (AttributionBody, _) = parse_body(&body)?;
-    super::attribute(&state.store, &caller.actor(), &caller.principal, id, url_id, body.hosting_country.as_deref(), body.provider_id).await?;
+    super::attribute(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        url_id,
+        body.hosting_country.as_deref(),
+        body.provider_id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -230,7 +389,15 @@ async fn send_notices(
 ) -> ApiResult<Json<Vec<super::takedown::NoticeOutcome>>> {
     let _one_run = state.hotline_runs.lock().await;
     Ok(Json(
-        super::takedown::send_notices(&state.store, &state.hotline_config, state.mailer.as_ref(), &caller.actor(), &caller.principal, id).await?,
+        super::takedown::send_notices(
+            &state.store,
+            &state.hotline_config,
+            state.mailer.as_ref(),
+            &caller.actor(),
+            &caller.principal,
+            id,
+        )
+        .await?,
     ))
 }
 
@@ -240,9 +407,21 @@ struct CloseBody {
     reason: String,
 }
 
-async fn close(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<StatusCode> {
+async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     let (body, _): (CloseBody, _) = parse_body(&body)?;
-    super::close(&state.store, &caller.actor(), &caller.principal, id, &body.reason).await?;
+    super::close(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.reason,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -275,7 +454,12 @@ async fn care_case(
         body.risk_level.as_deref().unwrap_or("high"),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(CareCreated { care_case_id: case.to_string() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CareCreated {
+            care_case_id: case.to_string(),
+        }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -284,15 +468,38 @@ struct PoliceBody {
     organisation: String,
 }
 
-async fn refer_police(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<StatusCode> {
+async fn refer_police(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     let (body, _): (PoliceBody, _) = parse_body(&body)?;
-    super::exports::refer_to_law_enforcement(&state.store, &caller.actor(), &caller.principal, id, &body.organisation).await?;
+    super::exports::refer_to_law_enforcement(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &body.organisation,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn package(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<super::exports::Package>> {
+async fn package(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<super::exports::Package>> {
     Ok(Json(
-        super::exports::law_enforcement_package(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?,
+        super::exports::law_enforcement_package(
+            &state.store,
+            &state.fields,
+            &caller.actor(),
+            &caller.principal,
+            id,
+        )
+        .await?,
     ))
 }
 
@@ -302,11 +509,23 @@ async fn partner_export(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<super::exports::PartnerReport>> {
     Ok(Json(
-        super::exports::partner_export(&state.store, &state.fields, &state.hotline_config, &caller.actor(), &caller.principal, id).await?,
+        super::exports::partner_export(
+            &state.store,
+            &state.fields,
+            &state.hotline_config,
+            &caller.actor(),
+            &caller.principal,
+            id,
+        )
+        .await?,
     ))
 }
 
-async fn partner_import(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<super::Receipt>)> {
+async fn partner_import(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<super::Receipt>)> {
     let (file, raw): (super::exports::PartnerReport, _) = parse_body(&body)?;
     let input = super::exports::partner_input(&file)?;
     let receipt = super::submit(
@@ -315,7 +534,9 @@ async fn partner_import(State(state): State<AppState>, caller: Caller, body: Byt
         &state.hotline_config,
         &state.matcher,
         &caller.actor(),
-        Source::Partner { principal: &caller.principal },
+        Source::Partner {
+            principal: &caller.principal,
+        },
         &input,
         &raw,
     )
@@ -324,11 +545,26 @@ async fn partner_import(State(state): State<AppState>, caller: Caller, body: Byt
 }
 
 fn xml(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], body).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
-async fn cybertip(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Response> {
-    Ok(xml(super::exports::cybertip_report(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await?))
+async fn cybertip(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    Ok(xml(super::exports::cybertip_report(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await?))
 }
 
 #[derive(Deserialize)]
@@ -343,15 +579,39 @@ async fn cybertip_file(
     Query(q): Query<NcmecQuery>,
 ) -> ApiResult<Response> {
     if q.ncmec_report_id <= 0 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "ncmec_report_id is the positive id NCMEC gave the report").with_field("ncmec_report_id"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "ncmec_report_id is the positive id NCMEC gave the report",
+        )
+        .with_field("ncmec_report_id"));
     }
-    Ok(xml(
-        super::exports::cybertip_file(&state.store, &state.fields, &caller.actor(), &caller.principal, id, file_id, q.ncmec_report_id).await?,
-    ))
+    Ok(xml(super::exports::cybertip_file(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        file_id,
+        q.ncmec_report_id,
+    )
+    .await?))
 }
 
-async fn evidence(State(state): State<AppState>, caller: Caller, Path((id, file_id)): Path<(i64, i64)>) -> ApiResult<Response> {
-    let bytes = super::takedown::reveal_evidence(&state.store, &state.fields, &caller.actor(), &caller.principal, id, file_id).await?;
+async fn evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, file_id)): Path<(i64, i64)>,
+) -> ApiResult<Response> {
+    let bytes = super::takedown::reveal_evidence(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        file_id,
+    )
+    .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
@@ -371,21 +631,39 @@ pub struct ReviewerSettings {
 }
 
 /// A reviewer's settings; evidence is blurred and greyscale unless they chose otherwise.
-pub async fn reviewer_settings_of(state: &AppState, user_id: i32) -> Result<ReviewerSettings, sea_orm::DbErr> {
+pub async fn reviewer_settings_of(
+    state: &AppState,
+    user_id: i32,
+) -> Result<ReviewerSettings, sea_orm::DbErr> {
     Ok(reviewer::Entity::find_by_id(user_id)
         .one(state.store.db())
         .await?
-        .map_or(ReviewerSettings { blur: true, greyscale: true }, |r| ReviewerSettings {
-            blur: r.blur,
-            greyscale: r.greyscale,
-        }))
+        .map_or(
+            ReviewerSettings {
+                blur: true,
+                greyscale: true,
+            },
+            |r| ReviewerSettings {
+                blur: r.blur,
+                greyscale: r.greyscale,
+            },
+        ))
 }
 
-async fn reviewer_settings(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ReviewerSettings>> {
-    Ok(Json(reviewer_settings_of(&state, caller.principal.user_id).await?))
+async fn reviewer_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<ReviewerSettings>> {
+    Ok(Json(
+        reviewer_settings_of(&state, caller.principal.user_id).await?,
+    ))
 }
 
-async fn set_reviewer_settings(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<ReviewerSettings>> {
+async fn set_reviewer_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<ReviewerSettings>> {
     let (settings, _): (ReviewerSettings, _) = parse_body(&body)?;
     let user_id = caller.principal.user_id;
     let row = reviewer::ActiveModel {
@@ -393,7 +671,10 @@ async fn set_reviewer_settings(State(state): State<AppState>, caller: Caller, bo
         blur: Set(settings.blur),
         greyscale: Set(settings.greyscale),
     };
-    match reviewer::Entity::find_by_id(user_id).one(state.store.db()).await? {
+    match reviewer::Entity::find_by_id(user_id)
+        .one(state.store.db())
+        .await?
+    {
         Some(_) => row.update(state.store.db()).await?,
         None => row.insert(state.store.db()).await?,
     };
@@ -418,7 +699,12 @@ struct Contact {
 
 fn check_contact(body: ContactBody, country_required: bool) -> ApiResult<Contact> {
     let invalid = |field: &'static str, message: &str| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message.to_owned()).with_field(field)
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            message.to_owned(),
+        )
+        .with_field(field)
     };
     if body.name.trim().is_empty() || body.name.len() > 200 {
         return Err(invalid("name", "name has 1 to 200 characters"));
@@ -432,8 +718,14 @@ fn check_contact(body: ContactBody, country_required: bool) -> ApiResult<Contact
         None => None,
     };
     let language = body.language.unwrap_or_else(|| "en".into());
-    if language.is_empty() || language.len() > 8 || !language.bytes().all(|b| b.is_ascii_lowercase()) {
-        return Err(invalid("language", "language is a language code such as en or th"));
+    if language.is_empty()
+        || language.len() > 8
+        || !language.bytes().all(|b| b.is_ascii_lowercase())
+    {
+        return Err(invalid(
+            "language",
+            "language is a language code such as en or th",
+        ));
     }
     Ok(Contact {
         name: body.name.trim().to_owned(),
@@ -443,7 +735,13 @@ fn check_contact(body: ContactBody, country_required: bool) -> ApiResult<Contact
     })
 }
 
-async fn audit_contact(state: &AppState, caller: &Caller, action: &str, kind: &str, id: i64) -> ApiResult<()> {
+async fn audit_contact(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    kind: &str,
+    id: i64,
+) -> ApiResult<()> {
     crate::access::audit::record(
         &state.store,
         &caller.actor(),
@@ -454,10 +752,19 @@ async fn audit_contact(state: &AppState, caller: &Caller, action: &str, kind: &s
 }
 
 async fn list_providers(State(state): State<AppState>) -> ApiResult<Json<Vec<provider::Model>>> {
-    Ok(Json(provider::Entity::find().order_by_asc(provider::Column::Name).all(state.store.db()).await?))
+    Ok(Json(
+        provider::Entity::find()
+            .order_by_asc(provider::Column::Name)
+            .all(state.store.db())
+            .await?,
+    ))
 }
 
-async fn add_provider(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<provider::Model>)> {
+async fn add_provider(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<provider::Model>)> {
     let (body, _): (ContactBody, _) = parse_body(&body)?;
     let c = check_contact(body, false)?;
     let created = provider::ActiveModel {
@@ -470,14 +777,29 @@ async fn add_provider(State(state): State<AppState>, caller: Caller, body: Bytes
     }
     .insert(state.store.db())
     .await?;
-    audit_contact(&state, &caller, "hotline.provider.add", "hotline_provider", created.id).await?;
+    audit_contact(
+        &state,
+        &caller,
+        "hotline.provider.add",
+        "hotline_provider",
+        created.id,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-async fn edit_provider(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<Json<provider::Model>> {
+async fn edit_provider(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<provider::Model>> {
     let (body, _): (ContactBody, _) = parse_body(&body)?;
     let c = check_contact(body, false)?;
-    let found = provider::Entity::find_by_id(id).one(state.store.db()).await?.ok_or_else(|| ApiError::not_found("no such provider"))?;
+    let found = provider::Entity::find_by_id(id)
+        .one(state.store.db())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such provider"))?;
     let mut update: provider::ActiveModel = found.into();
     update.name = Set(c.name);
     update.country = Set(c.country);
@@ -485,22 +807,47 @@ async fn edit_provider(State(state): State<AppState>, caller: Caller, Path(id): 
     update.language = Set(c.language);
     update.updated_at = Set(now());
     let updated = update.update(state.store.db()).await?;
-    audit_contact(&state, &caller, "hotline.provider.edit", "hotline_provider", id).await?;
+    audit_contact(
+        &state,
+        &caller,
+        "hotline.provider.edit",
+        "hotline_provider",
+        id,
+    )
+    .await?;
     Ok(Json(updated))
 }
 
 async fn list_partners(State(state): State<AppState>) -> ApiResult<Json<Vec<partner::Model>>> {
-    Ok(Json(partner::Entity::find().order_by_asc(partner::Column::Country).all(state.store.db()).await?))
+    Ok(Json(
+        partner::Entity::find()
+            .order_by_asc(partner::Column::Country)
+            .all(state.store.db())
+            .await?,
+    ))
 }
 
-async fn add_partner(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<partner::Model>)> {
+async fn add_partner(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<partner::Model>)> {
     let (body, _): (ContactBody, _) = parse_body(&body)?;
     let c = check_contact(body, true)?;
     let country = c.country.unwrap_or_default();
     {
         use sea_orm::{ColumnTrait, QueryFilter};
-        if partner::Entity::find().filter(partner::Column::Country.eq(country.as_str())).one(state.store.db()).await?.is_some() {
-            return Err(ApiError::new(StatusCode::CONFLICT, "conflict", format!("there is already a partner hotline for {country}")));
+        if partner::Entity::find()
+            .filter(partner::Column::Country.eq(country.as_str()))
+            .one(state.store.db())
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("there is already a partner hotline for {country}"),
+            ));
         }
     }
     let created = partner::ActiveModel {
@@ -513,14 +860,29 @@ async fn add_partner(State(state): State<AppState>, caller: Caller, body: Bytes)
     }
     .insert(state.store.db())
     .await?;
-    audit_contact(&state, &caller, "hotline.partner.add", "hotline_partner", created.id).await?;
+    audit_contact(
+        &state,
+        &caller,
+        "hotline.partner.add",
+        "hotline_partner",
+        created.id,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-async fn edit_partner(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> ApiResult<Json<partner::Model>> {
+async fn edit_partner(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<partner::Model>> {
     let (body, _): (ContactBody, _) = parse_body(&body)?;
     let c = check_contact(body, true)?;
-    let found = partner::Entity::find_by_id(id).one(state.store.db()).await?.ok_or_else(|| ApiError::not_found("no such partner"))?;
+    let found = partner::Entity::find_by_id(id)
+        .one(state.store.db())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such partner"))?;
     let mut update: partner::ActiveModel = found.into();
     update.country = Set(c.country.unwrap_or_default());
     update.name = Set(c.name);
@@ -528,7 +890,14 @@ async fn edit_partner(State(state): State<AppState>, caller: Caller, Path(id): P
     update.language = Set(c.language);
     update.updated_at = Set(now());
     let updated = update.update(state.store.db()).await?;
-    audit_contact(&state, &caller, "hotline.partner.edit", "hotline_partner", id).await?;
+    audit_contact(
+        &state,
+        &caller,
+        "hotline.partner.edit",
+        "hotline_partner",
+        id,
+    )
+    .await?;
     Ok(Json(updated))
 }
 
@@ -537,14 +906,19 @@ struct Loaded {
     ranges: usize,
 }
 
-async fn load_ip_ranges(State(state): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<Loaded>> {
+async fn load_ip_ranges(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<Loaded>> {
     let ranges = super::network::parse_ip_ranges(&body)
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_csv", m))?;
     let count = super::network::replace_ip_ranges(&state.store, &ranges).await?;
     crate::access::audit::record(
         &state.store,
         &caller.actor(),
-        crate::access::audit::AuditEvent::new("hotline.ip_ranges.load", "hotline_ip_ranges", None).detail("ranges", count),
+        crate::access::audit::AuditEvent::new("hotline.ip_ranges.load", "hotline_ip_ranges", None)
+            .detail("ranges", count),
     )
     .await?;
     Ok(Json(Loaded { ranges: count }))
@@ -552,7 +926,10 @@ async fn load_ip_ranges(State(state): State<AppState>, caller: Caller, body: Byt
 
 async fn run_due(State(state): State<AppState>) -> ApiResult<Json<super::takedown::DueRun>> {
     let _one_run = state.hotline_runs.lock().await;
-    Ok(Json(super::takedown::run_due(&state.store, &state.hotline_config, state.mailer.as_ref()).await?))
+    Ok(Json(
+        super::takedown::run_due(&state.store, &state.hotline_config, state.mailer.as_ref())
+            .await?,
+    ))
 }
 
 /// The statistics the caller may see: the hotline's, suppressed for researchers; analysts and
@@ -572,7 +949,10 @@ pub async fn stats_for(state: &AppState, caller: &Caller) -> ApiResult<super::st
     Ok(super::stats::statistics(&state.store, hotline, researcher).await?)
 }
 
-async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<super::stats::Statistics>> {
+async fn stats(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<super::stats::Statistics>> {
     Ok(Json(stats_for(&state, &caller).await?))
 }
 
@@ -582,7 +962,10 @@ async fn stats_csv(State(state): State<AppState>, caller: Caller) -> ApiResult<R
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"hotline-statistics.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"hotline-statistics.csv\"",
+            ),
         ],
         body,
     )

@@ -55,9 +55,17 @@ pub struct Notices {
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Checks {
+    /// How often the server looks for notices to resend and URLs to check.
+    #[serde(default = "default_run_every")]
+    pub run_every_seconds: u64,
+    /// How often each URL is checked.
     pub interval_seconds: u64,
     pub timeout_seconds: u64,
     pub max_bytes: u64,
+}
+
+fn default_run_every() -> u64 {
+    30
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -119,7 +127,9 @@ impl HotlineConfig {
         config.allowed = config
             .allow_networks
             .iter()
-            .map(|cidr| parse_cidr(cidr).ok_or_else(|| format!("allow_networks: bad CIDR {cidr:?}")))
+            .map(|cidr| {
+                parse_cidr(cidr).ok_or_else(|| format!("allow_networks: bad CIDR {cidr:?}"))
+            })
             .collect::<Result<_, _>>()?;
         Ok(config)
     }
@@ -167,7 +177,11 @@ impl HotlineConfig {
     /// and link-local ones only inside `allow_networks`.
     pub fn may_connect(&self, ip: IpAddr) -> bool {
         let key = ip_key(ip);
-        !is_internal(ip) || self.allowed.iter().any(|(lo, hi)| (*lo..=*hi).contains(&key))
+        !is_internal(ip)
+            || self
+                .allowed
+                .iter()
+                .any(|(lo, hi)| (*lo..=*hi).contains(&key))
     }
 
     pub fn template(&self, language: &str) -> &Template {
@@ -253,7 +267,10 @@ mod tests {
                 illegal_kinds: vec!["image".into()],
             },
         );
-        assert_eq!(config.legal_status("XX", Some("A1"), "image"), Ok("baseline"));
+        assert_eq!(
+            config.legal_status("XX", Some("A1"), "image"),
+            Ok("baseline")
+        );
         assert_eq!(
             config.legal_status("XX", Some("B2"), "image"),
             Ok("nationally_illegal")
@@ -275,8 +292,22 @@ mod tests {
     fn internal_addresses_are_refused_unless_allowed() {
         let mut text: serde_json::Value = serde_json::from_str(DEFAULT_CONFIG).expect("json");
         let config = HotlineConfig::parse(&text.to_string()).expect("parses");
-        for internal in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1", "0.0.0.0"] {
-            assert!(!config.may_connect(internal.parse().expect("ip")), "{internal}");
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "100.64.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(
+                !config.may_connect(internal.parse().expect("ip")),
+                "{internal}"
+            );
         }
         for public in ["203.0.114.1", "8.8.8.8", "2001:4860::1"] {
             assert!(config.may_connect(public.parse().expect("ip")), "{public}");

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::config::HotlineConfig;
 use super::entities::{referral, report};
 use super::{
-    FileInput, HotlineError, INCIDENT_TYPES, ReportInput, ReportView, Victim, add_event,
-    internal, load_view, visible_report,
+    FileInput, HotlineError, INCIDENT_TYPES, ReportInput, ReportView, Victim, add_event, internal,
+    load_view, visible_report,
 };
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
@@ -73,7 +73,11 @@ pub struct Package {
     pub sha256: String,
 }
 
-fn package_value(view: &ReportView, hotline: &str, generated_by: i32) -> Result<Value, HotlineError> {
+fn package_value(
+    view: &ReportView,
+    hotline: &str,
+    generated_by: i32,
+) -> Result<Value, HotlineError> {
     let mut report = serde_json::to_value(view).map_err(internal)?;
     // Floats could print differently elsewhere; the package carries whole seconds.
     if let Some(map) = report.as_object_mut() {
@@ -135,12 +139,23 @@ pub async fn law_enforcement_package(
         .unwrap_or_default();
     let package = package_value(&view, &hotline, principal.user_id)?;
     let sha256 = sha256_hex(&canonical_json(&package));
-    add_event(&txn, id, "export.law_enforcement", format!("package {sha256}"), Some(principal.user_id)).await?;
+    add_event(
+        &txn,
+        id,
+        "export.law_enforcement",
+        format!("package {sha256}"),
+        Some(principal.user_id),
+    )
+    .await?;
     audit::commit_with(
         txn,
         actor,
-        AuditEvent::new("hotline.export.law_enforcement", "hotline_report", id.to_string())
-            .detail("sha256", sha256.as_str()),
+        AuditEvent::new(
+            "hotline.export.law_enforcement",
+            "hotline_report",
+            id.to_string(),
+        )
+        .detail("sha256", sha256.as_str()),
     )
     .await?;
     Ok(Package { package, sha256 })
@@ -163,7 +178,10 @@ pub async fn refer_to_law_enforcement(
         .one(&txn)
         .await?
         .ok_or_else(|| {
-            HotlineError::Invalid("organisation", format!("no organisation named {organisation_name:?}"))
+            HotlineError::Invalid(
+                "organisation",
+                format!("no organisation named {organisation_name:?}"),
+            )
         })?;
     referral::ActiveModel {
         report_id: Set(id),
@@ -175,12 +193,23 @@ pub async fn refer_to_law_enforcement(
     }
     .insert(&txn)
     .await?;
-    add_event(&txn, id, "referral.law_enforcement", format!("to {organisation_name}"), Some(principal.user_id)).await?;
+    add_event(
+        &txn,
+        id,
+        "referral.law_enforcement",
+        format!("to {organisation_name}"),
+        Some(principal.user_id),
+    )
+    .await?;
     audit::commit_with(
         txn,
         actor,
-        AuditEvent::new("hotline.report.refer_police", "hotline_report", id.to_string())
-            .detail("organisation_id", org.id),
+        AuditEvent::new(
+            "hotline.report.refer_police",
+            "hotline_report",
+            id.to_string(),
+        )
+        .detail("organisation_id", org.id),
     )
     .await?;
     Ok(())
@@ -297,8 +326,16 @@ pub async fn partner_export(
             .iter()
             .map(|a| PartnerAssessment {
                 item: match a.item_kind.as_str() {
-                    "url" => view.urls.iter().find(|u| u.id == a.item_id).map(|u| u.url.clone()),
-                    _ => view.files.iter().find(|f| f.id == a.item_id).and_then(|f| f.md5.clone().or(f.sha256.clone()).or(f.pdq.clone())),
+                    "url" => view
+                        .urls
+                        .iter()
+                        .find(|u| u.id == a.item_id)
+                        .map(|u| u.url.clone()),
+                    _ => view
+                        .files
+                        .iter()
+                        .find(|f| f.id == a.item_id)
+                        .and_then(|f| f.md5.clone().or(f.sha256.clone()).or(f.pdq.clone())),
                 }
                 .unwrap_or_default(),
                 legal_status: a.legal_status.clone(),
@@ -319,7 +356,14 @@ pub async fn partner_export(
     }
     .insert(&txn)
     .await?;
-    add_event(&txn, id, "export.partner", "partner hotline file", Some(principal.user_id)).await?;
+    add_event(
+        &txn,
+        id,
+        "export.partner",
+        "partner hotline file",
+        Some(principal.user_id),
+    )
+    .await?;
     audit::commit_with(
         txn,
         actor,
@@ -437,7 +481,15 @@ pub async fn cybertip_report(
     principal: &Principal,
     id: i64,
 ) -> Result<String, HotlineError> {
-    let view = view_for_export(store, cipher, actor, principal, id, "hotline.export.cybertip").await?;
+    let view = view_for_export(
+        store,
+        cipher,
+        actor,
+        principal,
+        id,
+        "hotline.export.cybertip",
+    )
+    .await?;
     let hotline = organisation::Entity::find()
         .filter(organisation::Column::Id.eq(principal.organisation_id))
         .one(store.db())
@@ -445,7 +497,8 @@ pub async fn cybertip_report(
         .map(|o| o.name)
         .unwrap_or_else(|| "Lindung".into());
     let mut writer = new_writer()?;
-    let details: Vec<&super::SubmissionDetails> = view.submissions.iter().map(|s| &s.details).collect();
+    let details: Vec<&super::SubmissionDetails> =
+        view.submissions.iter().map(|s| &s.details).collect();
     let platform = details.iter().find_map(|d| d.platform.clone());
     let user = details.iter().find_map(|d| d.reported_user.clone());
     let service = details.iter().find_map(|d| d.service.clone());
@@ -454,85 +507,98 @@ pub async fn cybertip_report(
         .iter()
         .flat_map(|d| d.victims.iter().filter_map(|v| v.estimated_age))
         .collect();
-    let incident_time = view.incident_time.clone().unwrap_or_else(|| view.created_at.clone());
+    let incident_time = view
+        .incident_time
+        .clone()
+        .unwrap_or_else(|| view.created_at.clone());
     writer
         .create_element("report")
         .write_inner_content(|w| {
-            w.create_element("incidentSummary").write_inner_content(|w| {
-                text_element(w, "incidentType", ncmec_type(&view.incident_type))?;
-                if let Some(p) = &platform {
-                    text_element(w, "platform", p)?;
-                }
-                if view.immediate_danger {
-                    text_element(w, "escalateToHighPriority", "The reporter says a child is in immediate danger.")?;
-                }
-                let flags: Vec<&str> = REPORT_ANNOTATIONS
-                    .iter()
-                    .copied()
-                    .filter(|a| view.annotations.iter().any(|x| x == a))
-                    .collect();
-                if !flags.is_empty() {
-                    w.create_element("reportAnnotations").write_inner_content(|w| {
-                        for flag in &flags {
-                            w.create_element(*flag).write_empty()?;
-                        }
-                        Ok(())
-                    })?;
-                }
-                text_element(w, "incidentDateTime", &incident_time)
-            })?;
-            if !view.urls.is_empty() {
-                w.create_element("internetDetails").write_inner_content(|w| {
-                    w.create_element("webPageIncident").write_inner_content(|w| {
-                        for u in &view.urls {
-                            text_element(w, "url", &u.url)?;
-                        }
-                        Ok(())
-                    })?;
-                    Ok(())
+            w.create_element("incidentSummary")
+                .write_inner_content(|w| {
+                    text_element(w, "incidentType", ncmec_type(&view.incident_type))?;
+                    if let Some(p) = &platform {
+                        text_element(w, "platform", p)?;
+                    }
+                    if view.immediate_danger {
+                        text_element(
+                            w,
+                            "escalateToHighPriority",
+                            "The reporter says a child is in immediate danger.",
+                        )?;
+                    }
+                    let flags: Vec<&str> = REPORT_ANNOTATIONS
+                        .iter()
+                        .copied()
+                        .filter(|a| view.annotations.iter().any(|x| x == a))
+                        .collect();
+                    if !flags.is_empty() {
+                        w.create_element("reportAnnotations")
+                            .write_inner_content(|w| {
+                                for flag in &flags {
+                                    w.create_element(*flag).write_empty()?;
+                                }
+                                Ok(())
+                            })?;
+                    }
+                    text_element(w, "incidentDateTime", &incident_time)
                 })?;
+            if !view.urls.is_empty() {
+                w.create_element("internetDetails")
+                    .write_inner_content(|w| {
+                        w.create_element("webPageIncident")
+                            .write_inner_content(|w| {
+                                for u in &view.urls {
+                                    text_element(w, "url", &u.url)?;
+                                }
+                                Ok(())
+                            })?;
+                        Ok(())
+                    })?;
             }
             w.create_element("reporter").write_inner_content(|w| {
-                w.create_element("reportingPerson").write_inner_content(|w| {
-                    text_element(w, "firstName", "Hotline")?;
-                    text_element(w, "lastName", &hotline)
-                })?;
+                w.create_element("reportingPerson")
+                    .write_inner_content(|w| {
+                        text_element(w, "firstName", "Hotline")?;
+                        text_element(w, "lastName", &hotline)
+                    })?;
                 Ok(())
             })?;
             if let Some(user) = &user {
-                w.create_element("personOrUserReported").write_inner_content(|w| {
-                    if let Some(id) = user.identifiers.first() {
-                        text_element(w, "espIdentifier", id)?;
-                    }
-                    if let Some(s) = &service {
-                        text_element(w, "espService", s)?;
-                    }
-                    if let Some(s) = &user.screen_name {
-                        text_element(w, "screenName", s)?;
-                    }
-                    if let Some(p) = &user.profile_url {
-                        text_element(w, "profileUrl", p)?;
-                    }
-                    for capture in &user.ip_capture_events {
-                        w.create_element("ipCaptureEvent").write_inner_content(|w| {
-                            text_element(w, "ipAddress", &capture.ip)?;
-                            if let Some(e) = &capture.event {
-                                text_element(w, "eventName", e)?;
-                            }
-                            if let Some(at) = &capture.at {
-                                text_element(w, "dateTime", at)?;
-                            }
-                            Ok(())
-                        })?;
-                    }
-                    Ok(())
-                })?;
+                w.create_element("personOrUserReported")
+                    .write_inner_content(|w| {
+                        if let Some(id) = user.identifiers.first() {
+                            text_element(w, "espIdentifier", id)?;
+                        }
+                        if let Some(s) = &service {
+                            text_element(w, "espService", s)?;
+                        }
+                        if let Some(s) = &user.screen_name {
+                            text_element(w, "screenName", s)?;
+                        }
+                        if let Some(p) = &user.profile_url {
+                            text_element(w, "profileUrl", p)?;
+                        }
+                        for capture in &user.ip_capture_events {
+                            w.create_element("ipCaptureEvent")
+                                .write_inner_content(|w| {
+                                    text_element(w, "ipAddress", &capture.ip)?;
+                                    if let Some(e) = &capture.event {
+                                        text_element(w, "eventName", e)?;
+                                    }
+                                    if let Some(at) = &capture.at {
+                                        text_element(w, "dateTime", at)?;
+                                    }
+                                    Ok(())
+                                })?;
+                        }
+                        Ok(())
+                    })?;
             }
             for age in &ages {
                 w.create_element("victim").write_inner_content(|w| {
-                    w.create_element("victimPerson").write_inner_content(|w| {
-                        text_element(w, "age", &age.to_string())
-                    })?;
+                    w.create_element("victimPerson")
+                        .write_inner_content(|w| text_element(w, "age", &age.to_string()))?;
                     Ok(())
                 })?;
             }
@@ -557,7 +623,15 @@ pub async fn cybertip_file(
     file_id: i64,
     ncmec_report_id: i64,
 ) -> Result<String, HotlineError> {
-    let view = view_for_export(store, cipher, actor, principal, id, "hotline.export.cybertip").await?;
+    let view = view_for_export(
+        store,
+        cipher,
+        actor,
+        principal,
+        id,
+        "hotline.export.cybertip",
+    )
+    .await?;
     let f = view
         .files
         .iter()
@@ -571,10 +645,11 @@ pub async fn cybertip_file(
         .and_then(|a| a.category.clone())
         .or_else(|| f.known_category.clone());
     let generated = view.annotations.iter().any(|a| a == "generativeAi")
-        || view
-            .assessments
-            .iter()
-            .any(|a| a.item_kind == "file" && a.item_id == file_id && a.content_kind == "ai_generated_or_altered");
+        || view.assessments.iter().any(|a| {
+            a.item_kind == "file"
+                && a.item_id == file_id
+                && a.content_kind == "ai_generated_or_altered"
+        });
     let mut writer = new_writer()?;
     writer
         .create_element("fileDetails")
@@ -582,10 +657,11 @@ pub async fn cybertip_file(
             text_element(w, "reportId", &ncmec_report_id.to_string())?;
             text_element(w, "fileId", &format!("lindung-file-{}", f.id))?;
             if generated {
-                w.create_element("fileAnnotations").write_inner_content(|w| {
-                    w.create_element("generativeAi").write_empty()?;
-                    Ok(())
-                })?;
+                w.create_element("fileAnnotations")
+                    .write_inner_content(|w| {
+                        w.create_element("generativeAi").write_empty()?;
+                        Ok(())
+                    })?;
             }
             if let Some(c) = &classification {
                 text_element(w, "industryClassification", c)?;

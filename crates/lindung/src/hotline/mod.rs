@@ -65,13 +65,7 @@ pub const ANNOTATIONS: &[&str] = &[
     "informational",
     "generativeAi",
 ];
-pub const SEEN_ON: &[&str] = &[
-    "website",
-    "social_media",
-    "messaging_app",
-    "game",
-    "other",
-];
+pub const SEEN_ON: &[&str] = &["website", "social_media", "messaging_app", "game", "other"];
 pub const STATUSES: &[&str] = &[
     "new",
     "in_review",
@@ -228,7 +222,11 @@ fn check_text(field: &'static str, value: &Option<String>, max: usize) -> Result
     }
 }
 
-fn check_hex(field: &'static str, value: &Option<String>, digits: usize) -> Result<Option<String>, HotlineError> {
+fn check_hex(
+    field: &'static str,
+    value: &Option<String>,
+    digits: usize,
+) -> Result<Option<String>, HotlineError> {
     let Some(value) = value else { return Ok(None) };
     let value = value.trim().to_ascii_lowercase();
     if value.len() != digits || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -245,17 +243,29 @@ pub fn check_country(field: &'static str, value: &str) -> Result<String, Hotline
     if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(value)
     } else {
-        Err(invalid(field, format!("{field} is a two-letter country code")))
+        Err(invalid(
+            field,
+            format!("{field} is a two-letter country code"),
+        ))
     }
 }
 
 pub fn parse_time(field: &'static str, value: &str) -> Result<OffsetDateTime, HotlineError> {
-    OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339)
-        .map_err(|_| invalid(field, format!("{field} is an RFC 3339 time, such as 2026-11-01T10:00:00Z")))
+    OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339).map_err(
+        |_| {
+            invalid(
+                field,
+                format!("{field} is an RFC 3339 time, such as 2026-11-01T10:00:00Z"),
+            )
+        },
+    )
 }
 
 fn check_input(input: &ReportInput, config: &HotlineConfig) -> Result<Checked, HotlineError> {
-    if !INCIDENT_TYPES.iter().any(|(ours, _)| *ours == input.incident_type) {
+    if !INCIDENT_TYPES
+        .iter()
+        .any(|(ours, _)| *ours == input.incident_type)
+    {
         let names: Vec<&str> = INCIDENT_TYPES.iter().map(|(ours, _)| *ours).collect();
         return Err(invalid(
             "incident_type",
@@ -283,16 +293,28 @@ fn check_input(input: &ReportInput, config: &HotlineConfig) -> Result<Checked, H
     if let Some(seen) = &input.seen_on
         && !SEEN_ON.contains(&seen.as_str())
     {
-        return Err(invalid("seen_on", format!("seen_on is one of {}", SEEN_ON.join(", "))));
+        return Err(invalid(
+            "seen_on",
+            format!("seen_on is one of {}", SEEN_ON.join(", ")),
+        ));
     }
     if input.urls.len() > MAX_URLS {
-        return Err(invalid("urls", format!("at most {MAX_URLS} URLs per report")));
+        return Err(invalid(
+            "urls",
+            format!("at most {MAX_URLS} URLs per report"),
+        ));
     }
     if input.files.len() > MAX_FILES {
-        return Err(invalid("files", format!("at most {MAX_FILES} files per report")));
+        return Err(invalid(
+            "files",
+            format!("at most {MAX_FILES} files per report"),
+        ));
     }
     if input.urls.is_empty() && input.files.is_empty() {
-        return Err(invalid("urls", "give at least one URL or one file's hashes"));
+        return Err(invalid(
+            "urls",
+            "give at least one URL or one file's hashes",
+        ));
     }
     let mut urls: Vec<url::Url> = Vec::new();
     for u in &input.urls {
@@ -319,7 +341,9 @@ fn check_input(input: &ReportInput, config: &HotlineConfig) -> Result<Checked, H
                     use base64::Engine;
                     let bytes = base64::engine::general_purpose::STANDARD
                         .decode(b64.trim())
-                        .map_err(|_| invalid("files.content_base64", "content_base64 is not base64"))?;
+                        .map_err(|_| {
+                            invalid("files.content_base64", "content_base64 is not base64")
+                        })?;
                     if bytes.len() > config.evidence.max_bytes {
                         return Err(invalid(
                             "files.content_base64",
@@ -331,7 +355,10 @@ fn check_input(input: &ReportInput, config: &HotlineConfig) -> Result<Checked, H
             },
         };
         if hashes.pdq.is_none() && hashes.md5.is_none() && hashes.sha256.is_none() {
-            return Err(invalid("files", "each file needs a pdq, md5 or sha256 hash"));
+            return Err(invalid(
+                "files",
+                "each file needs a pdq, md5 or sha256 hash",
+            ));
         }
         files.push(hashes);
     }
@@ -347,18 +374,27 @@ fn check_input(input: &ReportInput, config: &HotlineConfig) -> Result<Checked, H
     for v in &input.victims {
         if let Some(age) = v.estimated_age {
             if age > 17 {
-                return Err(invalid("victims.estimated_age", "a child's estimated age is 0 to 17"));
+                return Err(invalid(
+                    "victims.estimated_age",
+                    "a child's estimated age is 0 to 17",
+                ));
             }
             victim_age = Some(victim_age.map_or(i32::from(age), |a: i32| a.min(i32::from(age))));
         }
     }
     if let Some(user) = &input.reported_user {
         if user.identifiers.len() > 20 || user.ip_capture_events.len() > 50 {
-            return Err(invalid("reported_user", "at most 20 identifiers and 50 IP capture events"));
+            return Err(invalid(
+                "reported_user",
+                "at most 20 identifiers and 50 IP capture events",
+            ));
         }
         for capture in &user.ip_capture_events {
             capture.ip.parse::<std::net::IpAddr>().map_err(|_| {
-                invalid("reported_user.ip_capture_events.ip", format!("{:?} is not an IP address", capture.ip))
+                invalid(
+                    "reported_user.ip_capture_events.ip",
+                    format!("{:?} is not an IP address", capture.ip),
+                )
             })?;
             if let Some(at) = &capture.at {
                 parse_time("reported_user.ip_capture_events.at", at)?;
@@ -425,9 +461,16 @@ pub fn priority(
 /// Who sent a submission.
 #[derive(Clone, Debug)]
 pub enum Source<'a> {
-    Public { language: &'a str },
-    Platform { principal: &'a Principal, idempotency_key: Option<&'a str> },
-    Partner { principal: &'a Principal },
+    Public {
+        language: &'a str,
+    },
+    Platform {
+        principal: &'a Principal,
+        idempotency_key: Option<&'a str>,
+    },
+    Partner {
+        principal: &'a Principal,
+    },
 }
 
 impl Source<'_> {
@@ -489,11 +532,24 @@ pub async fn hotline_organisation(
 fn match_file(matcher: &Matcher, hashes: &FileHashes) -> Option<crate::banks::matcher::BankMatch> {
     let by_pdq = hashes.pdq.as_deref().and_then(|h| {
         let hash = pdq::Hash256::parse(h).ok()?;
-        matcher.lookup_pdq(&[hash], None).into_iter().min_by_key(|m| m.distance)
+        matcher
+            .lookup_pdq(&[hash], None)
+            .into_iter()
+            .min_by_key(|m| m.distance)
     });
     by_pdq
-        .or_else(|| hashes.md5.as_deref().and_then(|h| matcher.lookup_digest("md5", h).into_iter().next()))
-        .or_else(|| hashes.sha256.as_deref().and_then(|h| matcher.lookup_digest("sha256", h).into_iter().next()))
+        .or_else(|| {
+            hashes
+                .md5
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("md5", h).into_iter().next())
+        })
+        .or_else(|| {
+            hashes
+                .sha256
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("sha256", h).into_iter().next())
+        })
 }
 
 /// An open report of `organisation` that already has one of these URLs or files.
@@ -593,7 +649,10 @@ pub async fn submit(
             idempotency_key: Some(key),
         } => {
             if key.is_empty() || key.len() > 200 {
-                return Err(invalid("Idempotency-Key", "the idempotency key has 1 to 200 characters"));
+                return Err(invalid(
+                    "Idempotency-Key",
+                    "the idempotency key has 1 to 200 characters",
+                ));
             }
             Some(format!("{}:{key}", principal.organisation_id))
         }
@@ -629,7 +688,11 @@ pub async fn submit(
     }
     let organisation_id = hotline_organisation(&txn, config).await?;
     let at = now();
-    let matches: Vec<_> = checked.files.iter().map(|f| match_file(matcher, f)).collect();
+    let matches: Vec<_> = checked
+        .files
+        .iter()
+        .map(|f| match_file(matcher, f))
+        .collect();
     let mut categories = Vec::new();
     for m in &matches {
         categories.push(match m {
@@ -801,7 +864,11 @@ pub async fn submit(
     }
     .insert(&txn)
     .await?;
-    let kind = if merged { "submission.merged" } else { "report.opened" };
+    let kind = if merged {
+        "submission.merged"
+    } else {
+        "report.opened"
+    };
     add_event(
         &txn,
         target.id,
@@ -822,15 +889,26 @@ pub async fn submit(
         .await?;
     }
     if status == "assessed" && target.status == "new" {
-        add_event(&txn, target.id, "report.auto_classified", "every file is known content", None).await?;
+        add_event(
+            &txn,
+            target.id,
+            "report.auto_classified",
+            "every file is known content",
+            None,
+        )
+        .await?;
     }
     audit::commit_with(
         txn,
         actor,
-        AuditEvent::new("hotline.report.submit", "hotline_report", target.id.to_string())
-            .detail("source", source.name())
-            .detail("merged", merged)
-            .detail("known_files", known_files),
+        AuditEvent::new(
+            "hotline.report.submit",
+            "hotline_report",
+            target.id.to_string(),
+        )
+        .detail("source", source.name())
+        .detail("merged", merged)
+        .detail("known_files", known_files),
     )
     .await?;
     Ok(Receipt {
@@ -887,7 +965,10 @@ pub async fn public_status_of(
     let outcome = pins::check(state, pin, now());
     let (failed_pins, locked_until) = match outcome {
         pins::PinCheck::Right { .. } => (0, None),
-        pins::PinCheck::Wrong { failed_pins, locked_until } => (failed_pins, locked_until),
+        pins::PinCheck::Wrong {
+            failed_pins,
+            locked_until,
+        } => (failed_pins, locked_until),
         pins::PinCheck::Locked => return audit::keep_refusal(txn, HotlineError::WrongPin).await,
     };
     if found.failed_pins != failed_pins || found.locked_until != locked_until {
@@ -906,7 +987,11 @@ pub async fn public_status_of(
     audit::commit_with(
         txn,
         actor,
-        AuditEvent::new("hotline.report.status", "hotline_submission", found.id.to_string()),
+        AuditEvent::new(
+            "hotline.report.status",
+            "hotline_submission",
+            found.id.to_string(),
+        ),
     )
     .await?;
     Ok(PublicStatus {
@@ -1211,12 +1296,24 @@ pub async fn queue(
     principal: &Principal,
     filter: &QueueFilter,
 ) -> Result<Vec<QueueEntry>, HotlineError> {
-    let mut query = report::Entity::find()
-        .filter(report::Column::OrganisationId.eq(principal.organisation_id));
+    let mut query =
+        report::Entity::find().filter(report::Column::OrganisationId.eq(principal.organisation_id));
     query = match filter.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(status) if STATUSES.contains(&status) => query.filter(report::Column::Status.eq(status)),
-        Some(_) => return Err(invalid("status", format!("status is one of {}", STATUSES.join(", ")))),
-        None => query.filter(report::Column::Status.is_in(["new", "in_review", "assessed", "notice_sent"])),
+        Some(status) if STATUSES.contains(&status) => {
+            query.filter(report::Column::Status.eq(status))
+        }
+        Some(_) => {
+            return Err(invalid(
+                "status",
+                format!("status is one of {}", STATUSES.join(", ")),
+            ));
+        }
+        None => query.filter(report::Column::Status.is_in([
+            "new",
+            "in_review",
+            "assessed",
+            "notice_sent",
+        ])),
     };
     if let Some(t) = filter.incident_type.as_deref().filter(|s| !s.is_empty()) {
         query = query.filter(report::Column::IncidentType.eq(t));
@@ -1279,7 +1376,12 @@ pub async fn claim(
         .col_expr(report::Column::UpdatedAt, at.into())
         .col_expr(
             report::Column::Status,
-            if found.status == "new" { "in_review" } else { found.status.as_str() }.into(),
+            if found.status == "new" {
+                "in_review"
+            } else {
+                found.status.as_str()
+            }
+            .into(),
         )
         .filter(report::Column::Id.eq(id))
         .filter(
@@ -1295,7 +1397,14 @@ pub async fn claim(
             "another analyst holds this report".into(),
         ));
     }
-    add_event(&txn, id, "report.claimed", format!("user {}", principal.user_id), Some(principal.user_id)).await?;
+    add_event(
+        &txn,
+        id,
+        "report.claimed",
+        format!("user {}", principal.user_id),
+        Some(principal.user_id),
+    )
+    .await?;
     audit::commit_with(
         txn,
         actor,
@@ -1318,17 +1427,30 @@ pub async fn release(
         Err(e) => return refuse(txn, actor, id, e).await,
     };
     if found.claimed_by.is_none() {
-        return Err(HotlineError::Conflict("not_claimed", "nobody holds this report".into()));
+        return Err(HotlineError::Conflict(
+            "not_claimed",
+            "nobody holds this report".into(),
+        ));
     }
     if found.claimed_by != Some(principal.user_id) && principal.role != Role::Admin {
-        return Err(HotlineError::Conflict("claimed", "another analyst holds this report".into()));
+        return Err(HotlineError::Conflict(
+            "claimed",
+            "another analyst holds this report".into(),
+        ));
     }
     let mut update: report::ActiveModel = found.into();
     update.claimed_by = Set(None);
     update.claimed_at = Set(None);
     update.updated_at = Set(now());
     update.update(&txn).await?;
-    add_event(&txn, id, "report.released", format!("user {}", principal.user_id), Some(principal.user_id)).await?;
+    add_event(
+        &txn,
+        id,
+        "report.released",
+        format!("user {}", principal.user_id),
+        Some(principal.user_id),
+    )
+    .await?;
     audit::commit_with(
         txn,
         actor,
@@ -1384,7 +1506,10 @@ pub async fn assess(
         if allowed.contains(&value) {
             Ok(())
         } else {
-            Err(invalid(field, format!("{field} is one of {}", allowed.join(", "))))
+            Err(invalid(
+                field,
+                format!("{field} is one of {}", allowed.join(", ")),
+            ))
         }
     };
     check_one("item_kind", &input.item_kind, &["file", "url"])?;
@@ -1471,7 +1596,10 @@ pub async fn assess(
             (SignalType::Sha256, &f.sha256),
         ] {
             if let Some(v) = value {
-                signals.push(NewSignal::new(kind, v, None).map_err(|e| invalid("add_to_bank", e.to_string()))?);
+                signals.push(
+                    NewSignal::new(kind, v, None)
+                        .map_err(|e| invalid("add_to_bank", e.to_string()))?,
+                );
             }
         }
         let meta = ContentMeta {
@@ -1487,7 +1615,14 @@ pub async fn assess(
                 other => invalid("add_to_bank", other.to_string()),
             })?;
         bank_content_id = Some(added.content_id);
-        add_event(&txn, id, "file.banked", format!("file {} to bank {bank}", f.id), Some(principal.user_id)).await?;
+        add_event(
+            &txn,
+            id,
+            "file.banked",
+            format!("file {} to bank {bank}", f.id),
+            Some(principal.user_id),
+        )
+        .await?;
     }
     // Done when every item is known or assessed.
     let assessed: BTreeSet<(String, i64)> = assessment::Entity::find()
@@ -1500,7 +1635,9 @@ pub async fn assess(
     let complete = files
         .iter()
         .all(|f| f.known_bank.is_some() || assessed.contains(&("file".into(), f.id)))
-        && urls.iter().all(|u| assessed.contains(&("url".into(), u.id)));
+        && urls
+            .iter()
+            .all(|u| assessed.contains(&("url".into(), u.id)));
     let mut status = found.status.clone();
     if complete && matches!(status.as_str(), "new" | "in_review") {
         status = "assessed".into();
@@ -1573,7 +1710,10 @@ pub async fn attribute(
         .filter(|u| u.report_id == id)
         .ok_or_else(|| invalid("url_id", "the report has no such URL"))?;
     if let Some(provider) = provider_id
-        && entities::provider::Entity::find_by_id(provider).one(&txn).await?.is_none()
+        && entities::provider::Entity::find_by_id(provider)
+            .one(&txn)
+            .await?
+            .is_none()
     {
         return Err(invalid("provider_id", "no such provider"));
     }
@@ -1585,14 +1725,19 @@ pub async fn attribute(
         &txn,
         id,
         "url.attributed",
-        format!("url {url_id}: {} / provider {}", country.as_deref().unwrap_or("?"), provider_id.map_or("?".into(), |p| p.to_string())),
+        format!(
+            "url {url_id}: {} / provider {}",
+            country.as_deref().unwrap_or("?"),
+            provider_id.map_or("?".into(), |p| p.to_string())
+        ),
         Some(principal.user_id),
     )
     .await?;
     audit::commit_with(
         txn,
         actor,
-        AuditEvent::new("hotline.url.attribute", "hotline_report", id.to_string()).detail("url_id", url_id),
+        AuditEvent::new("hotline.url.attribute", "hotline_report", id.to_string())
+            .detail("url_id", url_id),
     )
     .await?;
     Ok(())
@@ -1623,7 +1768,12 @@ pub async fn refer_to_care(
         .filter(organisation::Column::Name.eq(care_organisation))
         .one(&txn)
         .await?
-        .ok_or_else(|| invalid("organisation", format!("no organisation named {care_organisation:?}")))?;
+        .ok_or_else(|| {
+            invalid(
+                "organisation",
+                format!("no organisation named {care_organisation:?}"),
+            )
+        })?;
     let language = submission::Entity::find()
         .filter(submission::Column::ReportId.eq(id))
         .all(&txn)
@@ -1643,23 +1793,37 @@ pub async fn refer_to_care(
         role: Role::Supervisor,
         language: None,
     };
-    let case = crate::care::create_case_in(&txn, cipher, &receiver, &identity, risk_level, "hotline")
-        .await
-        .map_err(|e| match e {
-            crate::care::CareError::Invalid(field, message) => HotlineError::Invalid(field, message),
-            crate::care::CareError::Db(e) => HotlineError::Db(e),
-            other => internal(other),
-        })?;
+    let case =
+        crate::care::create_case_in(&txn, cipher, &receiver, &identity, risk_level, "hotline")
+            .await
+            .map_err(|e| match e {
+                crate::care::CareError::Invalid(field, message) => {
+                    HotlineError::Invalid(field, message)
+                }
+                crate::care::CareError::Db(e) => HotlineError::Db(e),
+                other => internal(other),
+            })?;
     let mut update: report::ActiveModel = found.into();
     update.care_case_id = Set(Some(case.id));
     update.updated_at = Set(now());
     update.update(&txn).await?;
-    add_event(&txn, id, "referral.care", format!("care case {} at {care_organisation}", case.reference), Some(principal.user_id)).await?;
+    add_event(
+        &txn,
+        id,
+        "referral.care",
+        format!("care case {} at {care_organisation}", case.reference),
+        Some(principal.user_id),
+    )
+    .await?;
     audit::commit_with(
         txn,
         actor,
-        AuditEvent::new("hotline.report.refer_care", "hotline_report", id.to_string())
-            .detail("care_case_id", case.id),
+        AuditEvent::new(
+            "hotline.report.refer_care",
+            "hotline_report",
+            id.to_string(),
+        )
+        .detail("care_case_id", case.id),
     )
     .await?;
     Ok(case.id)
@@ -1686,7 +1850,14 @@ pub async fn close(
     update.claimed_by = Set(None);
     update.updated_at = Set(now());
     update.update(&txn).await?;
-    add_event(&txn, id, "report.closed", reason.trim(), Some(principal.user_id)).await?;
+    add_event(
+        &txn,
+        id,
+        "report.closed",
+        reason.trim(),
+        Some(principal.user_id),
+    )
+    .await?;
     audit::commit_with(
         txn,
         actor,

@@ -7,8 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 
 use super::config::{HotlineConfig, ip_key};
@@ -26,7 +26,9 @@ pub fn normalise_url(text: &str) -> Result<url::Url, String> {
     }
     let mut url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{text:?}: only http and https URLs can be reported"));
+        return Err(format!(
+            "{text:?}: only http and https URLs can be reported"
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{text:?} has no host"));
@@ -77,7 +79,13 @@ pub fn parse_ip_ranges(text: &[u8]) -> Result<Vec<IpRange>, String> {
         let (start, end) = match (field(0).parse::<IpAddr>(), field(1).parse::<IpAddr>()) {
             (Ok(start), Ok(end)) => (start, end),
             _ if line == 1 => continue, // a header
-            _ => return Err(format!("line {line}: {:?} or {:?} is not an IP address", field(0), field(1))),
+            _ => {
+                return Err(format!(
+                    "line {line}: {:?} or {:?} is not an IP address",
+                    field(0),
+                    field(1)
+                ));
+            }
         };
         if start.is_ipv4() != end.is_ipv4() {
             return Err(format!("line {line}: the range mixes IPv4 and IPv6"));
@@ -139,14 +147,19 @@ pub enum FetchError {
     /// The name does not resolve: for a removal check, the site is gone.
     #[error("the host name does not resolve")]
     NoSuchHost,
-    #[error("{0} is a private, loopback or link-local address; add it to allow_networks to reach it")]
+    #[error(
+        "{0} is a private, loopback or link-local address; add it to allow_networks to reach it"
+    )]
     Refused(IpAddr),
     #[error("{0}")]
     Failed(String),
 }
 
 /// The addresses of `url`'s host that the configuration lets us reach, in resolver order.
-pub async fn resolve(config: &HotlineConfig, url: &url::Url) -> Result<Vec<SocketAddr>, FetchError> {
+pub async fn resolve(
+    config: &HotlineConfig,
+    url: &url::Url,
+) -> Result<Vec<SocketAddr>, FetchError> {
     let host = url.host_str().ok_or(FetchError::NoSuchHost)?;
     let port = url.port_or_known_default().unwrap_or(80);
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -267,9 +280,21 @@ mod tests {
         assert_eq!(ranges.len(), 2);
         assert_eq!(ranges[0].country, "TH");
         assert_eq!(ranges[0].start, ip_key("1.0.0.0".parse().expect("ip")));
-        assert!(parse_ip_ranges(b"1.0.0.9,1.0.0.1,TH\n").unwrap_err().contains("line 1"));
-        assert!(parse_ip_ranges(b"1.0.0.0,1.0.0.1,TH\n1.0.0.0,::1,VN\n").unwrap_err().contains("line 2"));
-        assert!(parse_ip_ranges(b"1.0.0.0,1.0.0.1,Thailand\n").unwrap_err().contains("country"));
+        assert!(
+            parse_ip_ranges(b"1.0.0.9,1.0.0.1,TH\n")
+                .unwrap_err()
+                .contains("line 1")
+        );
+        assert!(
+            parse_ip_ranges(b"1.0.0.0,1.0.0.1,TH\n1.0.0.0,::1,VN\n")
+                .unwrap_err()
+                .contains("line 2")
+        );
+        assert!(
+            parse_ip_ranges(b"1.0.0.0,1.0.0.1,Thailand\n")
+                .unwrap_err()
+                .contains("country")
+        );
         assert!(parse_ip_ranges(b"1.0.0.0,1.0.0.1\n").is_err());
         assert!(parse_ip_ranges(b"").is_err());
     }

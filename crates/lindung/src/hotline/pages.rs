@@ -28,15 +28,30 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("GET", "/report", Access::Public, || get(report_form)),
         Endpoint::new("POST", "/report", Access::Public, || post(report_submit)),
         Endpoint::new("GET", "/report/status", Access::Public, || get(status_form)),
-        Endpoint::new("POST", "/report/status", Access::Public, || post(status_check)),
+        Endpoint::new("POST", "/report/status", Access::Public, || {
+            post(status_check)
+        }),
         Endpoint::new("GET", "/hotline", page, || get(queue)),
         Endpoint::new("GET", "/hotline/reports/{id}", page, || get(show)),
         Endpoint::new("POST", "/hotline/reports/{id}/claim", page, || post(claim)),
-        Endpoint::new("POST", "/hotline/reports/{id}/release", page, || post(release)),
-        Endpoint::new("POST", "/hotline/reports/{id}/assess", page, || post(assess)),
-        Endpoint::new("POST", "/hotline/reports/{id}/urls/{url}/attribution", page, || post(attribute)),
-        Endpoint::new("POST", "/hotline/reports/{id}/notices", page, || post(notices)),
-        Endpoint::new("GET", "/hotline/reports/{id}/files/{file}", page, || get(evidence)),
+        Endpoint::new("POST", "/hotline/reports/{id}/release", page, || {
+            post(release)
+        }),
+        Endpoint::new("POST", "/hotline/reports/{id}/assess", page, || {
+            post(assess)
+        }),
+        Endpoint::new(
+            "POST",
+            "/hotline/reports/{id}/urls/{url}/attribution",
+            page,
+            || post(attribute),
+        ),
+        Endpoint::new("POST", "/hotline/reports/{id}/notices", page, || {
+            post(notices)
+        }),
+        Endpoint::new("GET", "/hotline/reports/{id}/files/{file}", page, || {
+            get(evidence)
+        }),
         Endpoint::new(
             "GET",
             "/hotline/reports/{id}/package",
@@ -53,12 +68,17 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 fn public_tr(headers: &HeaderMap, lang: Option<&str>) -> Tr {
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
     Tr::negotiate_among(lang, accept, LANGUAGES)
 }
 
 fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
-    LANGUAGES.iter().map(|&(code, name)| (code, name, code == tr.lang)).collect()
+    LANGUAGES
+        .iter()
+        .map(|&(code, name)| (code, name, code == tr.lang))
+        .collect()
 }
 
 /// The public pages carry no scripts and send nothing elsewhere.
@@ -69,7 +89,10 @@ fn public(mut response: Response) -> Response {
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
-    response.headers_mut().insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
@@ -108,7 +131,13 @@ struct ReportPage {
     error: Option<String>,
 }
 
-fn report_page(state: &AppState, tr: Tr, form: PublicForm, error: Option<String>, status: StatusCode) -> Response {
+fn report_page(
+    state: &AppState,
+    tr: Tr,
+    form: PublicForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let emergency: Vec<(String, Emergency)> = state
         .hotline_config
         .emergency
@@ -119,7 +148,10 @@ fn report_page(state: &AppState, tr: Tr, form: PublicForm, error: Option<String>
         languages: language_menu(&tr),
         tr,
         here: "/report",
-        countries: emergency.iter().map(|(code, e)| (code.clone(), e.country.clone())).collect(),
+        countries: emergency
+            .iter()
+            .map(|(code, e)| (code.clone(), e.country.clone()))
+            .collect(),
         emergency,
         seen_on: SEEN_ON,
         kinds: KINDS,
@@ -134,7 +166,11 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-async fn report_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+async fn report_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
     let tr = public_tr(&headers, q.lang.as_deref());
     report_page(&state, tr, PublicForm::default(), None, StatusCode::OK)
 }
@@ -161,18 +197,43 @@ async fn report_submit(
     let client = addr.ip().to_string();
     if state.hotline_report_limit.exceeded(&client) {
         let message = tr.t("hl-rate-limited");
-        return report_page(&state, tr, form, Some(message), StatusCode::TOO_MANY_REQUESTS);
+        return report_page(
+            &state,
+            tr,
+            form,
+            Some(message),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     if !form.website.is_empty() {
         let message = tr.t("hl-not-a-person");
         return report_page(&state, tr, form, Some(message), StatusCode::BAD_REQUEST);
     }
-    let kind = if KINDS.contains(&form.kind.as_str()) { form.kind.as_str() } else { "csam" };
+    let kind = if KINDS.contains(&form.kind.as_str()) {
+        form.kind.as_str()
+    } else {
+        "csam"
+    };
     let input = ReportInput {
-        incident_type: if kind == "csam" { "csam" } else { "online_enticement" }.into(),
-        annotations: if kind == "sextortion" { vec!["sextortion".into()] } else { Vec::new() },
+        incident_type: if kind == "csam" {
+            "csam"
+        } else {
+            "online_enticement"
+        }
+        .into(),
+        annotations: if kind == "sextortion" {
+            vec!["sextortion".into()]
+        } else {
+            Vec::new()
+        },
         seen_on: Some(form.seen_on.clone()).filter(|s| !s.is_empty()),
-        urls: form.urls.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        urls: form
+            .urls
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
         description: Some(form.description.clone()),
         immediate_danger: form.immediate_danger.is_some(),
         reporter_country: Some(form.country.clone()),
@@ -211,7 +272,13 @@ async fn report_submit(
         }
         Err(HotlineError::Invalid(_, message)) => {
             let message = format!("{} {message}", tr.t("hl-check-form"));
-            report_page(&state, tr, form, Some(message), StatusCode::UNPROCESSABLE_ENTITY)
+            report_page(
+                &state,
+                tr,
+                form,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
         }
         Err(e) => ApiError::from(e).into_response(),
     }
@@ -228,7 +295,12 @@ struct StatusPage {
     error: Option<String>,
 }
 
-fn status_page(tr: Tr, status: Option<String>, error: Option<String>, code: StatusCode) -> Response {
+fn status_page(
+    tr: Tr,
+    status: Option<String>,
+    error: Option<String>,
+    code: StatusCode,
+) -> Response {
     let page = StatusPage {
         languages: language_menu(&tr),
         tr,
@@ -241,7 +313,12 @@ fn status_page(tr: Tr, status: Option<String>, error: Option<String>, code: Stat
 }
 
 async fn status_form(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
-    status_page(public_tr(&headers, q.lang.as_deref()), None, None, StatusCode::OK)
+    status_page(
+        public_tr(&headers, q.lang.as_deref()),
+        None,
+        None,
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -263,7 +340,14 @@ async fn status_check(
         let message = tr.t("hl-rate-limited");
         return status_page(tr, None, Some(message), StatusCode::TOO_MANY_REQUESTS);
     }
-    match super::public_status_of(&state.store, &Actor::anonymous(Some(client)), &form.reference, &form.pin).await {
+    match super::public_status_of(
+        &state.store,
+        &Actor::anonymous(Some(client)),
+        &form.reference,
+        &form.pin,
+    )
+    .await
+    {
         Ok(found) => {
             let text = tr.t(&format!("hl-status-{}", found.status));
             status_page(tr, Some(text), None, StatusCode::OK)
@@ -292,7 +376,9 @@ async fn queue(
     caller: Caller,
     Query(filter): Query<super::QueueFilter>,
 ) -> PageResult {
-    let entries = super::queue(&state.store, &caller.principal, &filter).await.or_page(&headers)?;
+    let entries = super::queue(&state.store, &caller.principal, &filter)
+        .await
+        .or_page(&headers)?;
     let page = QueuePage {
         chrome: Chrome::for_caller(&caller, &headers, "hotline-queue"),
         entries,
@@ -315,11 +401,22 @@ struct CasePage {
     kinds: &'static [&'static str],
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>) -> PageResult {
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
     use sea_orm::{EntityTrait, QueryOrder};
-    let report = super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id)
-        .await
-        .or_page(&headers)?;
+    let report = super::view(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await
+    .or_page(&headers)?;
     let providers = super::entities::provider::Entity::find()
         .order_by_asc(super::entities::provider::Column::Name)
         .all(state.store.db())
@@ -346,15 +443,31 @@ struct CsrfForm {
     csrf: Option<String>,
 }
 
-async fn claim(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn claim(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::claim(&state.store, &caller.actor(), &caller.principal, id).await.or_page(&headers)?;
+    super::claim(&state.store, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
     Ok(back(id))
 }
 
-async fn release(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn release(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::release(&state.store, &caller.actor(), &caller.principal, id).await.or_page(&headers)?;
+    super::release(&state.store, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
     Ok(back(id))
 }
 
@@ -372,7 +485,13 @@ struct AssessForm {
     add_to_bank: String,
 }
 
-async fn assess(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<AssessForm>) -> PageResult {
+async fn assess(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<AssessForm>,
+) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     let (kind, item) = form
         .item
@@ -392,9 +511,16 @@ async fn assess(State(state): State<AppState>, headers: HeaderMap, caller: Calle
         legal_status: None,
         add_to_bank: filled(&form.add_to_bank),
     };
-    let assessed = super::assess(&state.store, &state.hotline_config, &caller.actor(), &caller.principal, id, &input)
-        .await
-        .or_page(&headers)?;
+    let assessed = super::assess(
+        &state.store,
+        &state.hotline_config,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &input,
+    )
+    .await
+    .or_page(&headers)?;
     if assessed.bank_content_id.is_some() {
         state.matcher.sync(&state.store).await.or_page(&headers)?;
     }
@@ -420,20 +546,45 @@ async fn attribute(
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     let provider = match form.provider_id.trim() {
         "" => None,
-        text => Some(text.parse::<i64>().map_err(|_| HotlineError::Invalid("provider_id", "choose a provider".into())).or_page(&headers)?),
+        text => Some(
+            text.parse::<i64>()
+                .map_err(|_| HotlineError::Invalid("provider_id", "choose a provider".into()))
+                .or_page(&headers)?,
+        ),
     };
-    super::attribute(&state.store, &caller.actor(), &caller.principal, id, url_id, Some(form.hosting_country.as_str()), provider)
-        .await
-        .or_page(&headers)?;
+    super::attribute(
+        &state.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        url_id,
+        Some(form.hosting_country.as_str()),
+        provider,
+    )
+    .await
+    .or_page(&headers)?;
     Ok(back(id))
 }
 
-async fn notices(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>, Form(form): Form<CsrfForm>) -> PageResult {
+async fn notices(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     let _one_run = state.hotline_runs.lock().await;
-    super::takedown::send_notices(&state.store, &state.hotline_config, state.mailer.as_ref(), &caller.actor(), &caller.principal, id)
-        .await
-        .or_page(&headers)?;
+    super::takedown::send_notices(
+        &state.store,
+        &state.hotline_config,
+        state.mailer.as_ref(),
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await
+    .or_page(&headers)?;
     Ok(back(id))
 }
 
@@ -449,10 +600,29 @@ struct EvidencePage {
 
 /// The evidence page: the image loads blurred and grey (per the reviewer's settings) and is
 /// revealed only by a deliberate click. Loading it is the logged reveal.
-async fn evidence(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path((id, file_id)): Path<(i64, i64)>) -> PageResult {
-    let settings = super::api::reviewer_settings_of(&state, caller.principal.user_id).await.or_page(&headers)?;
-    let report = super::view(&state.store, &state.fields, &caller.actor(), &caller.principal, id).await.or_page(&headers)?;
-    if !report.files.iter().any(|f| f.id == file_id && f.has_evidence) {
+async fn evidence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, file_id)): Path<(i64, i64)>,
+) -> PageResult {
+    let settings = super::api::reviewer_settings_of(&state, caller.principal.user_id)
+        .await
+        .or_page(&headers)?;
+    let report = super::view(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await
+    .or_page(&headers)?;
+    if !report
+        .files
+        .iter()
+        .any(|f| f.id == file_id && f.has_evidence)
+    {
         return Err(HotlineError::NotFound).or_page(&headers);
     }
     let page = EvidencePage {
@@ -474,10 +644,21 @@ struct PackagePage {
     json: String,
 }
 
-async fn package(State(state): State<AppState>, headers: HeaderMap, caller: Caller, Path(id): Path<i64>) -> PageResult {
-    let built = super::exports::law_enforcement_package(&state.store, &state.fields, &caller.actor(), &caller.principal, id)
-        .await
-        .or_page(&headers)?;
+async fn package(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let built = super::exports::law_enforcement_package(
+        &state.store,
+        &state.fields,
+        &caller.actor(),
+        &caller.principal,
+        id,
+    )
+    .await
+    .or_page(&headers)?;
     // The printable page shows the report the digest covers, as it is in the package.
     let report: super::ReportView = serde_json::from_value(built.package["report"].clone())
         .map_err(ApiError::internal)
@@ -500,7 +681,9 @@ struct StatsPage {
 }
 
 async fn stats(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
-    let stats = super::api::stats_for(&state, &caller).await.or_page(&headers)?;
+    let stats = super::api::stats_for(&state, &caller)
+        .await
+        .or_page(&headers)?;
     let charts = vec![
         super::stats::bar_chart("Reports by month", &stats.by_month),
         super::stats::bar_chart("Reports by type", &stats.by_type),

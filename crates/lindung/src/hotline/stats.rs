@@ -97,7 +97,11 @@ impl Suppressor {
 }
 
 /// The statistics of one hotline organisation.
-pub async fn statistics(store: &Store, organisation_id: i32, suppress: bool) -> Result<Statistics, DbErr> {
+pub async fn statistics(
+    store: &Store,
+    organisation_id: i32,
+    suppress: bool,
+) -> Result<Statistics, DbErr> {
     let s = Suppressor(suppress);
     let reports = report::Entity::find()
         .filter(report::Column::OrganisationId.eq(organisation_id))
@@ -118,7 +122,11 @@ pub async fn statistics(store: &Store, organisation_id: i32, suppress: bool) -> 
     let mut by_country = BTreeMap::new();
     let mut by_source = BTreeMap::new();
     for r in &reports {
-        let month = format!("{:04}-{:02}", r.created_at.year(), u8::from(r.created_at.month()));
+        let month = format!(
+            "{:04}-{:02}",
+            r.created_at.year(),
+            u8::from(r.created_at.month())
+        );
         *by_month.entry(month).or_insert(0u64) += 1;
         *by_type.entry(r.incident_type.clone()).or_insert(0u64) += 1;
         let first = first_submission.get(&r.id);
@@ -138,12 +146,14 @@ pub async fn statistics(store: &Store, organisation_id: i32, suppress: bool) -> 
     hours.sort_by(f64::total_cmp);
     let removed = hours.len() as u64;
     let share = |limit: f64| {
-        (!hours.is_empty())
-            .then(|| 100.0 * hours.iter().filter(|h| **h <= limit).count() as f64 / hours.len() as f64)
+        (!hours.is_empty()).then(|| {
+            100.0 * hours.iter().filter(|h| **h <= limit).count() as f64 / hours.len() as f64
+        })
     };
 
     // Per provider: its notices, and how long its URLs took to go.
-    let created: HashMap<i64, time::OffsetDateTime> = reports.iter().map(|r| (r.id, r.created_at)).collect();
+    let created: HashMap<i64, time::OffsetDateTime> =
+        reports.iter().map(|r| (r.id, r.created_at)).collect();
     let urls = url_row::Entity::find()
         .filter(url_row::Column::ReportId.is_in(ids))
         .all(store.db())
@@ -190,11 +200,18 @@ pub async fn statistics(store: &Store, organisation_id: i32, suppress: bool) -> 
             t.hours.sort_by(f64::total_cmp);
             let median = percentile(&t.hours, 50.0);
             // Providers with URLs still up count as slowest.
-            let rank = if t.online > 0 { f64::INFINITY } else { median.unwrap_or(0.0) };
+            let rank = if t.online > 0 {
+                f64::INFINITY
+            } else {
+                median.unwrap_or(0.0)
+            };
             (
                 rank,
                 ProviderRow {
-                    provider: names.get(&id).cloned().unwrap_or_else(|| format!("provider {id}")),
+                    provider: names
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("provider {id}")),
                     notices: s.count(t.notices),
                     urls_removed: s.count(t.hours.len() as u64),
                     urls_online: s.count(t.online),
@@ -203,7 +220,10 @@ pub async fn statistics(store: &Store, organisation_id: i32, suppress: bool) -> 
             )
         })
         .collect();
-    providers.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.provider.cmp(&b.1.provider)));
+    providers.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| a.1.provider.cmp(&b.1.provider))
+    });
     Ok(Statistics {
         reports: s.count(total),
         by_month: s.counts(by_month),
@@ -237,15 +257,39 @@ pub fn to_csv(stats: &Statistics) -> Result<String, csv::Error> {
             out.write_record([section, key, &cell.display()])?;
         }
     }
-    out.write_record(["known_content", "percent", &optional(&stats.known_content_pct)])?;
+    out.write_record([
+        "known_content",
+        "percent",
+        &optional(&stats.known_content_pct),
+    ])?;
     out.write_record(["removal", "removed", &stats.removed.display()])?;
-    out.write_record(["removal", "median_hours", &optional(&stats.median_hours_to_removal)])?;
-    out.write_record(["removal", "p90_hours", &optional(&stats.p90_hours_to_removal)])?;
-    out.write_record(["removal", "within_3_days_percent", &optional(&stats.removed_within_3_days_pct)])?;
-    out.write_record(["removal", "within_7_days_percent", &optional(&stats.removed_within_7_days_pct)])?;
+    out.write_record([
+        "removal",
+        "median_hours",
+        &optional(&stats.median_hours_to_removal),
+    ])?;
+    out.write_record([
+        "removal",
+        "p90_hours",
+        &optional(&stats.p90_hours_to_removal),
+    ])?;
+    out.write_record([
+        "removal",
+        "within_3_days_percent",
+        &optional(&stats.removed_within_3_days_pct),
+    ])?;
+    out.write_record([
+        "removal",
+        "within_7_days_percent",
+        &optional(&stats.removed_within_7_days_pct),
+    ])?;
     for p in &stats.providers {
         out.write_record(["provider_notices", &p.provider, &p.notices.display()])?;
-        out.write_record(["provider_median_hours", &p.provider, &optional(&p.median_hours_to_removal)])?;
+        out.write_record([
+            "provider_median_hours",
+            &p.provider,
+            &optional(&p.median_hours_to_removal),
+        ])?;
         out.write_record(["provider_online", &p.provider, &p.urls_online.display()])?;
     }
     let bytes = out.into_inner().map_err(|e| e.into_error())?;
@@ -253,7 +297,10 @@ pub fn to_csv(stats: &Statistics) -> Result<String, csv::Error> {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A horizontal bar chart as SVG. Labels sit in their own column, so text of any script keeps
@@ -308,13 +355,25 @@ mod tests {
         assert_eq!(Suppressor(true).count(4), Cell::Suppressed("<5"));
         assert_eq!(Suppressor(true).count(5), Cell::Value(5.0));
         assert_eq!(Suppressor(false).count(1), Cell::Value(1.0));
-        assert_eq!(Suppressor(true).figure(Some(12.34), 3), Some(Cell::Suppressed("<5")));
-        assert_eq!(Suppressor(true).figure(Some(12.34), 9), Some(Cell::Value(12.3)));
+        assert_eq!(
+            Suppressor(true).figure(Some(12.34), 3),
+            Some(Cell::Suppressed("<5"))
+        );
+        assert_eq!(
+            Suppressor(true).figure(Some(12.34), 9),
+            Some(Cell::Value(12.3))
+        );
     }
 
     #[test]
     fn charts_escape_labels_and_draw_one_bar_per_row() {
-        let svg = bar_chart("By <type>", &[("ไทย & co".into(), Cell::Value(3.0)), ("x".into(), Cell::Suppressed("<5"))]);
+        let svg = bar_chart(
+            "By <type>",
+            &[
+                ("ไทย & co".into(), Cell::Value(3.0)),
+                ("x".into(), Cell::Suppressed("<5")),
+            ],
+        );
         assert!(svg.contains("ไทย &amp; co"));
         assert!(svg.contains("&lt;5"));
         assert_eq!(svg.matches("<rect").count(), 2);

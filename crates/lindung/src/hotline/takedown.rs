@@ -79,8 +79,12 @@ pub async fn reveal_evidence(
     audit::commit_with(
         txn,
         actor,
-        AuditEvent::new("hotline.evidence.reveal", "hotline_file", file_id.to_string())
-            .detail("report_id", id),
+        AuditEvent::new(
+            "hotline.evidence.reveal",
+            "hotline_file",
+            file_id.to_string(),
+        )
+        .detail("report_id", id),
     )
     .await?;
     Ok(bytes)
@@ -130,7 +134,9 @@ pub struct NoticeOutcome {
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()
-        .fold(template.to_owned(), |text, (key, value)| text.replace(&format!("{{{key}}}"), value))
+        .fold(template.to_owned(), |text, (key, value)| {
+            text.replace(&format!("{{{key}}}"), value)
+        })
 }
 
 /// Sends one email and records it, with the error if sending failed.
@@ -156,7 +162,11 @@ async fn send_and_record(
     ];
     let error = match recipient.parse::<Mailbox>() {
         Ok(to) => mailer
-            .send(to, &fill(&template.subject, &values), fill(&template.body, &values))
+            .send(
+                to,
+                &fill(&template.subject, &values),
+                fill(&template.body, &values),
+            )
             .await
             .err(),
         Err(e) => Some(format!("bad address: {e}")),
@@ -176,9 +186,19 @@ async fn send_and_record(
     .await?;
     let detail = match &error {
         None => format!("{kind} {attempt} for url {} to {recipient}", target.id),
-        Some(_) => format!("{kind} {attempt} for url {} to {recipient} failed", target.id),
+        Some(_) => format!(
+            "{kind} {attempt} for url {} to {recipient} failed",
+            target.id
+        ),
     };
-    add_event(&txn, target.report_id, &format!("{kind}.sent"), detail, None).await?;
+    add_event(
+        &txn,
+        target.report_id,
+        &format!("{kind}.sent"),
+        detail,
+        None,
+    )
+    .await?;
     if error.is_none() && kind == "notice" {
         report::Entity::update_many()
             .col_expr(report::Column::Status, "notice_sent".into())
@@ -209,7 +229,10 @@ async fn hotline_name(store: &Store, organisation_id: i32) -> Result<String, DbE
 }
 
 /// Successful notices of each kind per URL, latest last.
-async fn sent_notices(store: &Store, url_ids: Vec<i64>) -> Result<HashMap<i64, Vec<notice::Model>>, DbErr> {
+async fn sent_notices(
+    store: &Store,
+    url_ids: Vec<i64>,
+) -> Result<HashMap<i64, Vec<notice::Model>>, DbErr> {
     let mut by_url: HashMap<i64, Vec<notice::Model>> = HashMap::new();
     for n in notice::Entity::find()
         .filter(notice::Column::UrlId.is_in(url_ids))
@@ -270,15 +293,34 @@ pub async fn send_notices(
     let hotline = hotline_name(store, found.organisation_id).await?;
     let mut outcomes = Vec::new();
     for target in &urls {
-        let Some(provider_id) = target.provider_id else { continue };
-        if sent.get(&target.id).is_some_and(|n| n.iter().any(|n| n.kind == "notice")) {
+        let Some(provider_id) = target.provider_id else {
+            continue;
+        };
+        if sent
+            .get(&target.id)
+            .is_some_and(|n| n.iter().any(|n| n.kind == "notice"))
+        {
             continue;
         }
-        let Some(to) = provider::Entity::find_by_id(provider_id).one(store.db()).await? else {
+        let Some(to) = provider::Entity::find_by_id(provider_id)
+            .one(store.db())
+            .await?
+        else {
             continue;
         };
         outcomes.push(
-            send_and_record(store, mailer, &hotline, config.template(&to.language), target, "notice", Some(provider_id), &to.abuse_email, 1).await?,
+            send_and_record(
+                store,
+                mailer,
+                &hotline,
+                config.template(&to.language),
+                target,
+                "notice",
+                Some(provider_id),
+                &to.abuse_email,
+                1,
+            )
+            .await?,
         );
     }
     let txn = store.db().begin().await?;
@@ -323,12 +365,17 @@ pub async fn run_due(
         .await?;
     let sent = sent_notices(store, urls.iter().map(|u| u.id).collect()).await?;
     if let Some(mailer) = mailer {
-        let resend_after = time::Duration::seconds(i64::try_from(config.notices.resend_after_seconds).unwrap_or(i64::MAX / 2));
+        let resend_after = time::Duration::seconds(
+            i64::try_from(config.notices.resend_after_seconds).unwrap_or(i64::MAX / 2),
+        );
         for target in &urls {
             let history = sent.get(&target.id).map(Vec::as_slice).unwrap_or_default();
-            let notices: Vec<&notice::Model> = history.iter().filter(|n| n.kind == "notice").collect();
+            let notices: Vec<&notice::Model> =
+                history.iter().filter(|n| n.kind == "notice").collect();
             let Some(last) = notices.last() else { continue };
-            let Some(found) = open_reports.iter().find(|r| r.id == target.report_id) else { continue };
+            let Some(found) = open_reports.iter().find(|r| r.id == target.report_id) else {
+                continue;
+            };
             let hotline = hotline_name(store, found.organisation_id).await?;
             let mut attempts = i32::try_from(notices.len()).unwrap_or(i32::MAX);
             if at - last.sent_at >= resend_after
@@ -337,7 +384,18 @@ pub async fn run_due(
                     None => None,
                 }
             {
-                let outcome = send_and_record(store, mailer, &hotline, config.template(&to.language), target, "notice", Some(to.id), &to.abuse_email, attempts + 1).await?;
+                let outcome = send_and_record(
+                    store,
+                    mailer,
+                    &hotline,
+                    config.template(&to.language),
+                    target,
+                    "notice",
+                    Some(to.id),
+                    &to.abuse_email,
+                    attempts + 1,
+                )
+                .await?;
                 if outcome.error.is_none() {
                     run.notices_resent += 1;
                     attempts += 1;
@@ -352,14 +410,27 @@ pub async fn run_due(
                     .one(store.db())
                     .await?
             {
-                let outcome = send_and_record(store, mailer, &hotline, &config.notices.escalation, target, "escalation", None, &partner.email, attempts).await?;
+                let outcome = send_and_record(
+                    store,
+                    mailer,
+                    &hotline,
+                    &config.notices.escalation,
+                    target,
+                    "escalation",
+                    None,
+                    &partner.email,
+                    attempts,
+                )
+                .await?;
                 if outcome.error.is_none() {
                     run.escalations += 1;
                 }
             }
         }
     }
-    let interval = time::Duration::seconds(i64::try_from(config.checks.interval_seconds).unwrap_or(i64::MAX / 2));
+    let interval = time::Duration::seconds(
+        i64::try_from(config.checks.interval_seconds).unwrap_or(i64::MAX / 2),
+    );
     for target in &urls {
         if target.last_checked_at.is_some_and(|t| at - t < interval) {
             continue;
@@ -389,7 +460,10 @@ async fn still_holds(body: Vec<u8>, files: &[file::Model]) -> bool {
     let digests = lindung_media::Digests::of(&body);
     let md5 = crate::access::hex(&digests.md5);
     let sha256 = crate::access::hex(&digests.sha256);
-    if files.iter().any(|f| f.md5.as_deref() == Some(&md5) || f.sha256.as_deref() == Some(&sha256)) {
+    if files
+        .iter()
+        .any(|f| f.md5.as_deref() == Some(&md5) || f.sha256.as_deref() == Some(&sha256))
+    {
         return true;
     }
     let reported: Vec<pdq::Hash256> = files
@@ -412,13 +486,19 @@ async fn still_holds(body: Vec<u8>, files: &[file::Model]) -> bool {
 
 /// Fetches a URL and decides whether its content is gone: 404 or 410, a name that no longer
 /// resolves, or (when the report has file hashes) a page that no longer holds them.
-pub async fn probe(config: &HotlineConfig, target: &url::Url, files: &[file::Model]) -> CheckOutcome {
+pub async fn probe(
+    config: &HotlineConfig,
+    target: &url::Url,
+    files: &[file::Model],
+) -> CheckOutcome {
     match network::fetch(config, target).await {
         Ok(fetched) if fetched.status == 404 => CheckOutcome::Gone("http_404", Some(404)),
         Ok(fetched) if fetched.status == 410 => CheckOutcome::Gone("http_410", Some(410)),
         Ok(fetched) if (200..300).contains(&fetched.status) => {
             let status = fetched.status;
-            let hashed = files.iter().any(|f| f.pdq.is_some() || f.md5.is_some() || f.sha256.is_some());
+            let hashed = files
+                .iter()
+                .any(|f| f.pdq.is_some() || f.md5.is_some() || f.sha256.is_some());
             if hashed && !still_holds(fetched.body, files).await {
                 CheckOutcome::Gone("content_changed", Some(status))
             } else {
@@ -433,7 +513,11 @@ pub async fn probe(config: &HotlineConfig, target: &url::Url, files: &[file::Mod
 
 /// Checks one URL and records the outcome; true when it was found removed. When the last URL
 /// of a report goes, the report is `removed` and its time to removal is fixed.
-pub async fn check_url(store: &Store, config: &HotlineConfig, target: &url_row::Model) -> Result<bool, DbErr> {
+pub async fn check_url(
+    store: &Store,
+    config: &HotlineConfig,
+    target: &url_row::Model,
+) -> Result<bool, DbErr> {
     let files = file::Entity::find()
         .filter(file::Column::ReportId.eq(target.report_id))
         .all(store.db())
@@ -471,7 +555,14 @@ pub async fn check_url(store: &Store, config: &HotlineConfig, target: &url_row::
     }
     update.update(&txn).await?;
     if removed {
-        add_event(&txn, target.report_id, "url.removed", format!("url {}: {name}", target.id), None).await?;
+        add_event(
+            &txn,
+            target.report_id,
+            "url.removed",
+            format!("url {}: {name}", target.id),
+            None,
+        )
+        .await?;
         let still_online = url_row::Entity::find()
             .filter(url_row::Column::ReportId.eq(target.report_id))
             .filter(url_row::Column::Status.eq("online"))
@@ -485,22 +576,36 @@ pub async fn check_url(store: &Store, config: &HotlineConfig, target: &url_row::
                 .filter(report::Column::Id.eq(target.report_id))
                 .exec(&txn)
                 .await?;
-            add_event(&txn, target.report_id, "report.removed", "every URL is gone", None).await?;
+            add_event(
+                &txn,
+                target.report_id,
+                "report.removed",
+                "every URL is gone",
+                None,
+            )
+            .await?;
         }
     }
     txn.commit().await?;
     Ok(removed)
 }
 
-/// Runs [`run_due`] every half minute (or the check interval, if shorter) while the server is up.
+/// Runs [`run_due`] every `checks.run_every_seconds` while the server is up.
 pub async fn schedule(state: crate::web::AppState) {
-    let period = std::time::Duration::from_secs(state.hotline_config.checks.interval_seconds.clamp(1, 30));
+    let period =
+        std::time::Duration::from_secs(state.hotline_config.checks.run_every_seconds.max(1));
     loop {
         tokio::time::sleep(period).await;
         let _one_run = state.hotline_runs.lock().await;
         match run_due(&state.store, &state.hotline_config, state.mailer.as_ref()).await {
             Ok(run) if run.notices_resent + run.escalations + run.urls_removed > 0 => {
-                tracing::info!(resent = run.notices_resent, escalated = run.escalations, checked = run.urls_checked, removed = run.urls_removed, "hotline notices and checks");
+                tracing::info!(
+                    resent = run.notices_resent,
+                    escalated = run.escalations,
+                    checked = run.urls_checked,
+                    removed = run.urls_removed,
+                    "hotline notices and checks"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "hotline notices and checks failed"),

@@ -540,7 +540,11 @@ impl MigrationTrait for M0006Hotline {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
                     .col(timestamp_with_time_zone_null("removed_at"))
-                    .foreign_key(&mut fk("hotline_reports", "organisation_id", "organisations"))
+                    .foreign_key(&mut fk(
+                        "hotline_reports",
+                        "organisation_id",
+                        "organisations",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -565,7 +569,11 @@ impl MigrationTrait for M0006Hotline {
                     .col(string_null("idempotency_key").unique_key())
                     .col(string_null("request_digest"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut fk("hotline_submissions", "report_id", "hotline_reports"))
+                    .foreign_key(&mut fk(
+                        "hotline_submissions",
+                        "report_id",
+                        "hotline_reports",
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -669,7 +677,11 @@ impl MigrationTrait for M0006Hotline {
                     .col(string("country"))
                     .col(integer("assessed_by"))
                     .col(timestamp_with_time_zone("assessed_at"))
-                    .foreign_key(&mut fk("hotline_assessments", "report_id", "hotline_reports"))
+                    .foreign_key(&mut fk(
+                        "hotline_assessments",
+                        "report_id",
+                        "hotline_reports",
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -6,6 +6,8 @@
 
 pub mod browser;
 pub mod server;
+pub mod site;
+pub mod smtp;
 
 use lindung::store::{Store, StoreLocation};
 use sea_orm::{ConnectionTrait, Database};
@@ -136,4 +138,27 @@ pub fn lindung_command(location: &StoreLocation, args: &[&str]) -> std::process:
         command.args(["--database-url", url]);
     }
     command
+}
+
+/// Adds a user (and its organisation, if new) and returns an API token for it.
+pub async fn user(
+    store: &Store,
+    email: &str,
+    role: lindung::access::Role,
+    organisation: Option<&str>,
+) -> String {
+    let actor = lindung::access::audit::Actor::cli("test");
+    lindung::access::add_user(
+        store,
+        &actor,
+        email,
+        role,
+        organisation,
+        "a long enough passphrase",
+    )
+    .await
+    .expect("user");
+    lindung::access::create_token(store, &actor, email, "test")
+        .await
+        .expect("token")
 }
