@@ -4,7 +4,6 @@
 
 mod support;
 
-use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};

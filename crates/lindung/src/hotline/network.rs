@@ -282,17 +282,17 @@ mod tests {
         assert_eq!(ranges[0].start, ip_key("1.0.0.0".parse().expect("ip")));
         assert!(
             parse_ip_ranges(b"1.0.0.9,1.0.0.1,TH\n")
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("line 1")
         );
         assert!(
             parse_ip_ranges(b"1.0.0.0,1.0.0.1,TH\n1.0.0.0,::1,VN\n")
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("line 2")
         );
         assert!(
             parse_ip_ranges(b"1.0.0.0,1.0.0.1,Thailand\n")
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("country")
         );
         assert!(parse_ip_ranges(b"1.0.0.0,1.0.0.1\n").is_err());
