@@ -62,3 +62,30 @@ fn care_pages_are_complete_in_thai_and_the_self_report_page_in_six_languages() {
     let tr = lindung::web::i18n::Tr::among("vi", lindung::selfreport::routes::LANGUAGES);
     assert_eq!(tr.t("sr-status-received"), "đã nhận");
 }
+
+#[test]
+fn the_public_report_form_is_complete_in_six_languages_and_the_analyst_pages_in_thai() {
+    let en = keys_of("en", "hotline.ftl");
+    let public: std::collections::BTreeSet<&String> =
+        en.iter().filter(|k| k.starts_with("hl-")).collect();
+    assert!(public.len() > 35, "{}", public.len());
+    for lang in ["th", "vi", "id", "fil", "ms"] {
+        let translated = keys_of(lang, "hotline.ftl");
+        let missing: Vec<&&String> = public
+            .iter()
+            .filter(|k| !translated.contains(**k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "hotline form: missing in {lang}: {missing:?}"
+        );
+    }
+    let th = keys_of("th", "hotline.ftl");
+    let missing: Vec<&String> = en.difference(&th).collect();
+    assert!(missing.is_empty(), "hotline: missing in th: {missing:?}");
+    let tr = lindung::web::i18n::Tr::among("fil", lindung::selfreport::routes::LANGUAGES);
+    assert_eq!(tr.t("hl-police"), "Pulis");
+    // Languages awaiting translation fall back to English, key by key.
+    let tr = lindung::web::i18n::Tr::among("km", lindung::selfreport::routes::LANGUAGES);
+    assert_eq!(tr.t("hl-police"), "Police");
+}

@@ -1866,3 +1866,47 @@ pub async fn close(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn danger_outranks_sextortion_outranks_new_material_then_age_and_wait() {
+        let at = now();
+        let none = BTreeSet::new();
+        let sextortion: BTreeSet<String> = ["sextortion".to_owned()].into();
+        let danger = priority(true, &none, true, None, None, at);
+        let extortion = priority(false, &sextortion, true, None, None, at);
+        let new_material = priority(false, &none, false, None, None, at);
+        let known = priority(false, &none, true, None, None, at);
+        assert!(danger > extortion && extortion > new_material && new_material > known);
+        assert!(
+            priority(false, &none, false, Some(8), None, at)
+                > priority(false, &none, false, Some(14), None, at)
+        );
+        assert!(priority(false, &none, false, Some(14), None, at) > new_material);
+        let old = priority(
+            false,
+            &none,
+            true,
+            None,
+            Some(at - time::Duration::days(90)),
+            at,
+        );
+        assert_eq!(old, known + 30, "age counts up to a month");
+        assert!(
+            old < new_material,
+            "age never lifts known material above new"
+        );
+    }
+
+    #[test]
+    fn reporters_see_only_a_coarse_status() {
+        assert_eq!(public_status("new"), "received");
+        assert_eq!(public_status("assessed"), "in_review");
+        assert_eq!(public_status("notice_sent"), "action_taken");
+        assert_eq!(public_status("removed"), "removed");
+        assert_eq!(public_status("closed"), "closed");
+    }
+}
