@@ -540,8 +540,16 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
         );
 
         // Attribution: the admin loads an IP-to-country table; the URL's address is suggested.
-        let (status, answer) = server.request("PUT", "/api/v1/hotline/ip-ranges", a(&admin).as_deref(), &[], b"start_ip,end_ip,country\n1.2.3.0,1.2.3.9,VN\n127.0.0.0,127.255.255.255,TH\n::1,::1,TH\n");
+        let fixture = include_bytes!("../hotline/ip-ranges-example.csv");
+        let (status, answer) = server.request(
+            "PUT",
+            "/api/v1/hotline/ip-ranges",
+            a(&admin).as_deref(),
+            &[],
+            fixture,
+        );
         assert_eq!(status, 200, "{answer}");
+        assert!(answer.contains("\"ranges\":6"), "{answer}");
         let (status, answer) = server.request(
             "PUT",
             "/api/v1/hotline/ip-ranges",
