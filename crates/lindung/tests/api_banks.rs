@@ -361,6 +361,10 @@ async fn native_api_with_pagination_matching_and_openapi() {
         assert_eq!(status, 200);
         assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
         assert!(doc["paths"]["/api/v1/match"]["post"].is_object());
+        assert!(doc["paths"]["/api/v1/reports"]["post"].is_object());
+        assert!(
+            doc["components"]["schemas"]["ReportInput"]["properties"]["incident_type"].is_object()
+        );
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }

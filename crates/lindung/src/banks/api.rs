@@ -706,7 +706,7 @@ async fn match_video(
 /// The OpenAPI document of `/api/v1`.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "Lindung API", version = "1", description = "Hash banks and matching. Send an API token as `Authorization: Bearer <token>`."),
+    info(title = "Lindung API", version = "1", description = "Hash banks, matching and hotline reports. Send an API token as `Authorization: Bearer <token>`."),
     paths(list_banks, create_bank, get_bank, update_bank, delete_bank, list_content, add_content, match_signals, hash_image, match_image, hash_video, match_video),
     modifiers(&BearerAuth)
 )]

@@ -138,6 +138,12 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// The hotline part of the OpenAPI document of `/api/v1`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, read, queue))]
+#[derive(Debug)]
+pub struct HotlineDoc;
+
 impl From<HotlineError> for ApiError {
     fn from(error: HotlineError) -> Self {
         match error {
@@ -206,6 +212,12 @@ const FIELDS: &[&str] = &[
     "format",
 ];
 
+/// Submits a report (IT companies, `platform` role).
+#[utoipa::path(post, path = "/api/v1/reports", request_body = ReportInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body answers the first result")),
+    responses((status = 201, body = super::Receipt), (status = 200, description = "a retry: the first answer", body = super::Receipt),
+        (status = 409, description = "the idempotency key was used for another body"), (status = 422, description = "invalid; `error.field` names the field")),
+    security(("bearer" = [])))]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -242,6 +254,9 @@ async fn create(
     Ok((status, Json(receipt)).into_response())
 }
 
+/// A report, for analysts of the hotline.
+#[utoipa::path(get, path = "/api/v1/reports/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = super::ReportView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -259,6 +274,9 @@ async fn read(
     ))
 }
 
+/// The analysts' queue: highest priority first, then oldest.
+#[utoipa::path(get, path = "/api/v1/hotline/queue", params(super::QueueFilter),
+    responses((status = 200, body = Vec<super::QueueEntry>)), security(("bearer" = [])))]
 async fn queue(
     State(state): State<AppState>,
     caller: Caller,

@@ -271,6 +271,22 @@ mod tests {
         assert!(normalise_url(&format!("https://h.example/{}", "a".repeat(3000))).is_err());
     }
 
+    #[tokio::test]
+    async fn fetches_never_reach_internal_addresses_unless_allowed() {
+        let config = HotlineConfig::parse(super::super::config::DEFAULT_CONFIG).expect("config");
+        for target in [
+            "http://127.0.0.1:9/x",
+            "http://[::1]:9/x",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            let url = normalise_url(target).expect("url");
+            assert!(
+                matches!(fetch(&config, &url).await, Err(FetchError::Refused(_))),
+                "{target}"
+            );
+        }
+    }
+
     #[test]
     fn ip_ranges_parse_with_a_header_and_name_bad_lines() {
         let ranges = parse_ip_ranges(

@@ -454,9 +454,19 @@ pub enum CheckOutcome {
     Unknown(String),
 }
 
-/// Whether a fetched body still holds one of the report's files: same MD5 or SHA-256, or an
-/// image whose PDQ hash is within distance 31 of a reported one.
-async fn still_holds(body: Vec<u8>, files: &[file::Model]) -> bool {
+/// Whether a fetched body is still one of the report's files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holds {
+    Yes,
+    /// A picture, but not the reported one.
+    No,
+    /// Not a picture (a web page around it, a video): the hashes cannot tell.
+    CannotTell,
+}
+
+/// Compares a fetched body with the report's files: the same MD5 or SHA-256, or a picture
+/// whose PDQ hash is within distance 31 of a reported one.
+pub async fn still_holds(body: Vec<u8>, files: &[file::Model]) -> Holds {
     let digests = lindung_media::Digests::of(&body);
     let md5 = crate::access::hex(&digests.md5);
     let sha256 = crate::access::hex(&digests.sha256);
@@ -464,15 +474,12 @@ async fn still_holds(body: Vec<u8>, files: &[file::Model]) -> bool {
         .iter()
         .any(|f| f.md5.as_deref() == Some(&md5) || f.sha256.as_deref() == Some(&sha256))
     {
-        return true;
+        return Holds::Yes;
     }
     let reported: Vec<pdq::Hash256> = files
         .iter()
         .filter_map(|f| f.pdq.as_deref().and_then(|h| pdq::Hash256::parse(h).ok()))
         .collect();
-    if reported.is_empty() {
-        return false;
-    }
     let seen = tokio::task::spawn_blocking(move || {
         lindung_media::Fingerprinter::new(lindung_media::Options::default())
             .fingerprint_bytes(&body)
@@ -481,11 +488,16 @@ async fn still_holds(body: Vec<u8>, files: &[file::Model]) -> bool {
     .await
     .ok()
     .flatten();
-    seen.is_some_and(|fp| reported.iter().any(|h| h.distance(&fp.pdq.hash) <= 31))
+    match seen {
+        None => Holds::CannotTell,
+        Some(fp) if reported.iter().any(|h| h.distance(&fp.pdq.hash) <= 31) => Holds::Yes,
+        Some(_) => Holds::No,
+    }
 }
 
 /// Fetches a URL and decides whether its content is gone: 404 or 410, a name that no longer
-/// resolves, or (when the report has file hashes) a page that no longer holds them.
+/// resolves, or (when the report has file hashes) a picture at the URL that is no longer the
+/// reported one. A web page around the picture cannot be judged by hashes and counts as online.
 pub async fn probe(
     config: &HotlineConfig,
     target: &url::Url,
@@ -499,7 +511,7 @@ pub async fn probe(
             let hashed = files
                 .iter()
                 .any(|f| f.pdq.is_some() || f.md5.is_some() || f.sha256.is_some());
-            if hashed && !still_holds(fetched.body, files).await {
+            if hashed && still_holds(fetched.body, files).await == Holds::No {
                 CheckOutcome::Gone("content_changed", Some(status))
             } else {
                 CheckOutcome::Online(status)
@@ -610,5 +622,50 @@ pub async fn schedule(state: crate::web::AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "hotline notices and checks failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reported(pdq: Option<String>, md5: Option<String>) -> file::Model {
+        file::Model {
+            id: 1,
+            report_id: 1,
+            pdq,
+            md5,
+            sha256: None,
+            known_bank: None,
+            known_category: None,
+            has_evidence: false,
+        }
+    }
+
+    fn testdata(path: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../../testdata/pdq/data/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("testdata")
+    }
+
+    #[tokio::test]
+    async fn a_page_still_holds_the_file_by_digest_or_near_picture_and_cannot_tell_from_html() {
+        let original = testdata("bridge-mods/aaa-orig.jpg");
+        let fp = lindung_media::Fingerprinter::new(lindung_media::Options::default())
+            .fingerprint_bytes(&original)
+            .expect("hash");
+        let by_md5 = [reported(None, Some(crate::access::hex(&fp.digests.md5)))];
+        let by_pdq = [reported(Some(fp.pdq.hash.to_string()), None)];
+        assert_eq!(still_holds(original.clone(), &by_md5).await, Holds::Yes);
+        // A re-encoded copy is the same picture.
+        let copy = testdata("bridge-mods/blur-a-little.jpg");
+        assert_eq!(still_holds(copy, &by_pdq).await, Holds::Yes);
+        let other = testdata("misc-images/c.png");
+        assert_eq!(still_holds(other.clone(), &by_pdq).await, Holds::No);
+        assert_eq!(still_holds(other, &by_md5).await, Holds::No);
+        let page = b"<html><body><img src=/p/1.jpg></body></html>".to_vec();
+        assert_eq!(still_holds(page, &by_pdq).await, Holds::CannotTell);
     }
 }

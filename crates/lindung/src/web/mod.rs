@@ -190,7 +190,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         || {
             axum::routing::get(|| async {
                 use utoipa::OpenApi;
-                axum::Json(crate::banks::api::ApiDoc::openapi())
+                let mut document = crate::banks::api::ApiDoc::openapi();
+                document.merge(crate::hotline::api::HotlineDoc::openapi());
+                axum::Json(document)
             })
         },
     ));
