@@ -1,6 +1,7 @@
 //! The public report form in headless Chromium on a 360-pixel phone screen, in Thai and in
 //! Indonesian: "a child is in danger" shows the chosen country's emergency numbers at once,
-//! without JavaScript; the report is sent; the reference and PIN then show its status.
+//! without JavaScript; the report is sent; the reference and PIN then show its status. Then an
+//! analyst claims and assesses a report through the pages.
 
 mod support;
 
@@ -39,7 +40,7 @@ fn select(driver: &Driver, css: &str, value: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_reporter_sends_a_report_and_checks_it_in_thai_and_indonesian() {
+async fn reporters_in_thai_and_indonesian_send_reports_and_an_analyst_assesses_one() {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
         let _ = writeln!(
             std::io::stderr(),
