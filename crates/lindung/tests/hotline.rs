@@ -1070,3 +1070,45 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
         server.terminate();
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_process_at_a_time_runs_the_notices_and_checks() {
+    use lindung::hotline::takedown::Runs;
+    let config =
+        lindung::hotline::config::HotlineConfig::parse(lindung::hotline::config::DEFAULT_CONFIG)
+            .expect("config");
+    for t in support::stores("hotline_lease").await {
+        let first = Runs::new().expect("runs");
+        let second = Runs::new().expect("runs");
+        assert!(
+            first.take_lease(&t.store).await.expect("lease"),
+            "{}",
+            t.name
+        );
+        assert!(
+            !second.take_lease(&t.store).await.expect("lease"),
+            "{}: held",
+            t.name
+        );
+        assert!(
+            first.take_lease(&t.store).await.expect("lease"),
+            "the holder renews"
+        );
+        assert!(
+            second
+                .run_due(&t.store, &config, None)
+                .await
+                .expect("run")
+                .is_none(),
+            "{}: a second process does not run meanwhile",
+            t.name
+        );
+        first.release_lease(&t.store).await.expect("release");
+        let run = second.run_due(&t.store, &config, None).await.expect("run");
+        assert!(run.is_some(), "{}: free again after release", t.name);
+        assert!(
+            first.take_lease(&t.store).await.expect("lease"),
+            "and released after the run"
+        );
+    }
+}

@@ -943,11 +943,18 @@ async fn load_ip_ranges(
 }
 
 async fn run_due(State(state): State<AppState>) -> ApiResult<Json<super::takedown::DueRun>> {
-    let _one_run = state.hotline_runs.lock().await;
-    Ok(Json(
-        super::takedown::run_due(&state.store, &state.hotline_config, state.mailer.as_ref())
-            .await?,
-    ))
+    state
+        .hotline_runs
+        .run_due(&state.store, &state.hotline_config, state.mailer.as_ref())
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "running",
+                "another server process is running due notices and checks; try again shortly",
+            )
+        })
 }
 
 /// The statistics the caller may see: the hotline's, suppressed for researchers; analysts and

@@ -783,6 +783,18 @@ impl MigrationTrait for M0006Hotline {
                     .to_owned(),
             )
             .await?;
+        // Which server process runs the scheduled notices and checks, until when: with several
+        // processes on one database, one at a time.
+        manager
+            .create_table(
+                Table::create()
+                    .table("job_leases")
+                    .col(string("name").primary_key())
+                    .col(string("holder"))
+                    .col(timestamp_with_time_zone("until"))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()

@@ -58,8 +58,9 @@ pub struct AppState {
     pub hotline_config: Arc<crate::hotline::config::HotlineConfig>,
     /// Public hotline reports and status checks per client address.
     pub hotline_report_limit: Arc<RateLimiter>,
-    /// One notice-and-check run at a time, so a notice is never sent twice at once.
-    pub hotline_runs: Arc<tokio::sync::Mutex<()>>,
+    /// One notice-and-check run at a time, across processes, so a notice is never sent twice
+    /// at once.
+    pub hotline_runs: Arc<crate::hotline::takedown::Runs>,
 }
 
 /// Counts requests per key (a client address) in fixed windows.
@@ -124,7 +125,10 @@ impl AppState {
                 .unwrap_or_else(|e| panic!("the built-in hotline.json is invalid: {e}")),
             ),
             hotline_report_limit: Arc::new(RateLimiter::new(20, Duration::from_secs(3600))),
-            hotline_runs: Arc::default(),
+            hotline_runs: Arc::new(
+                crate::hotline::takedown::Runs::new()
+                    .unwrap_or_else(|e| panic!("no randomness for a lease holder id: {e}")),
+            ),
         }
     }
 }
