@@ -1023,6 +1023,138 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
             "blurred and grey by default: {page}"
         );
 
+        let evidence_page = format!("/hotline/reports/{evidence_report}/files/{evidence_file}");
+        let (status, _) = server.request(
+            "PUT",
+            "/api/v1/hotline/reviewer-settings",
+            a(&analyst).as_deref(),
+            &[("Content-Type", "application/json")],
+            br#"{"blur": false, "greyscale": true}"#,
+        );
+        assert_eq!(status, 200);
+        let (_, page) = server.request("GET", &evidence_page, a(&analyst).as_deref(), &[], b"");
+        assert!(
+            page.contains("filter:grayscale(1);") && !page.contains("blur(24px)"),
+            "{page}"
+        );
+        let (_, page) = server.request("GET", &evidence_page, a(&colleague).as_deref(), &[], b"");
+        assert!(page.contains("blur(24px)"), "settings are per reviewer");
+        // After the retention period the file is deleted.
+        {
+            use sea_orm::ConnectionTrait;
+            t.store
+                .db()
+                .execute_unprepared("UPDATE hotline_evidence SET delete_after = created_at")
+                .await
+                .expect("age evidence");
+        }
+        let (_, run) = server.json(
+            "POST",
+            "/api/v1/hotline/run-due",
+            a(&admin).as_deref(),
+            &json!({}),
+        );
+        assert_eq!(run["evidence_purged"], 1, "{run}");
+        assert_eq!(
+            server
+                .request("GET", &evidence_path, a(&analyst).as_deref(), &[], b"")
+                .0,
+            404
+        );
+        let (_, view) = server.get(
+            &format!("/api/v1/reports/{evidence_report}"),
+            a(&analyst).as_deref(),
+        );
+        assert_eq!(view["files"][0]["has_evidence"], false);
+
+        // The analysts' pages.
+        let (status, page) = server.request("GET", "/hotline", a(&analyst).as_deref(), &[], b"");
+        assert_eq!(status, 200);
+        assert!(
+            page.contains(&format!("/hotline/reports/{known_id}")),
+            "{page}"
+        );
+        let (status, page) = server.request(
+            "GET",
+            &format!("/hotline/reports/{id}"),
+            a(&analyst).as_deref(),
+            &[],
+            b"",
+        );
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("http_404") && page.contains("Shared in a group chat"),
+            "{page}"
+        );
+        assert_eq!(
+            server
+                .request(
+                    "GET",
+                    &format!("/hotline/reports/{id}"),
+                    a(&stranger).as_deref(),
+                    &[],
+                    b""
+                )
+                .0,
+            403
+        );
+
+        // Contacts are edited by admins on the contacts page; analysts only read them.
+        let (status, page) =
+            server.request("GET", "/hotline/contacts", a(&analyst).as_deref(), &[], b"");
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("abuse@host.example") && !page.contains("/hotline/contacts/providers"),
+            "{page}"
+        );
+        let edit = "name=Loopback+Hosting+Ltd&country=TH&email=abuse%40host.example&language=vi";
+        let path = format!("/hotline/contacts/providers/{provider_id}");
+        let urlencoded = [("Content-Type", "application/x-www-form-urlencoded")];
+        assert_eq!(
+            server
+                .request(
+                    "POST",
+                    &path,
+                    a(&analyst).as_deref(),
+                    &urlencoded,
+                    edit.as_bytes()
+                )
+                .0,
+            403
+        );
+        let (status, _) = server.request(
+            "POST",
+            &path,
+            a(&admin).as_deref(),
+            &urlencoded,
+            edit.as_bytes(),
+        );
+        assert_eq!(status, 303);
+        let (_, providers) = server.get("/api/v1/hotline/providers", a(&analyst).as_deref());
+        assert_eq!(
+            (
+                providers[0]["name"].as_str(),
+                providers[0]["language"].as_str()
+            ),
+            (Some("Loopback Hosting Ltd"), Some("vi"))
+        );
+        let (status, page) = server.request(
+            "POST",
+            &path,
+            a(&admin).as_deref(),
+            &urlencoded,
+            b"name=X&email=nope",
+        );
+        assert_eq!(status, 422, "{page}");
+        let (status, _) = server.request(
+            "POST",
+            "/hotline/contacts/partners",
+            a(&admin).as_deref(),
+            &urlencoded,
+            b"name=Another&country=TH&email=x%40y.example",
+        );
+        assert_eq!(status, 409, "one partner per country");
+
         if t.name == "sqlite" {
             let raw = sqlite_bytes(&t.location);
             assert!(!contains(&raw, b"witness42"), "contacts are encrypted");

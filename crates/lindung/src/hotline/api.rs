@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entities::{partner, provider, reviewer};
 use super::{ANALYSTS, HotlineError, ReportInput, Source};
-use crate::access::{Role, now};
+use crate::access::Role;
 use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
 
 const ADMIN: &[Role] = &[Role::Admin];
@@ -699,76 +699,6 @@ async fn set_reviewer_settings(
     Ok(Json(settings))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ContactBody {
-    name: String,
-    country: Option<String>,
-    email: String,
-    language: Option<String>,
-}
-
-struct Contact {
-    name: String,
-    country: Option<String>,
-    email: String,
-    language: String,
-}
-
-fn check_contact(body: ContactBody, country_required: bool) -> ApiResult<Contact> {
-    let invalid = |field: &'static str, message: &str| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            message.to_owned(),
-        )
-        .with_field(field)
-    };
-    if body.name.trim().is_empty() || body.name.len() > 200 {
-        return Err(invalid("name", "name has 1 to 200 characters"));
-    }
-    if body.email.parse::<lettre::message::Mailbox>().is_err() {
-        return Err(invalid("email", "email is not an email address"));
-    }
-    let country = match body.country.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(super::check_country("country", c)?),
-        None if country_required => return Err(invalid("country", "country is required")),
-        None => None,
-    };
-    let language = body.language.unwrap_or_else(|| "en".into());
-    if language.is_empty()
-        || language.len() > 8
-        || !language.bytes().all(|b| b.is_ascii_lowercase())
-    {
-        return Err(invalid(
-            "language",
-            "language is a language code such as en or th",
-        ));
-    }
-    Ok(Contact {
-        name: body.name.trim().to_owned(),
-        country,
-        email: body.email.trim().to_owned(),
-        language,
-    })
-}
-
-async fn audit_contact(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    kind: &str,
-    id: i64,
-) -> ApiResult<()> {
-    crate::access::audit::record(
-        &state.store,
-        &caller.actor(),
-        crate::access::audit::AuditEvent::new(action, kind, id.to_string()),
-    )
-    .await?;
-    Ok(())
-}
-
 async fn list_providers(State(state): State<AppState>) -> ApiResult<Json<Vec<provider::Model>>> {
     Ok(Json(
         provider::Entity::find()
@@ -783,26 +713,9 @@ async fn add_provider(
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<provider::Model>)> {
-    let (body, _): (ContactBody, _) = parse_body(&body)?;
-    let c = check_contact(body, false)?;
-    let created = provider::ActiveModel {
-        name: Set(c.name),
-        country: Set(c.country),
-        abuse_email: Set(c.email),
-        language: Set(c.language),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(state.store.db())
-    .await?;
-    audit_contact(
-        &state,
-        &caller,
-        "hotline.provider.add",
-        "hotline_provider",
-        created.id,
-    )
-    .await?;
+    let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
+    let created =
+        super::contacts::save_provider(&state.store, &caller.actor(), None, &body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -812,28 +725,10 @@ async fn edit_provider(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<Json<provider::Model>> {
-    let (body, _): (ContactBody, _) = parse_body(&body)?;
-    let c = check_contact(body, false)?;
-    let found = provider::Entity::find_by_id(id)
-        .one(state.store.db())
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such provider"))?;
-    let mut update: provider::ActiveModel = found.into();
-    update.name = Set(c.name);
-    update.country = Set(c.country);
-    update.abuse_email = Set(c.email);
-    update.language = Set(c.language);
-    update.updated_at = Set(now());
-    let updated = update.update(state.store.db()).await?;
-    audit_contact(
-        &state,
-        &caller,
-        "hotline.provider.edit",
-        "hotline_provider",
-        id,
-    )
-    .await?;
-    Ok(Json(updated))
+    let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
+    Ok(Json(
+        super::contacts::save_provider(&state.store, &caller.actor(), Some(id), &body).await?,
+    ))
 }
 
 async fn list_partners(State(state): State<AppState>) -> ApiResult<Json<Vec<partner::Model>>> {
@@ -850,42 +745,8 @@ async fn add_partner(
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<partner::Model>)> {
-    let (body, _): (ContactBody, _) = parse_body(&body)?;
-    let c = check_contact(body, true)?;
-    let country = c.country.unwrap_or_default();
-    {
-        use sea_orm::{ColumnTrait, QueryFilter};
-        if partner::Entity::find()
-            .filter(partner::Column::Country.eq(country.as_str()))
-            .one(state.store.db())
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("there is already a partner hotline for {country}"),
-            ));
-        }
-    }
-    let created = partner::ActiveModel {
-        country: Set(country),
-        name: Set(c.name),
-        email: Set(c.email),
-        language: Set(c.language),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(state.store.db())
-    .await?;
-    audit_contact(
-        &state,
-        &caller,
-        "hotline.partner.add",
-        "hotline_partner",
-        created.id,
-    )
-    .await?;
+    let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
+    let created = super::contacts::save_partner(&state.store, &caller.actor(), None, &body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -895,28 +756,10 @@ async fn edit_partner(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<Json<partner::Model>> {
-    let (body, _): (ContactBody, _) = parse_body(&body)?;
-    let c = check_contact(body, true)?;
-    let found = partner::Entity::find_by_id(id)
-        .one(state.store.db())
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such partner"))?;
-    let mut update: partner::ActiveModel = found.into();
-    update.country = Set(c.country.unwrap_or_default());
-    update.name = Set(c.name);
-    update.email = Set(c.email);
-    update.language = Set(c.language);
-    update.updated_at = Set(now());
-    let updated = update.update(state.store.db()).await?;
-    audit_contact(
-        &state,
-        &caller,
-        "hotline.partner.edit",
-        "hotline_partner",
-        id,
-    )
-    .await?;
-    Ok(Json(updated))
+    let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
+    Ok(Json(
+        super::contacts::save_partner(&state.store, &caller.actor(), Some(id), &body).await?,
+    ))
 }
 
 #[derive(Serialize)]

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod config;
+pub mod contacts;
 pub mod entities;
 pub mod exports;
 pub mod network;

@@ -58,6 +58,31 @@ pub fn endpoints() -> Vec<Endpoint> {
             Access::Page(&[Role::Analyst, Role::Admin, Role::LawEnforcement]),
             || get(package),
         ),
+        Endpoint::new("GET", "/hotline/contacts", page, || get(contacts)),
+        Endpoint::new(
+            "POST",
+            "/hotline/contacts/providers",
+            Access::Page(&[Role::Admin]),
+            || post(add_provider),
+        ),
+        Endpoint::new(
+            "POST",
+            "/hotline/contacts/providers/{id}",
+            Access::Page(&[Role::Admin]),
+            || post(edit_provider),
+        ),
+        Endpoint::new(
+            "POST",
+            "/hotline/contacts/partners",
+            Access::Page(&[Role::Admin]),
+            || post(add_partner),
+        ),
+        Endpoint::new(
+            "POST",
+            "/hotline/contacts/partners/{id}",
+            Access::Page(&[Role::Admin]),
+            || post(edit_partner),
+        ),
         Endpoint::new(
             "GET",
             "/hotline/stats",
@@ -696,4 +721,113 @@ async fn stats(State(state): State<AppState>, headers: HeaderMap, caller: Caller
         charts,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "hotline_contacts.html")]
+struct ContactsPage {
+    chrome: Chrome,
+    providers: Vec<super::entities::provider::Model>,
+    partners: Vec<super::entities::partner::Model>,
+}
+
+async fn contacts(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+    use super::entities::{partner, provider};
+    use sea_orm::{EntityTrait, QueryOrder};
+    let providers = provider::Entity::find()
+        .order_by_asc(provider::Column::Name)
+        .all(state.store.db())
+        .await
+        .or_page(&headers)?;
+    let partners = partner::Entity::find()
+        .order_by_asc(partner::Column::Country)
+        .all(state.store.db())
+        .await
+        .or_page(&headers)?;
+    let page = ContactsPage {
+        chrome: Chrome::for_caller(&caller, &headers, "hotline-contacts"),
+        providers,
+        partners,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+struct ContactForm {
+    csrf: Option<String>,
+    name: String,
+    #[serde(default)]
+    country: String,
+    email: String,
+    #[serde(default)]
+    language: String,
+}
+
+impl ContactForm {
+    fn input(self) -> super::contacts::ContactInput {
+        super::contacts::ContactInput {
+            name: self.name,
+            country: Some(self.country),
+            email: self.email,
+            language: Some(self.language),
+        }
+    }
+}
+
+fn to_contacts() -> Response {
+    Redirect::to("/hotline/contacts").into_response()
+}
+
+async fn add_provider(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Form(form): Form<ContactForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::contacts::save_provider(&state.store, &caller.actor(), None, &form.input())
+        .await
+        .or_page(&headers)?;
+    Ok(to_contacts())
+}
+
+async fn edit_provider(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ContactForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::contacts::save_provider(&state.store, &caller.actor(), Some(id), &form.input())
+        .await
+        .or_page(&headers)?;
+    Ok(to_contacts())
+}
+
+async fn add_partner(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Form(form): Form<ContactForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::contacts::save_partner(&state.store, &caller.actor(), None, &form.input())
+        .await
+        .or_page(&headers)?;
+    Ok(to_contacts())
+}
+
+async fn edit_partner(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ContactForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::contacts::save_partner(&state.store, &caller.actor(), Some(id), &form.input())
+        .await
+        .or_page(&headers)?;
+    Ok(to_contacts())
 }
