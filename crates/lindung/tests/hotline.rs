@@ -1244,3 +1244,72 @@ async fn one_process_at_a_time_runs_the_notices_and_checks() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_stops_resolving_counts_as_removed_on_the_second_check() {
+    for t in support::stores("hotline_dns").await {
+        let admin = user(
+            &t.store,
+            "admin@hotline.example",
+            Role::Admin,
+            Some("Hotline TH"),
+        )
+        .await;
+        let platform = user(
+            &t.store,
+            "api@platform.example",
+            Role::Platform,
+            Some("Platform X"),
+        )
+        .await;
+        let config = config_file(&t.location.data_dir);
+        let server = Server::start_with_env(
+            &t.location,
+            &[("LINDUNG_HOTLINE_CONFIG", config.to_str().expect("path"))],
+        );
+        // Known content goes straight to `assessed`, so its URL is checked at once.
+        let (status, _) = server.json(
+            "POST",
+            "/api/v1/banks",
+            Some(&admin),
+            &json!({"name": "KNOWN"}),
+        );
+        assert_eq!(status, 201);
+        let md5 = "00112233445566778899aabbccddeeff";
+        let (status, _) = server.json(
+            "POST",
+            "/api/v1/banks/KNOWN/content",
+            Some(&admin),
+            &json!({"md5": md5}),
+        );
+        assert_eq!(status, 201);
+        let (status, created) = server.json(
+            "POST",
+            "/api/v1/reports",
+            Some(&platform),
+            &json!({"incident_type": "csam", "files": [{"md5": md5}], "urls": ["http://lindung-gone-host.invalid/p/1"]}),
+        );
+        assert_eq!(
+            (status, created["known_content"].as_bool()),
+            (201, Some(true)),
+            "{}: {created}",
+            t.name
+        );
+        let id = created["id"].as_str().expect("id").to_owned();
+        let (_, first) = server.json("POST", "/api/v1/hotline/run-due", Some(&admin), &json!({}));
+        assert_eq!(
+            (
+                first["urls_checked"].as_u64(),
+                first["urls_removed"].as_u64()
+            ),
+            (Some(1), Some(0)),
+            "{}: one failure may be our resolver: {first}",
+            t.name
+        );
+        let (_, second) = server.json("POST", "/api/v1/hotline/run-due", Some(&admin), &json!({}));
+        assert_eq!(second["urls_removed"], 1, "{}: {second}", t.name);
+        let (_, report) = server.get(&format!("/api/v1/reports/{id}"), Some(&admin));
+        assert_eq!(report["status"], "removed");
+        assert_eq!(report["urls"][0]["removal_evidence"], "dns_failure");
+    }
+}

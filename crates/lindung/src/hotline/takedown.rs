@@ -525,6 +525,9 @@ pub async fn probe(
     }
 }
 
+/// The outcome recorded for a first failure to resolve.
+const NO_SUCH_HOST: &str = "no_such_host";
+
 /// Checks one URL and records the outcome; true when it was found removed. When the last URL
 /// of a report goes, the report is `removed` and its time to removal is fixed.
 pub async fn check_url(
@@ -536,14 +539,27 @@ pub async fn check_url(
         .filter(file::Column::ReportId.eq(target.report_id))
         .all(store.db())
         .await?;
-    let outcome = match url::Url::parse(&target.url) {
+    let mut outcome = match url::Url::parse(&target.url) {
         Ok(parsed) => probe(config, &parsed, &files).await,
         Err(e) => CheckOutcome::Unknown(e.to_string()),
     };
+    // A name that does not resolve may be the hotline's own resolver failing: only a second
+    // failure in a row, a check interval later, counts as removal.
+    if outcome == CheckOutcome::Gone("dns_failure", None) {
+        let previous = check::Entity::find()
+            .filter(check::Column::UrlId.eq(target.id))
+            .order_by_desc(check::Column::Id)
+            .one(store.db())
+            .await?;
+        if previous.is_none_or(|p| p.outcome != NO_SUCH_HOST) {
+            outcome = CheckOutcome::Unknown(NO_SUCH_HOST.into());
+        }
+    }
     let at = now();
     let (name, status) = match &outcome {
         CheckOutcome::Online(s) => ("online".to_owned(), Some(i32::from(*s))),
         CheckOutcome::Gone(how, s) => ((*how).to_owned(), s.map(i32::from)),
+        CheckOutcome::Unknown(why) if why == NO_SUCH_HOST => (NO_SUCH_HOST.to_owned(), None),
         CheckOutcome::Unknown(why) => {
             tracing::info!(url_id = target.id, reason = %why, "removal check inconclusive");
             ("unknown".to_owned(), None)
