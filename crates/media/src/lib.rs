@@ -25,6 +25,8 @@ use std::io::Read;
 use std::path::Path;
 
 pub mod video;
+#[cfg(feature = "libav")]
+pub mod video_libav;
 pub mod vpdq;
 
 pub use decode::{Decoded, decode, decode_for, resize_meta_cli};

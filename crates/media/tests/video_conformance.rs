@@ -31,9 +31,65 @@ fn ffmpeg_missing() -> bool {
     missing
 }
 
-/// Hashes `video` at every frame and checks it against the reference's `expected` output.
+type HashVideo = fn(
+    &Path,
+    f64,
+    &VideoLimits,
+) -> Result<
+    (
+        lindung_media::video::VideoInfo,
+        Vec<lindung_media::vpdq::VpdqFrame>,
+    ),
+    VideoError,
+>;
+
+/// The ways this crate hashes a video: the `ffmpeg` program, and libav in this process.
+fn hashers() -> Vec<(&'static str, HashVideo)> {
+    let mut all: Vec<(&'static str, HashVideo)> = vec![("ffmpeg program", hash_video)];
+    #[cfg(feature = "libav")]
+    {
+        fn one_thread(
+            path: &Path,
+            seconds: f64,
+            limits: &VideoLimits,
+        ) -> Result<
+            (
+                lindung_media::video::VideoInfo,
+                Vec<lindung_media::vpdq::VpdqFrame>,
+            ),
+            VideoError,
+        > {
+            lindung_media::video_libav::hash_video_with(path, seconds, limits, false)
+        }
+        fn two_threads(
+            path: &Path,
+            seconds: f64,
+            limits: &VideoLimits,
+        ) -> Result<
+            (
+                lindung_media::video::VideoInfo,
+                Vec<lindung_media::vpdq::VpdqFrame>,
+            ),
+            VideoError,
+        > {
+            lindung_media::video_libav::hash_video_with(path, seconds, limits, true)
+        }
+        all.push(("libav, one thread", one_thread));
+        all.push(("libav, hashing on a second thread", two_threads));
+    }
+    all
+}
+
+/// Hashes `video` at every frame, both ways, and checks it against the reference's `expected`
+/// output.
 fn check_against_reference(name: &str, video: &Path, expected: &Path) {
-    let (info, ours) = hash_video(video, 0.0, &VideoLimits::default()).expect("hash");
+    for (way, hash) in hashers() {
+        check_one(&format!("{name} ({way})"), video, expected, hash);
+    }
+}
+
+fn check_one(name: &str, video: &Path, expected: &Path, hash: HashVideo) {
+    let (info, ours) = hash(video, 0.0, &VideoLimits::default()).expect("hash");
     let text = std::fs::read_to_string(expected).expect("expected");
     let reference = parse_frames(&text).expect("parse");
     assert_eq!(ours.len(), reference.len(), "{name}: frame count");
@@ -128,13 +184,19 @@ fn sampling_every_second_keeps_every_fps_th_frame() {
     if ffmpeg_missing() {
         return;
     }
-    let (info, all) = hash_video(
+    for (_, hash) in hashers() {
+        check_sampling(hash);
+    }
+}
+
+fn check_sampling(hash: HashVideo) {
+    let (info, all) = hash(
         &testdata("videos/test-padded-dimensions.mp4"),
         0.0,
         &VideoLimits::default(),
     )
     .expect("hash");
-    let (_, sampled) = hash_video(
+    let (_, sampled) = hash(
         &testdata("videos/test-padded-dimensions.mp4"),
         1.0,
         &VideoLimits::default(),
@@ -162,20 +224,26 @@ fn bad_videos_give_clear_errors() {
     if ffmpeg_missing() {
         return;
     }
+    for (_, hash) in hashers() {
+        check_bad_videos(hash);
+    }
+}
+
+fn check_bad_videos(hash: HashVideo) {
     let dir = tempfile::tempdir().expect("tempdir");
     let video = std::fs::read(testdata("videos/doorknob-hd-no-bar.mp4")).expect("video");
     assert!(looks_like_video(&video));
     let truncated = dir.path().join("truncated.mp4");
     std::fs::write(&truncated, &video[..video.len() / 3]).expect("write");
     // A truncated file either yields the frames before the cut or a clear error; it never hangs.
-    match hash_video(&truncated, 0.0, &VideoLimits::default()) {
+    match hash(&truncated, 0.0, &VideoLimits::default()) {
         Ok((_, frames)) => assert!(!frames.is_empty()),
         Err(e) => assert!(matches!(e, VideoError::Corrupt(_)), "{e}"),
     }
     let garbage = dir.path().join("garbage.mp4");
     std::fs::write(&garbage, b"\x00\x00\x00\x18ftypmp42 definitely not a video").expect("write");
     assert!(matches!(
-        hash_video(&garbage, 0.0, &VideoLimits::default()),
+        hash(&garbage, 0.0, &VideoLimits::default()),
         Err(VideoError::Corrupt(_))
     ));
     let small = VideoLimits {
@@ -183,7 +251,7 @@ fn bad_videos_give_clear_errors() {
         ..VideoLimits::default()
     };
     assert!(matches!(
-        hash_video(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &small),
+        hash(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &small),
         Err(VideoError::FileTooLarge { .. })
     ));
     let short = VideoLimits {
@@ -191,7 +259,7 @@ fn bad_videos_give_clear_errors() {
         ..VideoLimits::default()
     };
     assert!(matches!(
-        hash_video(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &short),
+        hash(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &short),
         Err(VideoError::TooLong { .. })
     ));
     let narrow = VideoLimits {
@@ -199,7 +267,7 @@ fn bad_videos_give_clear_errors() {
         ..VideoLimits::default()
     };
     assert!(matches!(
-        hash_video(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &narrow),
+        hash(&testdata("videos/doorknob-hd-no-bar.mp4"), 0.0, &narrow),
         Err(VideoError::TooManyPixels { .. })
     ));
     let hurried = VideoLimits {
@@ -207,7 +275,7 @@ fn bad_videos_give_clear_errors() {
         ..VideoLimits::default()
     };
     assert!(matches!(
-        hash_video(&testdata("videos/pattern-sd-grey-bar.mp4"), 0.0, &hurried),
+        hash(&testdata("videos/pattern-sd-grey-bar.mp4"), 0.0, &hurried),
         Err(VideoError::TimedOut(_))
     ));
 }
@@ -240,6 +308,12 @@ fn a_ten_hour_header_is_refused_before_decoding() {
     if ffmpeg_missing() {
         return;
     }
+    for (_, hash) in hashers() {
+        check_ten_hours(hash);
+    }
+}
+
+fn check_ten_hours(hash: HashVideo) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ten-hours.mp4");
     let original = std::fs::read(testdata("videos/doorknob-hd-no-bar.mp4")).expect("video");
@@ -248,7 +322,7 @@ fn a_ten_hour_header_is_refused_before_decoding() {
         time_limit: Duration::from_secs(30),
         ..VideoLimits::default()
     };
-    match hash_video(&path, 1.0, &limits) {
+    match hash(&path, 1.0, &limits) {
         Err(VideoError::TooLong { seconds, limit }) => {
             assert!((seconds - 36000.0).abs() < 1.0, "{seconds}");
             assert_eq!(limit, 4.0 * 3600.0);

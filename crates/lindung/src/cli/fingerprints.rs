@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lindung_media::video::{VideoInfo, VideoLimits, hash_video, looks_like_video};
+use lindung_media::video::{VideoInfo, VideoLimits, looks_like_video};
 use lindung_media::vpdq::VpdqFrame;
 use lindung_media::{Digests, Fingerprint, Fingerprinter, MediaError, Options};
 
@@ -204,10 +204,13 @@ fn is_video(path: &Path) -> bool {
         && looks_like_video(&head)
 }
 
-/// vPDQ at the chosen sampling rate and the file's digests.
+/// vPDQ at the chosen sampling rate and the file's digests. The command line decodes in
+/// process: it saves two process starts per file, and the files are the user's own choice
+/// (the server keeps the isolated `ffmpeg` program for uploads).
 fn video_hashes(path: &Path, options: &VideoOptions) -> Result<VideoHashes, String> {
     let (info, frames) =
-        hash_video(path, options.seconds_per_hash, &options.limits).map_err(|e| e.to_string())?;
+        lindung_media::video_libav::hash_video(path, options.seconds_per_hash, &options.limits)
+            .map_err(|e| e.to_string())?;
     let digests = std::fs::File::open(path)
         .and_then(Digests::of_reader)
         .map_err(|e| format!("cannot read: {e}"))?;
