@@ -26,7 +26,8 @@ fn rate(r: ffmpeg::Rational) -> Option<f64> {
 }
 
 /// As [`crate::video::hash_video`], decoding in this process. With more than one core
-/// available, frames are hashed on a second thread while the next ones decode.
+/// available, frames are hashed on a second thread while the next ones decode, and the decoder
+/// uses frame threads.
 pub fn hash_video(
     path: &Path,
     seconds_per_hash: f64,
@@ -36,7 +37,7 @@ pub fn hash_video(
     hash_video_with(path, seconds_per_hash, limits, cores > 1)
 }
 
-/// As [`hash_video`], choosing whether hashing runs on its own thread.
+/// As [`hash_video`], choosing whether hashing (and decoding) use more than one thread.
 pub fn hash_video_with(
     path: &Path,
     seconds_per_hash: f64,
@@ -71,8 +72,16 @@ pub fn hash_video_with(
             limit: limits.max_duration_seconds,
         });
     }
-    let context =
+    let mut context =
         ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
+    if hash_on_second_thread {
+        // Decoding may use the other cores too (frame threads: same pixels, more throughput).
+        context.set_threading(ffmpeg::codec::threading::Config {
+            kind: ffmpeg::codec::threading::Type::Frame,
+            count: 0,
+            ..Default::default()
+        });
+    }
     let mut decoder = context.decoder().video().map_err(corrupt)?;
     let (width, height) = (decoder.width(), decoder.height());
     let pixels = u64::from(width) * u64::from(height);
