@@ -128,28 +128,10 @@ pub fn hash_video(
     seconds_per_hash: f64,
     limits: &VideoLimits,
 ) -> Result<(VideoInfo, Vec<VpdqFrame>), VideoError> {
-    let size = std::fs::metadata(path)?.len();
-    if size > limits.max_file_bytes {
-        return Err(VideoError::FileTooLarge {
-            size,
-            limit: limits.max_file_bytes,
-        });
-    }
+    check_file_size(path, limits)?;
     let info = probe(path)?;
-    if info.duration_seconds > limits.max_duration_seconds {
-        return Err(VideoError::TooLong {
-            seconds: info.duration_seconds,
-            limit: limits.max_duration_seconds,
-        });
-    }
+    check_info(&info, limits)?;
     let pixels = u64::from(info.width) * u64::from(info.height);
-    if pixels == 0 || pixels > limits.max_pixels {
-        return Err(VideoError::TooManyPixels {
-            width: info.width,
-            height: info.height,
-            limit: limits.max_pixels,
-        });
-    }
     let frame_mod = ((seconds_per_hash * info.fps) as u64).max(1);
     let mut command = Command::new("ffmpeg");
     command
@@ -216,24 +198,13 @@ pub fn hash_video(
                 break;
             }
         }
-        {
-            let image = ImageRef::new(
-                &buffer,
-                info.width as usize,
-                info.height as usize,
-                PixelFormat::Rgb,
-            )
-            .map_err(|e| VideoError::Corrupt(e.to_string()))?;
-            let pdq = hasher
-                .hash(image)
-                .map_err(|e| VideoError::Corrupt(e.to_string()))?;
-            frames.push(VpdqFrame {
-                frame: number,
-                quality: pdq.quality,
-                hash: pdq.hash,
-                timestamp: number as f64 / info.fps,
-            });
-        }
+        frames.push(hash_frame(
+            &mut hasher,
+            &buffer,
+            (info.width as usize, info.height as usize),
+            number,
+            info.fps,
+        )?);
         number += step;
     }
     let status = child.wait()?;
@@ -258,6 +229,56 @@ pub fn hash_video(
         return Err(VideoError::Corrupt(message));
     }
     Ok((info, frames))
+}
+
+/// Refuses a file over the size limit before anything reads it.
+pub(crate) fn check_file_size(path: &Path, limits: &VideoLimits) -> Result<(), VideoError> {
+    let size = std::fs::metadata(path)?.len();
+    if size > limits.max_file_bytes {
+        return Err(VideoError::FileTooLarge {
+            size,
+            limit: limits.max_file_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a video whose container claims too long a duration or too large a frame.
+pub(crate) fn check_info(info: &VideoInfo, limits: &VideoLimits) -> Result<(), VideoError> {
+    if info.duration_seconds > limits.max_duration_seconds {
+        return Err(VideoError::TooLong {
+            seconds: info.duration_seconds,
+            limit: limits.max_duration_seconds,
+        });
+    }
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    if pixels == 0 || pixels > limits.max_pixels {
+        return Err(VideoError::TooManyPixels {
+            width: info.width,
+            height: info.height,
+            limit: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// Hashes frame `number` (packed RGB of `size`) as one vPDQ frame.
+pub(crate) fn hash_frame(
+    hasher: &mut Hasher,
+    rgb: &[u8],
+    (width, height): (usize, usize),
+    number: u64,
+    fps: f64,
+) -> Result<VpdqFrame, VideoError> {
+    let corrupt = |e: pdq::Error| VideoError::Corrupt(e.to_string());
+    let image = ImageRef::new(rgb, width, height, PixelFormat::Rgb).map_err(corrupt)?;
+    let pdq = hasher.hash(image).map_err(corrupt)?;
+    Ok(VpdqFrame {
+        frame: number,
+        quality: pdq.quality,
+        hash: pdq.hash,
+        timestamp: number as f64 / fps,
+    })
 }
 
 /// Fills `buffer` completely; `Ok(false)` at a clean end of stream.

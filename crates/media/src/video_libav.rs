@@ -11,9 +11,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use ffmpeg_next as ffmpeg;
-use pdq::{Hasher, ImageRef, PixelFormat};
+use pdq::Hasher;
 
-use crate::video::{VideoError, VideoInfo, VideoLimits};
+use crate::video::{VideoError, VideoInfo, VideoLimits, check_file_size, check_info, hash_frame};
 use crate::vpdq::VpdqFrame;
 
 fn corrupt(e: impl std::fmt::Display) -> VideoError {
@@ -44,13 +44,7 @@ pub fn hash_video_with(
     limits: &VideoLimits,
     hash_on_second_thread: bool,
 ) -> Result<(VideoInfo, Vec<VpdqFrame>), VideoError> {
-    let size = std::fs::metadata(path)?.len();
-    if size > limits.max_file_bytes {
-        return Err(VideoError::FileTooLarge {
-            size,
-            limit: limits.max_file_bytes,
-        });
-    }
+    check_file_size(path, limits)?;
     ffmpeg::init().map_err(corrupt)?;
     ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Quiet);
     let mut input = ffmpeg::format::input(path).map_err(corrupt)?;
@@ -66,12 +60,6 @@ pub fn hash_video_with(
         d if d > 0 => d as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE),
         _ => 0.0,
     };
-    if duration_seconds > limits.max_duration_seconds {
-        return Err(VideoError::TooLong {
-            seconds: duration_seconds,
-            limit: limits.max_duration_seconds,
-        });
-    }
     let mut context =
         ffmpeg::codec::context::Context::from_parameters(stream.parameters()).map_err(corrupt)?;
     if hash_on_second_thread {
@@ -83,21 +71,14 @@ pub fn hash_video_with(
         });
     }
     let mut decoder = context.decoder().video().map_err(corrupt)?;
-    let (width, height) = (decoder.width(), decoder.height());
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels == 0 || pixels > limits.max_pixels {
-        return Err(VideoError::TooManyPixels {
-            width,
-            height,
-            limit: limits.max_pixels,
-        });
-    }
     let info = VideoInfo {
-        width,
-        height,
+        width: decoder.width(),
+        height: decoder.height(),
         fps,
         duration_seconds,
     };
+    // Opening the decoder reads only the headers: a long or huge video is refused here.
+    check_info(&info, limits)?;
     let frame_mod = ((seconds_per_hash * fps) as u64).max(1);
     let started = Instant::now();
     std::thread::scope(|scope| {
@@ -203,15 +184,13 @@ struct Job {
 
 impl Job {
     fn hash(&self, hasher: &mut Hasher, fps: f64) -> Result<VpdqFrame, VideoError> {
-        let image = ImageRef::new(&self.pixels, self.width, self.height, PixelFormat::Rgb)
-            .map_err(corrupt)?;
-        let pdq = hasher.hash(image).map_err(corrupt)?;
-        Ok(VpdqFrame {
-            frame: self.number,
-            quality: pdq.quality,
-            hash: pdq.hash,
-            timestamp: self.number as f64 / fps,
-        })
+        hash_frame(
+            hasher,
+            &self.pixels,
+            (self.width, self.height),
+            self.number,
+            fps,
+        )
     }
 }
 

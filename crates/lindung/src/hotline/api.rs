@@ -340,19 +340,8 @@ async fn suggest(
     caller: Caller,
     Path((id, url_id)): Path<(i64, i64)>,
 ) -> ApiResult<Json<Suggestion>> {
-    let view = super::view(
-        &state.store,
-        &state.fields,
-        &caller.actor(),
-        &caller.principal,
-        id,
-    )
-    .await?;
-    let target = view
-        .urls
-        .iter()
-        .find(|u| u.id == url_id)
-        .ok_or_else(|| ApiError::not_found("the report has no such URL"))?;
+    let target =
+        super::url_of(&state.store, &caller.actor(), &caller.principal, id, url_id).await?;
     let parsed = url::Url::parse(&target.url).map_err(ApiError::internal)?;
     let (ip, country) =
         super::network::attribute(&state.store, &state.hotline_config, &parsed).await?;

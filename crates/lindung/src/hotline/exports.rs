@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::config::HotlineConfig;
 use super::entities::{referral, report};
 use super::{
-    FileInput, HotlineError, INCIDENT_TYPES, ReportInput, ReportView, Victim, add_event, internal,
-    load_view, visible_report,
+    FileInput, HotlineError, INCIDENT_TYPES, ReportInput, ReportView, Victim, internal, load_view,
+    visible_report,
 };
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
@@ -139,17 +139,12 @@ pub async fn law_enforcement_package(
         .unwrap_or_default();
     let package = package_value(&view, &hotline, principal.user_id)?;
     let sha256 = sha256_hex(&canonical_json(&package));
-    add_event(
-        &txn,
+    super::finish(
+        txn,
+        actor,
         id,
         "export.law_enforcement",
         format!("package {sha256}"),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new(
             "hotline.export.law_enforcement",
             "hotline_report",
@@ -169,10 +164,7 @@ pub async fn refer_to_law_enforcement(
     id: i64,
     organisation_name: &str,
 ) -> Result<(), HotlineError> {
-    let txn = store.db().begin().await?;
-    if let Err(e) = visible_report(&txn, principal, id).await {
-        return super::refuse(txn, actor, id, e).await;
-    }
+    let (txn, _) = super::open_report(store, actor, principal, id).await?;
     let org = organisation::Entity::find()
         .filter(organisation::Column::Name.eq(organisation_name))
         .one(&txn)
@@ -193,17 +185,12 @@ pub async fn refer_to_law_enforcement(
     }
     .insert(&txn)
     .await?;
-    add_event(
-        &txn,
+    super::finish(
+        txn,
+        actor,
         id,
         "referral.law_enforcement",
         format!("to {organisation_name}"),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new(
             "hotline.report.refer_police",
             "hotline_report",
@@ -278,11 +265,7 @@ pub async fn partner_export(
     principal: &Principal,
     id: i64,
 ) -> Result<PartnerReport, HotlineError> {
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return super::refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = super::open_report(store, actor, principal, id).await?;
     let view = load_view(&txn, cipher, &found).await?;
     let hotline = organisation::Entity::find_by_id(found.organisation_id)
         .one(&txn)
@@ -356,17 +339,12 @@ pub async fn partner_export(
     }
     .insert(&txn)
     .await?;
-    add_event(
-        &txn,
+    super::finish(
+        txn,
+        actor,
         id,
         "export.partner",
         "partner hotline file",
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new("hotline.export.partner", "hotline_report", id.to_string()),
     )
     .await?;
@@ -458,11 +436,7 @@ async fn view_for_export(
     id: i64,
     action: &str,
 ) -> Result<ReportView, HotlineError> {
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return super::refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = super::open_report(store, actor, principal, id).await?;
     let view = load_view(&txn, cipher, &found).await?;
     audit::commit_with(
         txn,

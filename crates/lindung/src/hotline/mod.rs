@@ -694,17 +694,23 @@ pub async fn submit(
         .iter()
         .map(|f| match_file(matcher, f))
         .collect();
-    let mut categories = Vec::new();
-    for m in &matches {
-        categories.push(match m {
-            Some(m) => crate::banks::entities::content::Entity::find_by_id(m.content_id)
-                .one(&txn)
-                .await?
-                .map(|c| c.category)
-                .filter(|c| CATEGORIES.contains(&c.as_str())),
-            None => None,
-        });
-    }
+    // The NCMEC category each matched file was banked with, in one query.
+    let known: std::collections::HashMap<i64, String> =
+        crate::banks::entities::content::Entity::find()
+            .filter(
+                crate::banks::entities::content::Column::Id
+                    .is_in(matches.iter().flatten().map(|m| m.content_id)),
+            )
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|c| CATEGORIES.contains(&c.category.as_str()))
+            .map(|c| (c.id, c.category))
+            .collect();
+    let categories: Vec<Option<String>> = matches
+        .iter()
+        .map(|m| m.as_ref().and_then(|m| known.get(&m.content_id).cloned()))
+        .collect();
     let danger = input.immediate_danger;
     let existing = find_duplicate(&txn, organisation_id, &checked).await?;
     let merged = existing.is_some();
@@ -1019,6 +1025,34 @@ pub(crate) async fn refuse<T>(
     audit::keep_refusal(txn, error).await
 }
 
+/// Opens a transaction on a report `principal` may work on; a refusal is audited and ends it.
+pub(crate) async fn open_report(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    id: i64,
+) -> Result<(DatabaseTransaction, report::Model), HotlineError> {
+    let txn = store.db().begin().await?;
+    match visible_report(&txn, principal, id).await {
+        Ok(found) => Ok((txn, found)),
+        Err(e) => refuse(txn, actor, id, e).await,
+    }
+}
+
+/// Ends a report's transaction: the timeline step and the audit entry commit with its work.
+pub(crate) async fn finish(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    id: i64,
+    step: &str,
+    detail: impl Into<String>,
+    event: AuditEvent,
+) -> Result<(), HotlineError> {
+    add_event(&txn, id, step, detail, actor.user_id).await?;
+    audit::commit_with(txn, actor, event).await?;
+    Ok(())
+}
+
 /// The report if `principal` may work on it: analysts and admins of the handling organisation.
 pub async fn visible_report(
     txn: &impl sea_orm::ConnectionTrait,
@@ -1253,11 +1287,7 @@ pub async fn view(
     principal: &Principal,
     id: i64,
 ) -> Result<ReportView, HotlineError> {
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = open_report(store, actor, principal, id).await?;
     let view = load_view(&txn, cipher, &found).await?;
     audit::commit_with(
         txn,
@@ -1266,6 +1296,57 @@ pub async fn view(
     )
     .await?;
     Ok(view)
+}
+
+/// Reads one item of a report for an analyst, audited as a read of the report.
+async fn item_of<E>(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    id: i64,
+    item_id: i64,
+    report_of: impl Fn(&E::Model) -> i64,
+) -> Result<E::Model, HotlineError>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let (txn, _) = open_report(store, actor, principal, id).await?;
+    let found = E::find_by_id(item_id)
+        .one(&txn)
+        .await?
+        .filter(|item| report_of(item) == id)
+        .ok_or(HotlineError::NotFound)?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("hotline.report.read", "hotline_report", id.to_string())
+            .detail("item", item_id),
+    )
+    .await?;
+    Ok(found)
+}
+
+/// One URL of a report, for an analyst.
+pub async fn url_of(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    id: i64,
+    url_id: i64,
+) -> Result<url_row::Model, HotlineError> {
+    item_of::<url_row::Entity>(store, actor, principal, id, url_id, |u| u.report_id).await
+}
+
+/// One file of a report, for an analyst.
+pub async fn file_of(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    id: i64,
+    file_id: i64,
+) -> Result<file::Model, HotlineError> {
+    item_of::<file::Entity>(store, actor, principal, id, file_id, |f| f.report_id).await
 }
 
 /// One row of the analyst queue.
@@ -1297,6 +1378,12 @@ pub async fn queue(
     principal: &Principal,
     filter: &QueueFilter,
 ) -> Result<Vec<QueueEntry>, HotlineError> {
+    let country = filter
+        .country
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| check_country("country", c))
+        .transpose()?;
     let mut query =
         report::Entity::find().filter(report::Column::OrganisationId.eq(principal.organisation_id));
     query = match filter.status.as_deref().filter(|s| !s.is_empty()) {
@@ -1335,12 +1422,6 @@ pub async fn queue(
     for s in firsts {
         country_of.entry(s.report_id).or_insert(s.reporter_country);
     }
-    let country = filter
-        .country
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(|c| check_country("country", c))
-        .transpose()?;
     Ok(reports
         .into_iter()
         .map(|r| QueueEntry {
@@ -1365,11 +1446,7 @@ pub async fn claim(
     principal: &Principal,
     id: i64,
 ) -> Result<(), HotlineError> {
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = open_report(store, actor, principal, id).await?;
     let at = now();
     let updated = report::Entity::update_many()
         .col_expr(report::Column::ClaimedBy, principal.user_id.into())
@@ -1398,17 +1475,12 @@ pub async fn claim(
             "another analyst holds this report".into(),
         ));
     }
-    add_event(
-        &txn,
+    finish(
+        txn,
+        actor,
         id,
         "report.claimed",
         format!("user {}", principal.user_id),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new("hotline.report.claim", "hotline_report", id.to_string()),
     )
     .await?;
@@ -1422,11 +1494,7 @@ pub async fn release(
     principal: &Principal,
     id: i64,
 ) -> Result<(), HotlineError> {
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = open_report(store, actor, principal, id).await?;
     if found.claimed_by.is_none() {
         return Err(HotlineError::Conflict(
             "not_claimed",
@@ -1444,17 +1512,12 @@ pub async fn release(
     update.claimed_at = Set(None);
     update.updated_at = Set(now());
     update.update(&txn).await?;
-    add_event(
-        &txn,
+    finish(
+        txn,
+        actor,
         id,
         "report.released",
         format!("user {}", principal.user_id),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new("hotline.report.release", "hotline_report", id.to_string()),
     )
     .await?;
@@ -1535,11 +1598,7 @@ pub async fn assess(
             format!("the law table for {country} makes this {legal}, not {given}"),
         ));
     }
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = open_report(store, actor, principal, id).await?;
     if found.claimed_by != Some(principal.user_id) {
         return Err(HotlineError::Conflict(
             "not_claimed",
@@ -1647,17 +1706,12 @@ pub async fn assess(
     update.status = Set(status.clone());
     update.updated_at = Set(at);
     update.update(&txn).await?;
-    add_event(
-        &txn,
+    finish(
+        txn,
+        actor,
         id,
         "item.assessed",
         format!("{} {}: {legal} ({country})", input.item_kind, input.item_id),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new("hotline.report.assess", "hotline_report", id.to_string())
             .detail("item_kind", input.item_kind.as_str())
             .detail("item_id", input.item_id)
@@ -1701,10 +1755,7 @@ pub async fn attribute(
         .filter(|c| !c.is_empty())
         .map(|c| check_country("hosting_country", c))
         .transpose()?;
-    let txn = store.db().begin().await?;
-    if let Err(e) = visible_report(&txn, principal, id).await {
-        return refuse(txn, actor, id, e).await;
-    }
+    let (txn, _) = open_report(store, actor, principal, id).await?;
     let found = url_row::Entity::find_by_id(url_id)
         .one(&txn)
         .await?
@@ -1722,8 +1773,9 @@ pub async fn attribute(
     update.hosting_country = Set(country.clone());
     update.provider_id = Set(provider_id);
     update.update(&txn).await?;
-    add_event(
-        &txn,
+    finish(
+        txn,
+        actor,
         id,
         "url.attributed",
         format!(
@@ -1731,12 +1783,6 @@ pub async fn attribute(
             country.as_deref().unwrap_or("?"),
             provider_id.map_or("?".into(), |p| p.to_string())
         ),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new("hotline.url.attribute", "hotline_report", id.to_string())
             .detail("url_id", url_id),
     )
@@ -1754,11 +1800,7 @@ pub async fn refer_to_care(
     care_organisation: &str,
     risk_level: &str,
 ) -> Result<i64, HotlineError> {
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = open_report(store, actor, principal, id).await?;
     if let Some(existing) = found.care_case_id {
         return Err(HotlineError::Conflict(
             "already_referred",
@@ -1808,17 +1850,12 @@ pub async fn refer_to_care(
     update.care_case_id = Set(Some(case.id));
     update.updated_at = Set(now());
     update.update(&txn).await?;
-    add_event(
-        &txn,
+    finish(
+        txn,
+        actor,
         id,
         "referral.care",
         format!("care case {} at {care_organisation}", case.reference),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new(
             "hotline.report.refer_care",
             "hotline_report",
@@ -1841,27 +1878,18 @@ pub async fn close(
     if reason.trim().is_empty() || reason.len() > MAX_SHORT {
         return Err(invalid("reason", "give a reason of at most 512 characters"));
     }
-    let txn = store.db().begin().await?;
-    let found = match visible_report(&txn, principal, id).await {
-        Ok(found) => found,
-        Err(e) => return refuse(txn, actor, id, e).await,
-    };
+    let (txn, found) = open_report(store, actor, principal, id).await?;
     let mut update: report::ActiveModel = found.into();
     update.status = Set("closed".into());
     update.claimed_by = Set(None);
     update.updated_at = Set(now());
     update.update(&txn).await?;
-    add_event(
-        &txn,
+    finish(
+        txn,
+        actor,
         id,
         "report.closed",
         reason.trim(),
-        Some(principal.user_id),
-    )
-    .await?;
-    audit::commit_with(
-        txn,
-        actor,
         AuditEvent::new("hotline.report.close", "hotline_report", id.to_string()),
     )
     .await?;

@@ -61,27 +61,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new("GET", "/hotline/contacts", page, || get(contacts)),
         Endpoint::new(
             "POST",
-            "/hotline/contacts/providers",
+            "/hotline/contacts/{kind}",
             Access::Page(&[Role::Admin]),
-            || post(add_provider),
+            || post(add_contact),
         ),
         Endpoint::new(
             "POST",
-            "/hotline/contacts/providers/{id}",
+            "/hotline/contacts/{kind}/{id}",
             Access::Page(&[Role::Admin]),
-            || post(edit_provider),
-        ),
-        Endpoint::new(
-            "POST",
-            "/hotline/contacts/partners",
-            Access::Page(&[Role::Admin]),
-            || post(add_partner),
-        ),
-        Endpoint::new(
-            "POST",
-            "/hotline/contacts/partners/{id}",
-            Access::Page(&[Role::Admin]),
-            || post(edit_partner),
+            || post(edit_contact),
         ),
         Endpoint::new(
             "GET",
@@ -634,25 +622,21 @@ async fn evidence(
     let settings = super::api::reviewer_settings_of(&state, caller.principal.user_id)
         .await
         .or_page(&headers)?;
-    let report = super::view(
+    let file = super::file_of(
         &state.store,
-        &state.fields,
         &caller.actor(),
         &caller.principal,
         id,
+        file_id,
     )
     .await
     .or_page(&headers)?;
-    if !report
-        .files
-        .iter()
-        .any(|f| f.id == file_id && f.has_evidence)
-    {
+    if !file.has_evidence {
         return Err(HotlineError::NotFound).or_page(&headers);
     }
     let page = EvidencePage {
         chrome: Chrome::for_caller(&caller, &headers, "hotline-evidence"),
-        report_id: report.id,
+        report_id: id.to_string(),
         file_id,
         blur: settings.blur,
         greyscale: settings.greyscale,
@@ -778,56 +762,46 @@ fn to_contacts() -> Response {
     Redirect::to("/hotline/contacts").into_response()
 }
 
-async fn add_provider(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    caller: Caller,
-    Form(form): Form<ContactForm>,
+/// Adds (no `id`) or edits a provider or partner hotline; `kind` is `providers` or `partners`.
+async fn save_contact(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &Caller,
+    kind: &str,
+    id: Option<i64>,
+    form: ContactForm,
 ) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::contacts::save_provider(&state.store, &caller.actor(), None, &form.input())
-        .await
-        .or_page(&headers)?;
+    caller.check_csrf(form.csrf.as_deref()).or_page(headers)?;
+    let (store, actor, input) = (&state.store, caller.actor(), form.input());
+    match kind {
+        "providers" => super::contacts::save_provider(store, &actor, id, &input)
+            .await
+            .map(drop),
+        "partners" => super::contacts::save_partner(store, &actor, id, &input)
+            .await
+            .map(drop),
+        _ => Err(HotlineError::NotFound),
+    }
+    .or_page(headers)?;
     Ok(to_contacts())
 }
 
-async fn edit_provider(
+async fn add_contact(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<i64>,
+    Path(kind): Path<String>,
     Form(form): Form<ContactForm>,
 ) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::contacts::save_provider(&state.store, &caller.actor(), Some(id), &form.input())
-        .await
-        .or_page(&headers)?;
-    Ok(to_contacts())
+    save_contact(&state, &headers, &caller, &kind, None, form).await
 }
 
-async fn add_partner(
+async fn edit_contact(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: Caller,
+    Path((kind, id)): Path<(String, i64)>,
     Form(form): Form<ContactForm>,
 ) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::contacts::save_partner(&state.store, &caller.actor(), None, &form.input())
-        .await
-        .or_page(&headers)?;
-    Ok(to_contacts())
-}
-
-async fn edit_partner(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<ContactForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::contacts::save_partner(&state.store, &caller.actor(), Some(id), &form.input())
-        .await
-        .or_page(&headers)?;
-    Ok(to_contacts())
+    save_contact(&state, &headers, &caller, &kind, Some(id), form).await
 }

@@ -17,7 +17,7 @@ use super::entities::{
     check, evidence, file, lease, notice, partner, provider, report, url as url_row,
 };
 use super::network::{self, FetchError};
-use super::{HotlineError, add_event, internal, visible_report};
+use super::{HotlineError, add_event, internal};
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
 use crate::access::{Principal, now};
@@ -61,10 +61,7 @@ pub async fn reveal_evidence(
     id: i64,
     file_id: i64,
 ) -> Result<Vec<u8>, HotlineError> {
-    let txn = store.db().begin().await?;
-    if let Err(e) = visible_report(&txn, principal, id).await {
-        return super::refuse(txn, actor, id, e).await;
-    }
+    let (txn, _) = super::open_report(store, actor, principal, id).await?;
     let found = file::Entity::find_by_id(file_id)
         .one(&txn)
         .await?
@@ -258,16 +255,9 @@ pub async fn send_notices(
     principal: &Principal,
     id: i64,
 ) -> Result<Vec<NoticeOutcome>, HotlineError> {
-    let found = {
-        let txn = store.db().begin().await?;
-        match visible_report(&txn, principal, id).await {
-            Ok(found) => {
-                txn.commit().await?;
-                found
-            }
-            Err(e) => return super::refuse(txn, actor, id, e).await,
-        }
-    };
+    // Email goes out outside any transaction (see the module comment).
+    let (txn, found) = super::open_report(store, actor, principal, id).await?;
+    txn.commit().await?;
     if !super::is_actionable(store.db(), &found).await? {
         return Err(HotlineError::Conflict(
             "not_assessed",
@@ -370,26 +360,51 @@ pub async fn run_due(
         let resend_after = time::Duration::seconds(
             i64::try_from(config.notices.resend_after_seconds).unwrap_or(i64::MAX / 2),
         );
+        // The few providers, partners and hotlines, read once per run rather than per URL.
+        let providers: HashMap<i64, provider::Model> = provider::Entity::find()
+            .all(store.db())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let partners: HashMap<String, partner::Model> = partner::Entity::find()
+            .all(store.db())
+            .await?
+            .into_iter()
+            .map(|p| (p.country.clone(), p))
+            .collect();
+        let hotlines: HashMap<i32, String> = organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(open_reports.iter().map(|r| r.organisation_id)))
+            .all(store.db())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let hotline_of: HashMap<i64, &str> = open_reports
+            .iter()
+            .map(|r| {
+                let name = hotlines
+                    .get(&r.organisation_id)
+                    .map_or("Lindung", String::as_str);
+                (r.id, name)
+            })
+            .collect();
         for target in &urls {
             let history = sent.get(&target.id).map(Vec::as_slice).unwrap_or_default();
             let notices: Vec<&notice::Model> =
                 history.iter().filter(|n| n.kind == "notice").collect();
             let Some(last) = notices.last() else { continue };
-            let Some(found) = open_reports.iter().find(|r| r.id == target.report_id) else {
+            let Some(&hotline) = hotline_of.get(&target.report_id) else {
                 continue;
             };
-            let hotline = hotline_name(store, found.organisation_id).await?;
             let mut attempts = i32::try_from(notices.len()).unwrap_or(i32::MAX);
             if at - last.sent_at >= resend_after
-                && let Some(to) = match target.provider_id {
-                    Some(p) => provider::Entity::find_by_id(p).one(store.db()).await?,
-                    None => None,
-                }
+                && let Some(to) = target.provider_id.and_then(|p| providers.get(&p))
             {
                 let outcome = send_and_record(
                     store,
                     mailer,
-                    &hotline,
+                    hotline,
                     config.template(&to.language),
                     target,
                     "notice",
@@ -406,16 +421,15 @@ pub async fn run_due(
             let escalated = history.iter().any(|n| n.kind == "escalation");
             if !escalated
                 && attempts >= i32::try_from(config.notices.escalate_after).unwrap_or(i32::MAX)
-                && let Some(country) = &target.hosting_country
-                && let Some(partner) = partner::Entity::find()
-                    .filter(partner::Column::Country.eq(country.as_str()))
-                    .one(store.db())
-                    .await?
+                && let Some(partner) = target
+                    .hosting_country
+                    .as_ref()
+                    .and_then(|c| partners.get(c))
             {
                 let outcome = send_and_record(
                     store,
                     mailer,
-                    &hotline,
+                    hotline,
                     &config.notices.escalation,
                     target,
                     "escalation",
