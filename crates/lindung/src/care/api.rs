@@ -78,14 +78,9 @@ pub fn endpoints() -> Vec<Endpoint> {
 impl From<CareError> for ApiError {
     fn from(error: CareError) -> Self {
         match error {
-            CareError::Invalid(field, message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-                    .with_field(field)
-            }
+            CareError::Invalid(field, message) => ApiError::invalid(field, message),
             CareError::NotFound => ApiError::not_found(error.to_string()),
-            CareError::Forbidden => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
-            }
+            CareError::Forbidden => ApiError::forbidden(error.to_string()),
             CareError::NoteLocked => {
                 ApiError::new(StatusCode::CONFLICT, "note_locked", error.to_string())
             }

@@ -147,14 +147,9 @@ pub struct HotlineDoc;
 impl From<HotlineError> for ApiError {
     fn from(error: HotlineError) -> Self {
         match error {
-            HotlineError::Invalid(field, message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-                    .with_field(field)
-            }
+            HotlineError::Invalid(field, message) => ApiError::invalid(field, message),
             HotlineError::NotFound => ApiError::not_found(error.to_string()),
-            HotlineError::Forbidden => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
-            }
+            HotlineError::Forbidden => ApiError::forbidden(error.to_string()),
             HotlineError::Conflict(code, message) => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
@@ -183,12 +178,7 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(
             .find(|f| path.starts_with(**f))
             .copied()
             .unwrap_or("body");
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("{path}: {}", e.inner()),
-        )
-        .with_field(field)
+        ApiError::invalid(field, format!("{path}: {}", e.inner()))
     })?;
     Ok((parsed, raw))
 }
@@ -586,12 +576,10 @@ async fn cybertip_file(
     Query(q): Query<NcmecQuery>,
 ) -> ApiResult<Response> {
     if q.ncmec_report_id <= 0 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
+        return Err(ApiError::invalid(
+            "ncmec_report_id",
             "ncmec_report_id is the positive id NCMEC gave the report",
-        )
-        .with_field("ncmec_report_id"));
+        ));
     }
     Ok(xml(super::exports::cybertip_file(
         &state.store,

@@ -75,10 +75,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 impl From<SelfReportError> for ApiError {
     fn from(error: SelfReportError) -> Self {
         match error {
-            SelfReportError::Invalid(field, message) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-                    .with_field(field)
-            }
+            SelfReportError::Invalid(field, message) => ApiError::invalid(field, message),
             SelfReportError::NotFound => ApiError::not_found(error.to_string()),
             SelfReportError::AlreadyWithdrawn => {
                 ApiError::new(StatusCode::CONFLICT, "withdrawn", error.to_string())

@@ -36,6 +36,15 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
+    /// 422 naming the request field at fault.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).with_field(field)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
@@ -74,9 +83,7 @@ impl From<BankError> for ApiError {
             BankError::NameTaken(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", error.to_string())
             }
-            BankError::Forbidden => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
-            }
+            BankError::Forbidden => ApiError::forbidden(error.to_string()),
             BankError::Db(e) => ApiError::internal(e),
         }
     }
