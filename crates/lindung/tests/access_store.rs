@@ -44,7 +44,7 @@ async fn users_tokens_and_their_audit_trail() {
                 "short"
             )
             .await,
-            Err(AccessError::Invalid(_))
+            Err(AccessError::Invalid("password", _))
         ));
         let platform = access::add_user(
             store,

@@ -540,7 +540,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
         );
 
         // Attribution: the admin loads an IP-to-country table; the URL's address is suggested.
-        let fixture = include_bytes!("../hotline/ip-ranges-example.csv");
+        let fixture = include_bytes!("../defaults/ip-ranges-example.csv");
         let (status, answer) = server.request(
             "PUT",
             "/api/v1/hotline/ip-ranges",
@@ -1206,10 +1206,11 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_process_at_a_time_runs_the_notices_and_checks() {
     use lindung::hotline::takedown::Runs;
-    let config =
-        lindung::hotline::config::HotlineConfig::parse(lindung::hotline::config::DEFAULT_CONFIG)
-            .expect("config");
     for t in support::stores("hotline_lease").await {
+        let app = lindung::app::AppState::new(
+            lindung::app::Parts::for_store(t.store.clone()).expect("parts"),
+        )
+        .expect("app");
         let first = Runs::new().expect("runs");
         let second = Runs::new().expect("runs");
         assert!(
@@ -1227,16 +1228,12 @@ async fn one_process_at_a_time_runs_the_notices_and_checks() {
             "the holder renews"
         );
         assert!(
-            second
-                .run_due(&t.store, &config, None)
-                .await
-                .expect("run")
-                .is_none(),
+            second.run_due(&app.hotline).await.expect("run").is_none(),
             "{}: a second process does not run meanwhile",
             t.name
         );
         first.release_lease(&t.store).await.expect("release");
-        let run = second.run_due(&t.store, &config, None).await.expect("run");
+        let run = second.run_due(&app.hotline).await.expect("run");
         assert!(run.is_some(), "{}: free again after release", t.name);
         assert!(
             first.take_lease(&t.store).await.expect("lease"),

@@ -30,15 +30,15 @@ fn thai_is_complete() {
 
 #[test]
 fn page_text_is_translated() {
-    let tr = lindung::web::i18n::Tr::new("th");
+    let tr = lindung::http::i18n::Tr::new("th");
     assert_eq!(tr.t("nav-banks"), "คลังแฮช");
     assert_eq!(tr.t1("imported", "count", 3), "นำเข้าแฮชใหม่ 3 รายการ");
     assert_eq!(
-        lindung::web::i18n::Tr::negotiate(None, Some("fr, th;q=0.8, en;q=0.5")).lang,
+        lindung::http::i18n::Tr::negotiate(None, Some("fr, th;q=0.8, en;q=0.5")).lang,
         "th"
     );
     assert_eq!(
-        lindung::web::i18n::Tr::negotiate(Some("en"), Some("th")).lang,
+        lindung::http::i18n::Tr::negotiate(Some("en"), Some("th")).lang,
         "en"
     );
 }
@@ -59,7 +59,7 @@ fn care_pages_are_complete_in_thai_and_the_self_report_page_in_six_languages() {
             "self-report: missing in {lang}: {missing:?}"
         );
     }
-    let tr = lindung::web::i18n::Tr::among("vi", lindung::selfreport::routes::LANGUAGES);
+    let tr = lindung::http::i18n::Tr::among("vi", lindung::http::i18n::PUBLIC_LANGUAGES);
     assert_eq!(tr.t("sr-status-received"), "đã nhận");
 }
 
@@ -83,9 +83,9 @@ fn the_public_report_form_is_complete_in_six_languages_and_the_analyst_pages_in_
     let th = keys_of("th", "hotline.ftl");
     let missing: Vec<&String> = en.difference(&th).collect();
     assert!(missing.is_empty(), "hotline: missing in th: {missing:?}");
-    let tr = lindung::web::i18n::Tr::among("fil", lindung::selfreport::routes::LANGUAGES);
+    let tr = lindung::http::i18n::Tr::among("fil", lindung::http::i18n::PUBLIC_LANGUAGES);
     assert_eq!(tr.t("hl-police"), "Pulis");
     // Languages awaiting translation fall back to English, key by key.
-    let tr = lindung::web::i18n::Tr::among("km", lindung::selfreport::routes::LANGUAGES);
+    let tr = lindung::http::i18n::Tr::among("km", lindung::http::i18n::PUBLIC_LANGUAGES);
     assert_eq!(tr.t("hl-police"), "Police");
 }

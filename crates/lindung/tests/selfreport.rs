@@ -299,9 +299,12 @@ async fn bad_submissions_are_refused_field_by_field_and_write_nothing() {
 
         // Five wrong PINs lock a case, even against the right PIN afterwards.
         let actor = Actor::anonymous(None);
+        let app = lindung::app::AppState::new(
+            lindung::app::Parts::for_store(t.store.clone()).expect("parts"),
+        )
+        .expect("app");
         let receipt = selfreport::submit(
-            &t.store,
-            &lindung::store::fields::FieldCipher::ephemeral().expect("key"),
+            &app.selfreport,
             &actor,
             &serde_json::from_value(json!({"files": [{"pdq": BRIDGE, "quality": 40}]}))
                 .expect("submission"),
@@ -309,13 +312,12 @@ async fn bad_submissions_are_refused_field_by_field_and_write_nothing() {
         .await
         .expect("a weak picture is still accepted");
         // Two people report the same picture: it stays banked until both have withdrawn.
-        let cipher = lindung::store::fields::FieldCipher::ephemeral().expect("key");
         let same: selfreport::Submission =
             serde_json::from_value(json!({"files": [{"md5": MD5}]})).expect("submission");
-        let first = selfreport::submit(&t.store, &cipher, &actor, &same)
+        let first = selfreport::submit(&app.selfreport, &actor, &same)
             .await
             .expect("first");
-        let second = selfreport::submit(&t.store, &cipher, &actor, &same)
+        let second = selfreport::submit(&app.selfreport, &actor, &same)
             .await
             .expect("second");
         let bank = lindung::banks::store::find_bank(&t.store, selfreport::BANK)

@@ -77,6 +77,18 @@ fn rate(text: &str) -> Option<f64> {
     (d > 0.0 && n > 0.0).then(|| n / d)
 }
 
+/// A video's fingerprints: its vPDQ frames, what the container says about it, and the file's
+/// digests. The command line and the server's uploads both produce it.
+#[derive(Clone, Debug)]
+pub struct VideoFingerprint {
+    /// The first video stream's size, frame rate and duration.
+    pub info: VideoInfo,
+    /// The hashed frames, in order.
+    pub frames: Vec<VpdqFrame>,
+    /// MD5 and SHA-256 of the whole file.
+    pub digests: crate::Digests,
+}
+
 /// Probes the first video stream.
 pub fn probe(path: &Path) -> Result<VideoInfo, VideoError> {
     let output = Command::new("ffprobe")

@@ -7,11 +7,10 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, QueryOrder,
 };
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
 
+use super::Principal;
 use super::entities::audit_entry;
-use super::{Principal, hex, now};
+use crate::helpers::{now, sha256_hex};
 use crate::store::{GENESIS_HASH, Store, advance_chain, lock_chain};
 
 /// Who did something, and from where.
@@ -87,7 +86,7 @@ impl AuditEvent {
 }
 
 fn entry_hash(entry: &audit_entry::Model) -> String {
-    let at = entry.at.format(&Rfc3339).unwrap_or_default();
+    let at = crate::helpers::rfc3339(entry.at);
     let canonical = serde_json::json!([
         entry.prev_hash,
         at,
@@ -99,7 +98,7 @@ fn entry_hash(entry: &audit_entry::Model) -> String {
         entry.source,
         entry.details,
     ]);
-    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+    sha256_hex(canonical.to_string().as_bytes())
 }
 
 /// Appends the entry that describes a transaction's work and commits both.

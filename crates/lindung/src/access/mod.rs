@@ -2,26 +2,23 @@
 
 pub mod audit;
 pub mod entities;
-pub mod pages;
 pub mod pins;
 pub mod sessions;
 
 use std::fmt;
 use std::str::FromStr;
 
+use crate::helpers::{hex, now, sha256_hex};
+use crate::store::Store;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
+use audit::{Actor, AuditEvent};
+use entities::{api_token, organisation, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
     TransactionTrait,
 };
-use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
-
-use crate::store::Store;
-use audit::{Actor, AuditEvent};
-use entities::{api_token, organisation, user};
 
 /// The organisation users join when none is named.
 pub const DEFAULT_ORGANISATION: &str = "default";
@@ -98,11 +95,12 @@ pub struct Principal {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
-    #[error("{0}")]
-    Invalid(String),
+    /// A value that fails validation, and the field it came in.
+    #[error("{1}")]
+    Invalid(&'static str, String),
     #[error("a user with the email {0} already exists")]
     EmailTaken(String),
-    #[error("no user has the email {0}")]
+    #[error("no such user: {0}")]
     NoSuchUser(String),
     #[error("database: {0}")]
     Db(#[from] DbErr),
@@ -132,17 +130,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 
 /// SHA-256 of a token, as stored: tokens are 256 random bits, so a fast hash is enough.
 pub fn token_digest(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    sha256_hex(token.as_bytes())
 }
 
 /// A new random secret, prefixed so that leaked tokens are easy to recognise and scan for.
@@ -152,16 +140,10 @@ pub fn new_secret(prefix: &str) -> Result<String, AccessError> {
     Ok(format!("{prefix}{}", hex(&bytes)))
 }
 
-pub fn now() -> OffsetDateTime {
-    // Microseconds: what PostgreSQL keeps, so a value reads back exactly as written.
-    let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
-        .unwrap_or(t)
-}
-
 fn check_password_strength(password: &str) -> Result<(), AccessError> {
     if password.chars().count() < 12 {
         return Err(AccessError::Invalid(
+            "password",
             "the password must have at least 12 characters".into(),
         ));
     }
@@ -175,9 +157,10 @@ fn check_email(email: &str) -> Result<String, AccessError> {
             .split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
     if !valid {
-        return Err(AccessError::Invalid(format!(
-            "{email:?} is not an email address"
-        )));
+        return Err(AccessError::Invalid(
+            "email",
+            format!("{email:?} is not an email address"),
+        ));
     }
     Ok(email)
 }
@@ -198,6 +181,7 @@ async fn find_or_create_organisation(
     let name = name.trim();
     if name.is_empty() {
         return Err(AccessError::Invalid(
+            "organisation",
             "the organisation name is empty".into(),
         ));
     }
@@ -242,6 +226,7 @@ pub async fn add_user(
         .to_owned();
     if org_name.is_empty() {
         return Err(AccessError::Invalid(
+            "organisation",
             "the organisation name is empty".into(),
         ));
     }
@@ -292,6 +277,7 @@ pub async fn create_token(
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(AccessError::Invalid(
+            "name",
             "a token needs a name of 1 to 200 characters".into(),
         ));
     }
@@ -391,7 +377,7 @@ pub async fn set_language(
 ) -> Result<(), AccessError> {
     let txn = store.db().begin().await?;
     let Some(found) = user::Entity::find_by_id(user_id).one(&txn).await? else {
-        return Err(AccessError::Invalid("no such user".into()));
+        return Err(AccessError::NoSuchUser(format!("#{user_id}")));
     };
     let mut active: user::ActiveModel = found.into();
     active.language = Set(language.map(str::to_owned));

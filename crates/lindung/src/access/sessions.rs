@@ -8,7 +8,8 @@ use time::{Duration, OffsetDateTime};
 
 use super::audit::{self, Actor, AuditEvent};
 use super::entities::{session, user};
-use super::{Principal, new_secret, now, principal_of, token_digest, verify_password};
+use super::{Principal, new_secret, principal_of, token_digest, verify_password};
+use crate::helpers::now;
 use crate::store::Store;
 
 /// Failed logins in a row before the account locks.

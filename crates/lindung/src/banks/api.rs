@@ -1,47 +1,48 @@
 //! The native JSON API for banks and matching, under `/api/v1`. Errors are
-//! `{"error": {"code": "...", "message": "..."}}`; lists are paginated.
+//! `{"error": {"code": "...", "message": "...", "field": "..."}}`; lists are paginated.
 
 use std::collections::BTreeMap;
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use pdq::Hash256;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::BanksContext;
 use super::entities::{bank, content, signal};
+use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
-use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
+use crate::helpers::rfc3339;
+use crate::http::{
+    Access, ApiError, ApiResult, Caller, Endpoint, Json, Multipart, Path, Query,
+    fingerprint_upload, fingerprint_video_upload, read_upload,
+};
 
 const API_USERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Platform];
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    BanksContext: FromRef<S>,
+{
+    use utoipa_axum::routes;
     let api = Access::Roles(API_USERS);
     vec![
-        Endpoint::new("GET", "/api/v1/banks", api, || get(list_banks)),
-        Endpoint::new("POST", "/api/v1/banks", api, || post(create_bank)),
-        Endpoint::new("GET", "/api/v1/banks/{name}", api, || get(get_bank)),
-        Endpoint::new("PATCH", "/api/v1/banks/{name}", api, || {
-            axum::routing::patch(update_bank)
-        }),
-        Endpoint::new("DELETE", "/api/v1/banks/{name}", api, || {
-            axum::routing::delete(delete_bank)
-        }),
-        Endpoint::new("GET", "/api/v1/banks/{name}/content", api, || {
-            get(list_content)
-        }),
-        Endpoint::new("POST", "/api/v1/banks/{name}/content", api, || {
-            post(add_content)
-        }),
-        Endpoint::new("POST", "/api/v1/match", api, || post(match_signals)),
-        Endpoint::new("POST", "/api/v1/hash", api, || post(hash_image)),
-        Endpoint::new("POST", "/api/v1/match/image", api, || post(match_image)),
-        Endpoint::new("POST", "/api/v1/hash/video", api, || post(hash_video)),
-        Endpoint::new("POST", "/api/v1/match/video", api, || post(match_video)),
+        Endpoint::api(api, routes!(list_banks)),
+        Endpoint::api(api, routes!(create_bank)),
+        Endpoint::api(api, routes!(get_bank)),
+        Endpoint::api(api, routes!(update_bank)),
+        Endpoint::api(api, routes!(delete_bank)),
+        Endpoint::api(api, routes!(list_content)),
+        Endpoint::api(api, routes!(add_content)),
+        Endpoint::api(api, routes!(match_signals)),
+        Endpoint::api(api, routes!(hash_image)),
+        Endpoint::api(api, routes!(match_image)),
+        Endpoint::api(api, routes!(hash_video)),
+        Endpoint::api(api, routes!(match_video)),
     ]
 }
 
@@ -65,13 +66,10 @@ fn bank_out(b: &bank::Model) -> Bank {
     }
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Page selection for lists.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1-based page number.
     page: Option<u64>,
@@ -83,10 +81,11 @@ impl PageQuery {
     fn resolve(&self) -> ApiResult<(u64, u64)> {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(100);
-        if page == 0 || !(1..=1000).contains(&per_page) {
-            return Err(ApiError::bad_request(
-                "page starts at 1; per_page is 1 to 1000",
-            ));
+        if page == 0 {
+            return Err(ApiError::invalid("page", "page starts at 1"));
+        }
+        if !(1..=1000).contains(&per_page) {
+            return Err(ApiError::invalid("per_page", "per_page is 1 to 1000"));
         }
         Ok((page, per_page))
     }
@@ -102,7 +101,7 @@ pub struct BankList {
 
 #[utoipa::path(get, path = "/api/v1/banks", params(PageQuery), responses((status = 200, body = BankList)), security(("bearer" = [])))]
 async fn list_banks(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<BankList>> {
@@ -111,7 +110,7 @@ async fn list_banks(
     if caller.principal.role != Role::Admin {
         query = query.filter(bank::Column::OrganisationId.eq(caller.principal.organisation_id));
     }
-    let pages = query.paginate(state.store.db(), per_page);
+    let pages = query.paginate(ctx.store.db(), per_page);
     let total = pages.num_items().await?;
     let items = pages.fetch_page(page - 1).await?;
     Ok(Json(BankList {
@@ -123,6 +122,7 @@ async fn list_banks(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewBank {
     pub name: String,
     pub pdq_threshold: Option<i32>,
@@ -131,12 +131,12 @@ pub struct NewBank {
 
 #[utoipa::path(post, path = "/api/v1/banks", request_body = NewBank, responses((status = 201, body = Bank), (status = 409, description = "name taken")), security(("bearer" = [])))]
 async fn create_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Json(body): Json<NewBank>,
 ) -> ApiResult<(StatusCode, Json<Bank>)> {
     let created = banks::create_bank(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         &body.name,
@@ -144,21 +144,21 @@ async fn create_bank(
         body.enabled != Some(false),
     )
     .await?;
-    state.matcher.sync(&state.store).await?;
+    ctx.sync().await?;
     Ok((StatusCode::CREATED, Json(bank_out(&created))))
 }
 
 /// Adds content to a bank as the caller and brings this process's matcher up to date, so the
 /// very next request matches it. Shared by the HMA routes, this API and the pages.
 pub(crate) async fn add_content_synced(
-    state: &AppState,
+    ctx: &BanksContext,
     caller: &Caller,
     bank: &str,
     meta: &ContentMeta,
     signals: &[NewSignal],
 ) -> ApiResult<banks::Added> {
     let added = banks::add_content(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         bank,
@@ -166,24 +166,25 @@ pub(crate) async fn add_content_synced(
         signals,
     )
     .await?;
-    state.matcher.sync(&state.store).await?;
+    ctx.sync().await?;
     Ok(added)
 }
 
-async fn visible(state: &AppState, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
-    Ok(banks::visible_bank(&state.store, &caller.principal, name).await?)
+async fn visible(ctx: &BanksContext, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
+    Ok(banks::visible_bank(&ctx.store, &caller.principal, name).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/banks/{name}", params(("name" = String, Path)), responses((status = 200, body = Bank), (status = 404)), security(("bearer" = [])))]
 async fn get_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Bank>> {
-    Ok(Json(bank_out(&visible(&state, &caller, &name).await?)))
+    Ok(Json(bank_out(&visible(&ctx, &caller, &name).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BankChanges {
     pub name: Option<String>,
     pub enabled: Option<bool>,
@@ -192,14 +193,14 @@ pub struct BankChanges {
 
 #[utoipa::path(patch, path = "/api/v1/banks/{name}", params(("name" = String, Path)), request_body = BankChanges, responses((status = 200, body = Bank)), security(("bearer" = [])))]
 async fn update_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
     Json(body): Json<BankChanges>,
 ) -> ApiResult<Json<Bank>> {
-    visible(&state, &caller, &name).await?;
+    visible(&ctx, &caller, &name).await?;
     let updated = banks::update_bank(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         &name,
@@ -208,19 +209,19 @@ async fn update_bank(
         body.pdq_threshold,
     )
     .await?;
-    state.matcher.sync(&state.store).await?;
+    ctx.sync().await?;
     Ok(Json(bank_out(&updated)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/banks/{name}", params(("name" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
 async fn delete_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    visible(&state, &caller, &name).await?;
-    banks::delete_bank(&state.store, &caller.actor(), &caller.principal, &name).await?;
-    state.matcher.sync(&state.store).await?;
+    visible(&ctx, &caller, &name).await?;
+    banks::delete_bank(&ctx.store, &caller.actor(), &caller.principal, &name).await?;
+    ctx.sync().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -258,24 +259,24 @@ pub struct ContentList {
 
 #[utoipa::path(get, path = "/api/v1/banks/{name}/content", params(("name" = String, Path), PageQuery), responses((status = 200, body = ContentList)), security(("bearer" = [])))]
 async fn list_content(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<ContentList>> {
     let (page, per_page) = q.resolve()?;
-    let target = visible(&state, &caller, &name).await?;
+    let target = visible(&ctx, &caller, &name).await?;
     let pages = content::Entity::find()
         .filter(content::Column::BankId.eq(target.id))
         .order_by_asc(content::Column::Id)
-        .paginate(state.store.db(), per_page);
+        .paginate(ctx.store.db(), per_page);
     let total = pages.num_items().await?;
     let items = pages.fetch_page(page - 1).await?;
     let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
     let signals = signal::Entity::find()
         .filter(signal::Column::ContentId.is_in(ids))
         .order_by_asc(signal::Column::Id)
-        .all(state.store.db())
+        .all(ctx.store.db())
         .await?;
     let mut by_content: BTreeMap<i64, Vec<Signal>> = BTreeMap::new();
     for s in signals {
@@ -306,6 +307,7 @@ async fn list_content(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewContent {
     pub pdq: Option<String>,
     /// PDQ quality 0 to 100, if known; below 50 is refused.
@@ -331,12 +333,12 @@ pub struct AddedContent {
 
 #[utoipa::path(post, path = "/api/v1/banks/{name}/content", params(("name" = String, Path)), request_body = NewContent, responses((status = 201, body = AddedContent), (status = 200, body = AddedContent, description = "already in the bank")), security(("bearer" = [])))]
 async fn add_content(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
     Json(body): Json<NewContent>,
 ) -> ApiResult<(StatusCode, Json<AddedContent>)> {
-    visible(&state, &caller, &name).await?;
+    visible(&ctx, &caller, &name).await?;
     let mut signals = Vec::new();
     if let Some(v) = &body.pdq {
         signals.push(NewSignal::new(SignalType::Pdq, v, body.pdq_quality)?);
@@ -359,7 +361,7 @@ async fn add_content(
         tags: body.tags.unwrap_or_default(),
         source: "api".into(),
     };
-    let added = add_content_synced(&state, &caller, &name, &meta, &signals).await?;
+    let added = add_content_synced(&ctx, &caller, &name, &meta, &signals).await?;
     let status = if added.new_signals > 0 {
         StatusCode::CREATED
     } else {
@@ -375,6 +377,7 @@ async fn add_content(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MatchRequest {
     /// PDQ hashes of one image: the hash, or its 8 dihedral variants (each bank content is
     /// reported once, at its closest distance).
@@ -415,116 +418,86 @@ pub struct MatchResponse {
 
 #[utoipa::path(post, path = "/api/v1/match", request_body = MatchRequest, responses((status = 200, body = MatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
 async fn match_signals(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Json(body): Json<MatchRequest>,
 ) -> ApiResult<Json<MatchResponse>> {
-    if !state.matcher.is_loaded() {
-        return Err(ApiError::unavailable("the matching index is still loading"));
-    }
+    let matcher = ctx.ready()?;
     if body.radius.is_some_and(|r| r > 64) {
-        return Err(ApiError::bad_request("radius is 0 to 64"));
+        return Err(ApiError::invalid("radius", "radius is 0 to 64"));
     }
     let mut matches = Vec::new();
     if let Some(hashes) = &body.pdq {
         let queries = hashes
             .iter()
-            .map(|h| {
+            .enumerate()
+            .map(|(i, h)| {
                 Hash256::parse(h.trim())
-                    .map_err(|e| ApiError::bad_request(format!("pdq {h:?}: {e}")))
+                    .map_err(|e| ApiError::invalid(format!("pdq[{i}]"), format!("pdq {h:?}: {e}")))
             })
             .collect::<ApiResult<Vec<Hash256>>>()?;
-        matches.extend(found_by(
-            state.matcher.lookup_pdq(&queries, body.radius),
-            "pdq",
-        ));
+        matches.extend(found_by(matcher.lookup_pdq(&queries, body.radius), "pdq"));
     }
     if let Some(signal) = &body.vpdq {
         let frames = lindung_media::vpdq::parse_signal(signal.trim())
-            .map_err(|e| ApiError::bad_request(format!("vpdq: {e}")))?;
-        matches.extend(found_by(state.matcher.lookup_vpdq(&frames), "vpdq"));
+            .map_err(|e| ApiError::invalid("vpdq", format!("vpdq: {e}")))?;
+        matches.extend(found_by(matcher.lookup_vpdq(&frames), "vpdq"));
     }
     for (kind, value) in [
-        ("md5", &body.md5),
-        ("sha256", &body.sha256),
-        ("video_md5", &body.video_md5),
+        (SignalType::Md5, &body.md5),
+        (SignalType::Sha256, &body.sha256),
+        (SignalType::VideoMd5, &body.video_md5),
     ] {
         if let Some(v) = value {
-            let normalised = NewSignal::new(SignalType::parse(kind)?, v, None)?;
+            let normalised = NewSignal::new(kind, v, None)?;
             matches.extend(found_by(
-                state.matcher.lookup_digest(kind, &normalised.value),
-                kind,
+                matcher.lookup_digest(kind.as_str(), &normalised.value),
+                kind.as_str(),
             ));
         }
     }
+    let matches = published(&ctx, &caller, "/api/v1/match", matches).await;
     Ok(Json(MatchResponse {
-        matches: with_metadata(&state, &caller, matches).await?,
+        matches: with_metadata(&ctx, matches).await?,
     }))
-}
-
-/// Tells care when a lookup matched pictures linked to a child's case, so the case worker is
-/// alerted. A failure here is logged; it never fails the lookup.
-pub(crate) async fn alert_care(
-    state: &AppState,
-    caller: &Caller,
-    matches: impl IntoIterator<Item = &super::matcher::BankMatch>,
-) {
-    let ids: Vec<i64> = matches.into_iter().map(|m| m.signal_id).collect();
-    if ids.is_empty() {
-        return;
-    }
-    let raised = async {
-        let linked = state.care_links.linked(&state.store, &ids).await?;
-        crate::care::workflow::alert_on_matches(
-            &state.store,
-            &linked,
-            "api lookup",
-            Some(caller.principal.organisation_id),
-        )
-        .await
-    };
-    match raised.await {
-        Ok(cases) if !cases.is_empty() => {
-            if let Some(mailer) = state.mailer.clone() {
-                // Mail goes out after the answer: a slow mail server never slows a lookup.
-                let store = state.store.clone();
-                tokio::spawn(async move {
-                    if let Err(e) =
-                        crate::care::notify::email_workers(&mailer, &store, &cases, "api lookup")
-                            .await
-                    {
-                        tracing::error!(error = %e, "alert email not sent");
-                    }
-                });
-            }
-        }
-        Ok(_) => {}
-        Err(e) => tracing::error!(error = %e, "care alerts not raised"),
-    }
 }
 
 /// Matches with the signal type they were found by.
 fn found_by(
-    matches: Vec<super::matcher::BankMatch>,
+    matches: Vec<BankMatch>,
     kind: &'static str,
-) -> impl Iterator<Item = (super::matcher::BankMatch, &'static str)> {
+) -> impl Iterator<Item = (BankMatch, &'static str)> {
     matches.into_iter().map(move |m| (m, kind))
 }
 
-/// Adds each matched content item's metadata, read in one query, and alerts care when a match
-/// is a picture linked to a child's case.
-async fn with_metadata(
-    state: &AppState,
+/// Tells the match listeners what `caller`'s lookup through `route` found, and hands the
+/// matches back.
+async fn published(
+    ctx: &BanksContext,
     caller: &Caller,
-    matches: Vec<(super::matcher::BankMatch, &str)>,
+    route: &'static str,
+    matches: Vec<(BankMatch, &'static str)>,
+) -> Vec<(BankMatch, &'static str)> {
+    ctx.publish(
+        &caller.principal,
+        route,
+        matches.iter().map(|(m, kind)| (m, *kind)),
+    )
+    .await;
+    matches
+}
+
+/// Adds each matched content item's metadata, read in one query.
+async fn with_metadata(
+    ctx: &BanksContext,
+    matches: Vec<(BankMatch, &str)>,
 ) -> ApiResult<Vec<MatchResult>> {
-    alert_care(state, caller, matches.iter().map(|(m, _)| m)).await;
     let ids: Vec<i64> = matches.iter().map(|(m, _)| m.content_id).collect();
     let mut meta: BTreeMap<i64, content::Model> = BTreeMap::new();
     for chunk in ids.chunks(1000) {
         for c in content::Entity::find()
             .filter(content::Column::Id.is_in(chunk.iter().copied()))
-            .all(state.store.db())
+            .all(ctx.store.db())
             .await?
         {
             meta.insert(c.id, c);
@@ -567,18 +540,16 @@ pub struct ImageHashes {
 
 /// Reads a multipart `photo` and optional `dihedral` field; the image is hashed in memory and
 /// never stored.
-async fn image_hashes(
-    multipart: axum::extract::Multipart,
-) -> ApiResult<(ImageHashes, Vec<Hash256>)> {
-    let upload = crate::web::read_upload(multipart, "photo").await?;
+async fn image_hashes(multipart: Multipart) -> ApiResult<(ImageHashes, Vec<Hash256>)> {
+    let upload = read_upload(multipart, "photo").await?;
     let dihedral = upload
         .fields
         .get("dihedral")
         .is_some_and(|v| matches!(v.as_str(), "true" | "1" | "on" | "yes"));
     let bytes = upload.file.ok_or_else(|| {
-        ApiError::bad_request("send the image as a multipart field named `photo`")
+        ApiError::invalid("photo", "send the image as a multipart field named `photo`")
     })?;
-    let fp = crate::web::fingerprint_upload(bytes, dihedral).await?;
+    let fp = fingerprint_upload(bytes, dihedral).await?;
     let queries = match (&fp.dihedral, dihedral) {
         (Some(d), true) => d.hashes.to_vec(),
         _ => vec![fp.pdq.hash],
@@ -601,7 +572,7 @@ async fn image_hashes(
 }
 
 #[utoipa::path(post, path = "/api/v1/hash", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` for the 8 dihedral hashes"), responses((status = 200, body = ImageHashes), (status = 422, description = "not a readable image")), security(("bearer" = [])))]
-async fn hash_image(multipart: axum::extract::Multipart) -> ApiResult<Json<ImageHashes>> {
+async fn hash_image(multipart: Multipart) -> ApiResult<Json<ImageHashes>> {
     Ok(Json(image_hashes(multipart).await?.0))
 }
 
@@ -611,28 +582,24 @@ pub struct ImageMatchResponse {
     pub matches: Vec<MatchResult>,
 }
 
-#[utoipa::path(post, path = "/api/v1/match/image", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` to match rotations and mirror images too"), responses((status = 200, body = ImageMatchResponse)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/match/image", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` to match rotations and mirror images too"), responses((status = 200, body = ImageMatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
 async fn match_image(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
-    multipart: axum::extract::Multipart,
+    multipart: Multipart,
 ) -> ApiResult<Json<ImageMatchResponse>> {
-    if !state.matcher.is_loaded() {
-        return Err(ApiError::unavailable("the matching index is still loading"));
-    }
+    let matcher = ctx.ready()?;
     let (hashes, queries) = image_hashes(multipart).await?;
-    let mut matches: Vec<(super::matcher::BankMatch, &str)> =
-        found_by(state.matcher.lookup_pdq(&queries, None), "pdq").collect();
+    let mut matches: Vec<(BankMatch, &str)> =
+        found_by(matcher.lookup_pdq(&queries, None), "pdq").collect();
+    matches.extend(found_by(matcher.lookup_digest("md5", &hashes.md5), "md5"));
     matches.extend(found_by(
-        state.matcher.lookup_digest("md5", &hashes.md5),
-        "md5",
-    ));
-    matches.extend(found_by(
-        state.matcher.lookup_digest("sha256", &hashes.sha256),
+        matcher.lookup_digest("sha256", &hashes.sha256),
         "sha256",
     ));
+    let matches = published(&ctx, &caller, "/api/v1/match/image", matches).await;
     Ok(Json(ImageMatchResponse {
-        matches: with_metadata(&state, &caller, matches).await?,
+        matches: with_metadata(&ctx, matches).await?,
         hashes,
     }))
 }
@@ -651,18 +618,18 @@ pub struct VideoHashes {
 }
 
 async fn video_upload(
-    multipart: axum::extract::Multipart,
-) -> ApiResult<(VideoHashes, crate::web::VideoFingerprint)> {
-    let upload = crate::web::read_upload(multipart, "video").await?;
+    multipart: Multipart,
+) -> ApiResult<(VideoHashes, lindung_media::video::VideoFingerprint)> {
+    let upload = read_upload(multipart, "video").await?;
     let bytes = upload.file.ok_or_else(|| {
-        ApiError::bad_request("send the video as a multipart field named `video`")
+        ApiError::invalid("video", "send the video as a multipart field named `video`")
     })?;
-    let fp = crate::web::fingerprint_video_upload(bytes).await?;
+    let fp = fingerprint_video_upload(bytes).await?;
     Ok((
         VideoHashes {
             vpdq: lindung_media::vpdq::to_signal(&fp.frames),
             frames: fp.frames.len(),
-            duration: fp.duration_seconds,
+            duration: fp.info.duration_seconds,
             md5: fp.digests.md5_hex(),
             sha256: fp.digests.sha256_hex(),
         },
@@ -671,7 +638,7 @@ async fn video_upload(
 }
 
 #[utoipa::path(post, path = "/api/v1/hash/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file"), responses((status = 200, body = VideoHashes), (status = 422, description = "not a readable video, or over the limits")), security(("bearer" = [])))]
-async fn hash_video(multipart: axum::extract::Multipart) -> ApiResult<Json<VideoHashes>> {
+async fn hash_video(multipart: Multipart) -> ApiResult<Json<VideoHashes>> {
     Ok(Json(video_upload(multipart).await?.0))
 }
 
@@ -681,48 +648,20 @@ pub struct VideoMatchResponse {
     pub matches: Vec<MatchResult>,
 }
 
-#[utoipa::path(post, path = "/api/v1/match/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file; it is hashed and deleted, never stored"), responses((status = 200, body = VideoMatchResponse), (status = 422, description = "not a readable video, or over the limits")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/match/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file; it is hashed and deleted, never stored"), responses((status = 200, body = VideoMatchResponse), (status = 422, description = "not a readable video, or over the limits"), (status = 503, description = "index still loading")), security(("bearer" = [])))]
 async fn match_video(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
-    multipart: axum::extract::Multipart,
+    multipart: Multipart,
 ) -> ApiResult<Json<VideoMatchResponse>> {
-    if !state.matcher.is_loaded() {
-        return Err(ApiError::unavailable("the matching index is still loading"));
-    }
+    let matcher = ctx.ready()?;
     let (hashes, fp) = video_upload(multipart).await?;
-    let mut matches: Vec<(super::matcher::BankMatch, &str)> =
-        found_by(state.matcher.lookup_vpdq(&fp.frames), "vpdq").collect();
-    matches.extend(found_by(
-        state.matcher.lookup_digest("md5", &hashes.md5),
-        "md5",
-    ));
+    let mut matches: Vec<(BankMatch, &str)> =
+        found_by(matcher.lookup_vpdq(&fp.frames), "vpdq").collect();
+    matches.extend(found_by(matcher.lookup_digest("md5", &hashes.md5), "md5"));
+    let matches = published(&ctx, &caller, "/api/v1/match/video", matches).await;
     Ok(Json(VideoMatchResponse {
-        matches: with_metadata(&state, &caller, matches).await?,
+        matches: with_metadata(&ctx, matches).await?,
         hashes,
     }))
-}
-
-/// The OpenAPI document of `/api/v1`.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    info(title = "Lindung API", version = "1", description = "Hash banks, matching and hotline reports. Send an API token as `Authorization: Bearer <token>`."),
-    paths(list_banks, create_bank, get_bank, update_bank, delete_bank, list_content, add_content, match_signals, hash_image, match_image, hash_video, match_video),
-    modifiers(&BearerAuth)
-)]
-#[derive(Debug)]
-pub struct ApiDoc;
-
-#[derive(Debug)]
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
 }

@@ -1,39 +1,73 @@
 //! HMA-compatible routes (HMA 1.1.x shapes), so that existing HMA clients can point at Lindung
-//! unchanged. Unlike HMA, every route needs a `platform` or `admin` token.
+//! unchanged. Unlike HMA, every route needs a `platform` or `admin` token. Errors have the one
+//! JSON shape, but a value that fails validation is a 400 `bad_request` (naming the field), as
+//! HMA answers it, rather than the native API's 422.
 
 use std::collections::BTreeMap;
 
-use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use pdq::Hash256;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::api::{add_content_synced, alert_care};
+use super::BanksContext;
+use super::api::add_content_synced;
 use super::entities::bank;
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
-use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint, PLATFORM_OR_ADMIN};
+use crate::http::{
+    Access, ApiError, ApiResult, Caller, Endpoint, Json, Multipart, PLATFORM_OR_ADMIN, Path, Query,
+    fingerprint_upload, fingerprint_video_upload, read_upload_of,
+};
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    BanksContext: FromRef<S>,
+{
     let hma = Access::Roles(PLATFORM_OR_ADMIN);
     vec![
-        Endpoint::new("POST", "/h/hash", hma, || post(hash_upload)),
-        Endpoint::new("GET", "/m/lookup", hma, || get(lookup_get)),
-        Endpoint::new("POST", "/m/lookup", hma, || post(lookup_upload)),
-        Endpoint::new("GET", "/m/raw_lookup", hma, || get(raw_lookup)),
-        Endpoint::new("GET", "/c/banks", hma, || get(list_banks)),
-        Endpoint::new("POST", "/c/banks", hma, || post(create_bank)),
-        Endpoint::new("GET", "/c/bank/{name}", hma, || get(get_bank)),
-        Endpoint::new("PUT", "/c/bank/{name}", hma, || put(update_bank)),
-        Endpoint::new("DELETE", "/c/bank/{name}", hma, || delete(delete_bank)),
-        Endpoint::new("POST", "/c/bank/{name}/signal", hma, || post(add_signal)),
-        Endpoint::new("POST", "/c/bank/{name}/content", hma, || {
-            post(add_content_upload)
-        }),
+        Endpoint::post("/h/hash", hma, hash_upload),
+        Endpoint::get("/m/lookup", hma, lookup_get),
+        Endpoint::post("/m/lookup", hma, lookup_upload),
+        Endpoint::get("/m/raw_lookup", hma, raw_lookup),
+        Endpoint::get("/c/banks", hma, list_banks),
+        Endpoint::post("/c/banks", hma, create_bank),
+        Endpoint::get("/c/bank/{name}", hma, get_bank),
+        Endpoint::put("/c/bank/{name}", hma, update_bank),
+        Endpoint::delete("/c/bank/{name}", hma, delete_bank),
+        Endpoint::post("/c/bank/{name}/signal", hma, add_signal),
+        Endpoint::post("/c/bank/{name}/content", hma, add_content_upload),
     ]
+    .into_iter()
+    .map(|endpoint| endpoint.map(|router| router.layer(axum::middleware::from_fn(as_hma_answers))))
+    .collect()
+}
+
+/// HMA answers a value that fails validation with 400: the native API's 422 `invalid` becomes
+/// a 400 `bad_request`, with the same message and field. Other errors pass unchanged.
+async fn as_hma_answers(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::UNPROCESSABLE_ENTITY {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Our own error bodies are a few hundred bytes.
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let mut answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if answer["error"]["code"] != "invalid" {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    answer["error"]["code"] = "bad_request".into();
+    parts.status = StatusCode::BAD_REQUEST;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(answer.to_string()))
 }
 
 /// An uploaded file, by HMA's multipart field: `photo` or `video`.
@@ -43,11 +77,12 @@ enum Media {
 }
 
 async fn media(multipart: Multipart) -> ApiResult<Media> {
-    let upload = crate::web::read_upload_of(multipart, &["photo", "video"]).await?;
+    let upload = read_upload_of(multipart, &["photo", "video"]).await?;
     match (upload.file, upload.file_field) {
         (Some(bytes), "video") => Ok(Media::Video(bytes)),
         (Some(bytes), _) => Ok(Media::Photo(bytes)),
-        (None, _) => Err(ApiError::bad_request(
+        (None, _) => Err(ApiError::invalid(
+            "photo",
             "send the file as a multipart field named `photo` or `video`",
         )),
     }
@@ -56,11 +91,11 @@ async fn media(multipart: Multipart) -> ApiResult<Media> {
 async fn hash_upload(multipart: Multipart) -> ApiResult<Json<Value>> {
     Ok(Json(match media(multipart).await? {
         Media::Photo(bytes) => {
-            let fp = crate::web::fingerprint_upload(bytes, false).await?;
+            let fp = fingerprint_upload(bytes, false).await?;
             json!({"pdq": fp.pdq.hash.to_string()})
         }
         Media::Video(bytes) => {
-            let fp = crate::web::fingerprint_video_upload(bytes).await?;
+            let fp = fingerprint_video_upload(bytes).await?;
             json!({
                 "video_md5": fp.digests.md5_hex(),
                 "vpdq": lindung_media::vpdq::to_signal(&fp.frames),
@@ -70,36 +105,66 @@ async fn hash_upload(multipart: Multipart) -> ApiResult<Json<Value>> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SignalQuery {
     signal_type: Option<String>,
     signal: Option<String>,
     include_distance: Option<String>,
 }
 
-fn matches_for(state: &AppState, signal_type: &str, signal: &str) -> ApiResult<Vec<BankMatch>> {
-    if !state.matcher.is_loaded() {
-        return Err(ApiError::unavailable("index not yet ready"));
-    }
-    match signal_type {
-        "pdq" => {
+/// What `signal` of `signal_type` matches, with the signal type it matched by.
+fn matches_for(
+    ctx: &BanksContext,
+    signal_type: &str,
+    signal: &str,
+) -> ApiResult<Vec<(BankMatch, &'static str)>> {
+    let matcher = ctx.ready()?;
+    let kind = SignalType::parse(signal_type).map_err(|_| {
+        ApiError::invalid(
+            "signal_type",
+            format!(
+                "No such SignalType '{}'",
+                signal_type.chars().take(40).collect::<String>()
+            ),
+        )
+    })?;
+    let found = match kind {
+        SignalType::Pdq => {
             let hash = Hash256::parse(signal.trim())
-                .map_err(|e| ApiError::bad_request(format!("invalid pdq signal: {e}")))?;
-            Ok(state.matcher.lookup_pdq(&[hash], None))
+                .map_err(|e| ApiError::invalid("signal", format!("invalid pdq signal: {e}")))?;
+            matcher.lookup_pdq(&[hash], None)
         }
-        "vpdq" => {
+        SignalType::Vpdq => {
             let frames = lindung_media::vpdq::parse_signal(signal.trim())
-                .map_err(|e| ApiError::bad_request(format!("invalid vpdq signal: {e}")))?;
-            Ok(state.matcher.lookup_vpdq(&frames))
+                .map_err(|e| ApiError::invalid("signal", format!("invalid vpdq signal: {e}")))?;
+            matcher.lookup_vpdq(&frames)
         }
-        "md5" | "video_md5" | "sha256" => {
-            let kind = SignalType::parse(signal_type)?;
-            let normalised = NewSignal::new(kind, signal, None)?;
-            Ok(state.matcher.lookup_digest(signal_type, &normalised.value))
+        SignalType::Md5 | SignalType::VideoMd5 | SignalType::Sha256 => {
+            let normalised = NewSignal::new(kind, signal, None)
+                .map_err(|e| ApiError::invalid("signal", e.to_string()))?;
+            matcher.lookup_digest(kind.as_str(), &normalised.value)
         }
-        other => Err(ApiError::bad_request(format!(
-            "No such SignalType '{other}'"
-        ))),
-    }
+    };
+    Ok(found.into_iter().map(|m| (m, kind.as_str())).collect())
+}
+
+/// Tells the match listeners what a lookup through `route` found.
+async fn publish(
+    ctx: &BanksContext,
+    caller: &Caller,
+    route: &'static str,
+    matches: &[(BankMatch, &'static str)],
+) {
+    ctx.publish(
+        &caller.principal,
+        route,
+        matches.iter().map(|(m, kind)| (m, *kind)),
+    )
+    .await;
+}
+
+fn only_matches(found: Vec<(BankMatch, &'static str)>) -> Vec<BankMatch> {
+    found.into_iter().map(|(m, _)| m).collect()
 }
 
 fn by_bank(matches: &[BankMatch]) -> Value {
@@ -123,60 +188,67 @@ fn by_bank(matches: &[BankMatch]) -> Value {
     json!(grouped)
 }
 
-fn required<'a>(value: &'a Option<String>, name: &str) -> ApiResult<&'a str> {
+fn required<'a>(value: &'a Option<String>, name: &'static str) -> ApiResult<&'a str> {
     value
         .as_deref()
-        .ok_or_else(|| ApiError::bad_request(format!("missing required parameter `{name}`")))
+        .ok_or_else(|| ApiError::invalid(name, format!("missing required parameter `{name}`")))
 }
 
 async fn lookup_get(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Query(q): Query<SignalQuery>,
 ) -> ApiResult<Json<Value>> {
-    let matches = matches_for(
-        &state,
+    let found = matches_for(
+        &ctx,
         required(&q.signal_type, "signal_type")?,
         required(&q.signal, "signal")?,
     )?;
-    alert_care(&state, &caller, &matches).await;
-    Ok(Json(by_bank(&matches)))
+    publish(&ctx, &caller, "/m/lookup", &found).await;
+    Ok(Json(by_bank(&only_matches(found))))
 }
 
 async fn lookup_upload(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(match media(multipart).await? {
         Media::Photo(bytes) => {
-            let fp = crate::web::fingerprint_upload(bytes, false).await?;
-            let matches = matches_for(&state, "pdq", &fp.pdq.hash.to_string())?;
-            alert_care(&state, &caller, &matches).await;
-            json!({"pdq": by_bank(&matches)})
+            let fp = fingerprint_upload(bytes, false).await?;
+            let found = matches_for(&ctx, "pdq", &fp.pdq.hash.to_string())?;
+            publish(&ctx, &caller, "/m/lookup", &found).await;
+            json!({"pdq": by_bank(&only_matches(found))})
         }
         Media::Video(bytes) => {
-            let fp = crate::web::fingerprint_video_upload(bytes).await?;
-            let by_file = matches_for(&state, "video_md5", &fp.digests.md5_hex())?;
-            // `matches_for` has checked that the index is loaded.
-            let by_frames = state.matcher.lookup_vpdq(&fp.frames);
-            alert_care(&state, &caller, by_frames.iter().chain(&by_file)).await;
-            json!({"vpdq": by_bank(&by_frames), "video_md5": by_bank(&by_file)})
+            let fp = fingerprint_video_upload(bytes).await?;
+            let mut found = matches_for(&ctx, "video_md5", &fp.digests.md5_hex())?;
+            let by_file = found.len();
+            found.extend(
+                ctx.ready()?
+                    .lookup_vpdq(&fp.frames)
+                    .into_iter()
+                    .map(|m| (m, SignalType::Vpdq.as_str())),
+            );
+            publish(&ctx, &caller, "/m/lookup", &found).await;
+            let by_frames = only_matches(found.split_off(by_file));
+            json!({"vpdq": by_bank(&by_frames), "video_md5": by_bank(&only_matches(found))})
         }
     }))
 }
 
 async fn raw_lookup(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Query(q): Query<SignalQuery>,
 ) -> ApiResult<Json<Value>> {
-    let matches = matches_for(
-        &state,
+    let found = matches_for(
+        &ctx,
         required(&q.signal_type, "signal_type")?,
         required(&q.signal, "signal")?,
     )?;
-    alert_care(&state, &caller, &matches).await;
+    publish(&ctx, &caller, "/m/raw_lookup", &found).await;
+    let matches = only_matches(found);
     let with_distance = matches!(q.include_distance.as_deref(), Some("true" | "1" | "yes"));
     let list: Vec<Value> = matches
         .iter()
@@ -207,10 +279,10 @@ fn hma_bank(b: &bank::Model) -> HmaBank {
 }
 
 async fn list_banks(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<HmaBank>>> {
-    let all = banks::list_banks(&state.store).await?;
+    let all = banks::list_banks(&ctx.store).await?;
     Ok(Json(
         all.iter()
             .filter(|b| banks::may_manage(&caller.principal, b))
@@ -220,6 +292,7 @@ async fn list_banks(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct BankBody {
     name: Option<String>,
     enabled_ratio: Option<f64>,
@@ -234,13 +307,13 @@ impl BankBody {
 }
 
 async fn create_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Json(body): Json<BankBody>,
 ) -> ApiResult<(StatusCode, Json<HmaBank>)> {
     let name = required(&body.name, "name")?;
     let created = banks::create_bank(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         name,
@@ -248,31 +321,31 @@ async fn create_bank(
         body.enabled() != Some(false),
     )
     .await?;
-    state.matcher.sync(&state.store).await?;
+    ctx.sync().await?;
     Ok((StatusCode::CREATED, Json(hma_bank(&created))))
 }
 
-async fn visible_bank(state: &AppState, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
-    Ok(banks::visible_bank(&state.store, &caller.principal, name).await?)
+async fn visible_bank(ctx: &BanksContext, caller: &Caller, name: &str) -> ApiResult<bank::Model> {
+    Ok(banks::visible_bank(&ctx.store, &caller.principal, name).await?)
 }
 
 async fn get_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<HmaBank>> {
-    Ok(Json(hma_bank(&visible_bank(&state, &caller, &name).await?)))
+    Ok(Json(hma_bank(&visible_bank(&ctx, &caller, &name).await?)))
 }
 
 async fn update_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
     Json(body): Json<BankBody>,
 ) -> ApiResult<Json<HmaBank>> {
-    visible_bank(&state, &caller, &name).await?;
+    visible_bank(&ctx, &caller, &name).await?;
     let updated = banks::update_bank(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         &name,
@@ -281,22 +354,23 @@ async fn update_bank(
         body.pdq_threshold,
     )
     .await?;
-    state.matcher.sync(&state.store).await?;
+    ctx.sync().await?;
     Ok(Json(hma_bank(&updated)))
 }
 
 async fn delete_bank(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    visible_bank(&state, &caller, &name).await?;
-    banks::delete_bank(&state.store, &caller.actor(), &caller.principal, &name).await?;
-    state.matcher.sync(&state.store).await?;
+    visible_bank(&ctx, &caller, &name).await?;
+    banks::delete_bank(&ctx.store, &caller.actor(), &caller.principal, &name).await?;
+    ctx.sync().await?;
     Ok(Json(json!({"message": "Done"})))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SignalBody {
     pdq: Option<String>,
     md5: Option<String>,
@@ -317,12 +391,12 @@ fn content_response(content_id: i64, signals: &[NewSignal]) -> Json<Value> {
 }
 
 async fn add_signal(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
     Json(body): Json<SignalBody>,
 ) -> ApiResult<Json<Value>> {
-    visible_bank(&state, &caller, &name).await?;
+    visible_bank(&ctx, &caller, &name).await?;
     let mut signals = Vec::new();
     for (kind, value) in [
         (SignalType::Pdq, &body.pdq),
@@ -341,29 +415,25 @@ async fn add_signal(
         tags: body.tags.unwrap_or_default(),
         source: "api".into(),
     };
-    let added = add_content_synced(&state, &caller, &name, &meta, &signals).await?;
+    let added = add_content_synced(&ctx, &caller, &name, &meta, &signals).await?;
     Ok(content_response(added.content_id, &signals))
 }
 
 async fn add_content_upload(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     caller: Caller,
     Path(name): Path<String>,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    visible_bank(&state, &caller, &name).await?;
+    visible_bank(&ctx, &caller, &name).await?;
     let signals = match media(multipart).await? {
-        Media::Photo(bytes) => {
-            banks::image_signals(&crate::web::fingerprint_upload(bytes, false).await?)?
-        }
-        Media::Video(bytes) => {
-            banks::video_signals(&crate::web::fingerprint_video_upload(bytes).await?)?
-        }
+        Media::Photo(bytes) => banks::image_signals(&fingerprint_upload(bytes, false).await?)?,
+        Media::Video(bytes) => banks::video_signals(&fingerprint_video_upload(bytes).await?)?,
     };
     let meta = ContentMeta {
         source: "upload".into(),
         ..ContentMeta::default()
     };
-    let added = add_content_synced(&state, &caller, &name, &meta, &signals).await?;
+    let added = add_content_synced(&ctx, &caller, &name, &meta, &signals).await?;
     Ok(content_response(added.content_id, &signals))
 }

@@ -1,8 +1,11 @@
 //! Hash banks: their storage, the formats they are imported from and exported to, the
-//! in-memory matcher that follows the change log, and banks kept in files for the command line.
+//! in-memory matcher that follows the change log, banks kept in files for the command line, and
+//! the routes (HMA-compatible, the native API, pages). Banks name no other domain: what a lookup
+//! matched goes out as a [`events::MatchEvent`] to listeners that `app` wires.
 
 pub mod api;
 pub mod entities;
+pub mod events;
 pub mod file_bank;
 pub mod formats;
 pub mod hma;
@@ -10,5 +13,85 @@ pub mod matcher;
 pub mod pages;
 pub mod store;
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
 pub use file_bank::{BankFileError, FileBank};
 pub use formats::{HashList, ListEntry, ListError, ListFormat, parse_hash_list};
+
+use crate::access::Principal;
+use crate::http::{ApiError, ApiResult, Endpoint};
+use events::{MatchEvent, MatchListeners, MatchedSignal};
+use matcher::{BankMatch, Matcher};
+
+/// What the bank routes, and the domains that use banks, need.
+#[derive(Clone, Debug)]
+pub struct BanksContext {
+    pub store: crate::store::Store,
+    pub matcher: Arc<Matcher>,
+    listeners: MatchListeners,
+}
+
+impl BanksContext {
+    pub fn new(store: crate::store::Store, matcher: Arc<Matcher>) -> Self {
+        BanksContext {
+            store,
+            matcher,
+            listeners: MatchListeners::default(),
+        }
+    }
+
+    /// The same banks, telling `listeners` about matches.
+    pub fn with_listeners(mut self, listeners: MatchListeners) -> Self {
+        self.listeners = listeners;
+        self
+    }
+
+    /// Brings this process's matcher up to date, so the very next request sees a write.
+    pub async fn sync(&self) -> ApiResult<()> {
+        self.matcher.sync(&self.store).await?;
+        Ok(())
+    }
+
+    /// Refuses lookups until the index has loaded.
+    pub fn ready(&self) -> ApiResult<&Matcher> {
+        if self.matcher.is_loaded() {
+            Ok(&self.matcher)
+        } else {
+            Err(ApiError::unavailable("the matching index is still loading"))
+        }
+    }
+
+    /// Tells the listeners what a lookup by `asked_by` through `route` matched.
+    pub async fn publish<'a>(
+        &self,
+        asked_by: &Principal,
+        route: &'static str,
+        matches: impl IntoIterator<Item = (&'a BankMatch, &'static str)>,
+    ) {
+        let matches: Vec<MatchedSignal> = matches
+            .into_iter()
+            .map(|(found, kind)| MatchedSignal::new(found, kind))
+            .collect();
+        self.listeners
+            .publish(MatchEvent {
+                matches,
+                asked_by: asked_by.clone(),
+                route,
+            })
+            .await;
+    }
+}
+
+/// Every bank route: HMA's, the native API's and the pages.
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    BanksContext: FromRef<S>,
+{
+    let mut all = hma::endpoints();
+    all.extend(api::endpoints());
+    all.extend(pages::endpoints());
+    all
+}

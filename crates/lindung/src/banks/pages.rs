@@ -3,39 +3,44 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use pdq::Hash256;
 use serde::Deserialize;
 
+use super::BanksContext;
 use super::api::add_content_synced;
 use super::entities::{bank, signal};
 use super::formats::{ExportFormat, export_signals, parse_hash_list};
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
-use crate::web::pages::{Chrome, OrPage, PageError, PageResult, render};
-use crate::web::{Access, ApiError, AppState, Caller, Endpoint};
+use crate::http::{
+    Access, ApiError, Caller, Chrome, Endpoint, Multipart, OrPage, PageError, PageResult, render,
+};
 
 /// Roles that work with banks in the UI.
 const BANK_USERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Platform];
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    BanksContext: FromRef<S>,
+{
     let page = Access::Page(BANK_USERS);
     vec![
-        Endpoint::new("GET", "/banks", page, || get(list)),
-        Endpoint::new("POST", "/banks", page, || post(create)),
-        Endpoint::new("GET", "/banks/{name}", page, || get(show)),
-        Endpoint::new("POST", "/banks/{name}/signals", page, || post(add_hash)),
-        Endpoint::new("POST", "/banks/{name}/upload", page, || post(add_upload)),
-        Endpoint::new("POST", "/banks/{name}/import", page, || post(import)),
-        Endpoint::new("GET", "/banks/{name}/export", page, || get(export)),
-        Endpoint::new("POST", "/banks/{name}/settings", page, || post(settings)),
-        Endpoint::new("POST", "/banks/{name}/delete", page, || post(delete)),
-        Endpoint::new("GET", "/match", page, || get(match_form)),
-        Endpoint::new("POST", "/match", page, || post(match_submit)),
+        Endpoint::get("/banks", page, list),
+        Endpoint::post("/banks", page, create),
+        Endpoint::get("/banks/{name}", page, show),
+        Endpoint::post("/banks/{name}/signals", page, add_hash),
+        Endpoint::post("/banks/{name}/upload", page, add_upload),
+        Endpoint::post("/banks/{name}/import", page, import),
+        Endpoint::get("/banks/{name}/export", page, export),
+        Endpoint::post("/banks/{name}/settings", page, settings),
+        Endpoint::post("/banks/{name}/delete", page, delete),
+        Endpoint::get("/match", page, match_form),
+        Endpoint::post("/match", page, match_submit),
     ]
 }
 
@@ -53,13 +58,13 @@ struct BanksPage {
     banks: Vec<BankRow>,
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+async fn list(State(ctx): State<BanksContext>, headers: HeaderMap, caller: Caller) -> PageResult {
     let mut rows = Vec::new();
-    for b in banks::list_banks(&state.store).await.or_page(&headers)? {
+    for b in banks::list_banks(&ctx.store).await.or_page(&headers)? {
         if !banks::may_manage(&caller.principal, &b) {
             continue;
         }
-        let signals = banks::bank_signals(&state.store, b.id)
+        let signals = banks::bank_signals(&ctx.store, b.id)
             .await
             .or_page(&headers)?
             .len();
@@ -84,14 +89,14 @@ struct CreateForm {
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Form(form): Form<CreateForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     let created = banks::create_bank(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         &form.name,
@@ -100,7 +105,7 @@ async fn create(
     )
     .await
     .or_page(&headers)?;
-    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    ctx.sync().await.or_page(&headers)?;
     Ok(Redirect::to(&format!("/banks/{}", created.name)).into_response())
 }
 
@@ -117,25 +122,25 @@ struct BankPage {
 }
 
 async fn visible(
-    state: &AppState,
+    ctx: &BanksContext,
     headers: &HeaderMap,
     caller: &Caller,
     name: &str,
 ) -> Result<bank::Model, PageError> {
-    banks::visible_bank(&state.store, &caller.principal, name)
+    banks::visible_bank(&ctx.store, &caller.principal, name)
         .await
         .or_page(headers)
 }
 
 async fn bank_page(
-    state: &AppState,
+    ctx: &BanksContext,
     headers: &HeaderMap,
     caller: &Caller,
     name: &str,
     notice: Option<String>,
 ) -> PageResult {
-    let found = visible(state, headers, caller, name).await?;
-    let mut signals = banks::bank_signals(&state.store, found.id)
+    let found = visible(ctx, headers, caller, name).await?;
+    let mut signals = banks::bank_signals(&ctx.store, found.id)
         .await
         .or_page(headers)?;
     let total = signals.len();
@@ -157,12 +162,12 @@ async fn bank_page(
 }
 
 async fn show(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(name): Path<String>,
 ) -> PageResult {
-    bank_page(&state, &headers, &caller, &name, None).await
+    bank_page(&ctx, &headers, &caller, &name, None).await
 }
 
 #[derive(Deserialize)]
@@ -173,25 +178,25 @@ struct HashForm {
 }
 
 async fn add_hash(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(name): Path<String>,
     Form(form): Form<HashForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    visible(&state, &headers, &caller, &name).await?;
+    visible(&ctx, &headers, &caller, &name).await?;
     let signal = NewSignal::new(SignalType::Pdq, &form.pdq, None).or_page(&headers)?;
     let meta = ContentMeta {
         note: form.note.unwrap_or_default(),
         source: "page".into(),
         ..ContentMeta::default()
     };
-    let added = add_content_synced(&state, &caller, &name, &meta, &[signal])
+    let added = add_content_synced(&ctx, &caller, &name, &meta, &[signal])
         .await
         .or_page(&headers)?;
     bank_page(
-        &state,
+        &ctx,
         &headers,
         &caller,
         &name,
@@ -201,7 +206,7 @@ async fn add_hash(
 }
 
 fn added_notice(headers: &HeaderMap, added: &banks::Added) -> String {
-    let tr = crate::web::pages::translator(headers);
+    let tr = crate::http::translator(headers);
     tr.t(if added.new_signals > 0 {
         "added"
     } else {
@@ -210,24 +215,24 @@ fn added_notice(headers: &HeaderMap, added: &banks::Added) -> String {
 }
 
 async fn add_upload(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(name): Path<String>,
     multipart: Multipart,
 ) -> PageResult {
-    let upload = crate::web::read_upload(multipart, "photo")
+    let upload = crate::http::read_upload(multipart, "photo")
         .await
         .or_page(&headers)?;
     caller
         .check_csrf(upload.csrf.as_deref())
         .or_page(&headers)?;
-    visible(&state, &headers, &caller, &name).await?;
+    visible(&ctx, &headers, &caller, &name).await?;
     let bytes = upload
         .file
         .ok_or_else(|| ApiError::bad_request("choose an image file"))
         .or_page(&headers)?;
-    let fp = crate::web::fingerprint_upload(bytes, false)
+    let fp = crate::http::fingerprint_upload(bytes, false)
         .await
         .or_page(&headers)?;
     let signals = banks::image_signals(&fp).or_page(&headers)?;
@@ -236,11 +241,11 @@ async fn add_upload(
         source: "upload".into(),
         ..ContentMeta::default()
     };
-    let added = add_content_synced(&state, &caller, &name, &meta, &signals)
+    let added = add_content_synced(&ctx, &caller, &name, &meta, &signals)
         .await
         .or_page(&headers)?;
     bank_page(
-        &state,
+        &ctx,
         &headers,
         &caller,
         &name,
@@ -250,19 +255,19 @@ async fn add_upload(
 }
 
 async fn import(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(name): Path<String>,
     multipart: Multipart,
 ) -> PageResult {
-    let upload = crate::web::read_upload(multipart, "list")
+    let upload = crate::http::read_upload(multipart, "list")
         .await
         .or_page(&headers)?;
     caller
         .check_csrf(upload.csrf.as_deref())
         .or_page(&headers)?;
-    let target = visible(&state, &headers, &caller, &name).await?;
+    let target = visible(&ctx, &headers, &caller, &name).await?;
     let bytes = upload
         .file
         .ok_or_else(|| ApiError::bad_request("choose a hash-list file"))
@@ -278,7 +283,7 @@ async fn import(
         .map_err(|e| ApiError::bad_request(format!("{e}; nothing was imported")))
         .or_page(&headers)?;
     let added = banks::import_signals(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         &target.name,
@@ -288,20 +293,20 @@ async fn import(
     )
     .await
     .or_page(&headers)?;
-    state.matcher.sync(&state.store).await.or_page(&headers)?;
-    let tr = crate::web::pages::translator(&headers);
+    ctx.sync().await.or_page(&headers)?;
+    let tr = crate::http::translator(&headers);
     let notice = tr.t1("imported", "count", added);
-    bank_page(&state, &headers, &caller, &name, Some(notice)).await
+    bank_page(&ctx, &headers, &caller, &name, Some(notice)).await
 }
 
 async fn export(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(name): Path<String>,
 ) -> PageResult {
-    let target = visible(&state, &headers, &caller, &name).await?;
-    let rows = banks::bank_signals(&state.store, target.id)
+    let target = visible(&ctx, &headers, &caller, &name).await?;
+    let rows = banks::bank_signals(&ctx.store, target.id)
         .await
         .or_page(&headers)?;
     // local_file keeps every bankable signal type (videos too) and imports again as it is.
@@ -326,14 +331,14 @@ struct SettingsForm {
 }
 
 async fn settings(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(name): Path<String>,
     Form(form): Form<SettingsForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    visible(&state, &headers, &caller, &name).await?;
+    visible(&ctx, &headers, &caller, &name).await?;
     let threshold: i32 = form
         .pdq_threshold
         .trim()
@@ -341,7 +346,7 @@ async fn settings(
         .map_err(|_| ApiError::bad_request("the threshold is a number from 0 to 64"))
         .or_page(&headers)?;
     let updated = banks::update_bank(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         &name,
@@ -351,7 +356,7 @@ async fn settings(
     )
     .await
     .or_page(&headers)?;
-    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    ctx.sync().await.or_page(&headers)?;
     Ok(Redirect::to(&format!("/banks/{}", updated.name)).into_response())
 }
 
@@ -362,7 +367,7 @@ struct DeleteForm {
 }
 
 async fn delete(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(name): Path<String>,
@@ -375,11 +380,11 @@ async fn delete(
             ApiError::bad_request("tick the box to confirm the deletion"),
         ));
     }
-    visible(&state, &headers, &caller, &name).await?;
-    banks::delete_bank(&state.store, &caller.actor(), &caller.principal, &name)
+    visible(&ctx, &headers, &caller, &name).await?;
+    banks::delete_bank(&ctx.store, &caller.actor(), &caller.principal, &name)
         .await
         .or_page(&headers)?;
-    state.matcher.sync(&state.store).await.or_page(&headers)?;
+    ctx.sync().await.or_page(&headers)?;
     Ok(Redirect::to("/banks").into_response())
 }
 
@@ -403,12 +408,12 @@ async fn match_form(headers: HeaderMap, caller: Caller) -> PageResult {
 }
 
 async fn match_submit(
-    State(state): State<AppState>,
+    State(ctx): State<BanksContext>,
     headers: HeaderMap,
     caller: Caller,
     multipart: Multipart,
 ) -> PageResult {
-    let upload = crate::web::read_upload(multipart, "photo")
+    let upload = crate::http::read_upload(multipart, "photo")
         .await
         .or_page(&headers)?;
     caller
@@ -424,7 +429,7 @@ async fn match_submit(
             .filter(|s| !s.is_empty()),
     ) {
         (Some(bytes), _) => {
-            let fp = crate::web::fingerprint_upload(bytes, dihedral)
+            let fp = crate::http::fingerprint_upload(bytes, dihedral)
                 .await
                 .or_page(&headers)?;
             let queries = match (dihedral, fp.dihedral) {
@@ -450,7 +455,7 @@ async fn match_submit(
         chrome: Chrome::for_caller(&caller, &headers, "match-title"),
         query: Some(query.to_string()),
         quality,
-        matches: state.matcher.lookup_pdq(&queries, None),
+        matches: ctx.matcher.lookup_pdq(&queries, None),
     };
     Ok(render(StatusCode::OK, &page))
 }

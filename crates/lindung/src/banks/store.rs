@@ -8,7 +8,8 @@ use sea_orm::{
 
 use super::entities::{bank, change, content, signal};
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::{Principal, Role, now};
+use crate::access::{Principal, Role};
+use crate::helpers::now;
 use crate::store::{Store, advance_chain, lock_chain};
 
 /// Default PDQ match threshold, as in HMA and python-threatexchange.
@@ -18,8 +19,9 @@ pub const MIN_PDQ_QUALITY: i32 = 50;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BankError {
-    #[error("{0}")]
-    Invalid(String),
+    /// A value that fails validation, and the field it came in.
+    #[error("{1}")]
+    Invalid(&'static str, String),
     #[error("no bank named {0:?}")]
     NoSuchBank(String),
     #[error("a bank named {0:?} already exists")]
@@ -66,10 +68,13 @@ impl SignalType {
             .into_iter()
             .find(|t| t.as_str() == name)
             .ok_or_else(|| {
-                BankError::Invalid(format!(
-                    "unknown signal type {:?}; use pdq, md5, sha256, video_md5 or vpdq",
-                    name.chars().take(40).collect::<String>()
-                ))
+                BankError::Invalid(
+                    "signal_type",
+                    format!(
+                        "unknown signal type {:?}; use pdq, md5, sha256, video_md5 or vpdq",
+                        name.chars().take(40).collect::<String>()
+                    ),
+                )
             })
     }
 
@@ -95,25 +100,34 @@ impl NewSignal {
     pub fn new(kind: SignalType, value: &str, quality: Option<i32>) -> Result<Self, BankError> {
         if kind == SignalType::Vpdq {
             let frames = lindung_media::vpdq::parse_signal(value.trim())
-                .map_err(|e| BankError::Invalid(format!("not a vpdq signal: {e}")))?;
+                .map_err(|e| BankError::Invalid("vpdq", format!("not a vpdq signal: {e}")))?;
             return Self::video(&frames);
         }
         let value = value.trim().to_ascii_lowercase();
         if value.len() != kind.hex_len() || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(BankError::Invalid(format!(
-                "a {} signal is {} hex digits",
+            return Err(BankError::Invalid(
                 kind.as_str(),
-                kind.hex_len()
-            )));
+                format!(
+                    "a {} signal is {} hex digits",
+                    kind.as_str(),
+                    kind.hex_len()
+                ),
+            ));
         }
         if let Some(q) = quality {
             if !(0..=100).contains(&q) {
-                return Err(BankError::Invalid("quality is 0 to 100".into()));
+                return Err(BankError::Invalid(
+                    "pdq_quality",
+                    "quality is 0 to 100".into(),
+                ));
             }
             if kind == SignalType::Pdq && q < MIN_PDQ_QUALITY {
-                return Err(BankError::Invalid(format!(
-                    "PDQ quality {q} is below {MIN_PDQ_QUALITY}: the hash is too unreliable to bank"
-                )));
+                return Err(BankError::Invalid(
+                    "pdq_quality",
+                    format!(
+                        "PDQ quality {q} is below {MIN_PDQ_QUALITY}: the hash is too unreliable to bank"
+                    ),
+                ));
             }
         }
         Ok(NewSignal {
@@ -128,7 +142,7 @@ impl NewSignal {
     pub fn self_reported_pdq(value: &str, quality: i32) -> Result<Self, BankError> {
         let mut signal = Self::new(SignalType::Pdq, value, None)?;
         if !(1..=100).contains(&quality) {
-            return Err(BankError::Invalid("quality is 1 to 100".into()));
+            return Err(BankError::Invalid("quality", "quality is 1 to 100".into()));
         }
         signal.quality = Some(quality);
         Ok(signal)
@@ -141,9 +155,12 @@ impl NewSignal {
             .iter()
             .any(|f| i32::from(f.quality) >= MIN_PDQ_QUALITY)
         {
-            return Err(BankError::Invalid(format!(
-                "no frame of this vpdq signal has quality {MIN_PDQ_QUALITY} or more: it cannot match"
-            )));
+            return Err(BankError::Invalid(
+                "vpdq",
+                format!(
+                    "no frame of this vpdq signal has quality {MIN_PDQ_QUALITY} or more: it cannot match"
+                ),
+            ));
         }
         Ok(NewSignal {
             kind: SignalType::Vpdq,
@@ -182,6 +199,7 @@ fn check_bank_name(name: &str) -> Result<String, BankError> {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
         return Err(BankError::Invalid(
+            "name",
             "a bank name is 1 to 100 letters, digits, '_' or '-'".into(),
         ));
     }
@@ -237,7 +255,9 @@ pub fn image_signals(fp: &lindung_media::Fingerprint) -> Result<Vec<NewSignal>, 
 }
 
 /// The signals of an uploaded video: its vPDQ and the file's MD5 (as `video_md5`).
-pub fn video_signals(fp: &crate::web::VideoFingerprint) -> Result<Vec<NewSignal>, BankError> {
+pub fn video_signals(
+    fp: &lindung_media::video::VideoFingerprint,
+) -> Result<Vec<NewSignal>, BankError> {
     Ok(vec![
         NewSignal::video(&fp.frames)?,
         NewSignal::new(SignalType::VideoMd5, &fp.digests.md5_hex(), None)?,
@@ -262,7 +282,7 @@ pub async fn system_bank(store: &Store, name: &str) -> Result<Principal, BankErr
     let organisation_id =
         crate::access::organisation_id(store, &actor, crate::access::DEFAULT_ORGANISATION)
             .await
-            .map_err(|e| BankError::Invalid(e.to_string()))?;
+            .map_err(|e| BankError::Invalid("organisation", e.to_string()))?;
     let owner = owner(organisation_id);
     match create_bank(store, &actor, &owner, name, None, true).await {
         Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
@@ -327,7 +347,10 @@ pub async fn create_bank(
     let name = check_bank_name(name)?;
     let threshold = pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD);
     if !(0..=64).contains(&threshold) {
-        return Err(BankError::Invalid("the PDQ threshold is 0 to 64".into()));
+        return Err(BankError::Invalid(
+            "pdq_threshold",
+            "the PDQ threshold is 0 to 64".into(),
+        ));
     }
     let txn = store.db().begin().await?;
     if bank::Entity::find()
@@ -391,7 +414,10 @@ pub async fn update_bank(
     }
     if let Some(t) = pdq_threshold {
         if !(0..=64).contains(&t) {
-            return Err(BankError::Invalid("the PDQ threshold is 0 to 64".into()));
+            return Err(BankError::Invalid(
+                "pdq_threshold",
+                "the PDQ threshold is 0 to 64".into(),
+            ));
         }
         active.pdq_threshold = Set(t);
     }
@@ -488,6 +514,7 @@ pub async fn add_content_in(
 ) -> Result<Added, BankError> {
     if signals.is_empty() {
         return Err(BankError::Invalid(
+            "signals",
             "content needs at least one signal".into(),
         ));
     }
@@ -685,4 +712,17 @@ pub async fn import_signals(
     .await?;
     txn.commit().await?;
     Ok(fresh.len())
+}
+
+impl From<BankError> for crate::http::ApiError {
+    fn from(error: BankError) -> Self {
+        use crate::http::ApiError;
+        match error {
+            BankError::Invalid(field, m) => ApiError::invalid(field, m),
+            BankError::NoSuchBank(_) => ApiError::not_found(error.to_string()),
+            BankError::NameTaken(_) => ApiError::conflict(error.to_string()),
+            BankError::Forbidden => ApiError::forbidden(error.to_string()),
+            BankError::Db(e) => ApiError::internal(e),
+        }
+    }
 }

@@ -1,77 +1,54 @@
 //! The care JSON API under `/api/v1/cases` and `/api/v1/referrals`.
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::{CareError, CaseView, Identity};
+use super::{CareContext, CareError, CaseView, Identity};
 use crate::access::Role;
-use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
+use crate::http::{Access, ApiError, ApiResult, Caller, Endpoint, Json, Path};
 
 pub(crate) const CARE_STAFF: &[Role] = &[Role::CaseWorker, Role::Supervisor];
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    CareContext: FromRef<S>,
+{
     let staff = Access::Roles(CARE_STAFF);
     vec![
-        Endpoint::new("POST", "/api/v1/cases", staff, || post(create)),
-        Endpoint::new("GET", "/api/v1/cases/{id}", staff, || get(read)),
-        Endpoint::new("POST", "/api/v1/cases/{id}/assign", staff, || post(assign)),
-        Endpoint::new("POST", "/api/v1/cases/{id}/transfer", staff, || {
-            post(transfer)
-        }),
-        Endpoint::new("POST", "/api/v1/cases/{id}/consents", staff, || {
-            post(consent)
-        }),
-        Endpoint::new(
-            "POST",
+        Endpoint::post("/api/v1/cases", staff, create),
+        Endpoint::get("/api/v1/cases/{id}", staff, read),
+        Endpoint::post("/api/v1/cases/{id}/assign", staff, assign),
+        Endpoint::post("/api/v1/cases/{id}/transfer", staff, transfer),
+        Endpoint::post("/api/v1/cases/{id}/consents", staff, consent),
+        Endpoint::post(
             "/api/v1/cases/{id}/consents/{consent}/withdraw",
             staff,
-            || post(withdraw_consent),
+            withdraw_consent,
         ),
-        Endpoint::new("POST", "/api/v1/cases/{id}/referrals", staff, || {
-            post(refer)
-        }),
-        Endpoint::new("POST", "/api/v1/cases/{id}/stage", staff, || {
-            post(move_stage)
-        }),
-        Endpoint::new("POST", "/api/v1/cases/{id}/approval", staff, || {
-            post(approval)
-        }),
-        Endpoint::new("POST", "/api/v1/cases/{id}/notes", staff, || post(add_note)),
-        Endpoint::new("PUT", "/api/v1/cases/{id}/notes/{note}", staff, || {
-            axum::routing::put(edit_note)
-        }),
-        Endpoint::new("GET", "/api/v1/care/alerts", staff, || get(alerts)),
-        Endpoint::new("GET", "/api/v1/care/catalogue", staff, || get(catalogue)),
-        Endpoint::new(
-            "GET",
+        Endpoint::post("/api/v1/cases/{id}/referrals", staff, refer),
+        Endpoint::post("/api/v1/cases/{id}/stage", staff, move_stage),
+        Endpoint::post("/api/v1/cases/{id}/approval", staff, approval),
+        Endpoint::post("/api/v1/cases/{id}/notes", staff, add_note),
+        Endpoint::put("/api/v1/cases/{id}/notes/{note}", staff, edit_note),
+        Endpoint::get("/api/v1/care/alerts", staff, alerts),
+        Endpoint::get("/api/v1/care/catalogue", staff, catalogue),
+        Endpoint::get(
             "/api/v1/care/indicators",
             Access::Roles(&[Role::Supervisor, Role::Admin, Role::Researcher]),
-            || get(indicators),
+            indicators,
         ),
-        Endpoint::new("POST", "/api/v1/cases/{id}/hashes", staff, || {
-            post(add_hashes)
-        }),
-        Endpoint::new("POST", "/api/v1/cases/{id}/assessments", staff, || {
-            post(assess)
-        }),
-        Endpoint::new("POST", "/api/v1/cases/{id}/services", staff, || {
-            post(plan_service)
-        }),
-        Endpoint::new(
-            "PATCH",
+        Endpoint::post("/api/v1/cases/{id}/hashes", staff, add_hashes),
+        Endpoint::post("/api/v1/cases/{id}/assessments", staff, assess),
+        Endpoint::post("/api/v1/cases/{id}/services", staff, plan_service),
+        Endpoint::patch(
             "/api/v1/cases/{id}/services/{service}",
             staff,
-            || axum::routing::patch(update_service),
+            update_service,
         ),
-        Endpoint::new("POST", "/api/v1/referrals/{id}/accept", staff, || {
-            post(accept)
-        }),
-        Endpoint::new("POST", "/api/v1/referrals/{id}/reject", staff, || {
-            post(reject)
-        }),
+        Endpoint::post("/api/v1/referrals/{id}/accept", staff, accept),
+        Endpoint::post("/api/v1/referrals/{id}/reject", staff, reject),
     ]
 }
 
@@ -93,11 +70,43 @@ impl From<CareError> for ApiError {
     }
 }
 
-#[derive(Deserialize)]
+/// A new case: the child's identifying details and the risk level. The fields are listed
+/// here rather than flattened from [`Identity`], because serde cannot refuse unknown fields
+/// through a flattened struct, and a misspelt field must never silently drop a detail.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 struct NewCase {
-    #[serde(flatten)]
-    identity: Identity,
+    name: Option<String>,
+    date_of_birth: Option<String>,
+    age_estimate: Option<u8>,
+    sex: Option<String>,
+    gender_identity: Option<String>,
+    language: Option<String>,
+    disability: Option<String>,
+    location: Option<String>,
+    #[serde(default)]
+    guardians: Vec<super::Guardian>,
+    contact: Option<String>,
+    /// `low`, `medium` (the default), `high` or `immediate`.
     risk_level: Option<String>,
+}
+
+impl NewCase {
+    fn identity(self) -> (Identity, Option<String>) {
+        let identity = Identity {
+            name: self.name,
+            date_of_birth: self.date_of_birth,
+            age_estimate: self.age_estimate,
+            sex: self.sex,
+            gender_identity: self.gender_identity,
+            language: self.language,
+            disability: self.disability,
+            location: self.location,
+            guardians: self.guardians,
+            contact: self.contact,
+        };
+        (identity, self.risk_level)
+    }
 }
 
 #[derive(Serialize)]
@@ -111,40 +120,34 @@ fn created_answer(id: i64) -> (StatusCode, Json<Created>) {
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Json(body): Json<NewCase>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
+    let (identity, risk_level) = body.identity();
     let created = super::create_case(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
-        &body.identity,
-        body.risk_level.as_deref().unwrap_or("medium"),
+        &identity,
+        risk_level.as_deref().unwrap_or("medium"),
     )
     .await?;
     Ok(created_answer(created.id))
 }
 
 async fn read(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<CaseView>> {
     Ok(Json(
-        super::read_case(
-            &state.store,
-            &state.fields,
-            &caller.actor(),
-            &caller.principal,
-            id,
-        )
-        .await?,
+        super::read_case(&ctx, &caller.actor(), &caller.principal, id).await?,
     ))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewConsent {
     purpose: String,
     given_by: String,
@@ -153,13 +156,13 @@ struct NewConsent {
 }
 
 async fn consent(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<NewConsent>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let added = super::add_consent(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -172,6 +175,7 @@ async fn consent(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewReferral {
     service: String,
     to_org: String,
@@ -181,14 +185,13 @@ struct NewReferral {
 }
 
 async fn refer(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<NewReferral>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let created = super::refer(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -204,19 +207,20 @@ async fn refer(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct Answer {
     reason: Option<String>,
 }
 
 async fn answer(
-    state: AppState,
+    ctx: CareContext,
     caller: Caller,
     id: i64,
     accept: bool,
     body: Answer,
 ) -> ApiResult<Json<serde_json::Value>> {
     let answered = super::answer_referral(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -230,43 +234,37 @@ async fn answer(
 }
 
 async fn accept(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     body: Option<Json<Answer>>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    answer(
-        state,
-        caller,
-        id,
-        true,
-        body.map(|b| b.0).unwrap_or_default(),
-    )
-    .await
+    answer(ctx, caller, id, true, body.map(|b| b.0).unwrap_or_default()).await
 }
 
 async fn reject(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<Answer>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    answer(state, caller, id, false, body).await
+    answer(ctx, caller, id, false, body).await
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Assignment {
     email: String,
 }
 
 async fn assign(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<Assignment>,
 ) -> ApiResult<StatusCode> {
     super::assign(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -277,20 +275,21 @@ async fn assign(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StageChange {
     to: String,
     reason: Option<String>,
 }
 
 async fn move_stage(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<StageChange>,
 ) -> ApiResult<Json<super::workflow::StageView>> {
     Ok(Json(
         super::workflow::move_stage(
-            &state.store,
+            &ctx.store,
             &caller.actor(),
             &caller.principal,
             id,
@@ -302,13 +301,14 @@ async fn move_stage(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Decision {
     /// `approve` or `return`.
     decision: String,
 }
 
 async fn approval(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<Decision>,
@@ -323,32 +323,26 @@ async fn approval(
         }
     };
     Ok(Json(
-        super::workflow::decide(
-            &state.store,
-            &caller.actor(),
-            &caller.principal,
-            id,
-            approve,
-        )
-        .await?,
+        super::workflow::decide(&ctx.store, &caller.actor(), &caller.principal, id, approve)
+            .await?,
     ))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewNote {
     body: String,
     corrects: Option<i64>,
 }
 
 async fn add_note(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<NewNote>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let added = super::workflow::add_note(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -360,19 +354,19 @@ async fn add_note(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NoteEdit {
     body: String,
 }
 
 async fn edit_note(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path((id, note)): Path<(i64, i64)>,
     Json(body): Json<NoteEdit>,
 ) -> ApiResult<StatusCode> {
     super::workflow::edit_note(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -384,55 +378,47 @@ async fn edit_note(
 }
 
 async fn alerts(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<super::workflow::AlertView>>> {
     Ok(Json(
-        super::workflow::my_alerts(&state.store, &caller.actor(), &caller.principal).await?,
+        super::workflow::my_alerts(&ctx.store, &caller.actor(), &caller.principal).await?,
     ))
 }
 
-async fn catalogue(State(state): State<AppState>) -> Json<serde_json::Value> {
+async fn catalogue(State(ctx): State<CareContext>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
-        "services": state.care_config.services(),
-        "forms": state.care_config.forms,
+        "services": ctx.config.services(),
+        "forms": ctx.config.forms,
     }))
 }
 
 async fn assess(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<super::plan::Answers>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let added = super::plan::record_assessment(
-        &state.store,
-        &state.fields,
-        &state.care_config,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        &body,
-    )
-    .await?;
+    let added =
+        super::plan::record_assessment(&ctx, &caller.actor(), &caller.principal, id, &body).await?;
     Ok(created_answer(added.id))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewService {
     service: String,
     provider: String,
 }
 
 async fn plan_service(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<NewService>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let planned = super::plan::plan_service(
-        &state.store,
-        &state.care_config,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -444,19 +430,20 @@ async fn plan_service(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ServiceUpdate {
     status: String,
     outcome: Option<String>,
 }
 
 async fn update_service(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path((id, service)): Path<(i64, i64)>,
     Json(body): Json<ServiceUpdate>,
 ) -> ApiResult<Json<super::plan::ServiceView>> {
     let updated = super::plan::update_service(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -469,18 +456,19 @@ async fn update_service(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Transfer {
     to_org: String,
 }
 
 async fn transfer(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<Transfer>,
 ) -> ApiResult<StatusCode> {
     super::transfer(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -491,15 +479,16 @@ async fn transfer(
 }
 
 async fn indicators(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
 ) -> ApiResult<Json<super::indicators::Indicators>> {
     Ok(Json(
-        super::indicators::indicators(&state.store, &caller.actor(), &caller.principal).await?,
+        super::indicators::indicators(&ctx.store, &caller.actor(), &caller.principal).await?,
     ))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CaseHashes {
     pdq: Option<String>,
     /// PDQ quality; below 50 is refused as for any bank.
@@ -508,7 +497,7 @@ struct CaseHashes {
 }
 
 async fn add_hashes(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<CaseHashes>,
@@ -528,14 +517,14 @@ async fn add_hashes(
         );
     }
     let linked = super::workflow::add_case_hashes(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
         &signals,
     )
     .await?;
-    state.matcher.sync(&state.store).await?;
+    ctx.banks.sync().await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "linked": linked })),
@@ -543,17 +532,10 @@ async fn add_hashes(
 }
 
 async fn withdraw_consent(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     caller: Caller,
     Path((id, consent)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    super::withdraw_consent(
-        &state.store,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        consent,
-    )
-    .await?;
+    super::withdraw_consent(&ctx.store, &caller.actor(), &caller.principal, id, consent).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,12 +18,46 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
 use self::entities::{assignment, case, consent, referral};
+use self::plan::CareConfig;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
-use crate::access::{Principal, Role, now};
+use crate::access::{Principal, Role};
+use crate::banks::BanksContext;
+use crate::helpers::{now, rfc3339};
+use crate::http::Endpoint;
+use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
+
+pub use workflow::ReuploadAlerts;
+
+/// What care's routes and services need: the store, the field cipher for identifying details,
+/// the deployment's services and forms, the banks (a child's picture hashes are banked), and
+/// the mailer for alerts.
+#[derive(Clone, Debug)]
+pub struct CareContext {
+    pub store: Store,
+    pub fields: Arc<FieldCipher>,
+    pub config: Arc<CareConfig>,
+    pub banks: BanksContext,
+    pub mailer: Option<Mailer>,
+}
+
+/// Every care route: the API and the pages.
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    CareContext: FromRef<S>,
+{
+    let mut all = api::endpoints();
+    all.extend(pages::endpoints());
+    all
+}
 
 /// The minimum core service package of the ASEAN guidelines: the default service catalogue.
 pub const SERVICES: &[&str] = &[
@@ -76,6 +110,7 @@ pub enum CareError {
 
 /// Someone who looks after the child.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Guardian {
     pub name: Option<String>,
     pub relation: Option<String>,
@@ -201,13 +236,17 @@ pub async fn create_case_in(
 }
 
 pub async fn create_case(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     identity: &Identity,
     risk_level: &str,
 ) -> Result<case::Model, CareError> {
+    let CareContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let txn = store.db().begin().await?;
     let created = create_case_in(&txn, cipher, principal, identity, risk_level, "direct").await?;
     audit::commit_with(
@@ -350,11 +389,6 @@ pub struct ReferralView {
     pub shared: serde_json::Value,
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 async fn organisation_name(txn: &DatabaseTransaction, id: i32) -> Result<String, DbErr> {
     Ok(organisation::Entity::find_by_id(id)
         .one(txn)
@@ -384,12 +418,16 @@ async fn referral_views(
 /// Reads a case: all of it for its workers and supervisors, the shared part for an
 /// organisation it was referred to, nothing for anyone else.
 pub async fn read_case(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
 ) -> Result<CaseView, CareError> {
+    let CareContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let txn = store.db().begin().await?;
     let (found, view) = match load(&txn, actor, principal, case_id, "care.case.read").await {
         Ok(loaded) => loaded,
@@ -563,13 +601,17 @@ pub struct ReferralRequest<'a> {
 
 /// Refers a case to another organisation. Refused without disclosure consent.
 pub async fn refer(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
     request: ReferralRequest<'_>,
 ) -> Result<referral::Model, CareError> {
+    let CareContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let ReferralRequest {
         service,
         to_org,

@@ -3,33 +3,33 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::plan::SERVICE_STATUSES;
 use super::workflow::STAGES;
-use super::{CaseRow, CaseView, GIVEN_BY, Guardian, Identity, PURPOSES, RISK_LEVELS};
-use crate::web::pages::{Chrome, OrPage, PageResult, render};
-use crate::web::{Access, AppState, Caller, Endpoint};
+use super::{CareContext, CaseRow, CaseView, GIVEN_BY, Guardian, Identity, PURPOSES, RISK_LEVELS};
+use crate::http::{Access, Caller, Chrome, Endpoint, OrPage, PageResult, render};
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    CareContext: FromRef<S>,
+{
     let page = Access::Page(super::api::CARE_STAFF);
     vec![
-        Endpoint::new("GET", "/care", page, || get(list)),
-        Endpoint::new("GET", "/care/new", page, || get(new_form)),
-        Endpoint::new("POST", "/care/new", page, || post(register)),
-        Endpoint::new("GET", "/care/{id}", page, || get(show)),
-        Endpoint::new("POST", "/care/{id}/consents", page, || post(consent)),
-        Endpoint::new("POST", "/care/{id}/stage", page, || post(stage)),
-        Endpoint::new("POST", "/care/{id}/services", page, || post(plan)),
-        Endpoint::new("POST", "/care/{id}/services/{service}", page, || {
-            post(update_service)
-        }),
-        Endpoint::new("POST", "/care/{id}/notes", page, || post(note)),
-        Endpoint::new("GET", "/care/{id}/export", page, || get(export)),
+        Endpoint::get("/care", page, list),
+        Endpoint::get("/care/new", page, new_form),
+        Endpoint::post("/care/new", page, register),
+        Endpoint::get("/care/{id}", page, show),
+        Endpoint::post("/care/{id}/consents", page, consent),
+        Endpoint::post("/care/{id}/stage", page, stage),
+        Endpoint::post("/care/{id}/services", page, plan),
+        Endpoint::post("/care/{id}/services/{service}", page, update_service),
+        Endpoint::post("/care/{id}/notes", page, note),
+        Endpoint::get("/care/{id}/export", page, export),
     ]
 }
 
@@ -40,8 +40,8 @@ struct ListPage {
     cases: Vec<CaseRow>,
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
-    let cases = super::list_cases(&state.store, &caller.actor(), &caller.principal)
+async fn list(State(ctx): State<CareContext>, headers: HeaderMap, caller: Caller) -> PageResult {
+    let cases = super::list_cases(&ctx.store, &caller.actor(), &caller.principal)
         .await
         .or_page(&headers)?;
     let page = ListPage {
@@ -83,7 +83,7 @@ fn filled(text: &str) -> Option<String> {
 }
 
 async fn register(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Form(form): Form<RegisterForm>,
@@ -112,8 +112,7 @@ async fn register(
         ..Identity::default()
     };
     let created = super::create_case(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         &identity,
@@ -138,27 +137,21 @@ struct CasePage {
 }
 
 async fn show(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let case = super::read_case(
-        &state.store,
-        &state.fields,
-        &caller.actor(),
-        &caller.principal,
-        id,
-    )
-    .await
-    .or_page(&headers)?;
+    let case = super::read_case(&ctx, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
     let page = CasePage {
         chrome: Chrome::for_caller(&caller, &headers, "care-case"),
         case,
         purposes: PURPOSES,
         givers: GIVEN_BY,
         stages: STAGES,
-        services: state.care_config.services(),
+        services: ctx.config.services(),
         statuses: SERVICE_STATUSES,
         reasons: super::workflow::CLOSURE_REASONS,
     };
@@ -177,7 +170,7 @@ struct ConsentForm {
 }
 
 async fn consent(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
@@ -185,7 +178,7 @@ async fn consent(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     super::add_consent(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -206,7 +199,7 @@ struct StageForm {
 }
 
 async fn stage(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
@@ -214,7 +207,7 @@ async fn stage(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     super::workflow::move_stage(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -234,7 +227,7 @@ struct PlanForm {
 }
 
 async fn plan(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
@@ -242,8 +235,7 @@ async fn plan(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     super::plan::plan_service(
-        &state.store,
-        &state.care_config,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -262,7 +254,7 @@ struct ServiceForm {
 }
 
 async fn update_service(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Path((id, service)): Path<(i64, i64)>,
@@ -270,7 +262,7 @@ async fn update_service(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     super::plan::update_service(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -290,7 +282,7 @@ struct NoteForm {
 }
 
 async fn note(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
@@ -298,8 +290,7 @@ async fn note(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     super::workflow::add_note(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -314,29 +305,23 @@ async fn note(
 #[derive(Template)]
 #[template(path = "care_export.html")]
 struct ExportPage {
-    tr: crate::web::i18n::Tr,
+    tr: crate::http::i18n::Tr,
     case: CaseView,
 }
 
 /// The child's own record, printable (the right of access). Guardians, notes (which speak of
 /// other people and carry their authors) and referral details are left out.
 async fn export(
-    State(state): State<AppState>,
+    State(ctx): State<CareContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let mut case = super::read_case(
-        &state.store,
-        &state.fields,
-        &caller.actor(),
-        &caller.principal,
-        id,
-    )
-    .await
-    .or_page(&headers)?;
+    let mut case = super::read_case(&ctx, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
     if case.view != "full" {
-        return Err(crate::web::pages::PageError::new(
+        return Err(crate::http::PageError::new(
             &headers,
             super::CareError::Forbidden.into(),
         ));

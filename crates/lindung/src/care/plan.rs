@@ -11,14 +11,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::entities::{assessment, service};
-use super::{CareError, SERVICES, load_full, rfc3339};
+use super::{CareContext, CareError, SERVICES, load_full};
+use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::{Principal, now};
+use crate::helpers::now;
+use crate::helpers::rfc3339;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
 
 /// The default configuration, replaced by `<data-dir>/care.json` when that file exists.
-pub const DEFAULT_CONFIG: &str = include_str!("../../care/care.json");
+pub const DEFAULT_CONFIG: &str = include_str!("../../defaults/care.json");
 
 pub const SERVICE_STATUSES: &[&str] = &[
     "planned",
@@ -149,14 +151,18 @@ pub struct Answers {
 
 /// Records an assessment's answers (encrypted: they describe the child).
 pub async fn record_assessment(
-    store: &Store,
-    cipher: &FieldCipher,
-    config: &CareConfig,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
     input: &Answers,
 ) -> Result<assessment::Model, CareError> {
+    let CareContext {
+        store,
+        fields: cipher,
+        config,
+        ..
+    } = ctx;
     let (form, answers) = (input.form.as_str(), &input.answers);
     config.check(form, answers)?;
     let txn = store.db().begin().await?;
@@ -197,14 +203,14 @@ pub async fn record_assessment(
 
 /// Plans a service for a case, from the deployment's catalogue.
 pub async fn plan_service(
-    store: &Store,
-    config: &CareConfig,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
     service_id: &str,
     provider: &str,
 ) -> Result<service::Model, CareError> {
+    let CareContext { store, config, .. } = ctx;
     if !config.services().iter().any(|s| s == service_id) {
         return Err(CareError::Invalid(
             "service",

@@ -8,9 +8,12 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::entities::{alert, assignment, case, linked_signal, note};
-use super::{CareError, load_full};
+use super::{CareContext, CareError, load_full};
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::{Principal, Role, now};
+use crate::access::{Principal, Role};
+use crate::banks::events::{Listening, MatchEvent, MatchListener};
+use crate::helpers::now;
+use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
 
@@ -217,8 +220,8 @@ pub(super) async fn notes_of(
                     .open(&note_context(case_id), &n.body)
                     .map_err(|e| CareError::Internal(e.to_string()))?,
                 corrects: n.corrects,
-                created_at: super::rfc3339(n.created_at),
-                edited_at: n.edited_at.map(super::rfc3339),
+                created_at: crate::helpers::rfc3339(n.created_at),
+                edited_at: n.edited_at.map(crate::helpers::rfc3339),
             })
         })
         .collect()
@@ -237,14 +240,18 @@ fn check_note(body: &str) -> Result<&str, CareError> {
 
 /// Adds a note signed by the caller; `corrects` names an earlier note of the case it corrects.
 pub async fn add_note(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
     body: &str,
     corrects: Option<i64>,
 ) -> Result<note::Model, CareError> {
+    let CareContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let body = check_note(body)?;
     let txn = store.db().begin().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.note.add").await {
@@ -288,14 +295,18 @@ pub async fn add_note(
 
 /// Edits a note: only its author, and only within [`NOTE_EDIT_HOURS`] of writing it.
 pub async fn edit_note(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
     note_id: i64,
     body: &str,
 ) -> Result<(), CareError> {
+    let CareContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let body = check_note(body)?;
     let txn = store.db().begin().await?;
     if let Err(e) = load_full(&txn, actor, principal, case_id, "care.note.edit").await {
@@ -354,7 +365,7 @@ pub const LINK_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2
 /// The signals linked to any case, kept in memory so that lookups (most of which match nothing
 /// linked) cost no database read.
 #[derive(Debug, Default)]
-pub struct LinkCache {
+struct LinkCache {
     current: std::sync::RwLock<
         Option<(
             std::time::Instant,
@@ -396,6 +407,71 @@ impl LinkCache {
             .copied()
             .filter(|id| set.contains(id))
             .collect())
+    }
+}
+
+/// Re-upload alerts: told of every lookup that matched, it raises an alert on each case linked
+/// to a matched signal and emails the case's workers. A failure is logged; it never fails the
+/// lookup.
+#[derive(Debug)]
+pub struct ReuploadAlerts {
+    store: Store,
+    links: LinkCache,
+    mailer: Option<Mailer>,
+}
+
+impl ReuploadAlerts {
+    pub fn new(store: Store, mailer: Option<Mailer>) -> Self {
+        ReuploadAlerts {
+            store,
+            links: LinkCache::default(),
+            mailer,
+        }
+    }
+
+    async fn raise(&self, event: &MatchEvent) {
+        let ids: Vec<i64> = event.matches.iter().map(|m| m.signal_id).collect();
+        let raised = async {
+            let linked = self.links.linked(&self.store, &ids).await?;
+            alert_on_matches(
+                &self.store,
+                &linked,
+                LOOKUP_ALERT_SOURCE,
+                Some(event.asked_by.organisation_id),
+            )
+            .await
+        };
+        match raised.await {
+            Ok(cases) if !cases.is_empty() => {
+                if let Some(mailer) = self.mailer.clone() {
+                    // Mail goes out after the answer: a slow mail server never slows a lookup.
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = super::notify::email_workers(
+                            &mailer,
+                            &store,
+                            &cases,
+                            LOOKUP_ALERT_SOURCE,
+                        )
+                        .await
+                        {
+                            tracing::error!(error = %e, "alert email not sent");
+                        }
+                    });
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "care alerts not raised"),
+        }
+    }
+}
+
+/// Where an alert raised by a platform's or analyst's lookup says the picture was seen.
+const LOOKUP_ALERT_SOURCE: &str = "api lookup";
+
+impl MatchListener for ReuploadAlerts {
+    fn matched<'a>(&'a self, event: &'a MatchEvent) -> Listening<'a> {
+        Box::pin(self.raise(event))
     }
 }
 
@@ -481,7 +557,7 @@ pub async fn my_alerts(
             id: a.id,
             case_id: a.case_id,
             source: a.source,
-            at: super::rfc3339(a.at),
+            at: crate::helpers::rfc3339(a.at),
             seen: a.seen_at.is_some(),
         })
         .collect();

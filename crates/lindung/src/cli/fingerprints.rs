@@ -9,8 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lindung_media::video::{VideoInfo, VideoLimits, looks_like_video};
-use lindung_media::vpdq::VpdqFrame;
+use lindung_media::video::{VideoFingerprint, VideoLimits, looks_like_video};
 use lindung_media::{Digests, Fingerprint, Fingerprinter, MediaError, Options};
 
 /// A file to hash, or a folder that could not be read (reported in its place).
@@ -26,14 +25,6 @@ impl Input {
             Input::File(p) | Input::Unreadable(p, _) => p,
         }
     }
-}
-
-/// A hashed video: vPDQ frames (one per second) and digests of the file.
-#[derive(Debug)]
-pub struct VideoHashes {
-    pub info: VideoInfo,
-    pub frames: Vec<VpdqFrame>,
-    pub digests: Digests,
 }
 
 /// How videos are hashed.
@@ -58,7 +49,7 @@ impl Default for VideoOptions {
 pub enum Outcome {
     // Boxed: a fingerprint with its dihedral hashes is several times larger than the rest.
     Image(Result<Box<Fingerprint>, String>),
-    Video(Result<VideoHashes, String>),
+    Video(Result<VideoFingerprint, String>),
 }
 
 /// Receives fingerprints in input order.
@@ -66,7 +57,7 @@ pub trait Sink {
     fn record(&mut self, path: &Path, result: Result<Fingerprint, String>) -> io::Result<()>;
 
     /// A video. Commands that do not handle videos report it as an error in its place.
-    fn video(&mut self, path: &Path, result: Result<VideoHashes, String>) -> io::Result<()> {
+    fn video(&mut self, path: &Path, result: Result<VideoFingerprint, String>) -> io::Result<()> {
         let message = match result {
             Ok(_) => "videos are not supported by this command yet".to_owned(),
             Err(e) => e,
@@ -207,14 +198,14 @@ fn is_video(path: &Path) -> bool {
 /// vPDQ at the chosen sampling rate and the file's digests. The command line decodes in
 /// process: it saves two process starts per file, and the files are the user's own choice
 /// (the server keeps the isolated `ffmpeg` program for uploads).
-fn video_hashes(path: &Path, options: &VideoOptions) -> Result<VideoHashes, String> {
+fn video_hashes(path: &Path, options: &VideoOptions) -> Result<VideoFingerprint, String> {
     let (info, frames) =
         lindung_media::video_libav::hash_video(path, options.seconds_per_hash, &options.limits)
             .map_err(|e| e.to_string())?;
     let digests = std::fs::File::open(path)
         .and_then(Digests::of_reader)
         .map_err(|e| format!("cannot read: {e}"))?;
-    Ok(VideoHashes {
+    Ok(VideoFingerprint {
         info,
         frames,
         digests,

@@ -10,10 +10,9 @@ use lindung_media::{Compat, Fingerprint, Limits, Options};
 
 use lindung_media::video::VideoLimits;
 
-use super::fingerprints::{
-    Sink, VideoHashes, VideoOptions, collect_all, fingerprint_in_order, jobs_or_cores,
-};
+use super::fingerprints::{Sink, VideoOptions, collect_all, fingerprint_in_order, jobs_or_cores};
 use super::write_json_line;
+use lindung_media::video::VideoFingerprint;
 use pdq::Dihedral;
 use serde::Serialize;
 
@@ -249,7 +248,7 @@ impl<W: Write> Sink for Writer<W> {
         self.write(path, &result)
     }
 
-    fn video(&mut self, path: &Path, result: Result<VideoHashes, String>) -> io::Result<()> {
+    fn video(&mut self, path: &Path, result: Result<VideoFingerprint, String>) -> io::Result<()> {
         let video = match result {
             Ok(video) => video,
             Err(e) => return self.record(path, Err(e)),

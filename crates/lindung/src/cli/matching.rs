@@ -13,10 +13,11 @@ use serde::Serialize;
 
 use lindung_media::vpdq::{MatchOptions, match_videos};
 
-use super::fingerprints::{Input, Sink, VideoHashes, collect, fingerprint_in_order, jobs_or_cores};
+use super::fingerprints::{Input, Sink, collect, fingerprint_in_order, jobs_or_cores};
 use super::write_json_line;
 use crate::banks::file_bank::text_of;
 use crate::banks::{FileBank, parse_hash_list};
+use lindung_media::video::VideoFingerprint;
 
 #[derive(Debug, Args)]
 pub struct MatchArgs {
@@ -268,7 +269,7 @@ struct JsonVideoResult<'a> {
 impl<W: Write> Sink for Output<'_, W> {
     /// A video query is compared with every `vpdq` entry of the bank (python-threatexchange
     /// semantics: a match when at least 80% of the query's frames match).
-    fn video(&mut self, path: &Path, result: Result<VideoHashes, String>) -> io::Result<()> {
+    fn video(&mut self, path: &Path, result: Result<VideoFingerprint, String>) -> io::Result<()> {
         let video = match result {
             Ok(video) => video,
             Err(e) => return self.record(path, Err(e)),

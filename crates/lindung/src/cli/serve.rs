@@ -49,7 +49,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 args.store.data_dir.display()
             );
         }
-        let config = crate::web::ServeConfig {
+        let config = crate::app::ServeConfig {
             listen: args.listen,
             snapshot_dir: args.store.data_dir.join("index"),
             field_key_file: args.store.data_dir.join("field.key"),
@@ -61,7 +61,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             )
             .map_err(anyhow::Error::msg)?,
         };
-        crate::web::serve(store, config).await?;
+        crate::app::serve(store, config).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

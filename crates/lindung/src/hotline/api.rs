@@ -1,148 +1,104 @@
 //! The hotline JSON API: `POST /api/v1/reports` for IT companies, and the analysts' routes
 //! for the queue, assessment, attribution, notices, referrals and exports.
 
-use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 use super::entities::{partner, provider, reviewer};
-use super::{ANALYSTS, HotlineError, ReportInput, Source};
+use super::{ANALYSTS, HotlineContext, HotlineError, ReportInput, Source};
 use crate::access::Role;
-use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint};
+use crate::http::{Access, ApiError, ApiResult, Caller, Endpoint, Json, Path, Query};
 
 const ADMIN: &[Role] = &[Role::Admin];
 const PLATFORMS: &[Role] = &[Role::Platform];
 const PACKAGE_READERS: &[Role] = &[Role::Analyst, Role::Admin, Role::LawEnforcement];
 const STATS_READERS: &[Role] = &[Role::Analyst, Role::Admin, Role::Researcher];
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    HotlineContext: FromRef<S>,
+{
+    use utoipa_axum::routes;
     let analysts = Access::Roles(ANALYSTS);
     let admin = Access::Roles(ADMIN);
     vec![
-        Endpoint::new("POST", "/api/v1/reports", Access::Roles(PLATFORMS), || {
-            post(create)
-        }),
-        Endpoint::new("GET", "/api/v1/reports/{id}", analysts, || get(read)),
-        Endpoint::new("GET", "/api/v1/hotline/queue", analysts, || get(queue)),
-        Endpoint::new("POST", "/api/v1/reports/{id}/claim", analysts, || {
-            post(claim)
-        }),
-        Endpoint::new("POST", "/api/v1/reports/{id}/release", analysts, || {
-            post(release)
-        }),
-        Endpoint::new("POST", "/api/v1/reports/{id}/assessments", analysts, || {
-            post(assess)
-        }),
-        Endpoint::new(
-            "GET",
+        Endpoint::api(Access::Roles(PLATFORMS), routes!(create)),
+        Endpoint::api(analysts, routes!(read)),
+        Endpoint::api(analysts, routes!(queue)),
+        Endpoint::post("/api/v1/reports/{id}/claim", analysts, claim),
+        Endpoint::post("/api/v1/reports/{id}/release", analysts, release),
+        Endpoint::post("/api/v1/reports/{id}/assessments", analysts, assess),
+        Endpoint::get(
             "/api/v1/reports/{id}/urls/{url}/suggestion",
             analysts,
-            || get(suggest),
+            suggest,
         ),
-        Endpoint::new(
-            "POST",
+        Endpoint::post(
             "/api/v1/reports/{id}/urls/{url}/attribution",
             analysts,
-            || post(attribute),
+            attribute,
         ),
-        Endpoint::new("POST", "/api/v1/reports/{id}/notices", analysts, || {
-            post(send_notices)
-        }),
-        Endpoint::new("POST", "/api/v1/reports/{id}/close", analysts, || {
-            post(close)
-        }),
-        Endpoint::new("POST", "/api/v1/reports/{id}/care-case", analysts, || {
-            post(care_case)
-        }),
-        Endpoint::new(
-            "POST",
+        Endpoint::post("/api/v1/reports/{id}/notices", analysts, send_notices),
+        Endpoint::post("/api/v1/reports/{id}/close", analysts, close),
+        Endpoint::post("/api/v1/reports/{id}/care-case", analysts, care_case),
+        Endpoint::post(
             "/api/v1/reports/{id}/referrals/law-enforcement",
             analysts,
-            || post(refer_police),
+            refer_police,
         ),
-        Endpoint::new(
-            "GET",
+        Endpoint::get(
             "/api/v1/reports/{id}/package",
             Access::Roles(PACKAGE_READERS),
-            || get(package),
+            package,
         ),
-        Endpoint::new(
-            "GET",
+        Endpoint::get(
             "/api/v1/reports/{id}/partner-export",
             analysts,
-            || get(partner_export),
+            partner_export,
         ),
-        Endpoint::new("POST", "/api/v1/hotline/partner-import", analysts, || {
-            post(partner_import)
-        }),
-        Endpoint::new("GET", "/api/v1/reports/{id}/cybertip.xml", analysts, || {
-            get(cybertip)
-        }),
-        Endpoint::new(
-            "GET",
+        Endpoint::post("/api/v1/hotline/partner-import", analysts, partner_import),
+        Endpoint::get("/api/v1/reports/{id}/cybertip.xml", analysts, cybertip),
+        Endpoint::get(
             "/api/v1/reports/{id}/cybertip/files/{file}",
             analysts,
-            || get(cybertip_file),
+            cybertip_file,
         ),
-        Endpoint::new(
-            "GET",
+        Endpoint::get(
             "/api/v1/reports/{id}/files/{file}/evidence",
             analysts,
-            || get(evidence),
+            evidence,
         ),
-        Endpoint::new("GET", "/api/v1/hotline/reviewer-settings", analysts, || {
-            get(reviewer_settings)
-        }),
-        Endpoint::new("PUT", "/api/v1/hotline/reviewer-settings", analysts, || {
-            put(set_reviewer_settings)
-        }),
-        Endpoint::new("GET", "/api/v1/hotline/providers", analysts, || {
-            get(list_providers)
-        }),
-        Endpoint::new("POST", "/api/v1/hotline/providers", admin, || {
-            post(add_provider)
-        }),
-        Endpoint::new("PUT", "/api/v1/hotline/providers/{id}", admin, || {
-            put(edit_provider)
-        }),
-        Endpoint::new("GET", "/api/v1/hotline/partners", analysts, || {
-            get(list_partners)
-        }),
-        Endpoint::new("POST", "/api/v1/hotline/partners", admin, || {
-            post(add_partner)
-        }),
-        Endpoint::new("PUT", "/api/v1/hotline/partners/{id}", admin, || {
-            put(edit_partner)
-        }),
-        Endpoint::new("PUT", "/api/v1/hotline/ip-ranges", admin, || {
-            put(load_ip_ranges)
-        }),
-        Endpoint::new("POST", "/api/v1/hotline/run-due", admin, || post(run_due)),
-        Endpoint::new(
-            "GET",
-            "/api/v1/hotline/stats",
-            Access::Roles(STATS_READERS),
-            || get(stats),
+        Endpoint::get(
+            "/api/v1/hotline/reviewer-settings",
+            analysts,
+            reviewer_settings,
         ),
-        Endpoint::new(
-            "GET",
+        Endpoint::put(
+            "/api/v1/hotline/reviewer-settings",
+            analysts,
+            set_reviewer_settings,
+        ),
+        Endpoint::get("/api/v1/hotline/providers", analysts, list_providers),
+        Endpoint::post("/api/v1/hotline/providers", admin, add_provider),
+        Endpoint::put("/api/v1/hotline/providers/{id}", admin, edit_provider),
+        Endpoint::get("/api/v1/hotline/partners", analysts, list_partners),
+        Endpoint::post("/api/v1/hotline/partners", admin, add_partner),
+        Endpoint::put("/api/v1/hotline/partners/{id}", admin, edit_partner),
+        Endpoint::put("/api/v1/hotline/ip-ranges", admin, load_ip_ranges),
+        Endpoint::post("/api/v1/hotline/run-due", admin, run_due),
+        Endpoint::get("/api/v1/hotline/stats", Access::Roles(STATS_READERS), stats),
+        Endpoint::get(
             "/api/v1/hotline/stats.csv",
             Access::Roles(STATS_READERS),
-            || get(stats_csv),
+            stats_csv,
         ),
     ]
 }
-
-/// The hotline part of the OpenAPI document of `/api/v1`.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(create, read, queue))]
-#[derive(Debug)]
-pub struct HotlineDoc;
 
 impl From<HotlineError> for ApiError {
     fn from(error: HotlineError) -> Self {
@@ -209,7 +165,7 @@ const FIELDS: &[&str] = &[
         (status = 409, description = "the idempotency key was used for another body"), (status = 422, description = "invalid; `error.field` names the field")),
     security(("bearer" = [])))]
 async fn create(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     headers: HeaderMap,
     body: Bytes,
@@ -223,10 +179,7 @@ async fn create(
         })
         .transpose()?;
     let receipt = super::submit(
-        &state.store,
-        &state.fields,
-        &state.hotline_config,
-        &state.matcher,
+        &ctx,
         &caller.actor(),
         Source::Platform {
             principal: &caller.principal,
@@ -248,19 +201,12 @@ async fn create(
 #[utoipa::path(get, path = "/api/v1/reports/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = super::ReportView), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn read(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<super::ReportView>> {
     Ok(Json(
-        super::view(
-            &state.store,
-            &state.fields,
-            &caller.actor(),
-            &caller.principal,
-            id,
-        )
-        .await?,
+        super::view(&ctx, &caller.actor(), &caller.principal, id).await?,
     ))
 }
 
@@ -268,51 +214,43 @@ async fn read(
 #[utoipa::path(get, path = "/api/v1/hotline/queue", params(super::QueueFilter),
     responses((status = 200, body = Vec<super::QueueEntry>)), security(("bearer" = [])))]
 async fn queue(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Query(filter): Query<super::QueueFilter>,
 ) -> ApiResult<Json<Vec<super::QueueEntry>>> {
     Ok(Json(
-        super::queue(&state.store, &caller.principal, &filter).await?,
+        super::queue(&ctx.store, &caller.principal, &filter).await?,
     ))
 }
 
 async fn claim(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    super::claim(&state.store, &caller.actor(), &caller.principal, id).await?;
+    super::claim(&ctx.store, &caller.actor(), &caller.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn release(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    super::release(&state.store, &caller.actor(), &caller.principal, id).await?;
+    super::release(&ctx.store, &caller.actor(), &caller.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn assess(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<super::Assessed>)> {
     let (input, _): (super::AssessmentInput, _) = parse_body(&body)?;
-    let assessed = super::assess(
-        &state.store,
-        &state.hotline_config,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        &input,
-    )
-    .await?;
+    let assessed = super::assess(&ctx, &caller.actor(), &caller.principal, id, &input).await?;
     if assessed.bank_content_id.is_some() {
-        state.matcher.sync(&state.store).await?;
+        ctx.banks.sync().await?;
     }
     Ok((StatusCode::CREATED, Json(assessed)))
 }
@@ -326,21 +264,19 @@ struct Suggestion {
 }
 
 async fn suggest(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path((id, url_id)): Path<(i64, i64)>,
 ) -> ApiResult<Json<Suggestion>> {
-    let target =
-        super::url_of(&state.store, &caller.actor(), &caller.principal, id, url_id).await?;
+    let target = super::url_of(&ctx.store, &caller.actor(), &caller.principal, id, url_id).await?;
     let parsed = url::Url::parse(&target.url).map_err(ApiError::internal)?;
-    let (ip, country) =
-        super::network::attribute(&state.store, &state.hotline_config, &parsed).await?;
+    let (ip, country) = super::network::attribute(&ctx.store, &ctx.config, &parsed).await?;
     let providers = match &country {
         Some(c) => {
             use sea_orm::{ColumnTrait, QueryFilter};
             provider::Entity::find()
                 .filter(provider::Column::Country.eq(c.as_str()))
-                .all(state.store.db())
+                .all(ctx.store.db())
                 .await?
         }
         None => Vec::new(),
@@ -360,14 +296,14 @@ struct AttributionBody {
 }
 
 async fn attribute(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path((id, url_id)): Path<(i64, i64)>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let (body, _): (AttributionBody, _) = parse_body(&body)?;
     super::attribute(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -380,21 +316,13 @@ async fn attribute(
 }
 
 async fn send_notices(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<super::takedown::NoticeOutcome>>> {
-    let _one_run = state.hotline_runs.lock().await;
+    let _one_run = ctx.runs.lock().await;
     Ok(Json(
-        super::takedown::send_notices(
-            &state.store,
-            &state.hotline_config,
-            state.mailer.as_ref(),
-            &caller.actor(),
-            &caller.principal,
-            id,
-        )
-        .await?,
+        super::takedown::send_notices(&ctx, &caller.actor(), &caller.principal, id).await?,
     ))
 }
 
@@ -405,14 +333,14 @@ struct CloseBody {
 }
 
 async fn close(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let (body, _): (CloseBody, _) = parse_body(&body)?;
     super::close(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -435,15 +363,14 @@ struct CareCreated {
 }
 
 async fn care_case(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<CareCreated>)> {
     let (body, _): (CareBody, _) = parse_body(&body)?;
     let case = super::refer_to_care(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -466,14 +393,14 @@ struct PoliceBody {
 }
 
 async fn refer_police(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let (body, _): (PoliceBody, _) = parse_body(&body)?;
     super::exports::refer_to_law_enforcement(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -484,52 +411,35 @@ async fn refer_police(
 }
 
 async fn package(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<super::exports::Package>> {
     Ok(Json(
-        super::exports::law_enforcement_package(
-            &state.store,
-            &state.fields,
-            &caller.actor(),
-            &caller.principal,
-            id,
-        )
-        .await?,
+        super::exports::law_enforcement_package(&ctx, &caller.actor(), &caller.principal, id)
+            .await?,
     ))
 }
 
 async fn partner_export(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<super::exports::PartnerReport>> {
     Ok(Json(
-        super::exports::partner_export(
-            &state.store,
-            &state.fields,
-            &state.hotline_config,
-            &caller.actor(),
-            &caller.principal,
-            id,
-        )
-        .await?,
+        super::exports::partner_export(&ctx, &caller.actor(), &caller.principal, id).await?,
     ))
 }
 
 async fn partner_import(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<super::Receipt>)> {
     let (file, raw): (super::exports::PartnerReport, _) = parse_body(&body)?;
     let input = super::exports::partner_input(&file)?;
     let receipt = super::submit(
-        &state.store,
-        &state.fields,
-        &state.hotline_config,
-        &state.matcher,
+        &ctx,
         &caller.actor(),
         Source::Partner {
             principal: &caller.principal,
@@ -550,13 +460,12 @@ fn xml(body: String) -> Response {
 }
 
 async fn cybertip(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     Ok(xml(super::exports::cybertip_report(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -570,7 +479,7 @@ struct NcmecQuery {
 }
 
 async fn cybertip_file(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path((id, file_id)): Path<(i64, i64)>,
     Query(q): Query<NcmecQuery>,
@@ -582,8 +491,7 @@ async fn cybertip_file(
         ));
     }
     Ok(xml(super::exports::cybertip_file(
-        &state.store,
-        &state.fields,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -594,19 +502,13 @@ async fn cybertip_file(
 }
 
 async fn evidence(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path((id, file_id)): Path<(i64, i64)>,
 ) -> ApiResult<Response> {
-    let bytes = super::takedown::reveal_evidence(
-        &state.store,
-        &state.fields,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        file_id,
-    )
-    .await?;
+    let bytes =
+        super::takedown::reveal_evidence(&ctx, &caller.actor(), &caller.principal, id, file_id)
+            .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
@@ -627,11 +529,11 @@ pub struct ReviewerSettings {
 
 /// A reviewer's settings; evidence is blurred and greyscale unless they chose otherwise.
 pub async fn reviewer_settings_of(
-    state: &AppState,
+    ctx: &HotlineContext,
     user_id: i32,
 ) -> Result<ReviewerSettings, sea_orm::DbErr> {
     Ok(reviewer::Entity::find_by_id(user_id)
-        .one(state.store.db())
+        .one(ctx.store.db())
         .await?
         .map_or(
             ReviewerSettings {
@@ -646,16 +548,16 @@ pub async fn reviewer_settings_of(
 }
 
 async fn reviewer_settings(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
 ) -> ApiResult<Json<ReviewerSettings>> {
     Ok(Json(
-        reviewer_settings_of(&state, caller.principal.user_id).await?,
+        reviewer_settings_of(&ctx, caller.principal.user_id).await?,
     ))
 }
 
 async fn set_reviewer_settings(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<Json<ReviewerSettings>> {
@@ -667,75 +569,76 @@ async fn set_reviewer_settings(
         greyscale: Set(settings.greyscale),
     };
     match reviewer::Entity::find_by_id(user_id)
-        .one(state.store.db())
+        .one(ctx.store.db())
         .await?
     {
-        Some(_) => row.update(state.store.db()).await?,
-        None => row.insert(state.store.db()).await?,
+        Some(_) => row.update(ctx.store.db()).await?,
+        None => row.insert(ctx.store.db()).await?,
     };
     Ok(Json(settings))
 }
 
-async fn list_providers(State(state): State<AppState>) -> ApiResult<Json<Vec<provider::Model>>> {
+async fn list_providers(
+    State(ctx): State<HotlineContext>,
+) -> ApiResult<Json<Vec<provider::Model>>> {
     Ok(Json(
         provider::Entity::find()
             .order_by_asc(provider::Column::Name)
-            .all(state.store.db())
+            .all(ctx.store.db())
             .await?,
     ))
 }
 
 async fn add_provider(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<provider::Model>)> {
     let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
-    let created =
-        super::contacts::save_provider(&state.store, &caller.actor(), None, &body).await?;
+    let created = super::contacts::save_provider(&ctx.store, &caller.actor(), None, &body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn edit_provider(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<Json<provider::Model>> {
     let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
     Ok(Json(
-        super::contacts::save_provider(&state.store, &caller.actor(), Some(id), &body).await?,
+        super::contacts::save_provider(&ctx.store, &caller.actor(), Some(id), &body).await?,
     ))
 }
 
-async fn list_partners(State(state): State<AppState>) -> ApiResult<Json<Vec<partner::Model>>> {
+async fn list_partners(State(ctx): State<HotlineContext>) -> ApiResult<Json<Vec<partner::Model>>> {
     Ok(Json(
         partner::Entity::find()
             .order_by_asc(partner::Column::Country)
-            .all(state.store.db())
+            .all(ctx.store.db())
             .await?,
     ))
 }
 
 async fn add_partner(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<partner::Model>)> {
     let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
-    let created = super::contacts::save_partner(&state.store, &caller.actor(), None, &body).await?;
+    let created = super::contacts::save_partner(&ctx.store, &caller.actor(), None, &body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn edit_partner(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> ApiResult<Json<partner::Model>> {
     let (body, _): (super::contacts::ContactInput, _) = parse_body(&body)?;
     Ok(Json(
-        super::contacts::save_partner(&state.store, &caller.actor(), Some(id), &body).await?,
+        super::contacts::save_partner(&ctx.store, &caller.actor(), Some(id), &body).await?,
     ))
 }
 
@@ -745,15 +648,15 @@ struct Loaded {
 }
 
 async fn load_ip_ranges(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<Json<Loaded>> {
     let ranges = super::network::parse_ip_ranges(&body)
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_csv", m))?;
-    let count = super::network::replace_ip_ranges(&state.store, &ranges).await?;
+    let count = super::network::replace_ip_ranges(&ctx.store, &ranges).await?;
     crate::access::audit::record(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         crate::access::audit::AuditEvent::new("hotline.ip_ranges.load", "hotline_ip_ranges", None)
             .detail("ranges", count),
@@ -762,47 +665,45 @@ async fn load_ip_ranges(
     Ok(Json(Loaded { ranges: count }))
 }
 
-async fn run_due(State(state): State<AppState>) -> ApiResult<Json<super::takedown::DueRun>> {
-    state
-        .hotline_runs
-        .run_due(&state.store, &state.hotline_config, state.mailer.as_ref())
-        .await?
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "running",
-                "another server process is running due notices and checks; try again shortly",
-            )
-        })
+async fn run_due(State(ctx): State<HotlineContext>) -> ApiResult<Json<super::takedown::DueRun>> {
+    ctx.runs.run_due(&ctx).await?.map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "running",
+            "another server process is running due notices and checks; try again shortly",
+        )
+    })
 }
 
 /// The statistics the caller may see: the hotline's, suppressed for researchers; analysts and
 /// admins must belong to the hotline.
-pub async fn stats_for(state: &AppState, caller: &Caller) -> ApiResult<super::stats::Statistics> {
-    let hotline = super::hotline_organisation(state.store.db(), &state.hotline_config).await?;
+pub async fn stats_for(
+    ctx: &HotlineContext,
+    caller: &Caller,
+) -> ApiResult<super::stats::Statistics> {
+    let hotline = super::hotline_organisation(ctx.store.db(), &ctx.config).await?;
     let researcher = caller.principal.role == Role::Researcher;
     if !researcher && caller.principal.organisation_id != hotline {
         return Err(HotlineError::Forbidden.into());
     }
     crate::access::audit::record(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         crate::access::audit::AuditEvent::new("hotline.stats.read", "hotline_stats", None),
     )
     .await?;
-    Ok(super::stats::statistics(&state.store, hotline, researcher).await?)
+    Ok(super::stats::statistics(&ctx.store, hotline, researcher).await?)
 }
 
 async fn stats(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     caller: Caller,
 ) -> ApiResult<Json<super::stats::Statistics>> {
-    Ok(Json(stats_for(&state, &caller).await?))
+    Ok(Json(stats_for(&ctx, &caller).await?))
 }
 
-async fn stats_csv(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let stats = stats_for(&state, &caller).await?;
+async fn stats_csv(State(ctx): State<HotlineContext>, caller: Caller) -> ApiResult<Response> {
+    let stats = stats_for(&ctx, &caller).await?;
     let body = super::stats::to_csv(&stats).map_err(ApiError::internal)?;
     Ok((
         [

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub const DEFAULT_CONFIG: &str = include_str!("../../hotline/hotline.json");
+pub const DEFAULT_CONFIG: &str = include_str!("../../defaults/hotline.json");
 
 pub const CATEGORIES: &[&str] = &["A1", "A2", "B1", "B2"];
 pub const CONTENT_KINDS: &[&str] = &[

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::entities::{partner, provider};
 use super::{HotlineError, check_country, invalid};
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::now;
+use crate::helpers::now;
 use crate::store::Store;
 
 /// A provider's or partner's details as an admin gives them.

@@ -10,17 +10,16 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::config::HotlineConfig;
 use super::entities::{referral, report};
 use super::{
-    FileInput, HotlineError, INCIDENT_TYPES, ReportInput, ReportView, Victim, internal, load_view,
-    visible_report,
+    FileInput, HotlineContext, HotlineError, INCIDENT_TYPES, ReportInput, ReportView, Victim,
+    internal, load_view, visible_report,
 };
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
-use crate::access::{Principal, Role, now};
+use crate::access::{Principal, Role};
+use crate::helpers::now;
 use crate::store::Store;
-use crate::store::fields::FieldCipher;
 
 /// JSON with object keys sorted and no insignificant whitespace: the form the package digest
 /// is computed over. (The package holds strings, integers, booleans and nulls only, so number
@@ -62,8 +61,7 @@ fn write_canonical(value: &Value, out: &mut String) {
 }
 
 pub fn sha256_hex(text: &str) -> String {
-    use sha2::Digest;
-    crate::access::hex(&sha2::Sha256::digest(text.as_bytes()))
+    crate::helpers::sha256_hex(text.as_bytes())
 }
 
 /// The law-enforcement package: the package and the SHA-256 of its canonical JSON.
@@ -88,7 +86,7 @@ fn package_value(
     Ok(json!({
         "format": "lindung.le-package/1",
         "hotline": hotline,
-        "generated_at": super::rfc3339(now()),
+        "generated_at": crate::helpers::rfc3339(now()),
         "generated_by": generated_by,
         "report": report,
     }))
@@ -112,12 +110,16 @@ async fn referred_to(
 /// Builds the package for analysts of the report, or for law-enforcement users of an
 /// organisation it was referred to. Logged as an export.
 pub async fn law_enforcement_package(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &HotlineContext,
     actor: &Actor,
     principal: &Principal,
     id: i64,
 ) -> Result<Package, HotlineError> {
+    let HotlineContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let txn = store.db().begin().await?;
     let found = if principal.role == Role::LawEnforcement {
         match report::Entity::find_by_id(id).one(&txn).await? {
@@ -258,13 +260,17 @@ pub const PARTNER_FORMAT: &str = "lindung.partner-report/1";
 
 /// Exports a report for the partner hotline of the hosting country.
 pub async fn partner_export(
-    store: &Store,
-    cipher: &FieldCipher,
-    config: &HotlineConfig,
+    ctx: &HotlineContext,
     actor: &Actor,
     principal: &Principal,
     id: i64,
 ) -> Result<PartnerReport, HotlineError> {
+    let HotlineContext {
+        store,
+        fields: cipher,
+        config,
+        ..
+    } = ctx;
     let (txn, found) = super::open_report(store, actor, principal, id).await?;
     let view = load_view(&txn, cipher, &found).await?;
     let hotline = organisation::Entity::find_by_id(found.organisation_id)
@@ -429,13 +435,17 @@ fn new_writer() -> Result<Writer<Vec<u8>>, HotlineError> {
 }
 
 async fn view_for_export(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &HotlineContext,
     actor: &Actor,
     principal: &Principal,
     id: i64,
     action: &str,
 ) -> Result<ReportView, HotlineError> {
+    let HotlineContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let (txn, found) = super::open_report(store, actor, principal, id).await?;
     let view = load_view(&txn, cipher, &found).await?;
     audit::commit_with(
@@ -449,21 +459,17 @@ async fn view_for_export(
 
 /// The report as CyberTipline `<report>` XML.
 pub async fn cybertip_report(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &HotlineContext,
     actor: &Actor,
     principal: &Principal,
     id: i64,
 ) -> Result<String, HotlineError> {
-    let view = view_for_export(
+    let HotlineContext {
         store,
-        cipher,
-        actor,
-        principal,
-        id,
-        "hotline.export.cybertip",
-    )
-    .await?;
+        fields: _cipher,
+        ..
+    } = ctx;
+    let view = view_for_export(ctx, actor, principal, id, "hotline.export.cybertip").await?;
     let hotline = organisation::Entity::find()
         .filter(organisation::Column::Id.eq(principal.organisation_id))
         .one(store.db())
@@ -589,23 +595,19 @@ pub async fn cybertip_report(
 
 /// One file of the report as CyberTipline `<fileDetails>` XML, for NCMEC's report id.
 pub async fn cybertip_file(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &HotlineContext,
     actor: &Actor,
     principal: &Principal,
     id: i64,
     file_id: i64,
     ncmec_report_id: i64,
 ) -> Result<String, HotlineError> {
-    let view = view_for_export(
-        store,
-        cipher,
-        actor,
-        principal,
-        id,
-        "hotline.export.cybertip",
-    )
-    .await?;
+    let HotlineContext {
+        store: _,
+        fields: _cipher,
+        ..
+    } = ctx;
+    let view = view_for_export(ctx, actor, principal, id, "hotline.export.cybertip").await?;
     let f = view
         .files
         .iter()

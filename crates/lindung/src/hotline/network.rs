@@ -42,8 +42,7 @@ pub fn normalise_url(text: &str) -> Result<url::Url, String> {
 
 /// The key of a normalised URL in `hotline_urls.url_key`.
 pub fn url_key(url: &url::Url) -> String {
-    use sha2::Digest;
-    crate::access::hex(&sha2::Sha256::digest(url.as_str().as_bytes()))
+    crate::helpers::sha256_hex(url.as_str().as_bytes())
 }
 
 fn key_text(key: u128) -> String {

@@ -4,78 +4,66 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::config::{CATEGORIES, CONTENT_KINDS, Emergency};
-use super::{AGE_GROUPS, ANALYSTS, HotlineError, ReportInput, SEEN_ON, STATUSES, Source};
+use super::{
+    AGE_GROUPS, ANALYSTS, HotlineContext, HotlineError, ReportInput, SEEN_ON, STATUSES, Source,
+};
 use crate::access::Role;
 use crate::access::audit::Actor;
-use crate::selfreport::routes::LANGUAGES;
-use crate::web::i18n::Tr;
-use crate::web::pages::{Chrome, OrPage, PageResult, render};
-use crate::web::{Access, ApiError, AppState, Caller, Endpoint};
+use crate::http::i18n::{PUBLIC_LANGUAGES, Tr};
+use crate::http::{Access, ApiError, Caller, Chrome, Endpoint, OrPage, PageResult, render};
 
 /// What the public form asks about, each with its incident type and annotations.
 const KINDS: &[&str] = &["csam", "online_enticement", "sextortion"];
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    HotlineContext: FromRef<S>,
+{
     let page = Access::Page(ANALYSTS);
     vec![
-        Endpoint::new("GET", "/report", Access::Public, || get(report_form)),
-        Endpoint::new("POST", "/report", Access::Public, || post(report_submit)),
-        Endpoint::new("GET", "/report/status", Access::Public, || get(status_form)),
-        Endpoint::new("POST", "/report/status", Access::Public, || {
-            post(status_check)
-        }),
-        Endpoint::new("GET", "/hotline", page, || get(queue)),
-        Endpoint::new("GET", "/hotline/reports/{id}", page, || get(show)),
-        Endpoint::new("POST", "/hotline/reports/{id}/claim", page, || post(claim)),
-        Endpoint::new("POST", "/hotline/reports/{id}/release", page, || {
-            post(release)
-        }),
-        Endpoint::new("POST", "/hotline/reports/{id}/assess", page, || {
-            post(assess)
-        }),
-        Endpoint::new(
-            "POST",
+        Endpoint::get("/report", Access::Public, report_form),
+        Endpoint::post("/report", Access::Public, report_submit),
+        Endpoint::get("/report/status", Access::Public, status_form),
+        Endpoint::post("/report/status", Access::Public, status_check),
+        Endpoint::get("/hotline", page, queue),
+        Endpoint::get("/hotline/reports/{id}", page, show),
+        Endpoint::post("/hotline/reports/{id}/claim", page, claim),
+        Endpoint::post("/hotline/reports/{id}/release", page, release),
+        Endpoint::post("/hotline/reports/{id}/assess", page, assess),
+        Endpoint::post(
             "/hotline/reports/{id}/urls/{url}/attribution",
             page,
-            || post(attribute),
+            attribute,
         ),
-        Endpoint::new("POST", "/hotline/reports/{id}/notices", page, || {
-            post(notices)
-        }),
-        Endpoint::new("GET", "/hotline/reports/{id}/files/{file}", page, || {
-            get(evidence)
-        }),
-        Endpoint::new(
-            "GET",
+        Endpoint::post("/hotline/reports/{id}/notices", page, notices),
+        Endpoint::get("/hotline/reports/{id}/files/{file}", page, evidence),
+        Endpoint::get(
             "/hotline/reports/{id}/package",
             Access::Page(&[Role::Analyst, Role::Admin, Role::LawEnforcement]),
-            || get(package),
+            package,
         ),
-        Endpoint::new("GET", "/hotline/contacts", page, || get(contacts)),
-        Endpoint::new(
-            "POST",
+        Endpoint::get("/hotline/contacts", page, contacts),
+        Endpoint::post(
             "/hotline/contacts/{kind}",
             Access::Page(&[Role::Admin]),
-            || post(add_contact),
+            add_contact,
         ),
-        Endpoint::new(
-            "POST",
+        Endpoint::post(
             "/hotline/contacts/{kind}/{id}",
             Access::Page(&[Role::Admin]),
-            || post(edit_contact),
+            edit_contact,
         ),
-        Endpoint::new(
-            "GET",
+        Endpoint::get(
             "/hotline/stats",
             Access::Page(&[Role::Analyst, Role::Admin, Role::Researcher]),
-            || get(stats),
+            stats,
         ),
     ]
 }
@@ -84,11 +72,11 @@ fn public_tr(headers: &HeaderMap, lang: Option<&str>) -> Tr {
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    Tr::negotiate_among(lang, accept, LANGUAGES)
+    Tr::negotiate_among(lang, accept, PUBLIC_LANGUAGES)
 }
 
 fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
-    LANGUAGES
+    PUBLIC_LANGUAGES
         .iter()
         .map(|&(code, name)| (code, name, code == tr.lang))
         .collect()
@@ -145,14 +133,14 @@ struct ReportPage {
 }
 
 fn report_page(
-    state: &AppState,
+    ctx: &HotlineContext,
     tr: Tr,
     form: PublicForm,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let emergency: Vec<(String, Emergency)> = state
-        .hotline_config
+    let emergency: Vec<(String, Emergency)> = ctx
+        .config
         .emergency
         .iter()
         .map(|(code, e)| (code.clone(), e.clone()))
@@ -180,12 +168,12 @@ struct LangQuery {
 }
 
 async fn report_form(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Response {
     let tr = public_tr(&headers, q.lang.as_deref());
-    report_page(&state, tr, PublicForm::default(), None, StatusCode::OK)
+    report_page(&ctx, tr, PublicForm::default(), None, StatusCode::OK)
 }
 
 #[derive(Template)]
@@ -201,26 +189,20 @@ struct ReceiptPage {
 }
 
 async fn report_submit(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<PublicForm>,
 ) -> Response {
     let tr = public_tr(&headers, form.lang.as_deref());
     let client = addr.ip().to_string();
-    if state.hotline_report_limit.exceeded(&client) {
+    if ctx.report_limit.exceeded(&client) {
         let message = tr.t("hl-rate-limited");
-        return report_page(
-            &state,
-            tr,
-            form,
-            Some(message),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
+        return report_page(&ctx, tr, form, Some(message), StatusCode::TOO_MANY_REQUESTS);
     }
     if !form.website.is_empty() {
         let message = tr.t("hl-not-a-person");
-        return report_page(&state, tr, form, Some(message), StatusCode::BAD_REQUEST);
+        return report_page(&ctx, tr, form, Some(message), StatusCode::BAD_REQUEST);
     }
     let kind = if KINDS.contains(&form.kind.as_str()) {
         form.kind.as_str()
@@ -256,10 +238,7 @@ async fn report_submit(
     let raw = serde_json::json!({"public": true});
     let actor = Actor::anonymous(Some(client));
     let submitted = super::submit(
-        &state.store,
-        &state.fields,
-        &state.hotline_config,
-        &state.matcher,
+        &ctx,
         &actor,
         Source::Public { language: &tr.lang },
         &input,
@@ -271,7 +250,7 @@ async fn report_submit(
             let emergency = form
                 .immediate_danger
                 .as_ref()
-                .and_then(|_| state.hotline_config.emergency.get(&form.country).cloned());
+                .and_then(|_| ctx.config.emergency.get(&form.country).cloned());
             let page = ReceiptPage {
                 languages: language_menu(&tr),
                 tr,
@@ -286,7 +265,7 @@ async fn report_submit(
         Err(HotlineError::Invalid(_, message)) => {
             let message = format!("{} {message}", tr.t("hl-check-form"));
             report_page(
-                &state,
+                &ctx,
                 tr,
                 form,
                 Some(message),
@@ -342,19 +321,19 @@ struct StatusForm {
 }
 
 async fn status_check(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<StatusForm>,
 ) -> Response {
     let tr = public_tr(&headers, form.lang.as_deref());
     let client = addr.ip().to_string();
-    if state.selfreport_lookup_limit.exceeded(&client) {
+    if ctx.status_limit.exceeded(&client) {
         let message = tr.t("hl-rate-limited");
         return status_page(tr, None, Some(message), StatusCode::TOO_MANY_REQUESTS);
     }
     match super::public_status_of(
-        &state.store,
+        &ctx.store,
         &Actor::anonymous(Some(client)),
         &form.reference,
         &form.pin,
@@ -384,12 +363,12 @@ struct QueuePage {
 }
 
 async fn queue(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Query(filter): Query<super::QueueFilter>,
 ) -> PageResult {
-    let entries = super::queue(&state.store, &caller.principal, &filter)
+    let entries = super::queue(&ctx.store, &caller.principal, &filter)
         .await
         .or_page(&headers)?;
     let page = QueuePage {
@@ -415,24 +394,18 @@ struct CasePage {
 }
 
 async fn show(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
     use sea_orm::{EntityTrait, QueryOrder};
-    let report = super::view(
-        &state.store,
-        &state.fields,
-        &caller.actor(),
-        &caller.principal,
-        id,
-    )
-    .await
-    .or_page(&headers)?;
+    let report = super::view(&ctx, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
     let providers = super::entities::provider::Entity::find()
         .order_by_asc(super::entities::provider::Column::Name)
-        .all(state.store.db())
+        .all(ctx.store.db())
         .await
         .or_page(&headers)?;
     let page = CasePage {
@@ -457,28 +430,28 @@ struct CsrfForm {
 }
 
 async fn claim(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::claim(&state.store, &caller.actor(), &caller.principal, id)
+    super::claim(&ctx.store, &caller.actor(), &caller.principal, id)
         .await
         .or_page(&headers)?;
     Ok(back(id))
 }
 
 async fn release(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::release(&state.store, &caller.actor(), &caller.principal, id)
+    super::release(&ctx.store, &caller.actor(), &caller.principal, id)
         .await
         .or_page(&headers)?;
     Ok(back(id))
@@ -499,7 +472,7 @@ struct AssessForm {
 }
 
 async fn assess(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
@@ -524,18 +497,11 @@ async fn assess(
         legal_status: None,
         add_to_bank: filled(&form.add_to_bank),
     };
-    let assessed = super::assess(
-        &state.store,
-        &state.hotline_config,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        &input,
-    )
-    .await
-    .or_page(&headers)?;
+    let assessed = super::assess(&ctx, &caller.actor(), &caller.principal, id, &input)
+        .await
+        .or_page(&headers)?;
     if assessed.bank_content_id.is_some() {
-        state.matcher.sync(&state.store).await.or_page(&headers)?;
+        ctx.banks.sync().await.or_page(&headers)?;
     }
     Ok(back(id))
 }
@@ -550,7 +516,7 @@ struct AttributionForm {
 }
 
 async fn attribute(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path((id, url_id)): Path<(i64, i64)>,
@@ -566,7 +532,7 @@ async fn attribute(
         ),
     };
     super::attribute(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         &caller.principal,
         id,
@@ -580,24 +546,17 @@ async fn attribute(
 }
 
 async fn notices(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let _one_run = state.hotline_runs.lock().await;
-    super::takedown::send_notices(
-        &state.store,
-        &state.hotline_config,
-        state.mailer.as_ref(),
-        &caller.actor(),
-        &caller.principal,
-        id,
-    )
-    .await
-    .or_page(&headers)?;
+    let _one_run = ctx.runs.lock().await;
+    super::takedown::send_notices(&ctx, &caller.actor(), &caller.principal, id)
+        .await
+        .or_page(&headers)?;
     Ok(back(id))
 }
 
@@ -614,23 +573,17 @@ struct EvidencePage {
 /// The evidence page: the image loads blurred and grey (per the reviewer's settings) and is
 /// revealed only by a deliberate click. Loading it is the logged reveal.
 async fn evidence(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path((id, file_id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let settings = super::api::reviewer_settings_of(&state, caller.principal.user_id)
+    let settings = super::api::reviewer_settings_of(&ctx, caller.principal.user_id)
         .await
         .or_page(&headers)?;
-    let file = super::file_of(
-        &state.store,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        file_id,
-    )
-    .await
-    .or_page(&headers)?;
+    let file = super::file_of(&ctx.store, &caller.actor(), &caller.principal, id, file_id)
+        .await
+        .or_page(&headers)?;
     if !file.has_evidence {
         return Err(HotlineError::NotFound).or_page(&headers);
     }
@@ -654,20 +607,15 @@ struct PackagePage {
 }
 
 async fn package(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let built = super::exports::law_enforcement_package(
-        &state.store,
-        &state.fields,
-        &caller.actor(),
-        &caller.principal,
-        id,
-    )
-    .await
-    .or_page(&headers)?;
+    let built =
+        super::exports::law_enforcement_package(&ctx, &caller.actor(), &caller.principal, id)
+            .await
+            .or_page(&headers)?;
     // The printable page shows the report the digest covers, as it is in the package.
     let report: super::ReportView = serde_json::from_value(built.package["report"].clone())
         .map_err(ApiError::internal)
@@ -689,8 +637,12 @@ struct StatsPage {
     charts: Vec<String>,
 }
 
-async fn stats(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
-    let stats = super::api::stats_for(&state, &caller)
+async fn stats(
+    State(ctx): State<HotlineContext>,
+    headers: HeaderMap,
+    caller: Caller,
+) -> PageResult {
+    let stats = super::api::stats_for(&ctx, &caller)
         .await
         .or_page(&headers)?;
     let charts = vec![
@@ -715,17 +667,21 @@ struct ContactsPage {
     partners: Vec<super::entities::partner::Model>,
 }
 
-async fn contacts(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+async fn contacts(
+    State(ctx): State<HotlineContext>,
+    headers: HeaderMap,
+    caller: Caller,
+) -> PageResult {
     use super::entities::{partner, provider};
     use sea_orm::{EntityTrait, QueryOrder};
     let providers = provider::Entity::find()
         .order_by_asc(provider::Column::Name)
-        .all(state.store.db())
+        .all(ctx.store.db())
         .await
         .or_page(&headers)?;
     let partners = partner::Entity::find()
         .order_by_asc(partner::Column::Country)
-        .all(state.store.db())
+        .all(ctx.store.db())
         .await
         .or_page(&headers)?;
     let page = ContactsPage {
@@ -764,7 +720,7 @@ fn to_contacts() -> Response {
 
 /// Adds (no `id`) or edits a provider or partner hotline; `kind` is `providers` or `partners`.
 async fn save_contact(
-    state: &AppState,
+    ctx: &HotlineContext,
     headers: &HeaderMap,
     caller: &Caller,
     kind: &str,
@@ -772,7 +728,7 @@ async fn save_contact(
     form: ContactForm,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(headers)?;
-    let (store, actor, input) = (&state.store, caller.actor(), form.input());
+    let (store, actor, input) = (&ctx.store, caller.actor(), form.input());
     match kind {
         "providers" => super::contacts::save_provider(store, &actor, id, &input)
             .await
@@ -787,21 +743,21 @@ async fn save_contact(
 }
 
 async fn add_contact(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(kind): Path<String>,
     Form(form): Form<ContactForm>,
 ) -> PageResult {
-    save_contact(&state, &headers, &caller, &kind, None, form).await
+    save_contact(&ctx, &headers, &caller, &kind, None, form).await
 }
 
 async fn edit_contact(
-    State(state): State<AppState>,
+    State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path((kind, id)): Path<(String, i64)>,
     Form(form): Form<ContactForm>,
 ) -> PageResult {
-    save_contact(&state, &headers, &caller, &kind, Some(id), form).await
+    save_contact(&ctx, &headers, &caller, &kind, Some(id), form).await
 }

@@ -17,10 +17,11 @@ use super::entities::{
     check, evidence, file, lease, notice, partner, provider, report, url as url_row,
 };
 use super::network::{self, FetchError};
-use super::{HotlineError, add_event, internal};
+use super::{HotlineContext, HotlineError, add_event, internal};
+use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
-use crate::access::{Principal, now};
+use crate::helpers::now;
 use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
@@ -54,13 +55,17 @@ pub async fn store_evidence(
 
 /// An evidence file, decrypted for an analyst of the report; every reveal is audited.
 pub async fn reveal_evidence(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &HotlineContext,
     actor: &Actor,
     principal: &Principal,
     id: i64,
     file_id: i64,
 ) -> Result<Vec<u8>, HotlineError> {
+    let HotlineContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let (txn, _) = super::open_report(store, actor, principal, id).await?;
     let found = file::Entity::find_by_id(file_id)
         .one(&txn)
@@ -138,19 +143,50 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
         })
 }
 
+/// What a notice email is: to whom, about which URL, from which hotline, and which attempt.
+struct Notice<'a> {
+    hotline: &'a str,
+    template: &'a super::config::Template,
+    target: &'a url_row::Model,
+    kind: NoticeKind,
+    provider_id: Option<i64>,
+    recipient: &'a str,
+    attempt: i32,
+}
+
+/// A notice to a hosting provider, or an escalation to the partner hotline of the host's
+/// country when notices go unanswered. Stored as `notice` and `escalation`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoticeKind {
+    Notice,
+    Escalation,
+}
+
+impl NoticeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Notice => "notice",
+            NoticeKind::Escalation => "escalation",
+        }
+    }
+}
+
 /// Sends one email and records it, with the error if sending failed.
-#[allow(clippy::too_many_arguments)]
 async fn send_and_record(
     store: &Store,
     mailer: &Mailer,
-    hotline: &str,
-    template: &super::config::Template,
-    target: &url_row::Model,
-    kind: &str,
-    provider_id: Option<i64>,
-    recipient: &str,
-    attempt: i32,
+    notice: Notice<'_>,
 ) -> Result<NoticeOutcome, DbErr> {
+    let Notice {
+        hotline,
+        template,
+        target,
+        kind,
+        provider_id,
+        recipient,
+        attempt,
+    } = notice;
+    let kind = kind.as_str();
     let reference = format!("Lindung report {}", target.report_id);
     let attempt_text = attempt.to_string();
     let values = [
@@ -248,13 +284,17 @@ async fn sent_notices(
 /// Sends the first notice for every online URL of a report that has a provider and no notice
 /// yet. The report's material must be known or assessed illegal.
 pub async fn send_notices(
-    store: &Store,
-    config: &HotlineConfig,
-    mailer: Option<&Mailer>,
+    ctx: &HotlineContext,
     actor: &Actor,
     principal: &Principal,
     id: i64,
 ) -> Result<Vec<NoticeOutcome>, HotlineError> {
+    let HotlineContext {
+        store,
+        config,
+        mailer,
+        ..
+    } = ctx;
     // Email goes out outside any transaction (see the module comment).
     let (txn, found) = super::open_report(store, actor, principal, id).await?;
     txn.commit().await?;
@@ -264,7 +304,7 @@ pub async fn send_notices(
             "no item of this report is known or assessed as illegal".into(),
         ));
     }
-    let Some(mailer) = mailer else {
+    let Some(mailer) = mailer.as_ref() else {
         return Err(HotlineError::Conflict(
             "no_mail",
             "email is not configured (LINDUNG_SMTP_URL)".into(),
@@ -304,13 +344,15 @@ pub async fn send_notices(
             send_and_record(
                 store,
                 mailer,
-                &hotline,
-                config.template(&to.language),
-                target,
-                "notice",
-                Some(provider_id),
-                &to.abuse_email,
-                1,
+                Notice {
+                    hotline: &hotline,
+                    template: config.template(&to.language),
+                    target,
+                    kind: NoticeKind::Notice,
+                    provider_id: Some(provider_id),
+                    recipient: &to.abuse_email,
+                    attempt: 1,
+                },
             )
             .await?,
         );
@@ -338,11 +380,13 @@ pub struct DueRun {
 
 /// Resends notices that are due, escalates, checks URLs that are due, and purges expired
 /// evidence. The server runs this every half minute; admins can run it at once.
-pub async fn run_due(
-    store: &Store,
-    config: &HotlineConfig,
-    mailer: Option<&Mailer>,
-) -> Result<DueRun, HotlineError> {
+pub async fn run_due(ctx: &HotlineContext) -> Result<DueRun, HotlineError> {
+    let HotlineContext {
+        store,
+        config,
+        mailer,
+        ..
+    } = ctx;
     let mut run = DueRun::default();
     let at = now();
     let open_reports: Vec<report::Model> = report::Entity::find()
@@ -356,7 +400,7 @@ pub async fn run_due(
         .all(store.db())
         .await?;
     let sent = sent_notices(store, urls.iter().map(|u| u.id).collect()).await?;
-    if let Some(mailer) = mailer {
+    if let Some(mailer) = mailer.as_ref() {
         let resend_after = time::Duration::seconds(
             i64::try_from(config.notices.resend_after_seconds).unwrap_or(i64::MAX / 2),
         );
@@ -404,13 +448,15 @@ pub async fn run_due(
                 let outcome = send_and_record(
                     store,
                     mailer,
-                    hotline,
-                    config.template(&to.language),
-                    target,
-                    "notice",
-                    Some(to.id),
-                    &to.abuse_email,
-                    attempts + 1,
+                    Notice {
+                        hotline,
+                        template: config.template(&to.language),
+                        target,
+                        kind: NoticeKind::Notice,
+                        provider_id: Some(to.id),
+                        recipient: &to.abuse_email,
+                        attempt: attempts + 1,
+                    },
                 )
                 .await?;
                 if outcome.error.is_none() {
@@ -429,13 +475,15 @@ pub async fn run_due(
                 let outcome = send_and_record(
                     store,
                     mailer,
-                    hotline,
-                    &config.notices.escalation,
-                    target,
-                    "escalation",
-                    None,
-                    &partner.email,
-                    attempts,
+                    Notice {
+                        hotline,
+                        template: &config.notices.escalation,
+                        target,
+                        kind: NoticeKind::Escalation,
+                        provider_id: None,
+                        recipient: &partner.email,
+                        attempt: attempts,
+                    },
                 )
                 .await?;
                 if outcome.error.is_none() {
@@ -452,7 +500,7 @@ pub async fn run_due(
             continue;
         }
         run.urls_checked += 1;
-        if check_url(store, config, target).await? {
+        if check_url(ctx, target).await? {
             run.urls_removed += 1;
         }
     }
@@ -484,8 +532,8 @@ pub enum Holds {
 /// whose PDQ hash is within distance 31 of a reported one.
 pub async fn still_holds(body: Vec<u8>, files: &[file::Model]) -> Holds {
     let digests = lindung_media::Digests::of(&body);
-    let md5 = crate::access::hex(&digests.md5);
-    let sha256 = crate::access::hex(&digests.sha256);
+    let md5 = crate::helpers::hex(&digests.md5);
+    let sha256 = crate::helpers::hex(&digests.sha256);
     if files
         .iter()
         .any(|f| f.md5.as_deref() == Some(&md5) || f.sha256.as_deref() == Some(&sha256))
@@ -544,11 +592,8 @@ const NO_SUCH_HOST: &str = "no_such_host";
 
 /// Checks one URL and records the outcome; true when it was found removed. When the last URL
 /// of a report goes, the report is `removed` and its time to removal is fixed.
-pub async fn check_url(
-    store: &Store,
-    config: &HotlineConfig,
-    target: &url_row::Model,
-) -> Result<bool, DbErr> {
+pub async fn check_url(ctx: &HotlineContext, target: &url_row::Model) -> Result<bool, DbErr> {
+    let HotlineContext { store, config, .. } = ctx;
     let files = file::Entity::find()
         .filter(file::Column::ReportId.eq(target.report_id))
         .all(store.db())
@@ -707,33 +752,23 @@ impl Runs {
     }
 
     /// Runs [`run_due`] if no other process is running it; `None` when one is.
-    pub async fn run_due(
-        &self,
-        store: &Store,
-        config: &HotlineConfig,
-        mailer: Option<&Mailer>,
-    ) -> Result<Option<DueRun>, HotlineError> {
+    pub async fn run_due(&self, ctx: &HotlineContext) -> Result<Option<DueRun>, HotlineError> {
         let _local = self.local.lock().await;
-        if !self.take_lease(store).await? {
+        if !self.take_lease(&ctx.store).await? {
             return Ok(None);
         }
-        let run = run_due(store, config, mailer).await;
-        self.release_lease(store).await?;
+        let run = run_due(ctx).await;
+        self.release_lease(&ctx.store).await?;
         run.map(Some)
     }
 }
 
 /// Runs due work every `checks.run_every_seconds` while the server is up.
-pub async fn schedule(state: crate::web::AppState) {
-    let period =
-        std::time::Duration::from_secs(state.hotline_config.checks.run_every_seconds.max(1));
+pub async fn schedule(ctx: HotlineContext) {
+    let period = std::time::Duration::from_secs(ctx.config.checks.run_every_seconds.max(1));
     loop {
         tokio::time::sleep(period).await;
-        match state
-            .hotline_runs
-            .run_due(&state.store, &state.hotline_config, state.mailer.as_ref())
-            .await
-        {
+        match ctx.runs.run_due(&ctx).await {
             Ok(Some(run)) if run.notices_resent + run.escalations + run.urls_removed > 0 => {
                 tracing::info!(
                     resent = run.notices_resent,
@@ -780,7 +815,7 @@ mod tests {
         let fp = lindung_media::Fingerprinter::new(lindung_media::Options::default())
             .fingerprint_bytes(&original)
             .expect("hash");
-        let by_md5 = [reported(None, Some(crate::access::hex(&fp.digests.md5)))];
+        let by_md5 = [reported(None, Some(crate::helpers::hex(&fp.digests.md5)))];
         let by_pdq = [reported(Some(fp.pdq.hash.to_string()), None)];
         assert_eq!(still_holds(original.clone(), &by_md5).await, Holds::Yes);
         // A re-encoded copy is the same picture.

@@ -7,6 +7,9 @@
 pub mod entities;
 pub mod routes;
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -14,11 +17,32 @@ use sea_orm::{
 
 use self::entities::{case, feedback, hash};
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::{self, Principal, Role, now, pins};
+use crate::access::{self, Principal, Role, pins};
+use crate::banks::BanksContext;
 use crate::banks::entities::change;
 use crate::banks::store::{self as banks, BankError, ContentMeta, NewSignal, SignalType};
+use crate::helpers::now;
+use crate::http::RateLimiter;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
+
+pub use routes::endpoints;
+
+/// What self-report needs: the store, the field cipher for contacts, the banks its hashes go
+/// to, the limits on what one address may send, and the browser's PDQ module.
+#[derive(Clone, Debug)]
+pub struct SelfReportContext {
+    pub store: Store,
+    pub fields: Arc<FieldCipher>,
+    pub banks: BanksContext,
+    /// Submissions per client address.
+    pub submit_limit: Arc<RateLimiter>,
+    /// Status checks and withdrawals per client address (PIN guesses), shared with the
+    /// hotline's status page.
+    pub lookup_limit: Arc<RateLimiter>,
+    /// The browser's PDQ module (`scripts/build-wasm`), served at `/static/pdq.wasm`.
+    pub pdq_wasm: Option<Bytes>,
+}
 
 /// The bank self-reported hashes go to.
 pub const BANK: &str = "SELF_REPORT";
@@ -48,6 +72,7 @@ pub enum SelfReportError {
 
 /// One file's hashes as the page computed them: PDQ and its quality for pictures, MD5 always.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FileHashes {
     pub pdq: Option<String>,
     pub quality: Option<i32>,
@@ -56,6 +81,7 @@ pub struct FileHashes {
 
 /// A submission.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Submission {
     pub files: Vec<FileHashes>,
     /// `under_13`, `13_15`, `16_17` or `18_plus`.
@@ -69,6 +95,9 @@ pub struct Submission {
     #[serde(default)]
     pub consent: bool,
     pub language: Option<String>,
+    /// Left empty by people; bots that fill in every field fill it in (the page hides it).
+    #[serde(default)]
+    pub website: String,
 }
 
 /// What the person is given once, on submission.
@@ -169,11 +198,15 @@ fn validate(submission: &Submission) -> Result<Vec<(NewSignal, SignalType)>, Sel
 /// Records a submission: the hashes go to the self-report bank, the case is created with a
 /// new PIN, all in one transaction. Returns the case number and the PIN, shown only this once.
 pub async fn submit(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &SelfReportContext,
     actor: &Actor,
     submission: &Submission,
 ) -> Result<Receipt, SelfReportError> {
+    let SelfReportContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     let signals = validate(submission)?;
     let owner = bank_owner(store).await?;
     let case_number = new_case_number()?;
@@ -191,7 +224,11 @@ pub async fn submit(
     let language = submission
         .language
         .as_deref()
-        .filter(|l| routes::LANGUAGES.iter().any(|(code, _)| code == l))
+        .filter(|l| {
+            crate::http::i18n::PUBLIC_LANGUAGES
+                .iter()
+                .any(|(code, _)| code == l)
+        })
         .unwrap_or("en")
         .to_owned();
 
@@ -591,11 +628,15 @@ pub struct HelpRequest {
 /// staff of the organisation that runs the deployment (others get an empty list). Until case management exists, this list
 /// is where those requests are picked up.
 pub async fn help_requests(
-    store: &Store,
-    cipher: &FieldCipher,
+    ctx: &SelfReportContext,
     actor: &Actor,
     principal: &Principal,
 ) -> Result<Vec<HelpRequest>, SelfReportError> {
+    let SelfReportContext {
+        store,
+        fields: cipher,
+        ..
+    } = ctx;
     // A read creates nothing: without the bank there are no self-reports yet.
     let Ok(bank) = banks::find_bank(store, BANK).await else {
         return Ok(Vec::new());
@@ -624,10 +665,7 @@ pub async fn help_requests(
         };
         out.push(HelpRequest {
             case_number: c.case_number.clone(),
-            created_at: c
-                .created_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            created_at: crate::helpers::rfc3339(c.created_at),
             age_range: c.age_range.clone(),
             language: c.language.clone(),
             contact,

@@ -1,32 +1,16 @@
 //! The self-report page, its public JSON API, and the platforms' sync feed and feedback.
 
 use askama::Template;
-use axum::Json;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{FeedEntry, Receipt, SelfReportError, Status, Submission};
+use super::{FeedEntry, Receipt, SelfReportContext, SelfReportError, Status, Submission};
 use crate::access::Role;
 use crate::access::audit::Actor;
-use crate::web::i18n::Tr;
-use crate::web::{Access, ApiError, ApiResult, AppState, Caller, Endpoint, PLATFORM_OR_ADMIN};
-
-/// Languages of the self-report page. The first six are complete; Khmer, Lao and Burmese await
-/// review by native speakers (see `locales/*/selfreport.ftl`).
-pub const LANGUAGES: &[(&str, &str)] = &[
-    ("en", "English"),
-    ("th", "ไทย"),
-    ("vi", "Tiếng Việt"),
-    ("id", "Bahasa Indonesia"),
-    ("fil", "Filipino"),
-    ("ms", "Bahasa Melayu"),
-    ("km", "ខ្មែរ"),
-    ("lo", "ລາວ"),
-    ("my", "မြန်မာ"),
-];
+use crate::http::i18n::{PUBLIC_LANGUAGES, Tr};
+use crate::http::{Access, ApiError, ApiResult, Caller, Endpoint, Json, PLATFORM_OR_ADMIN, Query};
 
 /// Who picks up help requests.
 const STAFF: &[Role] = &[
@@ -36,39 +20,26 @@ const STAFF: &[Role] = &[
     Role::Supervisor,
 ];
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    SelfReportContext: FromRef<S>,
+{
     let platforms = Access::Roles(PLATFORM_OR_ADMIN);
     vec![
-        Endpoint::new("GET", "/self-report", Access::Public, || get(page)),
-        Endpoint::new("GET", "/static/selfreport.js", Access::Public, || {
-            get(script)
-        }),
-        Endpoint::new("GET", "/static/pdq.wasm", Access::Public, || get(module)),
-        Endpoint::new("POST", "/api/v1/selfreport", Access::Public, || {
-            post(submit)
-        }),
-        Endpoint::new("POST", "/api/v1/selfreport/status", Access::Public, || {
-            post(status)
-        }),
-        Endpoint::new(
-            "POST",
-            "/api/v1/selfreport/withdraw",
-            Access::Public,
-            || post(withdraw),
-        ),
-        Endpoint::new("GET", "/api/v1/hashes/selfreport", platforms, || get(feed)),
-        Endpoint::new(
-            "GET",
+        Endpoint::get("/self-report", Access::Public, page),
+        Endpoint::get("/static/selfreport.js", Access::Public, script),
+        Endpoint::get("/static/pdq.wasm", Access::Public, module),
+        Endpoint::post("/api/v1/selfreport", Access::Public, submit),
+        Endpoint::post("/api/v1/selfreport/status", Access::Public, status),
+        Endpoint::post("/api/v1/selfreport/withdraw", Access::Public, withdraw),
+        Endpoint::get("/api/v1/hashes/selfreport", platforms, feed),
+        Endpoint::get(
             "/api/v1/selfreport/help-requests",
             Access::Roles(STAFF),
-            || get(help_requests),
+            help_requests,
         ),
-        Endpoint::new(
-            "POST",
-            "/api/v1/hashes/selfreport/feedback",
-            platforms,
-            || post(feedback),
-        ),
+        Endpoint::post("/api/v1/hashes/selfreport/feedback", platforms, feedback),
     ]
 }
 
@@ -124,20 +95,21 @@ const SCRIPT_MESSAGES: &[&str] = &[
     "sr-consent-needed",
 ];
 
+/// The page's query: links may carry other parameters (campaign tags), which are ignored.
 #[derive(Deserialize)]
 struct PageQuery {
     lang: Option<String>,
 }
 
 async fn page(
-    State(state): State<AppState>,
+    State(ctx): State<SelfReportContext>,
     headers: HeaderMap,
-    Query(q): Query<PageQuery>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Response {
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let tr = Tr::negotiate_among(q.lang.as_deref(), accept, LANGUAGES);
+    let tr = Tr::negotiate_among(q.lang.as_deref(), accept, PUBLIC_LANGUAGES);
     let messages: serde_json::Map<String, serde_json::Value> = SCRIPT_MESSAGES
         .iter()
         .map(|key| ((*key).to_owned(), tr.t(key).into()))
@@ -147,15 +119,15 @@ async fn page(
         .to_string()
         .replace("</", "<\\/");
     let page = SelfReportPage {
-        languages: LANGUAGES
+        languages: PUBLIC_LANGUAGES
             .iter()
             .map(|&(code, name)| (code, name, code == tr.lang))
             .collect(),
         tr,
         messages,
-        available: state.pdq_wasm.is_some(),
+        available: ctx.pdq_wasm.is_some(),
     };
-    let mut response = crate::web::pages::render(StatusCode::OK, &page);
+    let mut response = crate::http::render(StatusCode::OK, &page);
     // Nothing on this page may load from or send to another origin.
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -178,8 +150,8 @@ async fn script() -> Response {
         .into_response()
 }
 
-async fn module(State(state): State<AppState>) -> Response {
-    match state.pdq_wasm {
+async fn module(State(ctx): State<SelfReportContext>) -> Response {
+    match ctx.pdq_wasm {
         Some(bytes) => ([(header::CONTENT_TYPE, "application/wasm")], bytes).into_response(),
         None => ApiError::not_found(
             "the PDQ module is not installed on this server (scripts/build-wasm)",
@@ -188,22 +160,13 @@ async fn module(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The submission as the page sends it, with the honeypot field bots fill in.
-#[derive(Deserialize)]
-struct SubmitBody {
-    #[serde(flatten)]
-    submission: Submission,
-    #[serde(default)]
-    website: String,
-}
-
 async fn submit(
-    State(state): State<AppState>,
+    State(ctx): State<SelfReportContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
-    Json(body): Json<SubmitBody>,
+    Json(body): Json<Submission>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let client = addr.ip().to_string();
-    if state.selfreport_submit_limit.exceeded(&client) {
+    if ctx.submit_limit.exceeded(&client) {
         return Err(too_many());
     }
     if !body.website.is_empty() {
@@ -212,48 +175,50 @@ async fn submit(
         ));
     }
     let actor = Actor::anonymous(Some(client));
-    let receipt = super::submit(&state.store, &state.fields, &actor, &body.submission).await?;
-    state.matcher.sync(&state.store).await?;
+    let receipt = super::submit(&ctx, &actor, &body).await?;
+    ctx.banks.sync().await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CaseBody {
     case_number: String,
     pin: String,
 }
 
-fn lookup_guard(state: &AppState, addr: std::net::SocketAddr) -> ApiResult<Actor> {
+fn lookup_guard(ctx: &SelfReportContext, addr: std::net::SocketAddr) -> ApiResult<Actor> {
     let client = addr.ip().to_string();
-    if state.selfreport_lookup_limit.exceeded(&client) {
+    if ctx.lookup_limit.exceeded(&client) {
         return Err(too_many());
     }
     Ok(Actor::anonymous(Some(client)))
 }
 
 async fn status(
-    State(state): State<AppState>,
+    State(ctx): State<SelfReportContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     Json(body): Json<CaseBody>,
 ) -> ApiResult<Json<Status>> {
-    let actor = lookup_guard(&state, addr)?;
+    let actor = lookup_guard(&ctx, addr)?;
     Ok(Json(
-        super::status(&state.store, &actor, &body.case_number, &body.pin).await?,
+        super::status(&ctx.store, &actor, &body.case_number, &body.pin).await?,
     ))
 }
 
 async fn withdraw(
-    State(state): State<AppState>,
+    State(ctx): State<SelfReportContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     Json(body): Json<CaseBody>,
 ) -> ApiResult<Json<Status>> {
-    let actor = lookup_guard(&state, addr)?;
-    let status = super::withdraw(&state.store, &actor, &body.case_number, &body.pin).await?;
-    state.matcher.sync(&state.store).await?;
+    let actor = lookup_guard(&ctx, addr)?;
+    let status = super::withdraw(&ctx.store, &actor, &body.case_number, &body.pin).await?;
+    ctx.banks.sync().await?;
     Ok(Json(status))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FeedQuery {
     since: Option<i64>,
     limit: Option<u64>,
@@ -267,17 +232,19 @@ struct FeedPage {
 }
 
 async fn feed(
-    State(state): State<AppState>,
+    State(ctx): State<SelfReportContext>,
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Json<FeedPage>> {
     let since = q.since.unwrap_or(0);
     let limit = q.limit.unwrap_or(1000);
     if since < 0 || !(1..=10_000).contains(&limit) {
-        return Err(ApiError::bad_request(
+        let field = if since < 0 { "since" } else { "limit" };
+        return Err(ApiError::invalid(
+            field,
             "since is a checkpoint (0 or more); limit is 1 to 10000",
         ));
     }
-    let entries = super::feed(&state.store, since, limit).await?;
+    let entries = super::feed(&ctx.store, since, limit).await?;
     let checkpoint = entries.last().map_or(since, |e| e.checkpoint);
     Ok(Json(FeedPage {
         entries,
@@ -286,6 +253,7 @@ async fn feed(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FeedbackBody {
     signal_type: String,
     hash: String,
@@ -293,12 +261,12 @@ struct FeedbackBody {
 }
 
 async fn feedback(
-    State(state): State<AppState>,
+    State(ctx): State<SelfReportContext>,
     caller: Caller,
     Json(body): Json<FeedbackBody>,
 ) -> ApiResult<StatusCode> {
     super::record_feedback(
-        &state.store,
+        &ctx.store,
         &caller.actor(),
         caller.principal.organisation_id,
         &body.signal_type,
@@ -310,16 +278,10 @@ async fn feedback(
 }
 
 async fn help_requests(
-    State(state): State<AppState>,
+    State(ctx): State<SelfReportContext>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<super::HelpRequest>>> {
     Ok(Json(
-        super::help_requests(
-            &state.store,
-            &state.fields,
-            &caller.actor(),
-            &caller.principal,
-        )
-        .await?,
+        super::help_requests(&ctx, &caller.actor(), &caller.principal).await?,
     ))
 }

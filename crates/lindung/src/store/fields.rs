@@ -6,7 +6,7 @@
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use crate::access::hex;
+use crate::helpers::{hex, unhex};
 
 const KEY_ID: &str = "k1";
 
@@ -38,16 +38,6 @@ fn random<const N: usize>() -> Result<[u8; N], FieldError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| FieldError::Random(e.to_string()))?;
     Ok(bytes)
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 impl FieldCipher {

@@ -2,45 +2,33 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
-use super::audit;
-use super::entities::{api_token, audit_entry, user};
-use super::{AccessError, Role};
-use crate::web::pages::{Chrome, OrPage, PageError, PageResult, render};
-use crate::web::{Access, ApiError, AppState, Caller, Endpoint};
+use super::AccountsContext;
+use crate::access::entities::{api_token, audit_entry, user};
+use crate::access::{self, Role, audit};
+use crate::http::{
+    Access, ApiError, Caller, Chrome, Endpoint, OrPage, PageError, PageResult, render,
+};
 
 const ADMIN: &[Role] = &[Role::Admin];
 
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    AccountsContext: FromRef<S>,
+{
     let admin = Access::Page(ADMIN);
     vec![
-        Endpoint::new("GET", "/admin/users", admin, || get(users)),
-        Endpoint::new("POST", "/admin/users", admin, || post(add_user)),
-        Endpoint::new("POST", "/admin/tokens", admin, || post(create_token)),
-        Endpoint::new("POST", "/admin/tokens/{id}/revoke", admin, || {
-            post(revoke_token)
-        }),
-        Endpoint::new("GET", "/admin/audit", admin, || get(audit_log)),
+        Endpoint::get("/admin/users", admin, users),
+        Endpoint::post("/admin/users", admin, add_user),
+        Endpoint::post("/admin/tokens", admin, create_token),
+        Endpoint::post("/admin/tokens/{id}/revoke", admin, revoke_token),
+        Endpoint::get("/admin/audit", admin, audit_log),
     ]
-}
-
-impl From<AccessError> for ApiError {
-    fn from(error: AccessError) -> Self {
-        match error {
-            AccessError::Invalid(m) => ApiError::bad_request(m),
-            AccessError::EmailTaken(_) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", error.to_string())
-            }
-            AccessError::NoSuchUser(_) => ApiError::not_found(error.to_string()),
-            AccessError::Db(e) => ApiError::internal(e),
-            AccessError::Hashing(e) => ApiError::internal(e),
-        }
-    }
 }
 
 struct TokenRow {
@@ -66,7 +54,7 @@ struct UsersPage {
 }
 
 async fn users_page(
-    state: &AppState,
+    state: &AccountsContext,
     headers: &HeaderMap,
     caller: &Caller,
     notice: Option<String>,
@@ -113,7 +101,11 @@ async fn users_page(
     Ok(render(StatusCode::OK, &page))
 }
 
-async fn users(State(state): State<AppState>, headers: HeaderMap, caller: Caller) -> PageResult {
+async fn users(
+    State(state): State<AccountsContext>,
+    headers: HeaderMap,
+    caller: Caller,
+) -> PageResult {
     users_page(&state, &headers, &caller, None, None).await
 }
 
@@ -127,7 +119,7 @@ struct AddUserForm {
 }
 
 async fn add_user(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     caller: Caller,
     Form(form): Form<AddUserForm>,
@@ -139,7 +131,7 @@ async fn add_user(
         .map_err(ApiError::bad_request)
         .or_page(&headers)?;
     let org = form.org.as_deref().map(str::trim).filter(|o| !o.is_empty());
-    let created = super::add_user(
+    let created = access::add_user(
         &state.store,
         &caller.actor(),
         &form.email,
@@ -149,7 +141,7 @@ async fn add_user(
     )
     .await
     .or_page(&headers)?;
-    let notice = crate::web::pages::translator(&headers).t1("user-added", "email", &created.email);
+    let notice = crate::http::translator(&headers).t1("user-added", "email", &created.email);
     users_page(&state, &headers, &caller, Some(notice), None).await
 }
 
@@ -161,13 +153,13 @@ struct TokenForm {
 }
 
 async fn create_token(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     caller: Caller,
     Form(form): Form<TokenForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let secret = super::create_token(&state.store, &caller.actor(), &form.email, &form.name)
+    let secret = access::create_token(&state.store, &caller.actor(), &form.email, &form.name)
         .await
         .or_page(&headers)?;
     users_page(&state, &headers, &caller, None, Some(secret)).await
@@ -179,14 +171,14 @@ struct CsrfForm {
 }
 
 async fn revoke_token(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i32>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    if !super::revoke_token(&state.store, &caller.actor(), id)
+    if !access::revoke_token(&state.store, &caller.actor(), id)
         .await
         .or_page(&headers)?
     {
@@ -195,7 +187,8 @@ async fn revoke_token(
             ApiError::not_found("no such live token"),
         ));
     }
-    let notice = crate::web::pages::translator(&headers).t("token-revoked");
+    state.auth.forget_tokens();
+    let notice = crate::http::translator(&headers).t("token-revoked");
     users_page(&state, &headers, &caller, Some(notice), None).await
 }
 
@@ -220,11 +213,11 @@ struct AuditPage {
 const AUDIT_PAGE_SIZE: u64 = 200;
 
 async fn audit_log(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     caller: Caller,
 ) -> PageResult {
-    let tr = crate::web::pages::translator(&headers);
+    let tr = crate::http::translator(&headers);
     let report = audit::verify(&state.store).await.or_page(&headers)?;
     let verdict = match report.first_broken {
         None => tr.t1("audit-intact", "count", report.entries),
@@ -240,10 +233,7 @@ async fn audit_log(
         .into_iter()
         .map(|e| AuditRow {
             id: e.id,
-            at: e
-                .at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            at: crate::helpers::rfc3339(e.at),
             actor: e.actor,
             action: e.action,
             record: format!("{} {}", e.record_type, e.record_id.unwrap_or_default()),

@@ -1,20 +1,31 @@
-//! The one error type handlers return, mapped once to an HTTP status and a JSON body
-//! `{"error": {"code": "...", "message": "..."}}`.
+//! The one error type handlers return, mapped once to an HTTP status and the one JSON body
+//! every route answers with: `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+//!
+//! The rule (see `docs/api.md`): 400 when the request cannot be read at all (malformed JSON, a
+//! form or query string that does not parse); 422 with `field` when a value fails validation
+//! (a wrong type, a missing or unknown field, a value out of range); 404 for a record that does
+//! not exist or is not the caller's to see; 401 and 403 for credentials and roles; 409 for a
+//! conflict; 413 and 415 for a body over the limit or of the wrong type; 503 for a service that
+//! is not ready or not configured. A 500 is only ever an internal fault.
+
+use std::borrow::Cow;
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::banks::store::BankError;
+use crate::access::AccessError;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    /// The request field at fault, when one is.
-    pub field: Option<&'static str>,
+    /// The request field at fault, when one is (`child.name`, `files[2].md5`, `id`).
+    pub field: Option<Cow<'static, str>>,
 }
+
+pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
@@ -27,17 +38,18 @@ impl ApiError {
     }
 
     /// Names the request field at fault.
-    pub fn with_field(mut self, field: &'static str) -> Self {
-        self.field = Some(field);
+    pub fn with_field(mut self, field: impl Into<Cow<'static, str>>) -> Self {
+        self.field = Some(field.into());
         self
     }
 
+    /// 400: the request cannot be read.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
     /// 422 naming the request field at fault.
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).with_field(field)
     }
 
@@ -47,6 +59,10 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -68,29 +84,27 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = serde_json::json!({"code": self.code, "message": self.message});
         if let Some(field) = self.field {
-            error["field"] = field.into();
+            error["field"] = field.into_owned().into();
         }
         let body = serde_json::json!({ "error": error });
         (self.status, Json(body)).into_response()
     }
 }
 
-impl From<BankError> for ApiError {
-    fn from(error: BankError) -> Self {
-        match error {
-            BankError::Invalid(m) => ApiError::bad_request(m),
-            BankError::NoSuchBank(_) => ApiError::not_found(error.to_string()),
-            BankError::NameTaken(_) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", error.to_string())
-            }
-            BankError::Forbidden => ApiError::forbidden(error.to_string()),
-            BankError::Db(e) => ApiError::internal(e),
-        }
-    }
-}
-
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
         ApiError::internal(error)
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::Invalid(field, m) => ApiError::invalid(field, m),
+            AccessError::EmailTaken(_) => ApiError::conflict(error.to_string()),
+            AccessError::NoSuchUser(_) => ApiError::not_found(error.to_string()),
+            AccessError::Db(e) => ApiError::internal(e),
+            AccessError::Hashing(e) => ApiError::internal(e),
+        }
     }
 }

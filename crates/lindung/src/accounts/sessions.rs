@@ -1,197 +1,37 @@
-//! Server-rendered pages shared by every domain: the layout, error pages, login, logout and
-//! first-admin setup. Pages work without JavaScript.
+//! Signing in and out: the login form, the one-time first-admin setup, logout and the
+//! interface language. Forms shown before login carry their own CSRF token.
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::extract::{ConnectInfo, FromRef, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::auth::{SESSION_COOKIE, constant_time_eq, cookie};
-use super::i18n::Tr;
-use super::{Access, ApiError, AppState, Caller, Endpoint};
+use super::AccountsContext;
 use crate::access::sessions::{self, LoginOutcome};
 use crate::access::{self, Role};
+use crate::http::{
+    Access, ApiError, Caller, Chrome, Endpoint, OrPage, PageError, PageResult, SESSION_COOKIE,
+    constant_time_eq, cookie, render, set_cookie, translator,
+};
 
-/// What every page's layout needs.
-#[derive(Clone, Debug)]
-pub struct Chrome {
-    pub tr: Tr,
-    /// Languages offered in the language menu: (code, name, selected).
-    pub languages: Vec<(&'static str, &'static str, bool)>,
-    pub title: String,
-    pub user: Option<String>,
-    pub csrf: String,
-    pub is_admin: bool,
-    /// Case workers and supervisors: the navigation leads to cases rather than banks.
-    pub is_care: bool,
-    /// Analysts and admins: the navigation includes the hotline's reports.
-    pub is_hotline: bool,
-    pub notice: Option<String>,
-}
-
-impl Chrome {
-    /// For a signed-in caller.
-    pub fn for_caller(caller: &Caller, headers: &HeaderMap, title_key: &str) -> Chrome {
-        let accept = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
-        let tr = Tr::negotiate(caller.principal.language.as_deref(), accept);
-        Chrome {
-            languages: language_menu(&tr),
-            title: tr.t(title_key),
-            user: Some(caller.principal.email.clone()),
-            csrf: caller.csrf.clone().unwrap_or_default(),
-            is_admin: caller.principal.role == Role::Admin,
-            is_care: matches!(caller.principal.role, Role::CaseWorker | Role::Supervisor),
-            is_hotline: matches!(caller.principal.role, Role::Analyst | Role::Admin),
-            notice: None,
-            tr,
-        }
-    }
-
-    /// For a visitor who is not signed in.
-    pub fn anonymous(headers: &HeaderMap, title_key: &str) -> Chrome {
-        Self::anonymous_in(translator(headers), title_key)
-    }
-
-    pub fn anonymous_in(tr: Tr, title_key: &str) -> Chrome {
-        Chrome {
-            languages: language_menu(&tr),
-            title: tr.t(title_key),
-            user: None,
-            csrf: String::new(),
-            is_admin: false,
-            is_care: false,
-            is_hotline: false,
-            notice: None,
-            tr,
-        }
-    }
-
-    pub fn with_notice(mut self, notice: impl Into<String>) -> Chrome {
-        self.notice = Some(notice.into());
-        self
-    }
-}
-
-fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
-    super::i18n::LANGUAGES
-        .iter()
-        .map(|&(code, name)| (code, name, code == tr.lang))
-        .collect()
-}
-
-pub fn translator(headers: &HeaderMap) -> Tr {
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    Tr::negotiate(None, accept)
-}
-
-/// Renders a template, or a plain 500 if rendering fails.
-pub fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage {
-    chrome: Chrome,
-    message: String,
-    show_login: bool,
-}
-
-/// An error as an HTML page; a 401 links to the login form.
-pub fn error_page(parts: &Parts, error: ApiError) -> Response {
-    page_error(&parts.headers, error)
-}
-
-pub fn page_error(headers: &HeaderMap, error: ApiError) -> Response {
-    page_error_in(translator(headers), error)
-}
-
-fn page_error_in(tr: Tr, error: ApiError) -> Response {
-    // The kind of error in the visitor's language; the detail (which names the field or value
-    // at fault) follows as the domain wrote it.
-    let summary = tr.t(&format!("error-{}", error.code));
-    let page = MessagePage {
-        show_login: error.status == StatusCode::UNAUTHORIZED,
-        message: format!("{summary} ({})", error.message),
-        chrome: Chrome::anonymous_in(tr, "error-title"),
-    };
-    render(error.status, &page)
-}
-
-/// Page handlers return this: an error renders as an HTML page in the visitor's language.
-#[derive(Debug)]
-pub struct PageError {
-    lang: String,
-    error: ApiError,
-}
-
-impl PageError {
-    pub fn new(headers: &HeaderMap, error: ApiError) -> Self {
-        PageError {
-            lang: translator(headers).lang,
-            error,
-        }
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        page_error_in(Tr::new(&self.lang), self.error)
-    }
-}
-
-pub type PageResult = Result<Response, PageError>;
-
-/// Attaches the request headers to an error, for the language of the error page.
-pub trait OrPage<T> {
-    fn or_page(self, headers: &HeaderMap) -> Result<T, PageError>;
-}
-
-impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
-    fn or_page(self, headers: &HeaderMap) -> Result<T, PageError> {
-        self.map_err(|e| PageError::new(headers, e.into()))
-    }
-}
-
-pub fn endpoints() -> Vec<Endpoint> {
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    AccountsContext: FromRef<S>,
+{
     vec![
-        Endpoint::new("GET", "/", Access::Public, || {
-            get(|| async { Redirect::to("/banks") })
-        }),
-        Endpoint::new("GET", "/login", Access::Public, || get(login_form)),
-        Endpoint::new("POST", "/login", Access::Public, || post(login)),
-        Endpoint::new("GET", "/setup", Access::Public, || get(setup_form)),
-        Endpoint::new("POST", "/setup", Access::Public, || post(setup)),
-        Endpoint::new("POST", "/logout", Access::Page(&Role::ALL), || post(logout)),
-        Endpoint::new(
-            "POST",
-            "/account/language",
-            Access::Page(&Role::ALL),
-            || post(set_language),
-        ),
+        Endpoint::get("/login", Access::Public, login_form),
+        Endpoint::post("/login", Access::Public, login),
+        Endpoint::get("/setup", Access::Public, setup_form),
+        Endpoint::post("/setup", Access::Public, setup),
+        Endpoint::post("/logout", Access::Page(&Role::ALL), logout),
+        Endpoint::post("/account/language", Access::Page(&Role::ALL), set_language),
     ]
 }
 
 const FORM_COOKIE: &str = "lindung_form";
-
-/// A cookie with the attributes every Lindung cookie has.
-pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
-    let cookie = format!(
-        "{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_seconds}"
-    );
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
 
 /// Forms shown before login carry a random token that must match a cookie set with them
 /// (double submit), so another site cannot post them on a visitor's behalf.
@@ -239,7 +79,7 @@ struct LoginForm {
 }
 
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
@@ -298,7 +138,7 @@ struct CsrfForm {
 }
 
 async fn logout(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     caller: Caller,
     Form(form): Form<CsrfForm>,
@@ -330,7 +170,7 @@ struct SetupQuery {
     token: Option<String>,
 }
 
-fn setup_token_valid(state: &AppState, token: &str) -> bool {
+fn setup_token_valid(state: &AccountsContext, token: &str) -> bool {
     let guard = state
         .setup
         .lock()
@@ -362,7 +202,7 @@ fn setup_page(
 }
 
 async fn setup_form(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     Query(q): Query<SetupQuery>,
 ) -> PageResult {
@@ -387,7 +227,7 @@ struct SetupForm {
 }
 
 async fn setup(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     Form(form): Form<SetupForm>,
 ) -> PageResult {
@@ -429,7 +269,7 @@ async fn setup(
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
             Ok(Redirect::to("/login").into_response())
         }
-        Err(access::AccessError::Invalid(message)) => setup_page(
+        Err(access::AccessError::Invalid(_, message)) => setup_page(
             &headers,
             &form.token,
             StatusCode::BAD_REQUEST,
@@ -446,13 +286,13 @@ struct LanguageForm {
 }
 
 async fn set_language(
-    State(state): State<AppState>,
+    State(state): State<AccountsContext>,
     headers: HeaderMap,
     caller: Caller,
     Form(form): Form<LanguageForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    if !super::i18n::LANGUAGES
+    if !crate::http::i18n::LANGUAGES
         .iter()
         .any(|(code, _)| *code == form.language)
     {

@@ -1,16 +1,13 @@
-//! `/metrics` in the Prometheus text format: requests and latency per route, index size, and
-//! the time since the index last caught up with the change log. Labels are route templates
-//! (`/c/bank/{name}`), never concrete paths or query strings, so no hash or name ends up in a
-//! metric.
+//! Requests and latency per route, for `/metrics` in the Prometheus text format. Labels are
+//! route templates (`/c/bank/{name}`), never concrete paths or query strings, so no hash or
+//! name ends up in a metric.
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
-use super::{ApiResult, AppState};
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -49,15 +46,4 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::histogram!("lindung_http_request_duration_seconds", "method" => method, "route" => route)
         .record(elapsed.as_secs_f64());
     response
-}
-
-pub async fn render(State(state): State<AppState>) -> ApiResult<String> {
-    metrics::gauge!("lindung_index_pdq_hashes").set(state.matcher.pdq_len() as f64);
-    metrics::gauge!("lindung_index_seconds_since_sync").set(state.matcher.seconds_since_sync());
-    metrics::gauge!("lindung_index_change_log_position").set(state.matcher.last_seq() as f64);
-    Ok(state
-        .metrics
-        .as_ref()
-        .map(PrometheusHandle::render)
-        .unwrap_or_default())
 }

@@ -1,6 +1,10 @@
-//! Authentication (bearer tokens) and the per-route role check.
+//! Who is calling: bearer tokens (cached briefly) or browser sessions, and the per-route role
+//! guard that puts the [`Caller`] into the request.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -8,9 +12,39 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::access::audit::Actor;
 use crate::access::{self, Principal, Role};
+use crate::store::Store;
+
+/// How long a verified token is trusted without asking the database again. A token revoked
+/// through another process stops working within this time.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// What the role guard needs: the store, and recently verified API tokens (by SHA-256), so that
+/// a hot client does not cost two database reads per request.
+#[derive(Clone, Debug)]
+pub struct AuthContext {
+    pub store: Store,
+    tokens: Arc<RwLock<HashMap<String, (Principal, Instant)>>>,
+}
+
+impl AuthContext {
+    pub fn new(store: Store) -> Self {
+        AuthContext {
+            store,
+            tokens: Arc::default(),
+        }
+    }
+
+    /// Forgets every cached token, so a revocation in this process takes effect at once.
+    pub fn forget_tokens(&self) {
+        self.tokens
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
 
 /// The authenticated caller of a guarded route, with the address it came from.
 #[derive(Clone, Debug)]
@@ -87,29 +121,28 @@ fn bearer(parts: &Parts) -> Result<&str, AuthError> {
     Ok(token.trim())
 }
 
-async fn cached_token(state: &AppState, token: &str) -> Result<Option<Principal>, sea_orm::DbErr> {
-    use std::sync::PoisonError;
+async fn cached_token(
+    state: &AuthContext,
+    token: &str,
+) -> Result<Option<Principal>, sea_orm::DbErr> {
     let digest = access::token_digest(token);
     if let Some((principal, at)) = state
-        .token_cache
+        .tokens
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .get(&digest)
-        && at.elapsed() < super::TOKEN_CACHE_TTL
+        && at.elapsed() < TOKEN_CACHE_TTL
     {
         return Ok(Some(principal.clone()));
     }
     let found = access::authenticate_token(&state.store, token).await?;
-    let mut cache = state
-        .token_cache
-        .write()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut cache = state.tokens.write().unwrap_or_else(PoisonError::into_inner);
     if cache.len() > 10_000 {
         cache.clear();
     }
     match &found {
         Some(principal) => {
-            cache.insert(digest, (principal.clone(), std::time::Instant::now()));
+            cache.insert(digest, (principal.clone(), Instant::now()));
         }
         None => {
             cache.remove(&digest);
@@ -120,7 +153,11 @@ async fn cached_token(state: &AppState, token: &str) -> Result<Option<Principal>
 
 /// Finds the caller (bearer token, else session cookie) and checks its role: 401 without valid
 /// credentials, 403 with the wrong role.
-async fn authenticate(state: &AppState, roles: &[Role], parts: &Parts) -> Result<Caller, ApiError> {
+async fn authenticate(
+    state: &AuthContext,
+    roles: &[Role],
+    parts: &Parts,
+) -> Result<Caller, ApiError> {
     let unauthorised =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned());
     let (principal, csrf, session_secret) = match bearer(parts) {
@@ -165,7 +202,7 @@ async fn authenticate(state: &AppState, roles: &[Role], parts: &Parts) -> Result
 
 /// Guard for API routes: errors are JSON.
 pub async fn require_roles(
-    State((state, roles)): State<(AppState, &'static [Role])>,
+    State((state, roles)): State<(AuthContext, &'static [Role])>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -177,7 +214,7 @@ pub async fn require_roles(
 
 /// Guard for pages: errors are HTML pages (a 401 offers the login form).
 pub async fn require_roles_page(
-    State((state, roles)): State<(AppState, &'static [Role])>,
+    State((state, roles)): State<(AuthContext, &'static [Role])>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -188,7 +225,7 @@ pub async fn require_roles_page(
             parts.extensions.insert(caller);
             next.run(Request::from_parts(parts, body)).await
         }
-        Err(error) => super::pages::error_page(&parts, error).into_response(),
+        Err(error) => super::chrome::page_error(&parts.headers, error).into_response(),
     }
 }
 

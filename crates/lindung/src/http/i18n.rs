@@ -16,8 +16,23 @@ fluent_templates::static_loader! {
     };
 }
 
-/// Languages with a complete translation; others fall back to English key by key.
+/// Languages with a complete translation of the staff pages; others fall back to English key
+/// by key.
 pub const LANGUAGES: &[(&str, &str)] = &[("en", "English"), ("th", "ไทย")];
+
+/// The languages of the pages open to the public (the report form, self-report): every
+/// language of the region.
+pub const PUBLIC_LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("th", "ไทย"),
+    ("vi", "Tiếng Việt"),
+    ("id", "Bahasa Indonesia"),
+    ("fil", "Filipino"),
+    ("ms", "Bahasa Melayu"),
+    ("km", "ខ្មែរ"),
+    ("lo", "ລາວ"),
+    ("my", "မြန်မာ"),
+];
 
 /// A translator for one language.
 #[derive(Clone, Debug)]

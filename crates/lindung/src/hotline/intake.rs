@@ -1,0 +1,564 @@
+//! Intake: one submission checked, matched against the banks, merged into an open report
+//! with the same URL or file (or opening one), and recorded with its own reference.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::config::{CATEGORIES, HotlineConfig};
+use super::entities::{event, file, report, submission, url as url_row};
+use super::input::{Checked, FileHashes, check_input};
+use super::*;
+use crate::access::audit::{self, Actor, AuditEvent};
+use crate::access::entities::organisation;
+use crate::access::{Principal, pins};
+use crate::banks::matcher::Matcher;
+use crate::helpers::now;
+
+/// Priority: a child in immediate danger first, then sextortion, then new (unmatched)
+/// material, young victims, and reports of older incidents (up to a month's worth).
+pub fn priority(
+    immediate_danger: bool,
+    annotations: &BTreeSet<String>,
+    known_content: bool,
+    victim_age: Option<i32>,
+    incident_time: Option<OffsetDateTime>,
+    at: OffsetDateTime,
+) -> i32 {
+    let mut p = 0;
+    if immediate_danger {
+        p += 1000;
+    }
+    if annotations.contains("sextortion") {
+        p += 500;
+    }
+    if !known_content {
+        p += 200;
+    }
+    p += match victim_age {
+        Some(age) if age < 12 => 100,
+        Some(age) if age < 16 => 50,
+        _ => 0,
+    };
+    if let Some(t) = incident_time {
+        p += i32::try_from((at - t).whole_days().clamp(0, 30)).unwrap_or(0);
+    }
+    p
+}
+
+/// Who sent a submission.
+#[derive(Clone, Debug)]
+pub enum Source<'a> {
+    Public {
+        language: &'a str,
+    },
+    Platform {
+        principal: &'a Principal,
+        idempotency_key: Option<&'a str>,
+    },
+    Partner {
+        principal: &'a Principal,
+    },
+}
+
+impl Source<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Source::Public { .. } => "public",
+            Source::Platform { .. } => "platform",
+            Source::Partner { .. } => "partner",
+        }
+    }
+}
+
+/// The answer to a submission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Receipt {
+    /// The report (case of work) the submission joined or opened.
+    pub id: String,
+    /// The submission's own reference, for the reporter.
+    pub reference: String,
+    /// Shown once, to public reporters only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    pub known_content: bool,
+    pub priority: i32,
+    /// Whether the submission joined an existing report.
+    pub merged: bool,
+    /// Whether this answer repeats an earlier one for the same idempotency key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
+}
+
+pub(super) fn details_context(reference: &str) -> String {
+    format!("hotline_submissions.details:{reference}")
+}
+
+pub(super) fn request_digest(input: &serde_json::Value) -> String {
+    crate::helpers::sha256_hex(input.to_string().as_bytes())
+}
+
+pub async fn hotline_organisation(
+    db: &impl sea_orm::ConnectionTrait,
+    config: &HotlineConfig,
+) -> Result<i32, HotlineError> {
+    organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(config.organisation.as_str()))
+        .one(db)
+        .await?
+        .map(|o| o.id)
+        .ok_or_else(|| {
+            HotlineError::Internal(format!(
+                "the hotline organisation {:?} (hotline.json) does not exist; create it with `lindung user add --organisation`",
+                config.organisation
+            ))
+        })
+}
+
+/// The first bank match of a file, with the bank and the content's category.
+pub(super) fn match_file(
+    matcher: &Matcher,
+    hashes: &FileHashes,
+) -> Option<crate::banks::matcher::BankMatch> {
+    let by_pdq = hashes.pdq.as_deref().and_then(|h| {
+        let hash = pdq::Hash256::parse(h).ok()?;
+        matcher
+            .lookup_pdq(&[hash], None)
+            .into_iter()
+            .min_by_key(|m| m.distance)
+    });
+    by_pdq
+        .or_else(|| {
+            hashes
+                .md5
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("md5", h).into_iter().next())
+        })
+        .or_else(|| {
+            hashes
+                .sha256
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("sha256", h).into_iter().next())
+        })
+}
+
+/// An open report of `organisation` that already has one of these URLs or files.
+pub(super) async fn find_duplicate(
+    txn: &DatabaseTransaction,
+    organisation_id: i32,
+    checked: &Checked,
+) -> Result<Option<report::Model>, DbErr> {
+    let keys: Vec<String> = checked.urls.iter().map(network::url_key).collect();
+    let mut report_ids: Vec<i64> = url_row::Entity::find()
+        .filter(url_row::Column::UrlKey.is_in(keys))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|u| u.report_id)
+        .collect();
+    let mut any_file = Condition::any();
+    for f in &checked.files {
+        if let Some(h) = &f.pdq {
+            any_file = any_file.add(file::Column::Pdq.eq(h.clone()));
+        }
+        if let Some(h) = &f.md5 {
+            any_file = any_file.add(file::Column::Md5.eq(h.clone()));
+        }
+        if let Some(h) = &f.sha256 {
+            any_file = any_file.add(file::Column::Sha256.eq(h.clone()));
+        }
+    }
+    if !checked.files.is_empty() {
+        report_ids.extend(
+            file::Entity::find()
+                .filter(any_file)
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|f| f.report_id),
+        );
+    }
+    if report_ids.is_empty() {
+        return Ok(None);
+    }
+    report::Entity::find()
+        .filter(report::Column::Id.is_in(report_ids))
+        .filter(report::Column::OrganisationId.eq(organisation_id))
+        .filter(report::Column::Status.is_not_in(["removed", "closed"]))
+        .order_by_asc(report::Column::Id)
+        .lock_exclusive()
+        .one(txn)
+        .await
+}
+
+pub async fn add_event(
+    txn: &impl sea_orm::ConnectionTrait,
+    report_id: i64,
+    kind: &str,
+    detail: impl Into<String>,
+    user_id: Option<i32>,
+) -> Result<(), DbErr> {
+    event::ActiveModel {
+        report_id: Set(report_id),
+        at: Set(now()),
+        kind: Set(kind.to_owned()),
+        detail: Set(detail.into()),
+        user_id: Set(user_id.filter(|id| *id > 0)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Takes one submission: checks it, matches its files against the banks, merges it into an
+/// open report with the same URL or file (or opens one), and records the submission with its
+/// own reference, all in one transaction. A platform's idempotency key makes a retry answer
+/// the first result instead of reporting twice.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    ctx: &HotlineContext,
+    actor: &Actor,
+    source: Source<'_>,
+    input: &ReportInput,
+    raw: &serde_json::Value,
+) -> Result<Receipt, HotlineError> {
+    let HotlineContext {
+        store,
+        fields: cipher,
+        config,
+        banks,
+        ..
+    } = ctx;
+    let matcher = &banks.matcher;
+    let checked = check_input(input, config)?;
+    let (submitter_org, submitter_user) = match &source {
+        Source::Public { .. } => (None, None),
+        Source::Platform { principal, .. } | Source::Partner { principal } => {
+            (Some(principal.organisation_id), Some(principal.user_id))
+        }
+    };
+    let idempotency = match &source {
+        Source::Platform {
+            principal,
+            idempotency_key: Some(key),
+        } => {
+            if key.is_empty() || key.len() > 200 {
+                return Err(invalid(
+                    "Idempotency-Key",
+                    "the idempotency key has 1 to 200 characters",
+                ));
+            }
+            Some(format!("{}:{key}", principal.organisation_id))
+        }
+        _ => None,
+    };
+    let digest = request_digest(raw);
+    let txn = store.db().begin().await?;
+    if let Some(key) = &idempotency
+        && let Some(earlier) = submission::Entity::find()
+            .filter(submission::Column::IdempotencyKey.eq(key.as_str()))
+            .one(&txn)
+            .await?
+    {
+        if earlier.request_digest.as_deref() != Some(digest.as_str()) {
+            return Err(HotlineError::Conflict(
+                "idempotency_conflict",
+                "this idempotency key was used for a different report".into(),
+            ));
+        }
+        let found = report::Entity::find_by_id(earlier.report_id)
+            .one(&txn)
+            .await?
+            .ok_or(HotlineError::NotFound)?;
+        return Ok(Receipt {
+            id: found.id.to_string(),
+            reference: earlier.reference,
+            pin: None,
+            known_content: found.known_content,
+            priority: found.priority,
+            merged: false,
+            replayed: true,
+        });
+    }
+    let organisation_id = hotline_organisation(&txn, config).await?;
+    let at = now();
+    let matches: Vec<_> = checked
+        .files
+        .iter()
+        .map(|f| match_file(matcher, f))
+        .collect();
+    // The NCMEC category each matched file was banked with, in one query.
+    let known: std::collections::HashMap<i64, String> =
+        crate::banks::entities::content::Entity::find()
+            .filter(
+                crate::banks::entities::content::Column::Id
+                    .is_in(matches.iter().flatten().map(|m| m.content_id)),
+            )
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|c| CATEGORIES.contains(&c.category.as_str()))
+            .map(|c| (c.id, c.category))
+            .collect();
+    let categories: Vec<Option<String>> = matches
+        .iter()
+        .map(|m| m.as_ref().and_then(|m| known.get(&m.content_id).cloned()))
+        .collect();
+    let danger = input.immediate_danger;
+    let existing = find_duplicate(&txn, organisation_id, &checked).await?;
+    let merged = existing.is_some();
+    let target = match existing {
+        Some(found) => found,
+        None => {
+            report::ActiveModel {
+                organisation_id: Set(organisation_id),
+                incident_type: Set(checked.incident_type.clone()),
+                annotations: Set("[]".into()),
+                incident_time: Set(checked.incident_time),
+                immediate_danger: Set(false),
+                victim_age: Set(None),
+                status: Set("new".into()),
+                priority: Set(0),
+                known_content: Set(false),
+                claimed_by: Set(None),
+                claimed_at: Set(None),
+                care_case_id: Set(None),
+                created_at: Set(at),
+                updated_at: Set(at),
+                removed_at: Set(None),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    // URLs and files the report does not have yet.
+    let have_urls: BTreeSet<String> = url_row::Entity::find()
+        .filter(url_row::Column::ReportId.eq(target.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|u| u.url_key)
+        .collect();
+    for u in &checked.urls {
+        let key = network::url_key(u);
+        if have_urls.contains(&key) {
+            continue;
+        }
+        url_row::ActiveModel {
+            report_id: Set(target.id),
+            url: Set(u.as_str().to_owned()),
+            url_key: Set(key),
+            host: Set(u.host_str().unwrap_or_default().to_owned()),
+            status: Set("online".into()),
+            resolved_ip: Set(None),
+            hosting_country: Set(None),
+            provider_id: Set(None),
+            removal_evidence: Set(None),
+            removed_at: Set(None),
+            last_checked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let have_files = file::Entity::find()
+        .filter(file::Column::ReportId.eq(target.id))
+        .all(&txn)
+        .await?;
+    for ((hashes, found), category) in checked.files.iter().zip(&matches).zip(categories) {
+        let same = |f: &file::Model| {
+            (hashes.pdq.is_some() && f.pdq == hashes.pdq)
+                || (hashes.md5.is_some() && f.md5 == hashes.md5)
+                || (hashes.sha256.is_some() && f.sha256 == hashes.sha256)
+        };
+        if have_files.iter().any(same) {
+            continue;
+        }
+        let row = file::ActiveModel {
+            report_id: Set(target.id),
+            pdq: Set(hashes.pdq.clone()),
+            md5: Set(hashes.md5.clone()),
+            sha256: Set(hashes.sha256.clone()),
+            known_bank: Set(found.as_ref().map(|m| m.bank.clone())),
+            known_category: Set(category),
+            has_evidence: Set(hashes.content.is_some()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        if let Some(content) = &hashes.content {
+            takedown::store_evidence(&txn, cipher, config, row.id, content).await?;
+        }
+    }
+    let files = file::Entity::find()
+        .filter(file::Column::ReportId.eq(target.id))
+        .all(&txn)
+        .await?;
+    let known_content = !files.is_empty() && files.iter().all(|f| f.known_bank.is_some());
+    let mut annotations: BTreeSet<String> =
+        serde_json::from_str(&target.annotations).unwrap_or_default();
+    annotations.extend(checked.annotations.iter().cloned());
+    let immediate_danger = target.immediate_danger || danger;
+    let victim_age = match (target.victim_age, checked.victim_age) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let incident_time = target.incident_time.or(checked.incident_time);
+    let new_priority = priority(
+        immediate_danger,
+        &annotations,
+        known_content,
+        victim_age,
+        incident_time,
+        at,
+    );
+    let status = if known_content && target.status == "new" && !immediate_danger {
+        "assessed".to_owned()
+    } else {
+        target.status.clone()
+    };
+    let mut update: report::ActiveModel = target.clone().into();
+    update.annotations = Set(serde_json::to_string(&annotations).map_err(internal)?);
+    update.immediate_danger = Set(immediate_danger);
+    update.victim_age = Set(victim_age);
+    update.incident_time = Set(incident_time);
+    update.known_content = Set(known_content);
+    update.priority = Set(new_priority);
+    update.status = Set(status.clone());
+    update.updated_at = Set(at);
+    update.update(&txn).await?;
+
+    let reference = pins::new_reference("HR").map_err(HotlineError::Internal)?;
+    let pin = match source {
+        Source::Public { .. } => Some(pins::random_digits(8).map_err(HotlineError::Internal)?),
+        _ => None,
+    };
+    // Platforms check status through the API, not a PIN: theirs is a random, unusable hash.
+    let pin_secret = match &pin {
+        Some(pin) => pin.clone(),
+        None => crate::access::new_secret("").map_err(internal)?,
+    };
+    let details = serde_json::to_string(&checked.details).map_err(internal)?;
+    let created = submission::ActiveModel {
+        report_id: Set(target.id),
+        reference: Set(reference.clone()),
+        pin_hash: Set(crate::access::hash_password(&pin_secret).map_err(internal)?),
+        failed_pins: Set(0),
+        locked_until: Set(None),
+        source: Set(source.name().to_owned()),
+        organisation_id: Set(submitter_org),
+        user_id: Set(submitter_user.filter(|id| *id > 0)),
+        reporter_country: Set(checked.reporter_country.clone()),
+        language: Set(match &source {
+            Source::Public { language } => Some((*language).to_owned()),
+            _ => None,
+        }),
+        details: Set(cipher
+            .seal(&details_context(&reference), &details)
+            .map_err(internal)?),
+        idempotency_key: Set(idempotency),
+        request_digest: Set(Some(digest)),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let kind = if merged {
+        "submission.merged"
+    } else {
+        "report.opened"
+    };
+    add_event(
+        &txn,
+        target.id,
+        kind,
+        format!("{} submission {}", source.name(), created.reference),
+        submitter_user,
+    )
+    .await?;
+    let known_files = matches.iter().flatten().count();
+    if known_files > 0 {
+        add_event(
+            &txn,
+            target.id,
+            "files.matched",
+            format!("{known_files} file(s) previously assessed in banks"),
+            None,
+        )
+        .await?;
+    }
+    if status == "assessed" && target.status == "new" {
+        add_event(
+            &txn,
+            target.id,
+            "report.auto_classified",
+            "every file is known content",
+            None,
+        )
+        .await?;
+    }
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new(
+            "hotline.report.submit",
+            "hotline_report",
+            target.id.to_string(),
+        )
+        .detail("source", source.name())
+        .detail("merged", merged)
+        .detail("known_files", known_files),
+    )
+    .await?;
+    Ok(Receipt {
+        id: target.id.to_string(),
+        reference,
+        pin,
+        known_content,
+        priority: new_priority,
+        merged,
+        replayed: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn danger_outranks_sextortion_outranks_new_material_then_age_and_wait() {
+        let at = now();
+        let none = BTreeSet::new();
+        let sextortion: BTreeSet<String> = ["sextortion".to_owned()].into();
+        let danger = priority(true, &none, true, None, None, at);
+        let extortion = priority(false, &sextortion, true, None, None, at);
+        let new_material = priority(false, &none, false, None, None, at);
+        let known = priority(false, &none, true, None, None, at);
+        assert!(danger > extortion && extortion > new_material && new_material > known);
+        assert!(
+            priority(false, &none, false, Some(8), None, at)
+                > priority(false, &none, false, Some(14), None, at)
+        );
+        assert!(priority(false, &none, false, Some(14), None, at) > new_material);
+        let old = priority(
+            false,
+            &none,
+            true,
+            None,
+            Some(at - time::Duration::days(90)),
+            at,
+        );
+        assert_eq!(old, known + 30, "age counts up to a month");
+        assert!(
+            old < new_material,
+            "age never lifts known material above new"
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! What every server-rendered page shares: the layout's data ([`Chrome`]), rendering, error
+//! pages in the visitor's language, and cookies. Pages work without JavaScript.
+
+use askama::Template;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::i18n::Tr;
+use super::{ApiError, Caller};
+use crate::access::Role;
+
+/// What every page's layout needs.
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    pub tr: Tr,
+    /// Languages offered in the language menu: (code, name, selected).
+    pub languages: Vec<(&'static str, &'static str, bool)>,
+    pub title: String,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub is_admin: bool,
+    /// Case workers and supervisors: the navigation leads to cases rather than banks.
+    pub is_care: bool,
+    /// Analysts and admins: the navigation includes the hotline's reports.
+    pub is_hotline: bool,
+    pub notice: Option<String>,
+}
+
+impl Chrome {
+    /// For a signed-in caller.
+    pub fn for_caller(caller: &Caller, headers: &HeaderMap, title_key: &str) -> Chrome {
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let tr = Tr::negotiate(caller.principal.language.as_deref(), accept);
+        Chrome {
+            languages: language_menu(&tr),
+            title: tr.t(title_key),
+            user: Some(caller.principal.email.clone()),
+            csrf: caller.csrf.clone().unwrap_or_default(),
+            is_admin: caller.principal.role == Role::Admin,
+            is_care: matches!(caller.principal.role, Role::CaseWorker | Role::Supervisor),
+            is_hotline: matches!(caller.principal.role, Role::Analyst | Role::Admin),
+            notice: None,
+            tr,
+        }
+    }
+
+    /// For a visitor who is not signed in.
+    pub fn anonymous(headers: &HeaderMap, title_key: &str) -> Chrome {
+        Self::anonymous_in(translator(headers), title_key)
+    }
+
+    pub fn anonymous_in(tr: Tr, title_key: &str) -> Chrome {
+        Chrome {
+            languages: language_menu(&tr),
+            title: tr.t(title_key),
+            user: None,
+            csrf: String::new(),
+            is_admin: false,
+            is_care: false,
+            is_hotline: false,
+            notice: None,
+            tr,
+        }
+    }
+
+    pub fn with_notice(mut self, notice: impl Into<String>) -> Chrome {
+        self.notice = Some(notice.into());
+        self
+    }
+}
+
+fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
+    super::i18n::LANGUAGES
+        .iter()
+        .map(|&(code, name)| (code, name, code == tr.lang))
+        .collect()
+}
+
+pub fn translator(headers: &HeaderMap) -> Tr {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Tr::negotiate(None, accept)
+}
+
+/// Renders a template, or a plain 500 if rendering fails.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    chrome: Chrome,
+    message: String,
+    show_login: bool,
+}
+
+/// An error as an HTML page; a 401 links to the login form.
+pub fn page_error(headers: &HeaderMap, error: ApiError) -> Response {
+    page_error_in(translator(headers), error)
+}
+
+fn page_error_in(tr: Tr, error: ApiError) -> Response {
+    // The kind of error in the visitor's language; the detail (which names the field or value
+    // at fault) follows as the domain wrote it.
+    let summary = tr.t(&format!("error-{}", error.code));
+    let page = MessagePage {
+        show_login: error.status == StatusCode::UNAUTHORIZED,
+        message: format!("{summary} ({})", error.message),
+        chrome: Chrome::anonymous_in(tr, "error-title"),
+    };
+    render(error.status, &page)
+}
+
+/// Page handlers return this: an error renders as an HTML page in the visitor's language.
+#[derive(Debug)]
+pub struct PageError {
+    lang: String,
+    error: ApiError,
+}
+
+impl PageError {
+    pub fn new(headers: &HeaderMap, error: ApiError) -> Self {
+        PageError {
+            lang: translator(headers).lang,
+            error,
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        page_error_in(Tr::new(&self.lang), self.error)
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// Attaches the request headers to an error, for the language of the error page.
+pub trait OrPage<T> {
+    fn or_page(self, headers: &HeaderMap) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, headers: &HeaderMap) -> Result<T, PageError> {
+        self.map_err(|e| PageError::new(headers, e.into()))
+    }
+}
+
+/// A cookie with the attributes every Lindung cookie has.
+pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
+    let cookie = format!(
+        "{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_seconds}"
+    );
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

@@ -1,0 +1,186 @@
+//! The HTTP plumbing every domain uses: the error type and its one JSON shape, the caller and
+//! the role guard, extractors that answer in that shape, routes with the roles they admit, the
+//! page chrome and i18n, uploads, rate limits, request metrics and security headers.
+//!
+//! It names no domain. A domain lists its routes as [`Endpoint`]s over any application state
+//! from which its own context can be taken (axum's `FromRef`); `app` merges the lists and
+//! builds the router with [`router`].
+
+mod caller;
+pub mod chrome;
+mod error;
+mod extract;
+mod headers;
+pub mod i18n;
+mod limits;
+pub mod metrics;
+pub mod openapi;
+mod upload;
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::MethodRouter;
+
+pub use caller::{AuthContext, Caller, SESSION_COOKIE, TOKEN_CACHE_TTL, constant_time_eq, cookie};
+pub use chrome::{Chrome, OrPage, PageError, PageResult, render, set_cookie, translator};
+pub use error::{ApiError, ApiResult};
+pub use extract::{Json, Multipart, Path, Query, parse_json};
+pub use limits::RateLimiter;
+pub use upload::{
+    MAX_BODY_BYTES, UPLOAD_VIDEO_LIMITS, Upload, fingerprint_upload, fingerprint_video_upload,
+    read_upload, read_upload_of,
+};
+
+use crate::access::Role;
+
+/// Who may call a route. `Public` routes need no credentials; `Roles` are API routes (JSON
+/// errors), `Page` are HTML pages (HTML errors); both admit a bearer token or a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Roles(&'static [Role]),
+    Page(&'static [Role]),
+}
+
+impl Access {
+    /// The roles admitted, or `None` for public routes.
+    pub fn roles(self) -> Option<&'static [Role]> {
+        match self {
+            Access::Public => None,
+            Access::Roles(r) | Access::Page(r) => Some(r),
+        }
+    }
+}
+
+/// The roles of an IT company's API client, and the admins who may act for one.
+pub const PLATFORM_OR_ADMIN: &[Role] = &[Role::Platform, Role::Admin];
+
+/// One route: method, path (axum syntax), who may call it, its handler and, for the
+/// documented API, its OpenAPI operation.
+pub struct Endpoint<S> {
+    pub method: Method,
+    pub path: String,
+    pub access: Access,
+    handler: MethodRouter<S>,
+    doc: Option<openapi::Operation>,
+}
+
+impl<S> std::fmt::Debug for Endpoint<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {:?}", self.method, self.path, self.access)
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
+    fn on(method: Method, path: &str, access: Access, handler: MethodRouter<S>) -> Self {
+        Endpoint {
+            method,
+            path: path.to_owned(),
+            access,
+            handler,
+            doc: None,
+        }
+    }
+
+    pub fn get<H: Handler<T, S>, T: 'static>(path: &str, access: Access, handler: H) -> Self {
+        Self::on(Method::GET, path, access, axum::routing::get(handler))
+    }
+
+    pub fn post<H: Handler<T, S>, T: 'static>(path: &str, access: Access, handler: H) -> Self {
+        Self::on(Method::POST, path, access, axum::routing::post(handler))
+    }
+
+    pub fn put<H: Handler<T, S>, T: 'static>(path: &str, access: Access, handler: H) -> Self {
+        Self::on(Method::PUT, path, access, axum::routing::put(handler))
+    }
+
+    pub fn patch<H: Handler<T, S>, T: 'static>(path: &str, access: Access, handler: H) -> Self {
+        Self::on(Method::PATCH, path, access, axum::routing::patch(handler))
+    }
+
+    pub fn delete<H: Handler<T, S>, T: 'static>(path: &str, access: Access, handler: H) -> Self {
+        Self::on(Method::DELETE, path, access, axum::routing::delete(handler))
+    }
+
+    /// A documented API route, from `utoipa_axum::routes!(handler)`: its method and path come
+    /// from the handler's `#[utoipa::path]`, so the router and the OpenAPI document cannot
+    /// disagree about them.
+    ///
+    /// # Panics
+    /// At start-up, if `routes` does not hold exactly one method of one path (a programming
+    /// error that every test run would show).
+    pub fn api(access: Access, routes: utoipa_axum::router::UtoipaMethodRouter<S>) -> Self {
+        let (schemas, paths, handler) = routes;
+        let operation = openapi::Operation::single(paths, schemas)
+            .unwrap_or_else(|e| panic!("an API route must document one method of one path: {e}"));
+        Endpoint {
+            method: operation.method.clone(),
+            path: operation.path.clone(),
+            access,
+            handler,
+            doc: Some(operation),
+        }
+    }
+
+    /// The same route with its handler changed, say by a layer of its own.
+    pub fn map(mut self, change: impl FnOnce(MethodRouter<S>) -> MethodRouter<S>) -> Self {
+        self.handler = change(self.handler);
+        self
+    }
+
+    /// The OpenAPI operation, for documented routes.
+    pub fn doc(&self) -> Option<&openapi::Operation> {
+        self.doc.as_ref()
+    }
+}
+
+/// The router over `state` for `endpoints`: each route behind its role guard, with request
+/// metrics, the body limit and the security headers on every response.
+pub fn router<S>(endpoints: Vec<Endpoint<S>>, state: S) -> Router
+where
+    S: Clone + Send + Sync + 'static,
+    AuthContext: FromRef<S>,
+{
+    let auth = AuthContext::from_ref(&state);
+    let mut by_path: BTreeMap<String, MethodRouter<S>> = BTreeMap::new();
+    for endpoint in endpoints {
+        let guarded = match endpoint.access {
+            Access::Public => endpoint.handler,
+            Access::Roles(roles) => {
+                endpoint
+                    .handler
+                    .route_layer(axum::middleware::from_fn_with_state(
+                        (auth.clone(), roles),
+                        caller::require_roles,
+                    ))
+            }
+            Access::Page(roles) => {
+                endpoint
+                    .handler
+                    .route_layer(axum::middleware::from_fn_with_state(
+                        (auth.clone(), roles),
+                        caller::require_roles_page,
+                    ))
+            }
+        };
+        let merged = match by_path.remove(&endpoint.path) {
+            Some(existing) => existing.merge(guarded),
+            None => guarded,
+        };
+        by_path.insert(endpoint.path, merged);
+    }
+    let mut router = Router::new();
+    for (path, methods) in by_path {
+        router = router.route(&path, methods);
+    }
+    router
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(headers::secure))
+        .with_state(state)
+}
