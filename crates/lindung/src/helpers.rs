@@ -50,35 +50,6 @@ pub fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
     OffsetDateTime::parse(text.trim(), &Rfc3339)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_round_trips_and_refuses_what_is_not_hex() {
-        assert_eq!(hex(&[0x00, 0xab, 0xff]), "00abff");
-        assert_eq!(unhex("00ABff"), Some(vec![0x00, 0xab, 0xff]));
-        assert_eq!(unhex("abc"), None);
-        assert_eq!(unhex("zz"), None);
-    }
-
-    #[test]
-    fn sha256_of_the_empty_string_is_the_published_value() {
-        // FIPS 180-2 test vector.
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-    }
-
-    #[test]
-    fn timestamps_keep_microseconds_and_read_back() {
-        let t = now();
-        assert_eq!(t.nanosecond() % 1000, 0);
-        assert_eq!(parse_rfc3339(&rfc3339(t)).expect("parse"), t);
-    }
-}
-
 /// A closed vocabulary: an enum stored and sent as fixed strings (the same strings the columns
 /// held before they were enums, so no data migration is needed). Reading a string that is not
 /// one of them from the database is an error naming the value (sea-orm's `DbErr::Type`), never
@@ -129,6 +100,12 @@ macro_rules! vocabulary {
             }
         }
 
+        impl From<$name> for serde_json::Value {
+            fn from(value: $name) -> Self {
+                serde_json::Value::String(value.as_str().to_owned())
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = String;
 
@@ -149,3 +126,32 @@ macro_rules! vocabulary {
     };
 }
 pub(crate) use vocabulary;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_refuses_what_is_not_hex() {
+        assert_eq!(hex(&[0x00, 0xab, 0xff]), "00abff");
+        assert_eq!(unhex("00ABff"), Some(vec![0x00, 0xab, 0xff]));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+    }
+
+    #[test]
+    fn sha256_of_the_empty_string_is_the_published_value() {
+        // FIPS 180-2 test vector.
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn timestamps_keep_microseconds_and_read_back() {
+        let t = now();
+        assert_eq!(t.nanosecond() % 1000, 0);
+        assert_eq!(parse_rfc3339(&rfc3339(t)).expect("parse"), t);
+    }
+}

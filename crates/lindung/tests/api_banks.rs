@@ -18,7 +18,7 @@ const BRIDGE_NEAR: &str = "f8f8f0cee0f4a84f06370a2a038f63f0b36e26d596621e1d33e6b
 async fn tokens(store: &lindung::store::Store) -> Vec<(Role, String)> {
     let actor = Actor::cli("test");
     let mut out = Vec::new();
-    for role in Role::ALL {
+    for &role in Role::ALL {
         let email = format!("{}@example.org", role.as_str());
         access::add_user(
             store,

@@ -31,7 +31,7 @@ pub mod user {
         #[sea_orm(unique)]
         pub email: String,
         pub password_hash: Option<String>,
-        pub role: String,
+        pub role: crate::access::Role,
         pub language: Option<String>,
         pub disabled: bool,
         pub failed_logins: i32,

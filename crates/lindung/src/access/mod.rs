@@ -5,8 +5,6 @@ pub mod entities;
 pub mod pins;
 pub mod sessions;
 
-use std::fmt;
-use std::str::FromStr;
 
 use crate::helpers::{hex, now, sha256_hex};
 use crate::store::Store;
@@ -23,62 +21,19 @@ use sea_orm::{
 /// The organisation users join when none is named.
 pub const DEFAULT_ORGANISATION: &str = "default";
 
-/// What a user may do. Every route names the roles it admits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    Admin,
-    /// Hotline analyst.
-    Analyst,
-    CaseWorker,
-    Supervisor,
-    LawEnforcement,
-    /// Aggregate statistics only.
-    Researcher,
-    /// An IT company's API client.
-    Platform,
-}
-
-impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::Analyst,
-        Role::CaseWorker,
-        Role::Supervisor,
-        Role::LawEnforcement,
-        Role::Researcher,
-        Role::Platform,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Analyst => "analyst",
-            Role::CaseWorker => "case_worker",
-            Role::Supervisor => "supervisor",
-            Role::LawEnforcement => "law_enforcement",
-            Role::Researcher => "researcher",
-            Role::Platform => "platform",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown role {s:?}; roles are {}", names.join(", "))
-            })
+crate::helpers::vocabulary! {
+    /// What a user may do. Every route names the roles it admits.
+    pub enum Role {
+        Admin = "admin",
+        /// Hotline analyst.
+        Analyst = "analyst",
+        CaseWorker = "case_worker",
+        Supervisor = "supervisor",
+        LawEnforcement = "law_enforcement",
+        /// Aggregate statistics only.
+        Researcher = "researcher",
+        /// An IT company's API client.
+        Platform = "platform",
     }
 }
 
@@ -244,7 +199,7 @@ pub async fn add_user(
         organisation_id: Set(org.id),
         email: Set(email),
         password_hash: Set(Some(password_hash)),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         language: Set(None),
         disabled: Set(false),
         failed_logins: Set(0),
@@ -355,17 +310,17 @@ pub async fn authenticate_token(store: &Store, secret: &str) -> Result<Option<Pr
     if owner.disabled {
         return Ok(None);
     }
-    Ok(principal_of(&owner))
+    Ok(Some(principal_of(&owner)))
 }
 
-pub(crate) fn principal_of(owner: &user::Model) -> Option<Principal> {
-    Some(Principal {
+pub(crate) fn principal_of(owner: &user::Model) -> Principal {
+    Principal {
         user_id: owner.id,
         organisation_id: owner.organisation_id,
         email: owner.email.clone(),
-        role: owner.role.parse().ok()?,
+        role: owner.role,
         language: owner.language.clone(),
-    })
+    }
 }
 
 /// Sets (or with `None` clears) a user's interface language.

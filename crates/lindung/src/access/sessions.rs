@@ -115,13 +115,10 @@ pub async fn login(
     )
     .await?;
     txn.commit().await?;
-    let Some(principal) = principal_of(&account) else {
-        return Ok(LoginOutcome::Invalid);
-    };
     Ok(LoginOutcome::Success {
         secret,
         csrf,
-        principal,
+        principal: principal_of(&account),
     })
 }
 
@@ -158,7 +155,7 @@ pub async fn lookup(store: &Store, secret: &str) -> Result<Option<(Principal, St
     if account.disabled {
         return Ok(None);
     }
-    Ok(principal_of(&account).map(|p| (p, found.csrf_token)))
+    Ok(Some((principal_of(&account), found.csrf_token)))
 }
 
 pub async fn logout(store: &Store, secret: &str, actor: &Actor) -> Result<(), DbErr> {

@@ -40,7 +40,7 @@ struct TokenRow {
 struct UserRow {
     id: i32,
     email: String,
-    role: String,
+    role: Role,
     tokens: Vec<TokenRow>,
 }
 

@@ -26,8 +26,8 @@ where
         Endpoint::post("/login", Access::Public, login),
         Endpoint::get("/setup", Access::Public, setup_form),
         Endpoint::post("/setup", Access::Public, setup),
-        Endpoint::post("/logout", Access::Page(&Role::ALL), logout),
-        Endpoint::post("/account/language", Access::Page(&Role::ALL), set_language),
+        Endpoint::post("/logout", Access::Page(Role::ALL), logout),
+        Endpoint::post("/account/language", Access::Page(Role::ALL), set_language),
     ]
 }
 

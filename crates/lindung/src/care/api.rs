@@ -149,7 +149,7 @@ async fn read(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewConsent {
-    purpose: String,
+    purpose: super::ConsentPurpose,
     given_by: String,
     #[serde(default)]
     evidence: String,
@@ -166,7 +166,7 @@ async fn consent(
         &caller.actor(),
         &caller.principal,
         id,
-        &body.purpose,
+        body.purpose,
         &body.given_by,
         &body.evidence,
     )
@@ -277,7 +277,7 @@ async fn assign(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StageChange {
-    to: String,
+    to: super::CareStage,
     reason: Option<String>,
 }
 
@@ -293,7 +293,7 @@ async fn move_stage(
             &caller.actor(),
             &caller.principal,
             id,
-            &body.to,
+            body.to,
             body.reason.as_deref(),
         )
         .await?,
@@ -432,7 +432,7 @@ async fn plan_service(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ServiceUpdate {
-    status: String,
+    status: super::ServiceStatus,
     outcome: Option<String>,
 }
 
@@ -448,7 +448,7 @@ async fn update_service(
         &caller.principal,
         id,
         service,
-        &body.status,
+        body.status,
         body.outcome.as_deref(),
     )
     .await?;

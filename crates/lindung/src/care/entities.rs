@@ -3,6 +3,8 @@
 pub mod case {
     use sea_orm::entity::prelude::*;
 
+    use crate::care::vocabulary::CareStage;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "care_cases")]
     pub struct Model {
@@ -14,14 +16,14 @@ pub mod case {
         /// The child's identifying details, field-encrypted JSON.
         pub identity: String,
         pub risk_level: String,
-        pub stage: String,
+        pub stage: CareStage,
         /// `direct` or `self-report`.
         pub source: String,
         pub created_by: Option<i32>,
         pub created_at: TimeDateTimeWithTimeZone,
         pub closed_at: Option<TimeDateTimeWithTimeZone>,
         /// `case_plan` or `closure` while a supervisor's approval is awaited.
-        pub pending_approval: Option<String>,
+        pub pending_approval: Option<CareStage>,
         pub closure_reason: Option<String>,
     }
 
@@ -53,13 +55,15 @@ pub mod assignment {
 pub mod consent {
     use sea_orm::entity::prelude::*;
 
+    use crate::care::vocabulary::ConsentPurpose;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "care_consents")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub case_id: i64,
-        pub purpose: String,
+        pub purpose: ConsentPurpose,
         pub given_by: String,
         pub evidence: String,
         pub recorded_by: Option<i32>,
@@ -168,6 +172,8 @@ pub mod alert {
 pub mod service {
     use sea_orm::entity::prelude::*;
 
+    use crate::care::vocabulary::ServiceStatus;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "care_services")]
     pub struct Model {
@@ -176,8 +182,7 @@ pub mod service {
         pub case_id: i64,
         pub service: String,
         pub provider: String,
-        /// `planned`, `referred`, `accepted`, `in_progress`, `delivered` or `declined`.
-        pub status: String,
+        pub status: ServiceStatus,
         pub planned_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
         pub delivered_at: Option<TimeDateTimeWithTimeZone>,

@@ -116,7 +116,7 @@ pub async fn indicators(
         services_delivered_by_type: tally(
             services
                 .iter()
-                .filter(|s| s.status == "delivered")
+                .filter(|s| s.status == super::ServiceStatus::Delivered)
                 .map(|s| s.service.as_str()),
             suppress,
         ),

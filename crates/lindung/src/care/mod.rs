@@ -10,6 +10,7 @@ pub mod indicators;
 pub mod notify;
 pub mod pages;
 pub mod plan;
+pub mod vocabulary;
 pub mod workflow;
 
 use sea_orm::{
@@ -34,6 +35,7 @@ use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
 
+pub use vocabulary::{CareStage, ConsentPurpose, ServiceStatus};
 pub use workflow::ReuploadAlerts;
 
 /// What care's routes and services need: the store, the field cipher for identifying details,
@@ -72,7 +74,6 @@ pub const SERVICES: &[&str] = &[
     "education",
     "social_protection",
 ];
-pub const PURPOSES: &[&str] = &["services", "disclosure", "statistics", "hash_sharing"];
 pub const GIVEN_BY: &[&str] = &["child", "guardian", "authority"];
 pub const RISK_LEVELS: &[&str] = &["low", "medium", "high", "immediate"];
 /// Fields a referral may share; without a choice, only the first three are.
@@ -99,7 +100,7 @@ pub enum CareError {
     #[error("this case is not yours to see or change")]
     Forbidden,
     #[error("there is no {0} consent on this case")]
-    ConsentRequired(&'static str),
+    ConsentRequired(ConsentPurpose),
     #[error("notes can be edited for 24 hours; add a correction as a new note")]
     NoteLocked,
     #[error("database: {0}")]
@@ -211,7 +212,7 @@ pub async fn create_case_in(
         identity: Set(seal_identity(cipher, &reference, identity)?),
         reference: Set(reference),
         risk_level: Set(risk_level.to_owned()),
-        stage: Set("registration".into()),
+        stage: Set(CareStage::Registration),
         source: Set(source.to_owned()),
         created_by: Set((principal.user_id > 0).then_some(principal.user_id)),
         created_at: Set(now()),
@@ -356,12 +357,12 @@ pub struct CaseView {
     /// referred to.
     pub view: String,
     pub risk_level: Option<String>,
-    pub stage: Option<String>,
+    pub stage: Option<CareStage>,
     pub source: Option<String>,
     pub identity: Option<Identity>,
     pub consents: Vec<ConsentView>,
     pub referrals: Vec<ReferralView>,
-    pub pending_approval: Option<String>,
+    pub pending_approval: Option<CareStage>,
     pub closure_reason: Option<String>,
     pub notes: Vec<workflow::NoteView>,
     pub assessments: Vec<plan::AssessmentView>,
@@ -373,7 +374,7 @@ pub struct CaseView {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsentView {
     pub id: i64,
-    pub purpose: String,
+    pub purpose: ConsentPurpose,
     pub given_by: String,
     pub recorded_at: String,
 }
@@ -459,12 +460,12 @@ pub async fn read_case(
                 reference: found.reference.clone(),
                 view: "full".into(),
                 risk_level: Some(found.risk_level.clone()),
-                stage: Some(found.stage.clone()),
+                stage: Some(found.stage),
                 source: Some(found.source.clone()),
                 identity: Some(open_identity(cipher, &found)?),
                 consents,
                 referrals: referral_views(&txn, &referrals).await?,
-                pending_approval: found.pending_approval.clone(),
+                pending_approval: found.pending_approval,
                 closure_reason: found.closure_reason.clone(),
                 notes: workflow::notes_of(&txn, cipher, found.id).await?,
                 assessments: plan::assessments_of(&txn, cipher, found.id).await?,
@@ -517,16 +518,15 @@ pub async fn read_case(
 pub async fn add_consent_in(
     txn: &DatabaseTransaction,
     case_id: i64,
-    purpose: &str,
+    purpose: ConsentPurpose,
     given_by: &str,
     evidence: &str,
     recorded_by: Option<i32>,
 ) -> Result<consent::Model, CareError> {
-    check_one_of("purpose", purpose, PURPOSES)?;
     check_one_of("given_by", given_by, GIVEN_BY)?;
     Ok(consent::ActiveModel {
         case_id: Set(case_id),
-        purpose: Set(purpose.to_owned()),
+        purpose: Set(purpose),
         given_by: Set(given_by.to_owned()),
         evidence: Set(evidence.chars().take(500).collect()),
         recorded_by: Set(recorded_by),
@@ -544,7 +544,7 @@ pub async fn add_consent(
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
-    purpose: &str,
+    purpose: ConsentPurpose,
     given_by: &str,
     evidence: &str,
 ) -> Result<consent::Model, CareError> {
@@ -576,7 +576,7 @@ pub async fn add_consent(
 pub(crate) async fn has_consent(
     txn: &DatabaseTransaction,
     case_id: i64,
-    purpose: &str,
+    purpose: ConsentPurpose,
 ) -> Result<bool, DbErr> {
     Ok(consent::Entity::find()
         .filter(consent::Column::CaseId.eq(case_id))
@@ -643,14 +643,14 @@ pub async fn refer(
             "a referral goes to another organisation".into(),
         ));
     }
-    let consented = has_consent(&txn, found.id, "disclosure").await?;
+    let consented = has_consent(&txn, found.id, ConsentPurpose::Disclosure).await?;
     let overridden = !consented && principal.role == Role::Supervisor && override_reason.is_some();
     if overridden {
         audit::append(
             &txn,
             actor,
             AuditEvent::new("care.consent.override", "care_case", found.id.to_string())
-                .detail("purpose", "disclosure")
+                .detail("purpose", ConsentPurpose::Disclosure)
                 .detail(
                     "reason",
                     override_reason
@@ -670,7 +670,7 @@ pub async fn refer(
                 .detail("reason", "consent_required"),
         )
         .await?;
-        return Err(CareError::ConsentRequired("disclosure"));
+        return Err(CareError::ConsentRequired(ConsentPurpose::Disclosure));
     }
     let identity = open_identity(cipher, &found)?;
     let mut shared = serde_json::Map::new();
@@ -828,9 +828,9 @@ pub async fn assign(
 pub struct CaseRow {
     pub id: i64,
     pub reference: String,
-    pub stage: String,
+    pub stage: CareStage,
     pub risk_level: String,
-    pub pending_approval: Option<String>,
+    pub pending_approval: Option<CareStage>,
     pub unseen_alerts: usize,
 }
 
@@ -927,8 +927,8 @@ pub async fn transfer(
         .ok_or_else(|| {
             CareError::Invalid("to_org", format!("no other organisation named {to_org:?}"))
         })?;
-    if !has_consent(&txn, found.id, "disclosure").await? {
-        return Err(CareError::ConsentRequired("disclosure"));
+    if !has_consent(&txn, found.id, ConsentPurpose::Disclosure).await? {
+        return Err(CareError::ConsentRequired(ConsentPurpose::Disclosure));
     }
     assignment::Entity::delete_many()
         .filter(assignment::Column::CaseId.eq(found.id))
@@ -967,7 +967,7 @@ pub async fn withdraw_consent(
         .await?
         .filter(|c| c.case_id == found.id && c.withdrawn_at.is_none())
         .ok_or(CareError::NotFound)?;
-    let purpose = given.purpose.clone();
+    let purpose = given.purpose;
     let mut update: consent::ActiveModel = given.into();
     update.withdrawn_at = Set(Some(now()));
     update.update(&txn).await?;

@@ -8,9 +8,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::plan::SERVICE_STATUSES;
-use super::workflow::STAGES;
-use super::{CareContext, CaseRow, CaseView, GIVEN_BY, Guardian, Identity, PURPOSES, RISK_LEVELS};
+use super::{
+    CareContext, CareError, CareStage, CaseRow, CaseView, ConsentPurpose, GIVEN_BY, Guardian,
+    Identity, RISK_LEVELS, ServiceStatus,
+};
 use crate::http::{Access, Caller, Chrome, Endpoint, OrPage, PageResult, render};
 
 pub fn endpoints<S>() -> Vec<Endpoint<S>>
@@ -128,11 +129,11 @@ async fn register(
 struct CasePage {
     chrome: Chrome,
     case: CaseView,
-    purposes: &'static [&'static str],
+    purposes: &'static [ConsentPurpose],
     givers: &'static [&'static str],
-    stages: &'static [&'static str],
+    stages: &'static [CareStage],
     services: Vec<String>,
-    statuses: &'static [&'static str],
+    statuses: &'static [ServiceStatus],
     reasons: &'static [&'static str],
 }
 
@@ -148,14 +149,22 @@ async fn show(
     let page = CasePage {
         chrome: Chrome::for_caller(&caller, &headers, "care-case"),
         case,
-        purposes: PURPOSES,
+        purposes: ConsentPurpose::ALL,
         givers: GIVEN_BY,
-        stages: STAGES,
+        stages: CareStage::ALL,
         services: ctx.config.services(),
-        statuses: SERVICE_STATUSES,
+        statuses: ServiceStatus::ALL,
         reasons: super::workflow::CLOSURE_REASONS,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// A value chosen from one of the page's lists; anything else names the field.
+fn chosen<T: std::str::FromStr<Err = String>>(
+    field: &'static str,
+    value: &str,
+) -> Result<T, CareError> {
+    value.parse().map_err(|e| CareError::Invalid(field, e))
 }
 
 fn back(id: i64) -> axum::response::Response {
@@ -182,7 +191,7 @@ async fn consent(
         &caller.actor(),
         &caller.principal,
         id,
-        &form.purpose,
+        chosen("purpose", &form.purpose).or_page(&headers)?,
         &form.given_by,
         "recorded on the case page",
     )
@@ -211,7 +220,7 @@ async fn stage(
         &caller.actor(),
         &caller.principal,
         id,
-        &form.to,
+        chosen("to", &form.to).or_page(&headers)?,
         form.reason.as_deref(),
     )
     .await
@@ -267,7 +276,7 @@ async fn update_service(
         &caller.principal,
         id,
         service,
-        &form.status,
+        chosen("status", &form.status).or_page(&headers)?,
         None,
     )
     .await

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::entities::{assessment, service};
-use super::{CareContext, CareError, SERVICES, load_full};
+use super::{CareContext, CareError, SERVICES, ServiceStatus, load_full};
 use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::helpers::now;
@@ -22,14 +22,6 @@ use crate::store::fields::FieldCipher;
 /// The default configuration, replaced by `<data-dir>/care.json` when that file exists.
 pub const DEFAULT_CONFIG: &str = include_str!("../../defaults/care.json");
 
-pub const SERVICE_STATUSES: &[&str] = &[
-    "planned",
-    "referred",
-    "accepted",
-    "in_progress",
-    "delivered",
-    "declined",
-];
 
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Question {
@@ -234,7 +226,7 @@ pub async fn plan_service(
         case_id: Set(found.id),
         service: Set(service_id.to_owned()),
         provider: Set(provider.to_owned()),
-        status: Set("planned".into()),
+        status: Set(ServiceStatus::Planned),
         planned_at: Set(at),
         updated_at: Set(at),
         delivered_at: Set(None),
@@ -262,15 +254,9 @@ pub async fn update_service(
     principal: &Principal,
     case_id: i64,
     service_id: i64,
-    status: &str,
+    status: ServiceStatus,
     outcome: Option<&str>,
 ) -> Result<service::Model, CareError> {
-    if !SERVICE_STATUSES.contains(&status) {
-        return Err(CareError::Invalid(
-            "status",
-            format!("status is one of {}", SERVICE_STATUSES.join(", ")),
-        ));
-    }
     let txn = store.db().begin().await?;
     if let Err(e) = load_full(&txn, actor, principal, case_id, "care.service.update").await {
         return audit::keep_refusal(txn, e).await;
@@ -281,9 +267,9 @@ pub async fn update_service(
         .filter(|s| s.case_id == case_id)
         .ok_or(CareError::NotFound)?;
     let mut update: service::ActiveModel = found.into();
-    update.status = Set(status.to_owned());
+    update.status = Set(status);
     update.updated_at = Set(now());
-    if status == "delivered" {
+    if status == ServiceStatus::Delivered {
         update.delivered_at = Set(Some(now()));
     }
     if let Some(outcome) = outcome {
@@ -310,7 +296,7 @@ pub struct ServiceView {
     pub id: i64,
     pub service: String,
     pub provider: String,
-    pub status: String,
+    pub status: ServiceStatus,
     pub planned_at: String,
     pub delivered_at: Option<String>,
     pub outcome: Option<String>,

@@ -8,6 +8,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::entities::{alert, assignment, case, linked_signal, note};
+use super::vocabulary::{CareStage, ConsentPurpose, Move};
 use super::{CareContext, CareError, load_full};
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::{Principal, Role};
@@ -17,15 +18,6 @@ use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
 
-pub const STAGES: &[&str] = &[
-    "registration",
-    "assessment",
-    "case_plan",
-    "service_delivery",
-    "follow_up",
-    "closure",
-    "reopened",
-];
 
 /// Why a case closes: codes, not free text, so that they can be counted in statistics without
 /// describing anyone.
@@ -44,28 +36,15 @@ pub const NOTE_EDIT_HOURS: i64 = 24;
 /// Where a case stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StageView {
-    pub stage: String,
+    pub stage: CareStage,
     /// `case_plan` or `closure` while a supervisor's approval is awaited.
-    pub pending_approval: Option<String>,
+    pub pending_approval: Option<CareStage>,
 }
 
 fn stage_view(found: &case::Model) -> StageView {
     StageView {
-        stage: found.stage.clone(),
-        pending_approval: found.pending_approval.clone(),
-    }
-}
-
-/// The next stage a case may take from `from`, and the approval it needs.
-fn transition(from: &str, to: &str) -> Option<Option<&'static str>> {
-    match (from, to) {
-        ("registration" | "reopened", "assessment")
-        | ("assessment", "case_plan")
-        | ("service_delivery", "follow_up")
-        | ("closure", "reopened") => Some(None),
-        ("case_plan", "service_delivery") => Some(Some("case_plan")),
-        ("follow_up", "closure") => Some(Some("closure")),
-        _ => None,
+        stage: found.stage,
+        pending_approval: found.pending_approval,
     }
 }
 
@@ -76,7 +55,7 @@ pub async fn move_stage(
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
-    to: &str,
+    to: CareStage,
     reason: Option<&str>,
 ) -> Result<StageView, CareError> {
     let txn = store.db().begin().await?;
@@ -90,14 +69,17 @@ pub async fn move_stage(
             "this case is waiting for a supervisor's approval".into(),
         ));
     }
-    let approval = transition(&found.stage, to).ok_or_else(|| {
+    let cannot = || {
         CareError::Invalid(
             "to",
             format!("a case at {} cannot move to {to:?}", found.stage),
         )
-    })?;
+    };
+    let step = found.stage.move_to(to).ok_or_else(cannot)?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if approval == Some("closure") && !reason.is_some_and(|r| CLOSURE_REASONS.contains(&r)) {
+    if step == Move::AfterApproval(CareStage::Closure)
+        && !reason.is_some_and(|r| CLOSURE_REASONS.contains(&r))
+    {
         return Err(CareError::Invalid(
             "reason",
             format!(
@@ -107,16 +89,16 @@ pub async fn move_stage(
         ));
     }
     let mut update: case::ActiveModel = found.clone().into();
-    match approval {
-        Some(kind) => {
-            update.pending_approval = Set(Some(kind.to_owned()));
-            if kind == "closure" {
+    match step {
+        Move::AfterApproval(awaited) => {
+            update.pending_approval = Set(Some(awaited));
+            if awaited == CareStage::Closure {
                 update.closure_reason = Set(reason.map(str::to_owned));
             }
         }
-        None => {
-            update.stage = Set(to.to_owned());
-            if to == "reopened" {
+        Move::Now => {
+            update.stage = Set(to);
+            if to == CareStage::Reopened {
                 update.closed_at = Set(None);
                 update.closure_reason = Set(None);
             }
@@ -129,7 +111,7 @@ pub async fn move_stage(
         AuditEvent::new("care.stage.move", "care_case", case_id.to_string())
             .detail("from", found.stage)
             .detail("to", to)
-            .detail("pending_approval", moved.pending_approval.clone()),
+            .detail("pending_approval", moved.pending_approval),
     )
     .await?;
     Ok(stage_view(&moved))
@@ -157,7 +139,7 @@ pub async fn decide(
         .await?;
         return audit::keep_refusal(txn, CareError::Forbidden).await;
     }
-    let Some(pending) = found.pending_approval.clone() else {
+    let Some(pending) = found.pending_approval else {
         return Err(CareError::Invalid(
             "decision",
             "nothing on this case awaits approval".into(),
@@ -165,13 +147,14 @@ pub async fn decide(
     };
     let mut update: case::ActiveModel = found.into();
     update.pending_approval = Set(None);
-    match (pending.as_str(), approve) {
-        ("case_plan", true) => update.stage = Set("service_delivery".into()),
-        ("closure", true) => {
-            update.stage = Set("closure".into());
-            update.closed_at = Set(Some(now()));
+    match (pending.approved(), approve) {
+        (Some(next), true) => {
+            update.stage = Set(next);
+            if next == CareStage::Closure {
+                update.closed_at = Set(Some(now()));
+            }
         }
-        ("closure", false) => update.closure_reason = Set(None),
+        (_, false) if pending == CareStage::Closure => update.closure_reason = Set(None),
         _ => {}
     }
     let decided = update.update(&txn).await?;
@@ -597,8 +580,8 @@ pub async fn add_case_hashes(
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
     };
-    if !super::has_consent(&txn, found.id, "hash_sharing").await? {
-        return Err(CareError::ConsentRequired("hash_sharing"));
+    if !super::has_consent(&txn, found.id, ConsentPurpose::HashSharing).await? {
+        return Err(CareError::ConsentRequired(ConsentPurpose::HashSharing));
     }
     let meta = banks::ContentMeta {
         category: "care".into(),

@@ -24,7 +24,7 @@ pub struct AssessmentInput {
     pub item_id: i64,
     /// A1, A2, B1 or B2 (NCMEC industry categories); absent when none applies.
     pub category: Option<String>,
-    pub age_group: String,
+    pub age_group: AgeGroup,
     pub gender: Option<String>,
     pub content_kind: String,
     /// Whose law applies; the hotline's country by default.
@@ -38,7 +38,7 @@ pub struct AssessmentInput {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Assessed {
     pub legal_status: String,
-    pub report_status: String,
+    pub report_status: ReportStatus,
     /// The bank content item the hashes went to.
     pub bank_content_id: Option<i64>,
 }
@@ -71,7 +71,6 @@ pub async fn assess(
     if let Some(c) = &input.category {
         check_one("category", c, CATEGORIES)?;
     }
-    check_one("age_group", &input.age_group, AGE_GROUPS)?;
     check_one("content_kind", &input.content_kind, CONTENT_KINDS)?;
     check_text("gender", &input.gender, 40)?;
     let country = match &input.country {
@@ -118,7 +117,7 @@ pub async fn assess(
         item_id: Set(input.item_id),
         legal_status: Set(legal.to_owned()),
         category: Set(input.category.clone()),
-        age_group: Set(input.age_group.clone()),
+        age_group: Set(input.age_group),
         gender: Set(input.gender.clone()),
         content_kind: Set(input.content_kind.clone()),
         country: Set(country.clone()),
@@ -189,12 +188,12 @@ pub async fn assess(
         && urls
             .iter()
             .all(|u| assessed.contains(&("url".into(), u.id)));
-    let mut status = found.status.clone();
-    if complete && matches!(status.as_str(), "new" | "in_review") {
-        status = "assessed".into();
+    let mut status = found.status;
+    if complete && matches!(status, ReportStatus::New | ReportStatus::InReview) {
+        status = ReportStatus::Assessed;
     }
     let mut update: report::ActiveModel = found.into();
-    update.status = Set(status.clone());
+    update.status = Set(status);
     update.updated_at = Set(at);
     update.update(&txn).await?;
     finish(
@@ -375,7 +374,7 @@ pub async fn close(
     }
     let (txn, found) = open_report(store, actor, principal, id).await?;
     let mut update: report::ActiveModel = found.into();
-    update.status = Set("closed".into());
+    update.status = Set(ReportStatus::Closed);
     update.claimed_by = Set(None);
     update.updated_at = Set(now());
     update.update(&txn).await?;

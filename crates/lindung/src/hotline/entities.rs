@@ -3,6 +3,8 @@
 pub mod report {
     use sea_orm::entity::prelude::*;
 
+    use crate::hotline::vocabulary::{IncidentType, ReportStatus};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "hotline_reports")]
     pub struct Model {
@@ -10,15 +12,14 @@ pub mod report {
         pub id: i64,
         /// The hotline organisation that handles the report.
         pub organisation_id: i32,
-        pub incident_type: String,
+        pub incident_type: IncidentType,
         /// JSON list of annotation names.
         pub annotations: String,
         pub incident_time: Option<TimeDateTimeWithTimeZone>,
         pub immediate_danger: bool,
         /// The youngest estimated victim age given by any reporter.
         pub victim_age: Option<i32>,
-        /// `new`, `in_review`, `assessed`, `notice_sent`, `removed` or `closed`.
-        pub status: String,
+        pub status: ReportStatus,
         pub priority: i32,
         /// Every file of the report matched a bank.
         pub known_content: bool,
@@ -39,6 +40,8 @@ pub mod report {
 pub mod submission {
     use sea_orm::entity::prelude::*;
 
+    use crate::hotline::vocabulary::ReportSource;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "hotline_submissions")]
     pub struct Model {
@@ -50,8 +53,7 @@ pub mod submission {
         pub pin_hash: String,
         pub failed_pins: i32,
         pub locked_until: Option<TimeDateTimeWithTimeZone>,
-        /// `public`, `platform` or `partner`.
-        pub source: String,
+        pub source: ReportSource,
         pub organisation_id: Option<i32>,
         pub user_id: Option<i32>,
         pub reporter_country: Option<String>,
@@ -171,6 +173,8 @@ pub mod file {
 pub mod assessment {
     use sea_orm::entity::prelude::*;
 
+    use crate::hotline::vocabulary::AgeGroup;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "hotline_assessments")]
     pub struct Model {
@@ -183,7 +187,7 @@ pub mod assessment {
         /// `baseline`, `nationally_illegal` or `not_illegal`, from the law table.
         pub legal_status: String,
         pub category: Option<String>,
-        pub age_group: String,
+        pub age_group: AgeGroup,
         pub gender: Option<String>,
         pub content_kind: String,
         /// The country whose law was applied.

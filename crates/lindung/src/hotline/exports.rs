@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::entities::{referral, report};
 use super::{
-    FileInput, HotlineContext, HotlineError, INCIDENT_TYPES, ReportInput, ReportView, Victim,
+    AgeGroup, FileInput, HotlineContext, HotlineError, IncidentType, ReportInput, ReportView, Victim,
     internal, load_view, visible_report,
 };
 use crate::access::audit::{self, Actor, AuditEvent};
@@ -214,7 +214,7 @@ pub struct PartnerReport {
     pub from_hotline: String,
     pub from_country: String,
     pub source_report: String,
-    pub incident_type: String,
+    pub incident_type: IncidentType,
     pub incident_time: Option<String>,
     #[serde(default)]
     pub annotations: Vec<String>,
@@ -251,7 +251,7 @@ pub struct PartnerAssessment {
     pub item: String,
     pub legal_status: String,
     pub category: Option<String>,
-    pub age_group: String,
+    pub age_group: AgeGroup,
     pub content_kind: String,
     pub country: String,
 }
@@ -288,7 +288,7 @@ pub async fn partner_export(
         from_hotline: hotline,
         from_country: config.country.clone(),
         source_report: view.id.clone(),
-        incident_type: view.incident_type.clone(),
+        incident_type: view.incident_type,
         incident_time: view.incident_time.clone(),
         annotations: view.annotations.clone(),
         immediate_danger: view.immediate_danger,
@@ -329,7 +329,7 @@ pub async fn partner_export(
                 .unwrap_or_default(),
                 legal_status: a.legal_status.clone(),
                 category: a.category.clone(),
-                age_group: a.age_group.clone(),
+                age_group: a.age_group,
                 content_kind: a.content_kind.clone(),
                 country: a.country.clone(),
             })
@@ -366,7 +366,6 @@ pub fn partner_input(file: &PartnerReport) -> Result<ReportInput, HotlineError> 
         ));
     }
     Ok(ReportInput {
-        incident_type: file.incident_type.clone(),
         incident_time: file.incident_time.clone(),
         annotations: file.annotations.clone(),
         immediate_danger: file.immediate_danger,
@@ -393,16 +392,10 @@ pub fn partner_input(file: &PartnerReport) -> Result<ReportInput, HotlineError> 
             file.from_hotline, file.from_country, file.source_report
         )),
         reporter_country: Some(file.from_country.clone()),
-        ..Default::default()
+        ..ReportInput::of_type(file.incident_type)
     })
 }
 
-fn ncmec_type(ours: &str) -> &'static str {
-    INCIDENT_TYPES
-        .iter()
-        .find(|(name, _)| *name == ours)
-        .map_or(INCIDENT_TYPES[0].1, |(_, theirs)| *theirs)
-}
 
 /// NCMEC's report annotations (our `generativeAi` is a file annotation there).
 const REPORT_ANNOTATIONS: &[&str] = &[
@@ -496,7 +489,7 @@ pub async fn cybertip_report(
         .write_inner_content(|w| {
             w.create_element("incidentSummary")
                 .write_inner_content(|w| {
-                    text_element(w, "incidentType", ncmec_type(&view.incident_type))?;
+                    text_element(w, "incidentType", view.incident_type.ncmec_name())?;
                     if let Some(p) = &platform {
                         text_element(w, "platform", p)?;
                     }

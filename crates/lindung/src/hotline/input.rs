@@ -49,10 +49,10 @@ pub struct FileInput {
 }
 
 /// A report as the API, the public form and a partner hotline's export give it.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
-    pub incident_type: String,
+    pub incident_type: IncidentType,
     /// RFC 3339.
     pub incident_time: Option<String>,
     #[serde(default)]
@@ -74,6 +74,28 @@ pub struct ReportInput {
     /// ISO 3166 alpha-2.
     pub reporter_country: Option<String>,
     pub contact: Option<String>,
+}
+
+impl ReportInput {
+    /// A report of `incident_type` with nothing else filled in yet.
+    pub fn of_type(incident_type: IncidentType) -> Self {
+        ReportInput {
+            incident_type,
+            incident_time: None,
+            annotations: Vec::new(),
+            platform: None,
+            service: None,
+            seen_on: None,
+            reported_user: None,
+            victims: Vec::new(),
+            files: Vec::new(),
+            urls: Vec::new(),
+            description: None,
+            immediate_danger: false,
+            reporter_country: None,
+            contact: None,
+        }
+    }
 }
 
 /// What a submission keeps, encrypted, beyond the shared report.
@@ -99,7 +121,7 @@ pub(super) struct FileHashes {
 }
 
 pub(super) struct Checked {
-    pub(super) incident_type: String,
+    pub(super) incident_type: IncidentType,
     pub(super) incident_time: Option<OffsetDateTime>,
     pub(super) annotations: BTreeSet<String>,
     pub(super) urls: Vec<url::Url>,
@@ -164,16 +186,6 @@ pub(super) fn check_input(
     input: &ReportInput,
     config: &HotlineConfig,
 ) -> Result<Checked, HotlineError> {
-    if !INCIDENT_TYPES
-        .iter()
-        .any(|(ours, _)| *ours == input.incident_type)
-    {
-        let names: Vec<&str> = INCIDENT_TYPES.iter().map(|(ours, _)| *ours).collect();
-        return Err(invalid(
-            "incident_type",
-            format!("incident_type is one of {}", names.join(", ")),
-        ));
-    }
     let incident_time = input
         .incident_time
         .as_deref()
@@ -310,7 +322,7 @@ pub(super) fn check_input(
         .map(|c| check_country("reporter_country", c))
         .transpose()?;
     Ok(Checked {
-        incident_type: input.incident_type.clone(),
+        incident_type: input.incident_type,
         incident_time,
         annotations,
         urls,

@@ -67,12 +67,17 @@ pub enum Source<'a> {
 }
 
 impl Source<'_> {
-    fn name(&self) -> &'static str {
+    /// The kind of source, as stored.
+    pub fn kind(&self) -> ReportSource {
         match self {
-            Source::Public { .. } => "public",
-            Source::Platform { .. } => "platform",
-            Source::Partner { .. } => "partner",
+            Source::Public { .. } => ReportSource::Public,
+            Source::Platform { .. } => ReportSource::Platform,
+            Source::Partner { .. } => ReportSource::Partner,
         }
+    }
+
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
     }
 }
 
@@ -189,7 +194,7 @@ pub(super) async fn find_duplicate(
     report::Entity::find()
         .filter(report::Column::Id.is_in(report_ids))
         .filter(report::Column::OrganisationId.eq(organisation_id))
-        .filter(report::Column::Status.is_not_in(["removed", "closed"]))
+        .filter(report::Column::Status.is_not_in([ReportStatus::Removed, ReportStatus::Closed]))
         .order_by_asc(report::Column::Id)
         .lock_exclusive()
         .one(txn)
@@ -318,12 +323,12 @@ pub async fn submit(
         None => {
             report::ActiveModel {
                 organisation_id: Set(organisation_id),
-                incident_type: Set(checked.incident_type.clone()),
+                incident_type: Set(checked.incident_type),
                 annotations: Set("[]".into()),
                 incident_time: Set(checked.incident_time),
                 immediate_danger: Set(false),
                 victim_age: Set(None),
-                status: Set("new".into()),
+                status: Set(ReportStatus::New),
                 priority: Set(0),
                 known_content: Set(false),
                 claimed_by: Set(None),
@@ -419,10 +424,10 @@ pub async fn submit(
         incident_time,
         at,
     );
-    let status = if known_content && target.status == "new" && !immediate_danger {
-        "assessed".to_owned()
+    let status = if known_content && target.status == ReportStatus::New && !immediate_danger {
+        ReportStatus::Assessed
     } else {
-        target.status.clone()
+        target.status
     };
     let mut update: report::ActiveModel = target.clone().into();
     update.annotations = Set(serde_json::to_string(&annotations).map_err(internal)?);
@@ -431,7 +436,7 @@ pub async fn submit(
     update.incident_time = Set(incident_time);
     update.known_content = Set(known_content);
     update.priority = Set(new_priority);
-    update.status = Set(status.clone());
+    update.status = Set(status);
     update.updated_at = Set(at);
     update.update(&txn).await?;
 
@@ -452,7 +457,7 @@ pub async fn submit(
         pin_hash: Set(crate::access::hash_password(&pin_secret).map_err(internal)?),
         failed_pins: Set(0),
         locked_until: Set(None),
-        source: Set(source.name().to_owned()),
+        source: Set(source.kind()),
         organisation_id: Set(submitter_org),
         user_id: Set(submitter_user.filter(|id| *id > 0)),
         reporter_country: Set(checked.reporter_country.clone()),
@@ -494,7 +499,7 @@ pub async fn submit(
         )
         .await?;
     }
-    if status == "assessed" && target.status == "new" {
+    if status == ReportStatus::Assessed && target.status == ReportStatus::New {
         add_event(
             &txn,
             target.id,

@@ -20,6 +20,7 @@ pub mod stats;
 mod status;
 pub mod takedown;
 mod views;
+pub mod vocabulary;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub use views::{
     hours_between, load_view, url_of, view, visible_report,
 };
 pub(crate) use views::{finish, open_report, refuse};
+pub use vocabulary::{AgeGroup, IncidentType, ReportSource, ReportStatus};
 
 /// What the hotline's routes, services and scheduled work need.
 #[derive(Clone, Debug)]
@@ -82,29 +84,6 @@ where
     all
 }
 
-/// The eight CyberTipline incident types: our names and NCMEC's.
-pub const INCIDENT_TYPES: &[(&str, &str)] = &[
-    (
-        "csam",
-        "Child Pornography (possession, manufacture, and distribution)",
-    ),
-    ("child_sex_trafficking", "Child Sex Trafficking"),
-    ("child_sex_tourism", "Child Sex Tourism"),
-    ("child_sexual_molestation", "Child Sexual Molestation"),
-    ("misleading_domain_name", "Misleading Domain Name"),
-    (
-        "misleading_words_or_images",
-        "Misleading Words or Digital Images on the Internet",
-    ),
-    (
-        "online_enticement",
-        "Online Enticement of Children for Sexual Acts",
-    ),
-    (
-        "unsolicited_obscene_material_to_child",
-        "Unsolicited Obscene Material Sent to a Child",
-    ),
-];
 /// CyberTipline report annotations, plus `generativeAi` (a file annotation there).
 pub const ANNOTATIONS: &[&str] = &[
     "sextortion",
@@ -116,17 +95,6 @@ pub const ANNOTATIONS: &[&str] = &[
     "generativeAi",
 ];
 pub const SEEN_ON: &[&str] = &["website", "social_media", "messaging_app", "game", "other"];
-pub const STATUSES: &[&str] = &[
-    "new",
-    "in_review",
-    "assessed",
-    "notice_sent",
-    "removed",
-    "closed",
-];
-pub const AGE_GROUPS: &[&str] = &["infant_toddler", "prepubescent", "pubescent", "unknown"];
-pub const SOURCES: &[&str] = &["public", "platform", "partner"];
-
 pub const MAX_URLS: usize = 50;
 pub const MAX_FILES: usize = 100;
 pub const MAX_TEXT: usize = 10_000;

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::config::{CATEGORIES, CONTENT_KINDS, Emergency};
 use super::{
-    AGE_GROUPS, ANALYSTS, HotlineContext, HotlineError, ReportInput, SEEN_ON, STATUSES, Source,
+    ANALYSTS, AgeGroup, HotlineContext, HotlineError, IncidentType, ReportInput, ReportStatus,
+    SEEN_ON, Source,
 };
 use crate::access::Role;
 use crate::access::audit::Actor;
@@ -209,13 +210,12 @@ async fn report_submit(
     } else {
         "csam"
     };
+    let incident_type = if kind == "csam" {
+        IncidentType::Csam
+    } else {
+        IncidentType::OnlineEnticement
+    };
     let input = ReportInput {
-        incident_type: if kind == "csam" {
-            "csam"
-        } else {
-            "online_enticement"
-        }
-        .into(),
         annotations: if kind == "sextortion" {
             vec!["sextortion".into()]
         } else {
@@ -233,7 +233,7 @@ async fn report_submit(
         immediate_danger: form.immediate_danger.is_some(),
         reporter_country: Some(form.country.clone()),
         contact: Some(form.contact.clone()),
-        ..ReportInput::default()
+        ..ReportInput::of_type(incident_type)
     };
     let raw = serde_json::json!({"public": true});
     let actor = Actor::anonymous(Some(client));
@@ -357,7 +357,7 @@ async fn status_check(
 struct QueuePage {
     chrome: Chrome,
     entries: Vec<super::QueueEntry>,
-    statuses: &'static [&'static str],
+    statuses: Vec<&'static str>,
     types: Vec<&'static str>,
     filter: super::QueueFilter,
 }
@@ -374,8 +374,8 @@ async fn queue(
     let page = QueuePage {
         chrome: Chrome::for_caller(&caller, &headers, "hotline-queue"),
         entries,
-        statuses: STATUSES,
-        types: super::INCIDENT_TYPES.iter().map(|(t, _)| *t).collect(),
+        statuses: ReportStatus::names(),
+        types: IncidentType::names(),
         filter,
     };
     Ok(render(StatusCode::OK, &page))
@@ -389,7 +389,7 @@ struct CasePage {
     mine: bool,
     providers: Vec<super::entities::provider::Model>,
     categories: &'static [&'static str],
-    age_groups: &'static [&'static str],
+    age_groups: Vec<&'static str>,
     kinds: &'static [&'static str],
 }
 
@@ -414,7 +414,7 @@ async fn show(
         report,
         providers,
         categories: CATEGORIES,
-        age_groups: AGE_GROUPS,
+        age_groups: AgeGroup::names(),
         kinds: CONTENT_KINDS,
     };
     Ok(render(StatusCode::OK, &page))
@@ -490,7 +490,11 @@ async fn assess(
         item_kind: kind,
         item_id: item,
         category: filled(&form.category),
-        age_group: form.age_group,
+        age_group: form
+            .age_group
+            .parse()
+            .map_err(|e| HotlineError::Invalid("age_group", e))
+            .or_page(&headers)?,
         gender: filled(&form.gender),
         content_kind: form.content_kind,
         country: None,

@@ -17,8 +17,8 @@ use crate::store::Store;
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueEntry {
     pub id: String,
-    pub incident_type: String,
-    pub status: String,
+    pub incident_type: IncidentType,
+    pub status: ReportStatus,
     pub priority: i32,
     pub immediate_danger: bool,
     pub known_content: bool,
@@ -50,24 +50,19 @@ pub async fn queue(
         .transpose()?;
     let mut query =
         report::Entity::find().filter(report::Column::OrganisationId.eq(principal.organisation_id));
-    query = match filter.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(status) if STATUSES.contains(&status) => {
+    // The filters come from a page's select as well as the API, where "" means any.
+    let chosen = |value: &Option<String>| value.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    query = match chosen(&filter.status) {
+        Some(status) => {
+            let status: ReportStatus = status.parse().map_err(|e| invalid("status", e))?;
             query.filter(report::Column::Status.eq(status))
         }
-        Some(_) => {
-            return Err(invalid(
-                "status",
-                format!("status is one of {}", STATUSES.join(", ")),
-            ));
-        }
-        None => query.filter(report::Column::Status.is_in([
-            "new",
-            "in_review",
-            "assessed",
-            "notice_sent",
-        ])),
+        None => query.filter(
+            report::Column::Status.is_in(ReportStatus::ALL.iter().copied().filter(|s| s.is_open())),
+        ),
     };
-    if let Some(t) = filter.incident_type.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(t) = chosen(&filter.incident_type) {
+        let t: IncidentType = t.parse().map_err(|e| invalid("incident_type", e))?;
         query = query.filter(report::Column::IncidentType.eq(t));
     }
     let reports = query
@@ -118,8 +113,8 @@ pub async fn claim(
         .col_expr(report::Column::UpdatedAt, at.into())
         .col_expr(
             report::Column::Status,
-            if found.status == "new" {
-                "in_review"
+            if found.status == ReportStatus::New {
+                ReportStatus::InReview.as_str()
             } else {
                 found.status.as_str()
             }

@@ -128,13 +128,15 @@ pub async fn statistics(
             u8::from(r.created_at.month())
         );
         *by_month.entry(month).or_insert(0u64) += 1;
-        *by_type.entry(r.incident_type.clone()).or_insert(0u64) += 1;
+        *by_type
+            .entry(r.incident_type.as_str().to_owned())
+            .or_insert(0u64) += 1;
         let first = first_submission.get(&r.id);
         let country = first
             .and_then(|f| f.reporter_country.clone())
             .unwrap_or_else(|| "unknown".into());
         *by_country.entry(country).or_insert(0u64) += 1;
-        let source = first.map_or_else(|| "unknown".into(), |f| f.source.clone());
+        let source = first.map_or("unknown", |f| f.source.as_str()).to_owned();
         *by_source.entry(source).or_insert(0u64) += 1;
     }
     let total = reports.len() as u64;

@@ -20,16 +20,6 @@ pub struct PublicStatus {
     pub status: &'static str,
 }
 
-pub(super) fn public_status(status: &str) -> &'static str {
-    match status {
-        "new" => "received",
-        "in_review" | "assessed" => "in_review",
-        "notice_sent" => "action_taken",
-        "removed" => "removed",
-        _ => "closed",
-    }
-}
-
 /// The status for a reference and PIN; wrong PINs count towards a lock.
 pub async fn public_status_of(
     store: &Store,
@@ -40,7 +30,7 @@ pub async fn public_status_of(
     let txn = store.db().begin().await?;
     let found = submission::Entity::find()
         .filter(submission::Column::Reference.eq(reference.trim()))
-        .filter(submission::Column::Source.eq("public"))
+        .filter(submission::Column::Source.eq(ReportSource::Public))
         .lock_exclusive()
         .one(&txn)
         .await?;
@@ -86,20 +76,6 @@ pub async fn public_status_of(
     )
     .await?;
     Ok(PublicStatus {
-        status: public_status(&report.status),
+        status: report.status.public(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reporters_see_only_a_coarse_status() {
-        assert_eq!(public_status("new"), "received");
-        assert_eq!(public_status("assessed"), "in_review");
-        assert_eq!(public_status("notice_sent"), "action_taken");
-        assert_eq!(public_status("removed"), "removed");
-        assert_eq!(public_status("closed"), "closed");
-    }
 }

@@ -17,7 +17,7 @@ use super::entities::{
     check, evidence, file, lease, notice, partner, provider, report, url as url_row,
 };
 use super::network::{self, FetchError};
-use super::{HotlineContext, HotlineError, add_event, internal};
+use super::{HotlineContext, HotlineError, ReportStatus, add_event, internal};
 use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
@@ -236,10 +236,17 @@ async fn send_and_record(
     .await?;
     if error.is_none() && kind == "notice" {
         report::Entity::update_many()
-            .col_expr(report::Column::Status, "notice_sent".into())
+            .col_expr(
+                report::Column::Status,
+                ReportStatus::NoticeSent.as_str().into(),
+            )
             .col_expr(report::Column::UpdatedAt, now().into())
             .filter(report::Column::Id.eq(target.report_id))
-            .filter(report::Column::Status.is_in(["new", "in_review", "assessed"]))
+            .filter(report::Column::Status.is_in([
+                ReportStatus::New,
+                ReportStatus::InReview,
+                ReportStatus::Assessed,
+            ]))
             .exec(&txn)
             .await?;
     }
@@ -390,7 +397,7 @@ pub async fn run_due(ctx: &HotlineContext) -> Result<DueRun, HotlineError> {
     let mut run = DueRun::default();
     let at = now();
     let open_reports: Vec<report::Model> = report::Entity::find()
-        .filter(report::Column::Status.is_in(["assessed", "notice_sent"]))
+        .filter(report::Column::Status.is_in([ReportStatus::Assessed, ReportStatus::NoticeSent]))
         .all(store.db())
         .await?;
     let report_ids: Vec<i64> = open_reports.iter().map(|r| r.id).collect();
@@ -659,7 +666,7 @@ pub async fn check_url(ctx: &HotlineContext, target: &url_row::Model) -> Result<
             .await?;
         if still_online.is_none() {
             report::Entity::update_many()
-                .col_expr(report::Column::Status, "removed".into())
+                .col_expr(report::Column::Status, ReportStatus::Removed.as_str().into())
                 .col_expr(report::Column::RemovedAt, Some(at).into())
                 .col_expr(report::Column::UpdatedAt, at.into())
                 .filter(report::Column::Id.eq(target.report_id))

@@ -81,7 +81,7 @@ pub async fn visible_report(
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SubmissionView {
     pub reference: String,
-    pub source: String,
+    pub source: ReportSource,
     pub reporter_country: Option<String>,
     pub created_at: String,
     pub details: SubmissionDetails,
@@ -119,7 +119,7 @@ pub struct AssessmentView {
     pub item_id: i64,
     pub legal_status: String,
     pub category: Option<String>,
-    pub age_group: String,
+    pub age_group: AgeGroup,
     pub gender: Option<String>,
     pub content_kind: String,
     pub country: String,
@@ -138,12 +138,12 @@ pub struct EventView {
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportView {
     pub id: String,
-    pub incident_type: String,
+    pub incident_type: IncidentType,
     pub annotations: Vec<String>,
     pub incident_time: Option<String>,
     pub immediate_danger: bool,
     pub victim_age: Option<i32>,
-    pub status: String,
+    pub status: ReportStatus,
     pub priority: i32,
     pub known_content: bool,
     pub claimed_by: Option<i32>,
@@ -216,12 +216,12 @@ pub async fn load_view(
     }
     Ok(ReportView {
         id: found.id.to_string(),
-        incident_type: found.incident_type.clone(),
+        incident_type: found.incident_type,
         annotations: serde_json::from_str(&found.annotations).unwrap_or_default(),
         incident_time: found.incident_time.map(rfc3339),
         immediate_danger: found.immediate_danger,
         victim_age: found.victim_age,
-        status: found.status.clone(),
+        status: found.status,
         priority: found.priority,
         known_content: found.known_content,
         claimed_by: found.claimed_by,

@@ -256,7 +256,7 @@ pub async fn submit(
         crate::care::add_consent_in(
             &txn,
             opened.id,
-            "services",
+            crate::care::ConsentPurpose::Services,
             "child",
             &format!("self-report {case_number}: asked for help and agreed to be contacted"),
             None,
@@ -308,7 +308,7 @@ pub async fn submit(
         crate::care::add_consent_in(
             &txn,
             opened.id,
-            "hash_sharing",
+            crate::care::ConsentPurpose::HashSharing,
             "child",
             &format!("self-report {case_number}: submitted the hashes to be blocked"),
             None,
