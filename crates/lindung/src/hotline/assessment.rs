@@ -2,10 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter,
+};
 use serde::{Deserialize, Serialize};
 
-use super::config::{CATEGORIES, CONTENT_KINDS};
+use super::config::{CATEGORIES, CONTENT_KINDS, HotlineConfig};
 use super::entities::{assessment, file, report, submission, url as url_row};
 use super::input::check_text;
 use super::*;
@@ -56,39 +59,8 @@ pub async fn assess(
     id: i64,
     input: &AssessmentInput,
 ) -> Result<Assessed, HotlineError> {
-    let HotlineContext { store, config, .. } = ctx;
-    let check_one = |field: &'static str, value: &str, allowed: &[&str]| {
-        if allowed.contains(&value) {
-            Ok(())
-        } else {
-            Err(invalid(
-                field,
-                format!("{field} is one of {}", allowed.join(", ")),
-            ))
-        }
-    };
-    check_one("item_kind", &input.item_kind, &["file", "url"])?;
-    if let Some(c) = &input.category {
-        check_one("category", c, CATEGORIES)?;
-    }
-    check_one("content_kind", &input.content_kind, CONTENT_KINDS)?;
-    check_text("gender", &input.gender, 40)?;
-    let country = match &input.country {
-        Some(c) => check_country("country", c)?,
-        None => config.country.clone(),
-    };
-    let legal = config
-        .legal_status(&country, input.category.as_deref(), &input.content_kind)
-        .map_err(|m| invalid("country", m))?;
-    if let Some(given) = &input.legal_status
-        && given != legal
-    {
-        return Err(invalid(
-            "legal_status",
-            format!("the law table for {country} makes this {legal}, not {given}"),
-        ));
-    }
-    let (txn, found) = open_report(store, actor, principal, id).await?;
+    let (country, legal) = legal_status_of(&ctx.config, input)?;
+    let (txn, found) = open_report(&ctx.store, actor, principal, id).await?;
     if found.claimed_by != Some(principal.user_id) {
         return Err(HotlineError::Conflict(
             "not_claimed",
@@ -127,71 +99,22 @@ pub async fn assess(
     }
     .insert(&txn)
     .await?;
-    let mut bank_content_id = None;
-    if let Some(bank) = &input.add_to_bank {
-        if input.item_kind != "file" || !is_illegal(legal) {
-            return Err(invalid(
-                "add_to_bank",
-                "only a file assessed as illegal can be added to a bank",
-            ));
-        }
-        let Some(f) = files.iter().find(|f| f.id == input.item_id) else {
-            return Err(invalid("item_id", "the report has no such item"));
-        };
-        use crate::banks::store::{ContentMeta, NewSignal, SignalType};
-        let mut signals = Vec::new();
-        for (kind, value) in [
-            (SignalType::Pdq, &f.pdq),
-            (SignalType::Md5, &f.md5),
-            (SignalType::Sha256, &f.sha256),
-        ] {
-            if let Some(v) = value {
-                signals.push(
-                    NewSignal::new(kind, v, None)
-                        .map_err(|e| invalid("add_to_bank", e.to_string()))?,
-                );
+    let bank_content_id = match &input.add_to_bank {
+        Some(bank) => {
+            if input.item_kind != "file" || !is_illegal(legal) {
+                return Err(invalid(
+                    "add_to_bank",
+                    "only a file assessed as illegal can be added to a bank",
+                ));
             }
+            let Some(f) = files.iter().find(|f| f.id == input.item_id) else {
+                return Err(invalid("item_id", "the report has no such item"));
+            };
+            Some(bank_file(&txn, principal, id, f, bank, input.category.as_deref()).await?)
         }
-        let meta = ContentMeta {
-            note: format!("hotline report {id}"),
-            category: input.category.clone().unwrap_or_default(),
-            tags: vec!["hotline".into()],
-            source: "hotline".into(),
-        };
-        let added = crate::banks::store::add_content_in(&txn, principal, bank, &meta, &signals)
-            .await
-            .map_err(|e| match e {
-                crate::banks::store::BankError::Db(e) => HotlineError::Db(e),
-                other => invalid("add_to_bank", other.to_string()),
-            })?;
-        bank_content_id = Some(added.content_id);
-        add_event(
-            &txn,
-            id,
-            "file.banked",
-            format!("file {} to bank {bank}", f.id),
-            Some(principal.user_id),
-        )
-        .await?;
-    }
-    // Done when every item is known or assessed.
-    let assessed: BTreeSet<(String, i64)> = assessment::Entity::find()
-        .filter(assessment::Column::ReportId.eq(id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|a| (a.item_kind, a.item_id))
-        .collect();
-    let complete = files
-        .iter()
-        .all(|f| f.known_bank.is_some() || assessed.contains(&("file".into(), f.id)))
-        && urls
-            .iter()
-            .all(|u| assessed.contains(&("url".into(), u.id)));
-    let mut status = found.status;
-    if complete && matches!(status, ReportStatus::New | ReportStatus::InReview) {
-        status = ReportStatus::Assessed;
-    }
+        None => None,
+    };
+    let status = status_after_assessment(&txn, &found, &files, &urls).await?;
     let mut update: report::ActiveModel = found.into();
     update.status = Set(status);
     update.updated_at = Set(at);
@@ -213,6 +136,122 @@ pub async fn assess(
         report_status: status,
         bank_content_id,
     })
+}
+
+/// Checks an assessment's values, and finds what the law table makes of it: the country whose
+/// law applies and the legal status. A legal status the analyst gave must agree.
+fn legal_status_of(
+    config: &HotlineConfig,
+    input: &AssessmentInput,
+) -> Result<(String, &'static str), HotlineError> {
+    let check_one = |field: &'static str, value: &str, allowed: &[&str]| {
+        if allowed.contains(&value) {
+            Ok(())
+        } else {
+            Err(invalid(
+                field,
+                format!("{field} is one of {}", allowed.join(", ")),
+            ))
+        }
+    };
+    check_one("item_kind", &input.item_kind, &["file", "url"])?;
+    if let Some(c) = &input.category {
+        check_one("category", c, CATEGORIES)?;
+    }
+    check_one("content_kind", &input.content_kind, CONTENT_KINDS)?;
+    check_text("gender", &input.gender, 40)?;
+    let country = match &input.country {
+        Some(c) => check_country("country", c)?,
+        None => config.country.clone(),
+    };
+    let legal = config
+        .legal_status(&country, input.category.as_deref(), &input.content_kind)
+        .map_err(|m| invalid("country", m))?;
+    if let Some(given) = &input.legal_status
+        && given != legal
+    {
+        return Err(invalid(
+            "legal_status",
+            format!("the law table for {country} makes this {legal}, not {given}"),
+        ));
+    }
+    Ok((country, legal))
+}
+
+/// Adds a file assessed as illegal to `bank`, in the assessment's transaction; returns the
+/// bank content's id.
+async fn bank_file(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    report_id: i64,
+    f: &file::Model,
+    bank: &str,
+    category: Option<&str>,
+) -> Result<i64, HotlineError> {
+    use crate::banks::store::{ContentMeta, NewSignal, SignalType};
+    let mut signals = Vec::new();
+    for (kind, value) in [
+        (SignalType::Pdq, &f.pdq),
+        (SignalType::Md5, &f.md5),
+        (SignalType::Sha256, &f.sha256),
+    ] {
+        if let Some(v) = value {
+            signals.push(
+                NewSignal::new(kind, v, None).map_err(|e| invalid("add_to_bank", e.to_string()))?,
+            );
+        }
+    }
+    let meta = ContentMeta {
+        note: format!("hotline report {report_id}"),
+        category: category.unwrap_or_default().to_owned(),
+        tags: vec!["hotline".into()],
+        source: "hotline".into(),
+    };
+    let added = crate::banks::store::add_content_in(txn, principal, bank, &meta, &signals)
+        .await
+        .map_err(|e| match e {
+            crate::banks::store::BankError::Db(e) => HotlineError::Db(e),
+            other => invalid("add_to_bank", other.to_string()),
+        })?;
+    add_event(
+        txn,
+        report_id,
+        "file.banked",
+        format!("file {} to bank {bank}", f.id),
+        Some(principal.user_id),
+    )
+    .await?;
+    Ok(added.content_id)
+}
+
+/// The report's status once an item is assessed: `assessed` when every file and URL is known
+/// or assessed.
+async fn status_after_assessment(
+    txn: &DatabaseTransaction,
+    found: &report::Model,
+    files: &[file::Model],
+    urls: &[url_row::Model],
+) -> Result<ReportStatus, DbErr> {
+    let assessed: BTreeSet<(String, i64)> = assessment::Entity::find()
+        .filter(assessment::Column::ReportId.eq(found.id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.item_kind, a.item_id))
+        .collect();
+    let complete = files
+        .iter()
+        .all(|f| f.known_bank.is_some() || assessed.contains(&("file".into(), f.id)))
+        && urls
+            .iter()
+            .all(|u| assessed.contains(&("url".into(), u.id)));
+    Ok(
+        if complete && matches!(found.status, ReportStatus::New | ReportStatus::InReview) {
+            ReportStatus::Assessed
+        } else {
+            found.status
+        },
+    )
 }
 
 /// Whether a report may be the subject of notices: its material is known or assessed illegal.

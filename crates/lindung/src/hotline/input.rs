@@ -194,16 +194,7 @@ pub(super) fn check_input(
     if incident_time.is_some_and(|t| t > now() + time::Duration::hours(1)) {
         return Err(invalid("incident_time", "incident_time is in the future"));
     }
-    let mut annotations = BTreeSet::new();
-    for a in &input.annotations {
-        if !ANNOTATIONS.contains(&a.as_str()) {
-            return Err(invalid(
-                "annotations",
-                format!("annotations are among {}", ANNOTATIONS.join(", ")),
-            ));
-        }
-        annotations.insert(a.clone());
-    }
+    let annotations = check_annotations(&input.annotations)?;
     if let Some(seen) = &input.seen_on
         && !SEEN_ON.contains(&seen.as_str())
     {
@@ -212,108 +203,15 @@ pub(super) fn check_input(
             format!("seen_on is one of {}", SEEN_ON.join(", ")),
         ));
     }
-    if input.urls.len() > MAX_URLS {
-        return Err(invalid(
-            "urls",
-            format!("at most {MAX_URLS} URLs per report"),
-        ));
-    }
-    if input.files.len() > MAX_FILES {
-        return Err(invalid(
-            "files",
-            format!("at most {MAX_FILES} files per report"),
-        ));
-    }
-    if input.urls.is_empty() && input.files.is_empty() {
-        return Err(invalid(
-            "urls",
-            "give at least one URL or one file's hashes",
-        ));
-    }
-    let mut urls: Vec<url::Url> = Vec::new();
-    for u in &input.urls {
-        let normal = network::normalise_url(u).map_err(|m| invalid("urls", m))?;
-        if !urls.contains(&normal) {
-            urls.push(normal);
-        }
-    }
-    let mut files = Vec::new();
-    for f in &input.files {
-        let hashes = FileHashes {
-            pdq: check_hex("files.pdq", &f.pdq, 64)?,
-            md5: check_hex("files.md5", &f.md5, 32)?,
-            sha256: check_hex("files.sha256", &f.sha256, 64)?,
-            content: match &f.content_base64 {
-                None => None,
-                Some(_) if !config.evidence.accept_uploads => {
-                    return Err(invalid(
-                        "files.content_base64",
-                        "this hotline does not accept uploads of files; send their hashes",
-                    ));
-                }
-                Some(b64) => {
-                    use base64::Engine;
-                    let bytes = base64::engine::general_purpose::STANDARD
-                        .decode(b64.trim())
-                        .map_err(|_| {
-                            invalid("files.content_base64", "content_base64 is not base64")
-                        })?;
-                    if bytes.len() > config.evidence.max_bytes {
-                        return Err(invalid(
-                            "files.content_base64",
-                            format!("a file has at most {} bytes", config.evidence.max_bytes),
-                        ));
-                    }
-                    Some(bytes)
-                }
-            },
-        };
-        if hashes.pdq.is_none() && hashes.md5.is_none() && hashes.sha256.is_none() {
-            return Err(invalid(
-                "files",
-                "each file needs a pdq, md5 or sha256 hash",
-            ));
-        }
-        files.push(hashes);
-    }
+    let (urls, files) = check_items(input, config)?;
     for field in [("platform", &input.platform), ("service", &input.service)] {
         check_text(field.0, field.1, MAX_SHORT)?;
     }
     check_text("description", &input.description, MAX_TEXT)?;
     check_text("contact", &input.contact, MAX_SHORT)?;
-    if input.victims.len() > 20 {
-        return Err(invalid("victims", "at most 20 victims per report"));
-    }
-    let mut victim_age = None;
-    for v in &input.victims {
-        if let Some(age) = v.estimated_age {
-            if age > 17 {
-                return Err(invalid(
-                    "victims.estimated_age",
-                    "a child's estimated age is 0 to 17",
-                ));
-            }
-            victim_age = Some(victim_age.map_or(i32::from(age), |a: i32| a.min(i32::from(age))));
-        }
-    }
+    let victim_age = youngest_victim(&input.victims)?;
     if let Some(user) = &input.reported_user {
-        if user.identifiers.len() > 20 || user.ip_capture_events.len() > 50 {
-            return Err(invalid(
-                "reported_user",
-                "at most 20 identifiers and 50 IP capture events",
-            ));
-        }
-        for capture in &user.ip_capture_events {
-            capture.ip.parse::<std::net::IpAddr>().map_err(|_| {
-                invalid(
-                    "reported_user.ip_capture_events.ip",
-                    format!("{:?} is not an IP address", capture.ip),
-                )
-            })?;
-            if let Some(at) = &capture.at {
-                parse_time("reported_user.ip_capture_events.at", at)?;
-            }
-        }
+        check_reported_user(user)?;
     }
     let reporter_country = input
         .reporter_country
@@ -339,4 +237,137 @@ pub(super) fn check_input(
             victims: input.victims.clone(),
         },
     })
+}
+
+fn check_annotations(given: &[String]) -> Result<BTreeSet<String>, HotlineError> {
+    let mut annotations = BTreeSet::new();
+    for a in given {
+        if !ANNOTATIONS.contains(&a.as_str()) {
+            return Err(invalid(
+                "annotations",
+                format!("annotations are among {}", ANNOTATIONS.join(", ")),
+            ));
+        }
+        annotations.insert(a.clone());
+    }
+    Ok(annotations)
+}
+
+/// The report's URLs (normalised, without repeats) and files: at least one of either.
+fn check_items(
+    input: &ReportInput,
+    config: &HotlineConfig,
+) -> Result<(Vec<url::Url>, Vec<FileHashes>), HotlineError> {
+    if input.urls.len() > MAX_URLS {
+        return Err(invalid(
+            "urls",
+            format!("at most {MAX_URLS} URLs per report"),
+        ));
+    }
+    if input.files.len() > MAX_FILES {
+        return Err(invalid(
+            "files",
+            format!("at most {MAX_FILES} files per report"),
+        ));
+    }
+    if input.urls.is_empty() && input.files.is_empty() {
+        return Err(invalid(
+            "urls",
+            "give at least one URL or one file's hashes",
+        ));
+    }
+    let mut urls: Vec<url::Url> = Vec::new();
+    for u in &input.urls {
+        let normal = network::normalise_url(u).map_err(|m| invalid("urls", m))?;
+        if !urls.contains(&normal) {
+            urls.push(normal);
+        }
+    }
+    let files = input
+        .files
+        .iter()
+        .map(|f| check_file(f, config))
+        .collect::<Result<_, _>>()?;
+    Ok((urls, files))
+}
+
+/// A file's hashes, and its content where the hotline accepts uploads.
+fn check_file(f: &FileInput, config: &HotlineConfig) -> Result<FileHashes, HotlineError> {
+    let hashes = FileHashes {
+        pdq: check_hex("files.pdq", &f.pdq, 64)?,
+        md5: check_hex("files.md5", &f.md5, 32)?,
+        sha256: check_hex("files.sha256", &f.sha256, 64)?,
+        content: match &f.content_base64 {
+            None => None,
+            Some(_) if !config.evidence.accept_uploads => {
+                return Err(invalid(
+                    "files.content_base64",
+                    "this hotline does not accept uploads of files; send their hashes",
+                ));
+            }
+            Some(b64) => Some(decode_evidence(b64, config.evidence.max_bytes)?),
+        },
+    };
+    if hashes.pdq.is_none() && hashes.md5.is_none() && hashes.sha256.is_none() {
+        return Err(invalid(
+            "files",
+            "each file needs a pdq, md5 or sha256 hash",
+        ));
+    }
+    Ok(hashes)
+}
+
+fn decode_evidence(b64: &str, max_bytes: usize) -> Result<Vec<u8>, HotlineError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| invalid("files.content_base64", "content_base64 is not base64"))?;
+    if bytes.len() > max_bytes {
+        return Err(invalid(
+            "files.content_base64",
+            format!("a file has at most {max_bytes} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The youngest estimated age among the victims, each a child's (0 to 17).
+fn youngest_victim(victims: &[Victim]) -> Result<Option<i32>, HotlineError> {
+    if victims.len() > 20 {
+        return Err(invalid("victims", "at most 20 victims per report"));
+    }
+    let mut youngest = None;
+    for v in victims {
+        if let Some(age) = v.estimated_age {
+            if age > 17 {
+                return Err(invalid(
+                    "victims.estimated_age",
+                    "a child's estimated age is 0 to 17",
+                ));
+            }
+            youngest = Some(youngest.map_or(i32::from(age), |a: i32| a.min(i32::from(age))));
+        }
+    }
+    Ok(youngest)
+}
+
+fn check_reported_user(user: &ReportedUser) -> Result<(), HotlineError> {
+    if user.identifiers.len() > 20 || user.ip_capture_events.len() > 50 {
+        return Err(invalid(
+            "reported_user",
+            "at most 20 identifiers and 50 IP capture events",
+        ));
+    }
+    for capture in &user.ip_capture_events {
+        capture.ip.parse::<std::net::IpAddr>().map_err(|_| {
+            invalid(
+                "reported_user.ip_capture_events.ip",
+                format!("{:?} is not an IP address", capture.ip),
+            )
+        })?;
+        if let Some(at) = &capture.at {
+            parse_time("reported_user.ip_capture_events.at", at)?;
+        }
+    }
+    Ok(())
 }

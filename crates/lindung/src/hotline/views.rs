@@ -201,19 +201,10 @@ pub async fn load_view(
         .order_by_asc(event::Column::Id)
         .all(db)
         .await?;
-    let mut submission_views = Vec::new();
-    for s in submissions {
-        let details = cipher
-            .open(&details_context(&s.reference), &s.details)
-            .map_err(internal)?;
-        submission_views.push(SubmissionView {
-            details: serde_json::from_str(&details).map_err(internal)?,
-            reference: s.reference,
-            source: s.source,
-            reporter_country: s.reporter_country,
-            created_at: rfc3339(s.created_at),
-        });
-    }
+    let submissions = submissions
+        .into_iter()
+        .map(|s| SubmissionView::open(cipher, s))
+        .collect::<Result<_, _>>()?;
     Ok(ReportView {
         id: found.id.to_string(),
         incident_type: found.incident_type,
@@ -229,58 +220,92 @@ pub async fn load_view(
         created_at: rfc3339(found.created_at),
         removed_at: found.removed_at.map(rfc3339),
         hours_to_removal: found.removed_at.map(|r| hours_between(found.created_at, r)),
-        submissions: submission_views,
+        submissions,
         urls: urls
             .into_iter()
-            .map(|u| UrlView {
-                notices_sent: notices.iter().filter(|n| n.url_id == u.id).count(),
-                id: u.id,
-                url: u.url,
-                host: u.host,
-                status: u.status,
-                resolved_ip: u.resolved_ip,
-                hosting_country: u.hosting_country,
-                provider_id: u.provider_id,
-                removal_evidence: u.removal_evidence,
-                removed_at: u.removed_at.map(rfc3339),
+            .map(|u| {
+                let notices_sent = notices.iter().filter(|n| n.url_id == u.id).count();
+                UrlView::of(u, notices_sent)
             })
             .collect(),
-        files: files
-            .into_iter()
-            .map(|f| FileView {
-                id: f.id,
-                pdq: f.pdq,
-                md5: f.md5,
-                sha256: f.sha256,
-                previously_assessed: f.known_bank,
-                known_category: f.known_category,
-                has_evidence: f.has_evidence,
-            })
-            .collect(),
-        assessments: assessments
-            .into_iter()
-            .map(|a| AssessmentView {
-                item_kind: a.item_kind,
-                item_id: a.item_id,
-                legal_status: a.legal_status,
-                category: a.category,
-                age_group: a.age_group,
-                gender: a.gender,
-                content_kind: a.content_kind,
-                country: a.country,
-                assessed_by: a.assessed_by,
-                assessed_at: rfc3339(a.assessed_at),
-            })
-            .collect(),
-        timeline: events
-            .into_iter()
-            .map(|e| EventView {
-                at: rfc3339(e.at),
-                kind: e.kind,
-                detail: e.detail,
-            })
-            .collect(),
+        files: files.into_iter().map(FileView::from).collect(),
+        assessments: assessments.into_iter().map(AssessmentView::from).collect(),
+        timeline: events.into_iter().map(EventView::from).collect(),
     })
+}
+
+impl SubmissionView {
+    /// The submission with the reporter's words decrypted.
+    fn open(cipher: &FieldCipher, s: submission::Model) -> Result<Self, HotlineError> {
+        let details = cipher
+            .open(&details_context(&s.reference), &s.details)
+            .map_err(internal)?;
+        Ok(SubmissionView {
+            details: serde_json::from_str(&details).map_err(internal)?,
+            reference: s.reference,
+            source: s.source,
+            reporter_country: s.reporter_country,
+            created_at: rfc3339(s.created_at),
+        })
+    }
+}
+
+impl UrlView {
+    fn of(u: url_row::Model, notices_sent: usize) -> Self {
+        UrlView {
+            notices_sent,
+            id: u.id,
+            url: u.url,
+            host: u.host,
+            status: u.status,
+            resolved_ip: u.resolved_ip,
+            hosting_country: u.hosting_country,
+            provider_id: u.provider_id,
+            removal_evidence: u.removal_evidence,
+            removed_at: u.removed_at.map(rfc3339),
+        }
+    }
+}
+
+impl From<file::Model> for FileView {
+    fn from(f: file::Model) -> Self {
+        FileView {
+            id: f.id,
+            pdq: f.pdq,
+            md5: f.md5,
+            sha256: f.sha256,
+            previously_assessed: f.known_bank,
+            known_category: f.known_category,
+            has_evidence: f.has_evidence,
+        }
+    }
+}
+
+impl From<assessment::Model> for AssessmentView {
+    fn from(a: assessment::Model) -> Self {
+        AssessmentView {
+            item_kind: a.item_kind,
+            item_id: a.item_id,
+            legal_status: a.legal_status,
+            category: a.category,
+            age_group: a.age_group,
+            gender: a.gender,
+            content_kind: a.content_kind,
+            country: a.country,
+            assessed_by: a.assessed_by,
+            assessed_at: rfc3339(a.assessed_at),
+        }
+    }
+}
+
+impl From<event::Model> for EventView {
+    fn from(e: event::Model) -> Self {
+        EventView {
+            at: rfc3339(e.at),
+            kind: e.kind,
+            detail: e.detail,
+        }
+    }
 }
 
 /// A report for an analyst, audited.
