@@ -3,14 +3,14 @@
 //! without JavaScript; the report is sent; the reference and PIN then show its status. Then an
 //! analyst claims and assesses a report through the pages.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 
+use crate::support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
+use crate::support::server::Server;
 use lindung::access::Role;
 use serde_json::{Value, json};
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use support::server::Server;
 
 fn fits(driver: &Driver) -> bool {
     driver.script("return document.documentElement.scrollWidth <= window.innerWidth;")

@@ -2,15 +2,15 @@
 //! case, plan its first service, and see it on the case page in Thai. The pages carry no
 //! script, so they work without JavaScript.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 
+use crate::support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
+use crate::support::server::Server;
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
 use serde_json::{Value, json};
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use support::server::Server;
 
 /// Whether the page fits the viewport without scrolling sideways.
 fn fits(driver: &Driver) -> bool {

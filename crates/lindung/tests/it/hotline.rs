@@ -5,13 +5,13 @@
 //! digest verifies independently; the CyberTipline XML parses with NCMEC's typed models; and
 //! every refusal is by role and organisation.
 
-mod support;
+use crate::support;
 
+use crate::support::server::Server;
+use crate::support::site::Site;
+use crate::support::user;
 use lindung::access::Role;
 use serde_json::{Value, json};
-use support::server::Server;
-use support::site::Site;
-use support::user;
 
 fn testdata(path: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -540,7 +540,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
         );
 
         // Attribution: the admin loads an IP-to-country table; the URL's address is suggested.
-        let fixture = include_bytes!("../hotline/ip-ranges-example.csv");
+        let fixture = include_bytes!("../../hotline/ip-ranges-example.csv");
         let (status, answer) = server.request(
             "PUT",
             "/api/v1/hotline/ip-ranges",
@@ -878,7 +878,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
                 std::fs::write(dir.path().join("file.xml"), &file_xml).expect("write");
                 let out = std::process::Command::new(python)
                     .arg(format!(
-                        "{}/tests/support/validate_cybertip.py",
+                        "{}/tests/it/support/validate_cybertip.py",
                         env!("CARGO_MANIFEST_DIR")
                     ))
                     .arg(dir.path().join("report.xml"))

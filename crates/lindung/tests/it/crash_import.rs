@@ -1,7 +1,7 @@
 //! A large import killed with SIGKILL midway leaves the bank either wholly imported or
 //! untouched, and the store consistent, on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! Users, tokens and the audit chain on a real SQLite file and a real PostgreSQL server.
 
-mod support;
+use crate::support;
 
 use lindung::access::audit::{self, Actor};
 use lindung::access::{self, AccessError, Role};

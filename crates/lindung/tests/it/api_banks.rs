@@ -1,15 +1,15 @@
 //! The server over loopback on SQLite and PostgreSQL: every route with every role, the HMA
 //! bank and matching flow, and two processes sharing one PostgreSQL database.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::server::Server;
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
 use lindung::web::endpoints;
 use serde_json::json;
-use support::server::Server;
 
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 const BRIDGE_NEAR: &str = "f8f8f0cee0f4a84f06370a2a038f63f0b36e26d596621e1d33e6b39c4e9c9b22";

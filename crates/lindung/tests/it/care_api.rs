@@ -2,13 +2,13 @@
 //! referral that shares only what was chosen, its acceptance by the other organisation, field
 //! encryption in the database file, and the care case a self-report's call for help opens.
 
-mod support;
+use crate::support;
 
+use crate::support::server::Server;
+use crate::support::user;
 use lindung::access::{self, Role};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use support::server::Server;
-use support::user;
 
 const NAME: &str = "Somchai Testchild";
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";

@@ -2,7 +2,7 @@
 //! SQLite and PostgreSQL: what is exported imports again unchanged, and re-importing adds
 //! nothing.
 
-mod support;
+use crate::support;
 
 use lindung::banks::store as banks;
 

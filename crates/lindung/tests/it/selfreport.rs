@@ -2,18 +2,18 @@
 //! feedback, withdrawal, validation, PIN lockout and enumeration; and in a real headless
 //! Chromium: hashes made on the device equal the server's, and no picture bytes are sent.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 
+use crate::support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
+use crate::support::server::Server;
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
 use lindung::selfreport;
 use lindung::selfreport::entities::case;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use support::server::Server;
 
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 const MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";

@@ -2,12 +2,12 @@
 //! the first admin, log in, create a bank, upload an image to it, and see a variant of the image
 //! match in the match tester. `scripts/test` installs Debian's chromium and chromium-driver.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use support::server::Server;
+use crate::support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
+use crate::support::server::Server;
 
 fn testdata(name: &str) -> String {
     std::fs::canonicalize(format!(

@@ -1,9 +1,9 @@
 //! Browser sessions over loopback: first-admin setup, login with CSRF, lockout, and forms
 //! refused without their CSRF token.
 
-mod support;
+use crate::support;
 
-use support::server::Server;
+use crate::support::server::Server;
 
 fn set_cookies(raw: &str) -> Vec<(String, String)> {
     raw.lines()
