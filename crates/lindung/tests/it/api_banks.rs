@@ -1,15 +1,15 @@
 //! The server over loopback on SQLite and PostgreSQL: every route with every role, the HMA
 //! bank and matching flow, and two processes sharing one PostgreSQL database.
 
-use crate::support;
-
 use std::time::{Duration, Instant};
 
-use crate::support::server::Server;
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
 use lindung::web::endpoints;
 use serde_json::json;
+
+use crate::support::server::Server;
+use crate::support::{self, ffmpeg_missing, testdata, urlencode};
 
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 const BRIDGE_NEAR: &str = "f8f8f0cee0f4a84f06370a2a038f63f0b36e26d596621e1d33e6b39c4e9c9b22";
@@ -151,11 +151,7 @@ async fn hma_bank_flow_matches_on_the_next_request() {
         assert_eq!(status, 400);
 
         // An uploaded photo is hashed (never stored) and matched.
-        let jpeg = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../testdata/pdq/data/bridge-mods/blur-a-lot.jpg"
-        ))
-        .expect("jpeg");
+        let jpeg = std::fs::read(testdata("pdq/data/bridge-mods/blur-a-lot.jpg")).expect("jpeg");
         let (status, hashed) = server.upload("/h/hash", token, &jpeg);
         assert_eq!(status, 200);
         assert_eq!(
@@ -369,39 +365,6 @@ async fn native_api_with_pagination_matching_and_openapi() {
     }
 }
 
-fn ffmpeg_missing(test: &str) -> bool {
-    let missing = std::process::Command::new("ffprobe")
-        .arg("-version")
-        .output()
-        .is_err();
-    if missing {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: ffmpeg is not installed (scripts/test installs it)"
-        );
-    }
-    missing
-}
-
-fn testdata(path: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata")
-        .join(path)
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn video_uploads_match_through_hma_and_native_routes() {
     if ffmpeg_missing("video_uploads_match_through_hma_and_native_routes") {
@@ -461,10 +424,7 @@ async fn video_uploads_match_through_hma_and_native_routes() {
         assert_eq!(status, 200);
         assert_eq!(other, json!({"vpdq": {}, "video_md5": {}}), "{}", t.name);
         let (status, by_signal) = server.get(
-            &format!(
-                "/m/lookup?signal_type=vpdq&signal={}",
-                percent_encode(&signal)
-            ),
+            &format!("/m/lookup?signal_type=vpdq&signal={}", urlencode(&signal)),
             platform,
         );
         assert_eq!(status, 200);

@@ -2,30 +2,15 @@
 //! referral that shares only what was chosen, its acceptance by the other organisation, field
 //! encryption in the database file, and the care case a self-report's call for help opens.
 
-use crate::support;
-
-use crate::support::server::Server;
-use crate::support::user;
 use lindung::access::{self, Role};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
+use crate::support::server::Server;
+use crate::support::{self, contains, sqlite_bytes, user};
+
 const NAME: &str = "Somchai Testchild";
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
-
-/// The raw bytes of the SQLite database and its write-ahead log.
-fn sqlite_bytes(location: &lindung::store::StoreLocation) -> Vec<u8> {
-    let mut bytes = std::fs::read(location.sqlite_path()).expect("db file");
-    let wal = location.sqlite_path().with_extension("db-wal");
-    bytes.extend(std::fs::read(wal).unwrap_or_default());
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {

@@ -5,25 +5,12 @@
 //! digest verifies independently; the CyberTipline XML parses with NCMEC's typed models; and
 //! every refusal is by role and organisation.
 
-use crate::support;
-
-use crate::support::server::Server;
-use crate::support::site::Site;
-use crate::support::user;
 use lindung::access::Role;
 use serde_json::{Value, json};
 
-fn testdata(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../../testdata/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("testdata")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::support::server::Server;
+use crate::support::site::Site;
+use crate::support::{self, contains, hex, sqlite_bytes, testdata, user};
 
 /// The test deployment: hotline "Hotline TH", loopback allowed, one-second resends, escalation
 /// after two notices, checks on every run, evidence uploads accepted.
@@ -44,32 +31,6 @@ fn config_file(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-fn form(server: &Server, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let body: String = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    server.request(
-        "POST",
-        path,
-        None,
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        body.as_bytes(),
-    )
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The text of the element with `id` in a page.
 fn element_text(html: &str, id: &str) -> String {
     let start = html
@@ -81,21 +42,10 @@ fn element_text(html: &str, id: &str) -> String {
     after[open..open + close].trim().to_owned()
 }
 
-fn sqlite_bytes(location: &lindung::store::StoreLocation) -> Vec<u8> {
-    let mut bytes = std::fs::read(location.sqlite_path()).expect("db file");
-    bytes
-        .extend(std::fs::read(location.sqlite_path().with_extension("db-wal")).unwrap_or_default());
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_report_goes_from_intake_to_removal_and_referral() {
-    let original = testdata("pdq/data/bridge-mods/aaa-orig.jpg");
-    let other = testdata("pdq/data/misc-images/c.png");
+    let original = std::fs::read(testdata("pdq/data/bridge-mods/aaa-orig.jpg")).expect("testdata");
+    let other = std::fs::read(testdata("pdq/data/misc-images/c.png")).expect("testdata");
     let fingerprint = lindung_media::Fingerprinter::new(lindung_media::Options::default())
         .fingerprint_bytes(&original)
         .expect("hash");
@@ -324,8 +274,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
 
         // 2. A public report of the same URL, written differently, joins the same report.
         let same_url = format!("{}/p/1#seen-here", site.base.replace("http://", "HTTP://"));
-        let (status, page) = form(
-            &server,
+        let (status, page) = server.form(
             "/report",
             &[
                 ("lang", "th"),
@@ -349,13 +298,12 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
             reference.starts_with("HR-") && pin.len() == 8,
             "{reference} {pin}"
         );
-        let (status, page) = form(
-            &server,
+        let (status, page) = server.form(
             "/report",
             &[("urls", &url1), ("website", "http://spam.example")],
         );
         assert_eq!(status, 400, "the honeypot refuses bots: {page}");
-        let (status, page) = form(&server, "/report", &[("urls", "not a url")]);
+        let (status, page) = server.form("/report", &[("urls", "not a url")]);
         assert_eq!(status, 422);
         assert!(
             page.contains("not a url"),
@@ -397,8 +345,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
         assert_eq!(known_view["files"][0]["known_category"], "A2");
 
         // The reporter can see the status and nothing else; wrong PINs are refused.
-        let (status, page) = form(
-            &server,
+        let (status, page) = server.form(
             "/report/status",
             &[("lang", "en"), ("reference", &reference), ("pin", &pin)],
         );
@@ -408,8 +355,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
             "{page}"
         );
         assert!(!page.contains("witness42") && !page.contains(&url1));
-        let (status, _) = form(
-            &server,
+        let (status, _) = server.form(
             "/report/status",
             &[("reference", &reference), ("pin", "00000000")],
         );
@@ -540,7 +486,10 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
         );
 
         // Attribution: the admin loads an IP-to-country table; the URL's address is suggested.
-        let fixture = include_bytes!("../../hotline/ip-ranges-example.csv");
+        let fixture = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/hotline/ip-ranges-example.csv"
+        ));
         let (status, answer) = server.request(
             "PUT",
             "/api/v1/hotline/ip-ranges",
@@ -702,8 +651,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
                 .iter()
                 .any(|u| u["removal_evidence"] == "http_404")
         );
-        let (status, page) = form(
-            &server,
+        let (status, page) = server.form(
             "/report/status",
             &[("lang", "th"), ("reference", &reference), ("pin", &pin)],
         );

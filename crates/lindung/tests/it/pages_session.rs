@@ -2,7 +2,6 @@
 //! refused without their CSRF token.
 
 use crate::support;
-
 use crate::support::server::Server;
 
 fn set_cookies(raw: &str) -> Vec<(String, String)> {

@@ -2,18 +2,16 @@
 //! feedback, withdrawal, validation, PIN lockout and enumeration; and in a real headless
 //! Chromium: hashes made on the device equal the server's, and no picture bytes are sent.
 
-use crate::support;
-
-use std::io::Write;
-
-use crate::support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use crate::support::server::Server;
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
 use lindung::selfreport;
 use lindung::selfreport::entities::case;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+
+use crate::support::browser::Driver;
+use crate::support::server::Server;
+use crate::support::{self, base64, hex, note, testdata, user};
 
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 const MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
@@ -27,45 +25,15 @@ async fn case_row(store: &lindung::store::Store, number: &str) -> case::Model {
         .expect("the case exists")
 }
 
-/// Standard base64, to look for an encoded picture in request bodies.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for group in bytes.chunks(3) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= group.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn note(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
+/// A platform's API token.
 async fn platform_token(store: &lindung::store::Store) -> String {
-    let actor = Actor::cli("test");
-    access::add_user(
+    user(
         store,
-        &actor,
         "platform@example.org",
         Role::Platform,
         Some("Platform Co"),
-        "a long enough passphrase",
     )
     .await
-    .expect("user");
-    access::create_token(store, &actor, "platform@example.org", "test")
-        .await
-        .expect("token")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -397,26 +365,20 @@ async fn ten_thousand_guesses_hit_the_rate_limit() {
     server.terminate();
 }
 
-fn browser_missing(test: &str) -> Option<String> {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        note(&format!(
-            "SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/test installs them)"
-        ));
-        return None;
+/// Whether the browser test cannot run: no browser, or no PDQ module for the page.
+fn browser_missing(test: &str) -> bool {
+    if support::browser::missing(test) {
+        return true;
     }
     match std::env::var("LINDUNG_PDQ_WASM") {
-        Ok(path) if std::path::Path::new(&path).exists() => Some(path),
+        Ok(path) if std::path::Path::new(&path).exists() => false,
         _ => {
             note(&format!(
                 "SKIPPED {test}: LINDUNG_PDQ_WASM does not name the browser's PDQ module (scripts/test builds it with scripts/build-wasm)"
             ));
-            None
+            true
         }
     }
-}
-
-fn repo(path: &str) -> std::path::PathBuf {
-    std::fs::canonicalize(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))).expect(path)
 }
 
 fn native_hash(path: &std::path::Path) -> (String, u8) {
@@ -450,11 +412,9 @@ fn hash_in_browser(driver: &Driver, files: &[std::path::PathBuf]) -> Vec<Value> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page() {
-    let Some(_module) =
-        browser_missing("browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page")
-    else {
+    if browser_missing("browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page") {
         return;
-    };
+    }
     let t = support::stores("selfreport_browser").await.remove(0);
     let token = platform_token(&t.store).await;
     let server = Server::start(&t.location);
@@ -463,8 +423,8 @@ async fn browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page() {
 
     // Exact agreement on every PNG of the decoded and synthetic sets.
     let mut pngs: Vec<std::path::PathBuf> = Vec::new();
-    for dir in ["testdata/pdq/decoded", "testdata/pdq/synthetic"] {
-        let mut found: Vec<_> = std::fs::read_dir(repo(dir))
+    for dir in ["pdq/decoded", "pdq/synthetic"] {
+        let mut found: Vec<_> = std::fs::read_dir(testdata(dir))
             .expect("dir")
             .flatten()
             .map(|e| e.path())
@@ -495,13 +455,12 @@ async fn browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page() {
     assert!(differ.is_empty(), "{differ:#?}");
 
     // JPEGs: browsers' decoders differ slightly, so within 10 bits at quality 80 or more.
-    let mut jpegs: Vec<std::path::PathBuf> =
-        std::fs::read_dir(repo("testdata/pdq/data/bridge-mods"))
-            .expect("dir")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-            .collect();
+    let mut jpegs: Vec<std::path::PathBuf> = std::fs::read_dir(testdata("pdq/data/bridge-mods"))
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .collect();
     jpegs.sort();
     let mut jpeg_exact = 0;
     for (path, item) in jpegs.iter().zip(hash_in_browser(&driver, &jpegs)) {
@@ -520,7 +479,7 @@ async fn browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page() {
     ));
 
     // Videos are not decoded: only their MD5 is made.
-    let video = repo("testdata/vpdq/videos/test-padded-dimensions.mp4");
+    let video = testdata("vpdq/videos/test-padded-dimensions.mp4");
     let item = hash_in_browser(&driver, std::slice::from_ref(&video)).remove(0);
     let video_md5 = lindung_media::Digests::of(&std::fs::read(&video).expect("video")).md5_hex();
     assert_eq!(item["md5"], video_md5.as_str(), "{item}");
@@ -549,7 +508,7 @@ async fn browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page() {
     ));
 
     // Send one picture; watch every request the page makes.
-    let picture = repo("testdata/pdq/decoded/bridge-1-original.png");
+    let picture = testdata("pdq/decoded/bridge-1-original.png");
     let picture_bytes = std::fs::read(&picture).expect("picture");
     driver.go(&format!("{}/self-report?lang=en", server.base));
     let _ = driver.performance_log();
@@ -592,7 +551,7 @@ async fn browser_hashes_equal_native_hashes_and_no_picture_leaves_the_page() {
                 !body.contains(&base64(chunk)),
                 "a base64 piece of the picture was sent to {url}"
             );
-            let hex: String = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = hex(chunk);
             assert!(
                 !body.contains(&hex),
                 "a hex piece of the picture was sent to {url}"

@@ -47,6 +47,24 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value 
     serde_json::from_slice(&response[head_len..head_len + body_len]).unwrap_or(Value::Null)
 }
 
+/// Whether the browser tests cannot run, in which case `test` is skipped and says so.
+pub fn missing(test: &str) -> bool {
+    let missing =
+        !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists();
+    if missing {
+        super::note(&format!(
+            "SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/test installs Debian's chromium and chromium-driver)"
+        ));
+    }
+    missing
+}
+
+/// Whether the page fits the viewport without scrolling sideways.
+pub fn fits(driver: &Driver) -> bool {
+    driver.script("return document.documentElement.scrollWidth <= window.innerWidth;")
+        == Value::Bool(true)
+}
+
 pub struct Driver {
     port: u16,
     session: String,

@@ -1,164 +1,36 @@
-//! Test stores on every backend: a fresh SQLite file always, and a fresh PostgreSQL database
-//! when `LINDUNG_TEST_DATABASE_URL` points at a server (`.ci/run` sets it). Without it the
-//! PostgreSQL half of each test is skipped, and says so on stderr.
-
-#![allow(dead_code)]
+//! What the tests share: test stores on every backend, users with tokens, the `lindung`
+//! program, a real server, a headless browser, a loopback web site and mail server, and paths
+//! into the repository's test data.
 
 pub mod browser;
+pub mod cli;
+pub mod files;
 pub mod server;
 pub mod site;
 pub mod smtp;
+pub mod stores;
 
-use lindung::store::{Store, StoreLocation};
-use sea_orm::{ConnectionTrait, Database};
-
-pub struct TestStore {
-    pub name: &'static str,
-    pub location: StoreLocation,
-    pub store: Store,
-    _dir: tempfile::TempDir,
-    /// For PostgreSQL: the server URL and the database to drop afterwards.
-    drop_database: Option<(String, String)>,
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        let Some((url, name)) = self.drop_database.take() else {
-            return;
-        };
-        // Drop runs outside any runtime the test may still be inside of, on its own thread.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let admin = Database::connect(url.as_str()).await.ok()?;
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-    }
-}
+pub use cli::{json_lines, lindung, lindung_command, lindung_on, lindung_with_stdin};
+pub use files::{base64, contains, hex, sqlite_bytes, testdata, urlencode};
+pub use stores::{stores, user};
 
 /// Says something on the real stderr: the test harness captures `eprintln!` of passing tests,
-/// and a skipped backend must be visible.
-fn visible_note(message: &str) {
+/// and a skipped test or backend must be visible.
+pub fn note(message: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{message}");
 }
 
-/// A unique database name per test and process.
-fn unique_name(test: &str) -> String {
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).expect("random");
-    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let test: String = test
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(30)
-        .collect();
-    format!("lindung_test_{test}_{suffix}")
-}
-
-/// Replaces the database name in a PostgreSQL URL.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[after_scheme..].find('/').map(|i| i + after_scheme);
-    let host_part = path_start.map_or(base, |i| &base[..i]);
-    match query {
-        Some(q) => format!("{host_part}/{database}?{q}"),
-        None => format!("{host_part}/{database}"),
+/// Whether FFmpeg is missing, in which case `test` is skipped and says so.
+pub fn ffmpeg_missing(test: &str) -> bool {
+    let missing = std::process::Command::new("ffprobe")
+        .arg("-version")
+        .output()
+        .is_err();
+    if missing {
+        note(&format!(
+            "SKIPPED {test}: ffmpeg is not installed (scripts/test installs it)"
+        ));
     }
-}
-
-/// Every backend available to this run, each with an empty, migrated store.
-pub async fn stores(test: &str) -> Vec<TestStore> {
-    let mut out = Vec::new();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let location = StoreLocation::new(dir.path(), None);
-    let store = Store::open(&location).await.expect("open SQLite store");
-    out.push(TestStore {
-        name: "sqlite",
-        location,
-        store,
-        _dir: dir,
-        drop_database: None,
-    });
-    match std::env::var("LINDUNG_TEST_DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => {
-            let name = unique_name(test);
-            let admin = Database::connect(url.as_str())
-                .await
-                .expect("connect to LINDUNG_TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            let dir = tempfile::tempdir().expect("tempdir");
-            let location = StoreLocation::new(dir.path(), Some(with_database(&url, &name)));
-            let store = Store::open(&location).await.expect("open PostgreSQL store");
-            out.push(TestStore {
-                name: "postgres",
-                location,
-                store,
-                _dir: dir,
-                drop_database: Some((url.clone(), name)),
-            });
-        }
-        _ => visible_note(&format!(
-            "SKIPPED on PostgreSQL: {test}: LINDUNG_TEST_DATABASE_URL is not set (scripts/test and .ci/run set it)"
-        )),
-    }
-    out
-}
-
-/// `lindung ARGS` on the store of `location`.
-pub fn lindung_command(location: &StoreLocation, args: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lindung"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(&location.data_dir)
-        .env_remove("LINDUNG_DATABASE_URL");
-    if let Some(url) = &location.database_url {
-        command.args(["--database-url", url]);
-    }
-    command
-}
-
-/// Adds a user (and its organisation, if new) and returns an API token for it.
-pub async fn user(
-    store: &Store,
-    email: &str,
-    role: lindung::access::Role,
-    organisation: Option<&str>,
-) -> String {
-    let actor = lindung::access::audit::Actor::cli("test");
-    lindung::access::add_user(
-        store,
-        &actor,
-        email,
-        role,
-        organisation,
-        "a long enough passphrase",
-    )
-    .await
-    .expect("user");
-    lindung::access::create_token(store, &actor, email, "test")
-        .await
-        .expect("token")
+    missing
 }
