@@ -12,7 +12,7 @@ pub mod stores;
 
 pub use cli::{json_lines, lindung, lindung_command, lindung_on, lindung_with_stdin};
 pub use files::{base64, contains, hex, sqlite_bytes, testdata, urlencode};
-pub use stores::{stores, user};
+pub use stores::{TestStore, stores, user};
 
 /// Says something on the real stderr: the test harness captures `eprintln!` of passing tests,
 /// and a skipped test or backend must be visible.
