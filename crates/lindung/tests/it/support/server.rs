@@ -173,6 +173,23 @@ impl Server {
         )
     }
 
+    /// Posts a form (`application/x-www-form-urlencoded`) without credentials; returns the
+    /// status and body.
+    pub fn form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", super::urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.request(
+            "POST",
+            path,
+            None,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        )
+    }
+
     /// A multipart upload with one file field named `photo`.
     pub fn upload(
         &self,

@@ -2,13 +2,6 @@
 //! when `LINDUNG_TEST_DATABASE_URL` points at a server (`.ci/run` sets it). Without it the
 //! PostgreSQL half of each test is skipped, and says so on stderr.
 
-#![allow(dead_code)]
-
-pub mod browser;
-pub mod server;
-pub mod site;
-pub mod smtp;
-
 use lindung::store::{Store, StoreLocation};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -42,13 +35,6 @@ impl Drop for TestStore {
         })
         .join();
     }
-}
-
-/// Says something on the real stderr: the test harness captures `eprintln!` of passing tests,
-/// and a skipped backend must be visible.
-fn visible_note(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{message}");
 }
 
 /// A unique database name per test and process.
@@ -119,25 +105,11 @@ pub async fn stores(test: &str) -> Vec<TestStore> {
                 drop_database: Some((url.clone(), name)),
             });
         }
-        _ => visible_note(&format!(
+        _ => super::note(&format!(
             "SKIPPED on PostgreSQL: {test}: LINDUNG_TEST_DATABASE_URL is not set (scripts/test and .ci/run set it)"
         )),
     }
     out
-}
-
-/// `lindung ARGS` on the store of `location`.
-pub fn lindung_command(location: &StoreLocation, args: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lindung"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(&location.data_dir)
-        .env_remove("LINDUNG_DATABASE_URL");
-    if let Some(url) = &location.database_url {
-        command.args(["--database-url", url]);
-    }
-    command
 }
 
 /// Adds a user (and its organisation, if new) and returns an API token for it.

@@ -1,52 +1,12 @@
 //! `lindung match` and `lindung index build` run as real processes.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::support::{ffmpeg_missing, json_lines, lindung, lindung_with_stdin, testdata};
 
 fn reg_input(name: &str) -> String {
-    repo()
-        .join("testdata/pdq/data/reg-test-input")
+    testdata("pdq/data/reg-test-input")
         .join(name)
         .to_string_lossy()
         .into_owned()
-}
-
-fn lindung_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lindung"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run lindung");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    )
-}
-
-fn lindung(args: &[&str]) -> (i32, String, String) {
-    lindung_with_stdin(args, "")
-}
-
-fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
 }
 
 /// `(needle line, haystack line, distance)` from JSON output, where queries are `name:line`.
@@ -73,9 +33,9 @@ fn pairs(stdout: &str) -> Vec<(u64, u64, u64)> {
 
 /// The reference brute-force pairs, as 1-based line numbers.
 fn expected_pairs() -> Vec<(u64, u64, u64)> {
-    let csv = std::fs::read_to_string(
-        repo().join("testdata/pdq/expected/needles_vs_haystack_bruteforce_d31.csv"),
-    )
+    let csv = std::fs::read_to_string(testdata(
+        "pdq/expected/needles_vs_haystack_bruteforce_d31.csv",
+    ))
     .expect("expected pairs");
     let mut pairs: Vec<(u64, u64, u64)> = csv
         .lines()
@@ -140,7 +100,7 @@ fn reads_the_threatexchange_formats_and_reports_ids() {
         ),
     )
     .expect("write");
-    let local = repo().join("testdata/hma/local_file_signals.txt");
+    let local = testdata("hma/local_file_signals.txt");
 
     let query = dir.path().join("query.txt");
     std::fs::write(&query, format!("{bridge}\n")).expect("write");
@@ -259,7 +219,7 @@ fn a_bad_bank_or_query_line_is_named_and_exits_2() {
 
 #[test]
 fn images_and_folders_are_hashed_and_dihedral_finds_a_rotation() {
-    let bridge_dir = repo().join("testdata/pdq/data/bridge-mods");
+    let bridge_dir = testdata("pdq/data/bridge-mods");
     let original = bridge_dir.join("aaa-orig.jpg");
     let original = original.to_str().expect("utf-8");
     // The bank holds only the hash of the original turned by 90 degrees, as `lindung hash`
@@ -313,18 +273,10 @@ fn images_and_folders_are_hashed_and_dihedral_finds_a_rotation() {
 
 #[test]
 fn videos_match_against_vpdq_entries_of_a_bank() {
-    if std::process::Command::new("ffprobe")
-        .arg("-version")
-        .output()
-        .is_err()
-    {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED video match test: ffmpeg is not installed (scripts/test installs it)"
-        );
+    if ffmpeg_missing("videos_match_against_vpdq_entries_of_a_bank") {
         return;
     }
-    let videos = repo().join("testdata/vpdq/videos");
+    let videos = testdata("vpdq/videos");
     let padded = videos.join("test-padded-dimensions.mp4");
     let door = videos.join("doorknob-hd-no-bar.mp4");
     let signal_of = |path: &std::path::Path| {

@@ -47,6 +47,86 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value 
     serde_json::from_slice(&response[head_len..head_len + body_len]).unwrap_or(Value::Null)
 }
 
+/// Whether the browser tests cannot run, in which case `test` is skipped and says so.
+pub fn missing(test: &str) -> bool {
+    let missing =
+        !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists();
+    if missing {
+        super::note(&format!(
+            "SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/test installs Debian's chromium and chromium-driver)"
+        ));
+    }
+    missing
+}
+
+/// Whether the page fits the viewport without scrolling sideways.
+pub fn fits(driver: &Driver) -> bool {
+    driver.script("return document.documentElement.scrollWidth <= window.innerWidth;")
+        == Value::Bool(true)
+}
+
+/// Starts ChromeDriver on a free port. The port is found by binding port 0 and letting it go, so
+/// another test in this process may take it first: ChromeDriver then exits, or something else
+/// answers there, and a fresh port is tried.
+fn start_chromedriver() -> (u16, Child) {
+    let start = Instant::now();
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        while TcpStream::connect(("127.0.0.1", port)).is_err()
+            && matches!(process.try_wait(), Ok(None))
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if matches!(process.try_wait(), Ok(None)) && is_chromedriver(port) {
+            return (port, process);
+        }
+        let _ = process.kill();
+        let _ = process.wait();
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+    }
+}
+
+/// Whether ChromeDriver is what answers on `port`.
+fn is_chromedriver(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request =
+        format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&seen).contains("ChromeDriver ready") {
+            return true;
+        }
+    }
+    false
+}
+
 pub struct Driver {
     port: u16,
     session: String,
@@ -56,24 +136,7 @@ pub struct Driver {
 
 impl Driver {
     pub fn start() -> Driver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let process = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "chromedriver did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (port, process) = start_chromedriver();
         let profile = tempfile::tempdir().expect("profile dir");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",

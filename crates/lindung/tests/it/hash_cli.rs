@@ -1,23 +1,8 @@
 //! `lindung hash` run as a real process.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pdq")
-}
-
-fn lindung(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lindung"))
-        .args(args)
-        .output()
-        .expect("run lindung");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    )
-}
+use crate::support::{ffmpeg_missing, json_lines, lindung, testdata};
 
 /// A PNG header declaring 30000x30000 RGB pixels with almost no data behind it.
 fn huge_png_header() -> Vec<u8> {
@@ -46,19 +31,12 @@ fn huge_png_header() -> Vec<u8> {
     png
 }
 
-fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
-}
-
 #[test]
 fn a_folder_of_bad_files_reports_each_and_hashes_the_rest() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let good = std::fs::read(testdata().join("data/reg-test-input/labelme-subset/q0122.jpg"))
-        .expect("jpg");
+    let good =
+        std::fs::read(testdata("pdq/data/reg-test-input/labelme-subset/q0122.jpg")).expect("jpg");
     std::fs::write(d.join("a-corrupt.jpg"), &good[..good.len() / 3]).expect("write");
     std::fs::write(d.join("b-empty.jpg"), b"").expect("write");
     std::fs::write(d.join("c-text.jpg"), b"just some text, not a picture\n").expect("write");
@@ -122,7 +100,7 @@ fn a_folder_of_bad_files_reports_each_and_hashes_the_rest() {
 
 #[test]
 fn all_good_files_exit_zero_in_path_order_with_any_job_count() {
-    let dir = testdata().join("data/reg-test-input/labelme-subset");
+    let dir = testdata("pdq/data/reg-test-input/labelme-subset");
     let (code1, one_job, _) = lindung(&["hash", "--json", "-j", "1", dir.to_str().expect("utf-8")]);
     let (code4, four_jobs, _) =
         lindung(&["hash", "--json", "-j", "4", dir.to_str().expect("utf-8")]);
@@ -143,7 +121,7 @@ fn all_good_files_exit_zero_in_path_order_with_any_job_count() {
 
 #[test]
 fn dihedral_adds_eight_hashes_matching_the_reference() {
-    let file = testdata().join("data/reg-test-input/dih/bridge-1-original.jpg");
+    let file = testdata("pdq/data/reg-test-input/dih/bridge-1-original.jpg");
     let (code, stdout, _) = lindung(&[
         "hash",
         "--json",
@@ -158,7 +136,7 @@ fn dihedral_adds_eight_hashes_matching_the_reference() {
         .iter()
         .map(|v| v.as_str().expect("hex"))
         .collect();
-    let csv = std::fs::read_to_string(testdata().join("expected/cpp_core_fullres_orig-files.csv"))
+    let csv = std::fs::read_to_string(testdata("pdq/expected/cpp_core_fullres_orig-files.csv"))
         .expect("csv");
     let row: Vec<&str> = csv
         .lines()
@@ -171,7 +149,7 @@ fn dihedral_adds_eight_hashes_matching_the_reference() {
 
 #[test]
 fn meta_cli_compat_resizes_like_the_cpp_cli() {
-    let file = testdata().join("decoded/bridge-1-original.png");
+    let file = testdata("pdq/decoded/bridge-1-original.png");
     let (code, stdout, _) = lindung(&[
         "hash",
         "--json",
@@ -222,20 +200,10 @@ fn a_missing_file_is_a_read_error() {
 
 #[test]
 fn videos_get_vpdq_and_digests() {
-    if std::process::Command::new("ffprobe")
-        .arg("-version")
-        .output()
-        .is_err()
-    {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED video CLI test: ffmpeg is not installed (scripts/test installs it)"
-        );
+    if ffmpeg_missing("videos_get_vpdq_and_digests") {
         return;
     }
-    let video = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/vpdq/videos/test-padded-dimensions.mp4");
+    let video = testdata("vpdq/videos/test-padded-dimensions.mp4");
     let (code, out, err) = lindung(&["hash", "--json", video.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{err}");
     let record = &json_lines(&out)[0];

@@ -1,14 +1,14 @@
 //! The server keeps its matching index in a snapshot, starts from it, and applies only the
 //! changes made since; a damaged snapshot is ignored in favour of the database.
 
-mod support;
-
 use std::process::Command;
 
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
 use serde_json::json;
-use support::server::Server;
+
+use crate::support;
+use crate::support::server::Server;
 
 const A: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 const B: &str = "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f";

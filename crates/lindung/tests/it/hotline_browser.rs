@@ -3,19 +3,12 @@
 //! without JavaScript; the report is sent; the reference and PIN then show its status. Then an
 //! analyst claims and assesses a report through the pages.
 
-mod support;
-
-use std::io::Write;
-
 use lindung::access::Role;
 use serde_json::{Value, json};
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use support::server::Server;
 
-fn fits(driver: &Driver) -> bool {
-    driver.script("return document.documentElement.scrollWidth <= window.innerWidth;")
-        == Value::Bool(true)
-}
+use crate::support;
+use crate::support::browser::{self, Driver, fits};
+use crate::support::server::Server;
 
 fn shown(driver: &Driver, css: &str) -> bool {
     driver.script(&format!(
@@ -41,11 +34,8 @@ fn select(driver: &Driver, css: &str, value: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reporters_in_thai_and_indonesian_send_reports_and_an_analyst_assesses_one() {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED hotline browser test: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/test installs them)"
-        );
+    if browser::missing("reporters_in_thai_and_indonesian_send_reports_and_an_analyst_assesses_one")
+    {
         return;
     }
     let t = support::stores("hotline_browser").await.remove(0);

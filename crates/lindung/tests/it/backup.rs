@@ -1,14 +1,14 @@
 //! `lindung backup` copies a SQLite store while a server is using it, and the copy opens as a
 //! complete store.
 
-mod support;
-
 use std::process::Command;
 
 use lindung::access::audit::{self, Actor};
 use lindung::access::{self, Role};
 use lindung::store::{Store, StoreLocation};
-use support::server::Server;
+
+use crate::support;
+use crate::support::server::Server;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_online_backup_is_a_complete_store() {

@@ -1,14 +1,14 @@
 //! A large import killed with SIGKILL midway leaves the bank either wholly imported or
 //! untouched, and the store consistent, on SQLite and PostgreSQL.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use lindung::access::audit;
 use lindung::banks::store as banks;
+
+use crate::support::{self, lindung_command};
 
 const ENTRIES: usize = 60_000;
 
@@ -31,21 +31,17 @@ fn hash_list(path: &std::path::Path) {
     std::fs::write(path, text).expect("write list");
 }
 
-fn lindung(location: &lindung::store::StoreLocation, args: &[&str]) -> Command {
-    support::lindung_command(location, args)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_import_killed_midway_is_all_or_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let list = dir.path().join("list.txt");
     hash_list(&list);
     for t in support::stores("crash_import").await {
-        let status = lindung(&t.location, &["bank", "create", "--name", "CRASH"])
+        let status = lindung_command(&t.location, &["bank", "create", "--name", "CRASH"])
             .status()
             .expect("create");
         assert!(status.success());
-        let mut child = lindung(&t.location, &["bank", "import", "--bank", "CRASH"])
+        let mut child = lindung_command(&t.location, &["bank", "import", "--bank", "CRASH"])
             .arg(&list)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -87,7 +83,7 @@ async fn an_import_killed_midway_is_all_or_nothing() {
         );
 
         // Running it again completes, and a third run adds nothing.
-        let out = lindung(&t.location, &["bank", "import", "--bank", "CRASH"])
+        let out = lindung_command(&t.location, &["bank", "import", "--bank", "CRASH"])
             .arg(&list)
             .output()
             .expect("import");
@@ -96,7 +92,7 @@ async fn an_import_killed_midway_is_all_or_nothing() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let out = lindung(&t.location, &["bank", "import", "--bank", "CRASH"])
+        let out = lindung_command(&t.location, &["bank", "import", "--bank", "CRASH"])
             .arg(&list)
             .output()
             .expect("import");

@@ -2,29 +2,17 @@
 //! case, plan its first service, and see it on the case page in Thai. The pages carry no
 //! script, so they work without JavaScript.
 
-mod support;
-
-use std::io::Write;
-
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
-use serde_json::{Value, json};
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use support::server::Server;
+use serde_json::json;
 
-/// Whether the page fits the viewport without scrolling sideways.
-fn fits(driver: &Driver) -> bool {
-    driver.script("return document.documentElement.scrollWidth <= window.innerWidth;")
-        == Value::Bool(true)
-}
+use crate::support;
+use crate::support::browser::{self, Driver, fits};
+use crate::support::server::Server;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn registration_to_first_service_on_a_small_phone_without_javascript() {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED care browser test: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/test installs them)"
-        );
+    if browser::missing("registration_to_first_service_on_a_small_phone_without_javascript") {
         return;
     }
     let t = support::stores("care_browser").await.remove(0);

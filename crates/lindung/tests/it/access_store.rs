@@ -1,10 +1,10 @@
 //! Users, tokens and the audit chain on a real SQLite file and a real PostgreSQL server.
 
-mod support;
-
 use lindung::access::audit::{self, Actor};
 use lindung::access::{self, AccessError, Role};
 use sea_orm::ConnectionTrait;
+
+use crate::support;
 
 #[tokio::test]
 async fn users_tokens_and_their_audit_trail() {

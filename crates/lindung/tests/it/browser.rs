@@ -2,30 +2,20 @@
 //! the first admin, log in, create a bank, upload an image to it, and see a variant of the image
 //! match in the match tester. `scripts/test` installs Debian's chromium and chromium-driver.
 
-mod support;
+use crate::support::browser::{self, Driver};
+use crate::support::server::Server;
+use crate::support::{self, testdata};
 
-use std::io::Write;
-
-use support::browser::{CHROMEDRIVER, CHROMIUM, Driver};
-use support::server::Server;
-
-fn testdata(name: &str) -> String {
-    std::fs::canonicalize(format!(
-        "{}/../../testdata/pdq/data/bridge-mods/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("test image")
-    .to_string_lossy()
-    .into_owned()
+/// A picture of `testdata/pdq/data/bridge-mods`, as a path for a file input.
+fn bridge_mod(name: &str) -> String {
+    testdata(&format!("pdq/data/bridge-mods/{name}"))
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn login_create_a_bank_upload_and_see_it_match() {
-    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/test installs Debian's chromium and chromium-driver)"
-        );
+    if browser::missing("login_create_a_bank_upload_and_see_it_match") {
         return;
     }
     let stores = support::stores("browser").await;
@@ -76,7 +66,7 @@ async fn login_create_a_bank_upload_and_see_it_match() {
         driver.url()
     );
 
-    driver.type_into("#photo", &testdata("aaa-orig.jpg"));
+    driver.type_into("#photo", &bridge_mod("aaa-orig.jpg"));
     driver.click("form[action$='/upload'] button");
     assert!(
         driver.source().contains("Added to the bank"),
@@ -84,7 +74,7 @@ async fn login_create_a_bank_upload_and_see_it_match() {
     );
 
     driver.go(&format!("{base}/match"));
-    driver.type_into("#photo", &testdata("blur-a-lot.jpg"));
+    driver.type_into("#photo", &bridge_mod("blur-a-lot.jpg"));
     driver.click("main form button[type=submit]");
     let results = driver.source();
     assert!(

@@ -2,31 +2,17 @@
 //! SQLite and PostgreSQL: what is exported imports again unchanged, and re-importing adds
 //! nothing.
 
-mod support;
-
 use lindung::banks::store as banks;
 
-const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+use crate::support::{self, lindung_on, testdata};
 
-fn lindung(location: &lindung::store::StoreLocation, args: &[&str]) -> (bool, String, String) {
-    let out = support::lindung_command(location, args)
-        .output()
-        .expect("run lindung");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 
 /// The reference's every-frame hashes of a long sample video, as a `vpdq` signal: far longer
 /// than a database index entry may be.
 fn long_vpdq() -> String {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/vpdq/sample-hashes/pattern-longer-no-bar.txt"),
-    )
-    .expect("sample hashes");
+    let text = std::fs::read_to_string(testdata("vpdq/sample-hashes/pattern-longer-no-bar.txt"))
+        .expect("sample hashes");
     let frames = lindung_media::vpdq::parse_frames(&text).expect("reference format");
     lindung_media::vpdq::to_signal(&frames)
 }
@@ -58,15 +44,15 @@ async fn videos_round_trip_through_export_and_import() {
     .expect("write list");
     for t in support::stores("bank_cli").await {
         for name in ["ORIGINAL", "FROM_CSV", "FROM_LINES"] {
-            let (ok, _, err) = lindung(&t.location, &["bank", "create", "--name", name]);
+            let (ok, _, err) = lindung_on(&t.location, &["bank", "create", "--name", name]);
             assert!(ok, "{err}");
         }
         let path = list.to_str().expect("utf-8");
-        let (ok, _, err) = lindung(&t.location, &["bank", "import", "--bank", "ORIGINAL", path]);
+        let (ok, _, err) = lindung_on(&t.location, &["bank", "import", "--bank", "ORIGINAL", path]);
         assert!(ok, "{}: {err}", t.name);
         assert!(err.contains("imported 3 new signals"), "{err}");
         assert!(err.contains("1 url entries cannot be banked"), "{err}");
-        let (_, _, err) = lindung(&t.location, &["bank", "import", "--bank", "ORIGINAL", path]);
+        let (_, _, err) = lindung_on(&t.location, &["bank", "import", "--bank", "ORIGINAL", path]);
         assert!(err.contains("imported 0 new signals"), "{}: {err}", t.name);
         let original = signals_of(&t.store, "ORIGINAL").await;
         let kinds: Vec<&str> = original.iter().map(|(k, _)| k.as_str()).collect();
@@ -74,14 +60,14 @@ async fn videos_round_trip_through_export_and_import() {
         assert_eq!(original[2].1, vpdq);
 
         for (format, target) in [("te-csv", "FROM_CSV"), ("local-file", "FROM_LINES")] {
-            let (ok, exported, err) = lindung(
+            let (ok, exported, err) = lindung_on(
                 &t.location,
                 &["bank", "export", "--bank", "ORIGINAL", "--format", format],
             );
             assert!(ok, "{err}");
             let file = dir.path().join(format!("{}-{format}.txt", t.name));
             std::fs::write(&file, exported).expect("write export");
-            let (ok, _, err) = lindung(
+            let (ok, _, err) = lindung_on(
                 &t.location,
                 &[
                     "bank",
@@ -103,7 +89,7 @@ async fn videos_round_trip_through_export_and_import() {
         // A malformed vpdq row stops the import, naming its line, with nothing written.
         let bad = dir.path().join("bad.txt");
         std::fs::write(&bad, format!("pdq {PDQ}\nvpdq [\"zz,100,0.0\"]\n")).expect("write");
-        let (ok, _, err) = lindung(
+        let (ok, _, err) = lindung_on(
             &t.location,
             &[
                 "bank",

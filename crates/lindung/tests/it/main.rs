@@ -1,0 +1,27 @@
+//! The integration tests of `lindung`, in one binary so that the crate links once: a module per
+//! area, and the helpers they share in `support`. The storage and API tests run on SQLite always
+//! and on PostgreSQL too when `LINDUNG_TEST_DATABASE_URL` is set (`scripts/test` sets it).
+//!
+//! Every test runs on a thread of this one process, next to tests of other areas. So a test
+//! changes nothing process-wide: no `std::env::set_var` or current directory (a server or the
+//! `lindung` program gets its settings on its own command line or environment), no fixed ports
+//! (bind port 0), and files only in its own temporary directories.
+
+mod support;
+
+mod access_store;
+mod api_banks;
+mod backup;
+mod bank_cli;
+mod browser;
+mod care_api;
+mod care_browser;
+mod crash_import;
+mod hash_cli;
+mod hotline;
+mod hotline_browser;
+mod index_snapshot;
+mod locales;
+mod match_cli;
+mod pages_session;
+mod selfreport;

@@ -1,0 +1,302 @@
+//! Browser sessions over loopback: first-admin setup, login with CSRF, lockout, and forms
+//! refused without their CSRF token.
+
+use crate::support::server::Server;
+use crate::support::{self, TestStore};
+
+fn set_cookies(raw: &str) -> Vec<(String, String)> {
+    raw.lines()
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .filter_map(|c| {
+            let (pair, _) = c.split_once(';')?;
+            let (k, v) = pair.split_once('=')?;
+            Some((k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .expect("hidden field");
+    html[start..].split('"').next().expect("value").to_owned()
+}
+
+/// What the session steps share: the store and the server, and once logged in the session's
+/// cookie and CSRF token.
+struct Pages<'a> {
+    t: &'a TestStore,
+    server: Server,
+    session_cookie: String,
+    csrf: String,
+}
+
+impl Pages<'_> {
+    /// The headers of a form posted in the session.
+    fn session_form(&self) -> [(&'static str, &str); 2] {
+        [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", self.session_cookie.as_str()),
+        ]
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setup_login_csrf_and_lockout() {
+    for t in support::stores("pages_session").await {
+        let server = Server::start_capturing(&t.location);
+        let mut p = Pages {
+            t: &t,
+            server,
+            session_cookie: String::new(),
+            csrf: String::new(),
+        };
+        step_the_first_admin_is_set_up_through_the_one_time_link(&p);
+        step_login_needs_the_form_token_and_the_right_password(&mut p);
+        step_forms_in_the_session_need_its_csrf_token(&mut p);
+        step_the_users_language_setting_wins_over_the_browsers(&p);
+        step_a_bank_is_renamed_disabled_and_deleted(&p);
+        step_logging_out_ends_the_session(&p);
+        step_five_wrong_passwords_lock_the_account(&p);
+    }
+}
+
+/// First admin through the one-time link, which works once.
+fn step_the_first_admin_is_set_up_through_the_one_time_link(p: &Pages<'_>) {
+    let (t, server) = (p.t, &p.server);
+    let setup = server
+        .first_lines
+        .iter()
+        .find_map(|l| l.split_once("/setup?token=").map(|(_, s)| s.to_owned()))
+        .expect("setup link printed");
+    // First admin through the one-time link.
+    let (status, head, body) = server.raw("GET", &format!("/setup?token={setup}"), &[], b"");
+    assert_eq!(status, 200, "{}", t.name);
+    let form_cookie = set_cookies(&head)
+        .into_iter()
+        .find(|(k, _)| k == "lindung_form")
+        .expect("form cookie")
+        .1;
+    assert!(
+        head.contains("HttpOnly") && head.contains("Secure") && head.contains("SameSite=Strict"),
+        "{head}"
+    );
+    let csrf = hidden(&body, "csrf");
+    let form = format!(
+        "csrf={csrf}&token={setup}&email=admin%40example.org&password=a+long+enough+passphrase"
+    );
+    let cookie = format!("lindung_form={form_cookie}");
+    let (status, _, _) = server.raw(
+        "POST",
+        "/setup",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &cookie),
+        ],
+        form.as_bytes(),
+    );
+    assert_eq!(status, 303, "{}", t.name);
+    // The link works once.
+    let (status, _, _) = server.raw("GET", &format!("/setup?token={setup}"), &[], b"");
+    assert_eq!(status, 404);
+}
+
+/// Login needs the form token; a wrong password is refused; the right one opens a session.
+fn step_login_needs_the_form_token_and_the_right_password(p: &mut Pages<'_>) {
+    let (t, server) = (p.t, &p.server);
+    let (_, head, body) = server.raw("GET", "/login", &[], b"");
+    let form_cookie = set_cookies(&head)
+        .into_iter()
+        .find(|(k, _)| k == "lindung_form")
+        .expect("form cookie")
+        .1;
+    let csrf = hidden(&body, "csrf");
+    let cookie = format!("lindung_form={form_cookie}");
+    let form_headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Cookie", cookie.as_str()),
+    ];
+    let (status, _, _) = server.raw(
+        "POST",
+        "/login",
+        &form_headers,
+        b"csrf=forged&email=admin%40example.org&password=a+long+enough+passphrase",
+    );
+    assert_eq!(status, 403, "login without the form token");
+    let (status, _, _) = server.raw(
+        "POST",
+        "/login",
+        &form_headers,
+        format!("csrf={csrf}&email=admin%40example.org&password=wrong+wrong+wrong").as_bytes(),
+    );
+    assert_eq!(status, 401);
+    let (status, head, _) = server.raw(
+        "POST",
+        "/login",
+        &form_headers,
+        format!("csrf={csrf}&email=admin%40example.org&password=a+long+enough+passphrase")
+            .as_bytes(),
+    );
+    assert_eq!(status, 303, "{}", t.name);
+    let session = set_cookies(&head)
+        .into_iter()
+        .find(|(k, _)| k == "lindung_session")
+        .expect("session cookie")
+        .1;
+    let session_cookie = format!("lindung_session={session}");
+    p.session_cookie = session_cookie;
+}
+
+/// Pages work in the session; forms without the session's CSRF token are refused.
+fn step_forms_in_the_session_need_its_csrf_token(p: &mut Pages<'_>) {
+    let (server, session_cookie) = (&p.server, p.session_cookie.clone());
+    let (status, _, body) = server.raw("GET", "/banks", &[("Cookie", &session_cookie)], b"");
+    assert_eq!(status, 200);
+    let csrf = hidden(&body, "csrf");
+    let session_form = p.session_form();
+    let (status, _, _) = server.raw("POST", "/banks", &session_form, b"name=NO_CSRF");
+    assert_eq!(status, 403);
+    let (status, _, _) = server.raw(
+        "POST",
+        "/banks",
+        &session_form,
+        format!("csrf={csrf}&name=WITH_CSRF").as_bytes(),
+    );
+    assert_eq!(status, 303);
+    let (_, _, body) = server.raw(
+        "GET",
+        "/banks",
+        &[
+            ("Cookie", &session_cookie),
+            ("Accept-Language", "th-TH,th;q=0.9,en;q=0.5"),
+        ],
+        b"",
+    );
+    assert!(body.contains("WITH_CSRF") && !body.contains("NO_CSRF"));
+    assert!(body.contains("คลังแฮช"), "Thai from Accept-Language");
+    p.csrf = csrf;
+}
+
+/// The user's own language setting wins over the browser's.
+fn step_the_users_language_setting_wins_over_the_browsers(p: &Pages<'_>) {
+    let (server, session_cookie, csrf) = (&p.server, p.session_cookie.clone(), p.csrf.clone());
+    let session_form = p.session_form();
+    let (status, _, _) = server.raw(
+        "POST",
+        "/account/language",
+        &session_form,
+        format!("csrf={csrf}&language=th").as_bytes(),
+    );
+    assert_eq!(status, 303);
+    let (_, _, body) = server.raw(
+        "GET",
+        "/banks",
+        &[("Cookie", &session_cookie), ("Accept-Language", "en")],
+        b"",
+    );
+    assert!(body.contains("<html lang=\"th\">"), "user setting");
+    let (status, _, _) = server.raw(
+        "POST",
+        "/account/language",
+        &session_form,
+        format!("csrf={csrf}&language=xx").as_bytes(),
+    );
+    assert_eq!(status, 400);
+    server.raw(
+        "POST",
+        "/account/language",
+        &session_form,
+        format!("csrf={csrf}&language=en").as_bytes(),
+    );
+}
+
+/// Rename and disable, then delete (which needs the confirmation box).
+fn step_a_bank_is_renamed_disabled_and_deleted(p: &Pages<'_>) {
+    let (server, session_cookie, csrf) = (&p.server, p.session_cookie.clone(), p.csrf.clone());
+    let session_form = p.session_form();
+    let (status, _, _) = server.raw(
+        "POST",
+        "/banks/WITH_CSRF/settings",
+        &session_form,
+        format!("csrf={csrf}&name=RENAMED&pdq_threshold=20").as_bytes(),
+    );
+    assert_eq!(status, 303);
+    let (_, _, body) = server.raw("GET", "/banks/RENAMED", &[("Cookie", &session_cookie)], b"");
+    assert!(
+        body.contains("disabled") && body.contains("value=\"20\""),
+        "{body}"
+    );
+    let (status, _, _) = server.raw(
+        "POST",
+        "/banks/RENAMED/delete",
+        &session_form,
+        format!("csrf={csrf}").as_bytes(),
+    );
+    assert_eq!(status, 400, "deletion needs confirmation");
+    let (status, _, _) = server.raw(
+        "POST",
+        "/banks/RENAMED/delete",
+        &session_form,
+        format!("csrf={csrf}&confirm=yes").as_bytes(),
+    );
+    assert_eq!(status, 303);
+    let (status, _, _) = server.raw("GET", "/banks/RENAMED", &[("Cookie", &session_cookie)], b"");
+    assert_eq!(status, 404);
+}
+
+/// Logging out ends the session.
+fn step_logging_out_ends_the_session(p: &Pages<'_>) {
+    let (server, session_cookie, csrf) = (&p.server, p.session_cookie.clone(), p.csrf.clone());
+    let session_form = p.session_form();
+    let (status, _, _) = server.raw(
+        "POST",
+        "/logout",
+        &session_form,
+        format!("csrf={csrf}").as_bytes(),
+    );
+    assert_eq!(status, 303);
+    let (status, _, _) = server.raw("GET", "/banks", &[("Cookie", &session_cookie)], b"");
+    assert_eq!(status, 401);
+}
+
+/// Five wrong passwords lock the account, even against the right password.
+fn step_five_wrong_passwords_lock_the_account(p: &Pages<'_>) {
+    let (t, server) = (p.t, &p.server);
+    let attempt = |password: &str| {
+        let (_, head, body) = server.raw("GET", "/login", &[], b"");
+        let form_cookie = set_cookies(&head)
+            .into_iter()
+            .find(|(k, _)| k == "lindung_form")
+            .expect("form cookie")
+            .1;
+        let cookie = format!("lindung_form={form_cookie}");
+        let form = format!(
+            "csrf={}&email=admin%40example.org&password={password}",
+            hidden(&body, "csrf")
+        );
+        server.raw(
+            "POST",
+            "/login",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", &cookie),
+            ],
+            form.as_bytes(),
+        )
+    };
+    for _ in 0..4 {
+        assert_eq!(attempt("wrong+wrong+wrong").0, 401);
+    }
+    assert_eq!(
+        attempt("wrong+wrong+wrong").0,
+        429,
+        "the fifth failure locks"
+    );
+    let (status, _, body) = attempt("a+long+enough+passphrase");
+    assert_eq!(status, 429, "{}: {body}", t.name);
+}
