@@ -21,6 +21,7 @@ mod hash_cli;
 mod hotline;
 mod hotline_browser;
 mod index_snapshot;
+mod layering;
 mod locales;
 mod match_cli;
 mod pages_session;
