@@ -587,6 +587,52 @@ pub(crate) async fn has_consent(
         .is_some())
 }
 
+/// Whether a case may be disclosed to another organisation: the child's consent, or a
+/// supervisor's override with a reason, which is audited.
+async fn may_disclose(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    override_reason: Option<&str>,
+) -> Result<bool, CareError> {
+    if has_consent(txn, case_id, ConsentPurpose::Disclosure).await? {
+        return Ok(true);
+    }
+    let Some(reason) = override_reason.filter(|_| principal.role == Role::Supervisor) else {
+        return Ok(false);
+    };
+    audit::append(
+        txn,
+        actor,
+        AuditEvent::new("care.consent.override", "care_case", case_id.to_string())
+            .detail("purpose", ConsentPurpose::Disclosure)
+            .detail("reason", reason.chars().take(500).collect::<String>()),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// The part of a case a referral shares: its reference and the chosen fields.
+fn shared_part(
+    cipher: &FieldCipher,
+    found: &case::Model,
+    fields: &[&str],
+) -> Result<serde_json::Map<String, serde_json::Value>, CareError> {
+    let identity = open_identity(cipher, found)?;
+    let mut shared = serde_json::Map::new();
+    shared.insert("reference".into(), found.reference.clone().into());
+    for f in fields {
+        let value = if *f == "risk_level" {
+            found.risk_level.clone().into()
+        } else {
+            identity.field(f)
+        };
+        shared.insert((*f).to_owned(), value);
+    }
+    Ok(shared)
+}
+
 /// What a referral asks for: a service from another organisation, and which fields to share
 /// (a minimal default when `None`).
 #[derive(Clone, Copy, Debug)]
@@ -643,26 +689,7 @@ pub async fn refer(
             "a referral goes to another organisation".into(),
         ));
     }
-    let consented = has_consent(&txn, found.id, ConsentPurpose::Disclosure).await?;
-    let overridden = !consented && principal.role == Role::Supervisor && override_reason.is_some();
-    if overridden {
-        audit::append(
-            &txn,
-            actor,
-            AuditEvent::new("care.consent.override", "care_case", found.id.to_string())
-                .detail("purpose", ConsentPurpose::Disclosure)
-                .detail(
-                    "reason",
-                    override_reason
-                        .unwrap_or_default()
-                        .chars()
-                        .take(500)
-                        .collect::<String>(),
-                ),
-        )
-        .await?;
-    }
-    if !consented && !overridden {
+    if !may_disclose(&txn, actor, principal, found.id, override_reason).await? {
         audit::commit_with(
             txn,
             actor,
@@ -672,17 +699,7 @@ pub async fn refer(
         .await?;
         return Err(CareError::ConsentRequired(ConsentPurpose::Disclosure));
     }
-    let identity = open_identity(cipher, &found)?;
-    let mut shared = serde_json::Map::new();
-    shared.insert("reference".into(), found.reference.clone().into());
-    for f in &fields {
-        let value = if *f == "risk_level" {
-            found.risk_level.clone().into()
-        } else {
-            identity.field(f)
-        };
-        shared.insert((*f).to_owned(), value);
-    }
+    let shared = shared_part(cipher, &found, &fields)?;
     let created = referral::ActiveModel {
         case_id: Set(found.id),
         service: Set(service.to_owned()),

@@ -456,19 +456,13 @@ pub async fn cybertip_report(
     principal: &Principal,
     id: i64,
 ) -> Result<String, HotlineError> {
-    let HotlineContext {
-        store,
-        fields: _cipher,
-        ..
-    } = ctx;
     let view = view_for_export(ctx, actor, principal, id, "hotline.export.cybertip").await?;
     let hotline = organisation::Entity::find()
         .filter(organisation::Column::Id.eq(principal.organisation_id))
-        .one(store.db())
+        .one(ctx.store.db())
         .await?
         .map(|o| o.name)
         .unwrap_or_else(|| "Lindung".into());
-    let mut writer = new_writer()?;
     let details: Vec<&super::SubmissionDetails> =
         view.submissions.iter().map(|s| &s.details).collect();
     let platform = details.iter().find_map(|d| d.platform.clone());
@@ -479,42 +473,11 @@ pub async fn cybertip_report(
         .iter()
         .flat_map(|d| d.victims.iter().filter_map(|v| v.estimated_age))
         .collect();
-    let incident_time = view
-        .incident_time
-        .clone()
-        .unwrap_or_else(|| view.created_at.clone());
+    let mut writer = new_writer()?;
     writer
         .create_element("report")
         .write_inner_content(|w| {
-            w.create_element("incidentSummary")
-                .write_inner_content(|w| {
-                    text_element(w, "incidentType", view.incident_type.ncmec_name())?;
-                    if let Some(p) = &platform {
-                        text_element(w, "platform", p)?;
-                    }
-                    if view.immediate_danger {
-                        text_element(
-                            w,
-                            "escalateToHighPriority",
-                            "The reporter says a child is in immediate danger.",
-                        )?;
-                    }
-                    let flags: Vec<&str> = REPORT_ANNOTATIONS
-                        .iter()
-                        .copied()
-                        .filter(|a| view.annotations.iter().any(|x| x == a))
-                        .collect();
-                    if !flags.is_empty() {
-                        w.create_element("reportAnnotations")
-                            .write_inner_content(|w| {
-                                for flag in &flags {
-                                    w.create_element(*flag).write_empty()?;
-                                }
-                                Ok(())
-                            })?;
-                    }
-                    text_element(w, "incidentDateTime", &incident_time)
-                })?;
+            write_summary(w, &view, platform.as_deref())?;
             if !view.urls.is_empty() {
                 w.create_element("internetDetails")
                     .write_inner_content(|w| {
@@ -537,35 +500,7 @@ pub async fn cybertip_report(
                 Ok(())
             })?;
             if let Some(user) = &user {
-                w.create_element("personOrUserReported")
-                    .write_inner_content(|w| {
-                        if let Some(id) = user.identifiers.first() {
-                            text_element(w, "espIdentifier", id)?;
-                        }
-                        if let Some(s) = &service {
-                            text_element(w, "espService", s)?;
-                        }
-                        if let Some(s) = &user.screen_name {
-                            text_element(w, "screenName", s)?;
-                        }
-                        if let Some(p) = &user.profile_url {
-                            text_element(w, "profileUrl", p)?;
-                        }
-                        for capture in &user.ip_capture_events {
-                            w.create_element("ipCaptureEvent")
-                                .write_inner_content(|w| {
-                                    text_element(w, "ipAddress", &capture.ip)?;
-                                    if let Some(e) = &capture.event {
-                                        text_element(w, "eventName", e)?;
-                                    }
-                                    if let Some(at) = &capture.at {
-                                        text_element(w, "dateTime", at)?;
-                                    }
-                                    Ok(())
-                                })?;
-                        }
-                        Ok(())
-                    })?;
+                write_reported_user(w, user, service.as_deref())?;
             }
             for age in &ages {
                 w.create_element("victim").write_inner_content(|w| {
@@ -583,6 +518,82 @@ pub async fn cybertip_report(
         })
         .map_err(internal)?;
     finish(writer)
+}
+
+/// `incidentSummary`: the type, platform, escalation, annotations and time.
+fn write_summary(w: &mut Writer<Vec<u8>>, view: &ReportView, platform: Option<&str>) -> XmlResult {
+    let incident_time = view
+        .incident_time
+        .clone()
+        .unwrap_or_else(|| view.created_at.clone());
+    w.create_element("incidentSummary")
+        .write_inner_content(|w| {
+            text_element(w, "incidentType", view.incident_type.ncmec_name())?;
+            if let Some(p) = platform {
+                text_element(w, "platform", p)?;
+            }
+            if view.immediate_danger {
+                text_element(
+                    w,
+                    "escalateToHighPriority",
+                    "The reporter says a child is in immediate danger.",
+                )?;
+            }
+            let flags: Vec<&str> = REPORT_ANNOTATIONS
+                .iter()
+                .copied()
+                .filter(|a| view.annotations.iter().any(|x| x == a))
+                .collect();
+            if !flags.is_empty() {
+                w.create_element("reportAnnotations")
+                    .write_inner_content(|w| {
+                        for flag in &flags {
+                            w.create_element(*flag).write_empty()?;
+                        }
+                        Ok(())
+                    })?;
+            }
+            text_element(w, "incidentDateTime", &incident_time)
+        })?;
+    Ok(())
+}
+
+/// `personOrUserReported`: the platform's identifiers of the user and their IP captures.
+fn write_reported_user(
+    w: &mut Writer<Vec<u8>>,
+    user: &super::ReportedUser,
+    service: Option<&str>,
+) -> XmlResult {
+    w.create_element("personOrUserReported")
+        .write_inner_content(|w| {
+            if let Some(id) = user.identifiers.first() {
+                text_element(w, "espIdentifier", id)?;
+            }
+            if let Some(s) = service {
+                text_element(w, "espService", s)?;
+            }
+            if let Some(s) = &user.screen_name {
+                text_element(w, "screenName", s)?;
+            }
+            if let Some(p) = &user.profile_url {
+                text_element(w, "profileUrl", p)?;
+            }
+            for capture in &user.ip_capture_events {
+                w.create_element("ipCaptureEvent")
+                    .write_inner_content(|w| {
+                        text_element(w, "ipAddress", &capture.ip)?;
+                        if let Some(e) = &capture.event {
+                            text_element(w, "eventName", e)?;
+                        }
+                        if let Some(at) = &capture.at {
+                            text_element(w, "dateTime", at)?;
+                        }
+                        Ok(())
+                    })?;
+            }
+            Ok(())
+        })?;
+    Ok(())
 }
 
 /// One file of the report as CyberTipline `<fileDetails>` XML, for NCMEC's report id.

@@ -107,38 +107,7 @@ pub async fn statistics(
         .filter(report::Column::OrganisationId.eq(organisation_id))
         .all(store.db())
         .await?;
-    let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
-    let mut first_submission: HashMap<i64, submission::Model> = HashMap::new();
-    for sub in submission::Entity::find()
-        .filter(submission::Column::ReportId.is_in(ids.clone()))
-        .order_by_asc(submission::Column::Id)
-        .all(store.db())
-        .await?
-    {
-        first_submission.entry(sub.report_id).or_insert(sub);
-    }
-    let mut by_month = BTreeMap::new();
-    let mut by_type = BTreeMap::new();
-    let mut by_country = BTreeMap::new();
-    let mut by_source = BTreeMap::new();
-    for r in &reports {
-        let month = format!(
-            "{:04}-{:02}",
-            r.created_at.year(),
-            u8::from(r.created_at.month())
-        );
-        *by_month.entry(month).or_insert(0u64) += 1;
-        *by_type
-            .entry(r.incident_type.as_str().to_owned())
-            .or_insert(0u64) += 1;
-        let first = first_submission.get(&r.id);
-        let country = first
-            .and_then(|f| f.reporter_country.clone())
-            .unwrap_or_else(|| "unknown".into());
-        *by_country.entry(country).or_insert(0u64) += 1;
-        let source = first.map_or("unknown", |f| f.source.as_str()).to_owned();
-        *by_source.entry(source).or_insert(0u64) += 1;
-    }
+    let breakdown = Breakdown::of(store, &reports).await?;
     let total = reports.len() as u64;
     let known = reports.iter().filter(|r| r.known_content).count() as f64;
     let mut hours: Vec<f64> = reports
@@ -152,12 +121,85 @@ pub async fn statistics(
             100.0 * hours.iter().filter(|h| **h <= limit).count() as f64 / hours.len() as f64
         })
     };
+    Ok(Statistics {
+        reports: s.count(total),
+        by_month: s.counts(breakdown.by_month),
+        by_type: s.counts(breakdown.by_type),
+        by_country: s.counts(breakdown.by_country),
+        by_source: s.counts(breakdown.by_source),
+        known_content_pct: s.figure((total > 0).then(|| 100.0 * known / total as f64), total),
+        removed: s.count(removed),
+        median_hours_to_removal: s.figure(percentile(&hours, 50.0), removed),
+        p90_hours_to_removal: s.figure(percentile(&hours, 90.0), removed),
+        removed_within_3_days_pct: s.figure(share(72.0), removed),
+        removed_within_7_days_pct: s.figure(share(168.0), removed),
+        providers: provider_rows(store, &reports, &s).await?,
+        suppressed: suppress,
+    })
+}
 
-    // Per provider: its notices, and how long its URLs took to go.
+/// Reports counted by month, incident type, and the first reporter's country and source.
+#[derive(Default)]
+struct Breakdown {
+    by_month: BTreeMap<String, u64>,
+    by_type: BTreeMap<String, u64>,
+    by_country: BTreeMap<String, u64>,
+    by_source: BTreeMap<String, u64>,
+}
+
+impl Breakdown {
+    async fn of(store: &Store, reports: &[report::Model]) -> Result<Self, DbErr> {
+        let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+        let mut first_submission: HashMap<i64, submission::Model> = HashMap::new();
+        for sub in submission::Entity::find()
+            .filter(submission::Column::ReportId.is_in(ids))
+            .order_by_asc(submission::Column::Id)
+            .all(store.db())
+            .await?
+        {
+            first_submission.entry(sub.report_id).or_insert(sub);
+        }
+        let mut counts = Breakdown::default();
+        let add = |map: &mut BTreeMap<String, u64>, key: String| {
+            *map.entry(key).or_insert(0) += 1;
+        };
+        for r in reports {
+            let month = format!(
+                "{:04}-{:02}",
+                r.created_at.year(),
+                u8::from(r.created_at.month())
+            );
+            add(&mut counts.by_month, month);
+            add(&mut counts.by_type, r.incident_type.as_str().to_owned());
+            let first = first_submission.get(&r.id);
+            let country = first
+                .and_then(|f| f.reporter_country.clone())
+                .unwrap_or_else(|| "unknown".into());
+            add(&mut counts.by_country, country);
+            let source = first.map_or("unknown", |f| f.source.as_str()).to_owned();
+            add(&mut counts.by_source, source);
+        }
+        Ok(counts)
+    }
+}
+
+/// Per provider: its notices, and how long its URLs took to go, slowest first (a provider
+/// with URLs still up counts as slowest).
+async fn provider_rows(
+    store: &Store,
+    reports: &[report::Model],
+    s: &Suppressor,
+) -> Result<Vec<ProviderRow>, DbErr> {
+    #[derive(Default)]
+    struct Tally {
+        notices: u64,
+        online: u64,
+        hours: Vec<f64>,
+    }
     let created: HashMap<i64, time::OffsetDateTime> =
         reports.iter().map(|r| (r.id, r.created_at)).collect();
     let urls = url_row::Entity::find()
-        .filter(url_row::Column::ReportId.is_in(ids))
+        .filter(url_row::Column::ReportId.is_in(created.keys().copied()))
         .all(store.db())
         .await?;
     let url_provider: HashMap<i64, i64> = urls
@@ -176,12 +218,6 @@ pub async fn statistics(
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
-    #[derive(Default)]
-    struct Tally {
-        notices: u64,
-        online: u64,
-        hours: Vec<f64>,
-    }
     let mut tallies: HashMap<i64, Tally> = HashMap::new();
     for n in &notices {
         if let Some(p) = url_provider.get(&n.url_id) {
@@ -201,46 +237,29 @@ pub async fn statistics(
         .map(|(id, mut t)| {
             t.hours.sort_by(f64::total_cmp);
             let median = percentile(&t.hours, 50.0);
-            // Providers with URLs still up count as slowest.
             let rank = if t.online > 0 {
                 f64::INFINITY
             } else {
                 median.unwrap_or(0.0)
             };
-            (
-                rank,
-                ProviderRow {
-                    provider: names
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| format!("provider {id}")),
-                    notices: s.count(t.notices),
-                    urls_removed: s.count(t.hours.len() as u64),
-                    urls_online: s.count(t.online),
-                    median_hours_to_removal: s.figure(median, t.hours.len() as u64),
-                },
-            )
+            let row = ProviderRow {
+                provider: names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("provider {id}")),
+                notices: s.count(t.notices),
+                urls_removed: s.count(t.hours.len() as u64),
+                urls_online: s.count(t.online),
+                median_hours_to_removal: s.figure(median, t.hours.len() as u64),
+            };
+            (rank, row)
         })
         .collect();
     providers.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
             .then_with(|| a.1.provider.cmp(&b.1.provider))
     });
-    Ok(Statistics {
-        reports: s.count(total),
-        by_month: s.counts(by_month),
-        by_type: s.counts(by_type),
-        by_country: s.counts(by_country),
-        by_source: s.counts(by_source),
-        known_content_pct: s.figure((total > 0).then(|| 100.0 * known / total as f64), total),
-        removed: s.count(removed),
-        median_hours_to_removal: s.figure(percentile(&hours, 50.0), removed),
-        p90_hours_to_removal: s.figure(percentile(&hours, 90.0), removed),
-        removed_within_3_days_pct: s.figure(share(72.0), removed),
-        removed_within_7_days_pct: s.figure(share(168.0), removed),
-        providers: providers.into_iter().map(|(_, row)| row).collect(),
-        suppressed: suppress,
-    })
+    Ok(providers.into_iter().map(|(_, row)| row).collect())
 }
 
 /// The statistics as CSV rows `section,key,value`.

@@ -408,95 +408,13 @@ pub async fn run_due(ctx: &HotlineContext) -> Result<DueRun, HotlineError> {
         .await?;
     let sent = sent_notices(store, urls.iter().map(|u| u.id).collect()).await?;
     if let Some(mailer) = mailer.as_ref() {
-        let resend_after = time::Duration::seconds(
-            i64::try_from(config.notices.resend_after_seconds).unwrap_or(i64::MAX / 2),
-        );
-        // The few providers, partners and hotlines, read once per run rather than per URL.
-        let providers: HashMap<i64, provider::Model> = provider::Entity::find()
-            .all(store.db())
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        let partners: HashMap<String, partner::Model> = partner::Entity::find()
-            .all(store.db())
-            .await?
-            .into_iter()
-            .map(|p| (p.country.clone(), p))
-            .collect();
-        let hotlines: HashMap<i32, String> = organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(open_reports.iter().map(|r| r.organisation_id)))
-            .all(store.db())
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
-        let hotline_of: HashMap<i64, &str> = open_reports
-            .iter()
-            .map(|r| {
-                let name = hotlines
-                    .get(&r.organisation_id)
-                    .map_or("Lindung", String::as_str);
-                (r.id, name)
-            })
-            .collect();
+        let contacts = Contacts::read(store, &open_reports).await?;
         for target in &urls {
             let history = sent.get(&target.id).map(Vec::as_slice).unwrap_or_default();
-            let notices: Vec<&notice::Model> =
-                history.iter().filter(|n| n.kind == "notice").collect();
-            let Some(last) = notices.last() else { continue };
-            let Some(&hotline) = hotline_of.get(&target.report_id) else {
-                continue;
-            };
-            let mut attempts = i32::try_from(notices.len()).unwrap_or(i32::MAX);
-            if at - last.sent_at >= resend_after
-                && let Some(to) = target.provider_id.and_then(|p| providers.get(&p))
-            {
-                let outcome = send_and_record(
-                    store,
-                    mailer,
-                    Notice {
-                        hotline,
-                        template: config.template(&to.language),
-                        target,
-                        kind: NoticeKind::Notice,
-                        provider_id: Some(to.id),
-                        recipient: &to.abuse_email,
-                        attempt: attempts + 1,
-                    },
-                )
-                .await?;
-                if outcome.error.is_none() {
-                    run.notices_resent += 1;
-                    attempts += 1;
-                }
-            }
-            let escalated = history.iter().any(|n| n.kind == "escalation");
-            if !escalated
-                && attempts >= i32::try_from(config.notices.escalate_after).unwrap_or(i32::MAX)
-                && let Some(partner) = target
-                    .hosting_country
-                    .as_ref()
-                    .and_then(|c| partners.get(c))
-            {
-                let outcome = send_and_record(
-                    store,
-                    mailer,
-                    Notice {
-                        hotline,
-                        template: &config.notices.escalation,
-                        target,
-                        kind: NoticeKind::Escalation,
-                        provider_id: None,
-                        recipient: &partner.email,
-                        attempt: attempts,
-                    },
-                )
-                .await?;
-                if outcome.error.is_none() {
-                    run.escalations += 1;
-                }
-            }
+            let (resent, escalated) =
+                follow_up(ctx, mailer, &contacts, target, history, at).await?;
+            run.notices_resent += usize::from(resent);
+            run.escalations += usize::from(escalated);
         }
     }
     let interval = time::Duration::seconds(
@@ -513,6 +431,126 @@ pub async fn run_due(ctx: &HotlineContext) -> Result<DueRun, HotlineError> {
     }
     run.evidence_purged = purge_expired_evidence(store).await?;
     Ok(run)
+}
+
+/// The few providers, partners and hotlines a run writes to, read once per run rather than
+/// per URL.
+struct Contacts {
+    providers: HashMap<i64, provider::Model>,
+    partners: HashMap<String, partner::Model>,
+    /// The name of the hotline handling each open report.
+    hotline_of: HashMap<i64, String>,
+}
+
+impl Contacts {
+    async fn read(store: &Store, open_reports: &[report::Model]) -> Result<Self, DbErr> {
+        let providers = provider::Entity::find()
+            .all(store.db())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let partners = partner::Entity::find()
+            .all(store.db())
+            .await?
+            .into_iter()
+            .map(|p| (p.country.clone(), p))
+            .collect();
+        let hotlines: HashMap<i32, String> = organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(open_reports.iter().map(|r| r.organisation_id)))
+            .all(store.db())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let hotline_of = open_reports
+            .iter()
+            .map(|r| {
+                let name = hotlines
+                    .get(&r.organisation_id)
+                    .map_or("Lindung", String::as_str);
+                (r.id, name.to_owned())
+            })
+            .collect();
+        Ok(Contacts {
+            providers,
+            partners,
+            hotline_of,
+        })
+    }
+}
+
+/// Resends a URL's notice when it is due, and escalates to the partner hotline of the host's
+/// country once enough notices went unanswered. Returns (resent, escalated).
+async fn follow_up(
+    ctx: &HotlineContext,
+    mailer: &Mailer,
+    contacts: &Contacts,
+    target: &url_row::Model,
+    history: &[notice::Model],
+    at: time::OffsetDateTime,
+) -> Result<(bool, bool), DbErr> {
+    let config = &ctx.config;
+    let notices: Vec<&notice::Model> = history.iter().filter(|n| n.kind == "notice").collect();
+    let Some(last) = notices.last() else {
+        return Ok((false, false));
+    };
+    let Some(hotline) = contacts.hotline_of.get(&target.report_id) else {
+        return Ok((false, false));
+    };
+    let resend_after = time::Duration::seconds(
+        i64::try_from(config.notices.resend_after_seconds).unwrap_or(i64::MAX / 2),
+    );
+    let mut attempts = i32::try_from(notices.len()).unwrap_or(i32::MAX);
+    let mut resent = false;
+    if at - last.sent_at >= resend_after
+        && let Some(to) = target.provider_id.and_then(|p| contacts.providers.get(&p))
+    {
+        let outcome = send_and_record(
+            &ctx.store,
+            mailer,
+            Notice {
+                hotline,
+                template: config.template(&to.language),
+                target,
+                kind: NoticeKind::Notice,
+                provider_id: Some(to.id),
+                recipient: &to.abuse_email,
+                attempt: attempts + 1,
+            },
+        )
+        .await?;
+        if outcome.error.is_none() {
+            resent = true;
+            attempts += 1;
+        }
+    }
+    let already = history.iter().any(|n| n.kind == "escalation");
+    let Some(partner) = target
+        .hosting_country
+        .as_ref()
+        .and_then(|c| contacts.partners.get(c))
+    else {
+        return Ok((resent, false));
+    };
+    if already || attempts < i32::try_from(config.notices.escalate_after).unwrap_or(i32::MAX) {
+        return Ok((resent, false));
+    }
+    let outcome = send_and_record(
+        &ctx.store,
+        mailer,
+        Notice {
+            hotline,
+            template: &config.notices.escalation,
+            target,
+            kind: NoticeKind::Escalation,
+            provider_id: None,
+            recipient: &partner.email,
+            attempt: attempts,
+        },
+    )
+    .await?;
+    Ok((resent, outcome.error.is_none()))
 }
 
 /// The result of fetching a URL once.

@@ -241,29 +241,8 @@ pub async fn submit(
         source: "self-report".into(),
     };
     let added = banks::add_content_in(&txn, &owner, BANK, &meta, &new_signals).await?;
-    // Asking for help opens a care case in the deployment's organisation, for its supervisors
-    // to assign, with the person's consent to services recorded.
     let care_case = if submission.help {
-        let identity = crate::care::Identity {
-            contact: submission.contact.clone().filter(|c| !c.trim().is_empty()),
-            language: Some(language.clone()),
-            ..Default::default()
-        };
-        let opened =
-            crate::care::create_case_in(&txn, cipher, &owner, &identity, "medium", "self-report")
-                .await
-                .map_err(|e| SelfReportError::Internal(e.to_string()))?;
-        crate::care::add_consent_in(
-            &txn,
-            opened.id,
-            crate::care::ConsentPurpose::Services,
-            "child",
-            &format!("self-report {case_number}: asked for help and agreed to be contacted"),
-            None,
-        )
-        .await
-        .map_err(|e| SelfReportError::Internal(e.to_string()))?;
-        Some(opened)
+        Some(open_care_case(&txn, cipher, &owner, submission, &language, &case_number).await?)
     } else {
         None
     };
@@ -285,23 +264,7 @@ pub async fn submit(
     }
     .insert(&txn)
     .await?;
-    let mut signal_ids = Vec::with_capacity(signals.len());
-    for (s, kind) in &signals {
-        let row = banks::find_signal(&txn, added.bank_id, *kind, &s.value)
-            .await?
-            .ok_or_else(|| SelfReportError::Internal("signal missing after insert".into()))?;
-        hash::ActiveModel {
-            case_id: Set(created.id),
-            signal_type: Set(kind.as_str().to_owned()),
-            value: Set(s.value.clone()),
-            quality: Set(s.quality),
-            signal_id: Set(row.id),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        signal_ids.push(row.id);
-    }
+    let signal_ids = record_hashes(&txn, created.id, added.bank_id, &signals).await?;
     // The person shared these hashes to have them blocked: if they are seen again, the case
     // worker hears of it.
     if let Some(opened) = &care_case {
@@ -331,6 +294,66 @@ pub async fn submit(
     )
     .await?;
     Ok(Receipt { case_number, pin })
+}
+
+/// Asking for help opens a care case in the deployment's organisation, for its supervisors to
+/// assign, with the person's consent to services recorded.
+async fn open_care_case(
+    txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
+    owner: &Principal,
+    submission: &Submission,
+    language: &str,
+    case_number: &str,
+) -> Result<crate::care::entities::case::Model, SelfReportError> {
+    let identity = crate::care::Identity {
+        contact: submission.contact.clone().filter(|c| !c.trim().is_empty()),
+        language: Some(language.to_owned()),
+        ..Default::default()
+    };
+    let opened =
+        crate::care::create_case_in(txn, cipher, owner, &identity, "medium", "self-report")
+            .await
+            .map_err(|e| SelfReportError::Internal(e.to_string()))?;
+    crate::care::add_consent_in(
+        txn,
+        opened.id,
+        crate::care::ConsentPurpose::Services,
+        "child",
+        &format!("self-report {case_number}: asked for help and agreed to be contacted"),
+        None,
+    )
+    .await
+    .map_err(|e| SelfReportError::Internal(e.to_string()))?;
+    Ok(opened)
+}
+
+/// Records which bank signals a case's hashes are, so withdrawal removes exactly those;
+/// returns the signal ids.
+async fn record_hashes(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    bank_id: i32,
+    signals: &[(NewSignal, SignalType)],
+) -> Result<Vec<i64>, SelfReportError> {
+    let mut signal_ids = Vec::with_capacity(signals.len());
+    for (s, kind) in signals {
+        let row = banks::find_signal(txn, bank_id, *kind, &s.value)
+            .await?
+            .ok_or_else(|| SelfReportError::Internal("signal missing after insert".into()))?;
+        hash::ActiveModel {
+            case_id: Set(case_id),
+            signal_type: Set(kind.as_str().to_owned()),
+            value: Set(s.value.clone()),
+            quality: Set(s.quality),
+            signal_id: Set(row.id),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        signal_ids.push(row.id);
+    }
+    Ok(signal_ids)
 }
 
 fn contact_context(case_number: &str) -> String {

@@ -1,0 +1,43 @@
+//! Schema migrations, run at start-up. Each migration is frozen once released: later changes
+//! are new migrations, never edits to old ones.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+mod m0002_sessions;
+mod m0003_signal_bodies;
+mod m0004_self_report;
+mod m0005_care;
+mod m0006_hotline;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_initial::M0001Initial),
+            Box::new(m0002_sessions::M0002Sessions),
+            Box::new(m0003_signal_bodies::M0003SignalBodies),
+            Box::new(m0004_self_report::M0004SelfReport),
+            Box::new(m0005_care::M0005Care),
+            Box::new(m0006_hotline::M0006Hotline),
+        ]
+    }
+}
+
+/// The `prev_hash` of the first entry of a chain.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+pub(crate) fn fk(
+    from_table: &'static str,
+    column: &'static str,
+    to_table: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{from_table}_{column}"))
+        .from(from_table, column)
+        .to(to_table, "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
