@@ -168,11 +168,29 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
                 let message = e.body_text();
+                // A single value (`Path<i64>`) is reported without its name: find it among the
+                // route's parameters by position or by value.
+                let params: Vec<(String, String)> =
+                    axum::extract::RawPathParams::from_request_parts(parts, state)
+                        .await
+                        .map(|raw| {
+                            raw.iter()
+                                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                let named = |pick: Option<&(String, String)>| -> Cow<'static, str> {
+                    pick.map_or("path".into(), |(k, _)| k.clone().into())
+                };
                 let field: Cow<'static, str> = match e.into_kind() {
                     ErrorKind::ParseErrorAtKey { key, .. }
                     | ErrorKind::InvalidUtf8InPathParam { key }
                     | ErrorKind::DeserializeError { key, .. } => key.into(),
-                    _ => "path".into(),
+                    ErrorKind::ParseErrorAtIndex { index, .. } => named(params.get(index)),
+                    ErrorKind::ParseError { value, .. } => {
+                        named(params.iter().find(|(_, v)| *v == value))
+                    }
+                    _ => named(params.first().filter(|_| params.len() == 1)),
                 };
                 Err(ApiError::invalid(field, message))
             }

@@ -17,6 +17,7 @@ mod browser;
 mod care_api;
 mod care_browser;
 mod crash_import;
+mod error_shape;
 mod hash_cli;
 mod hotline;
 mod hotline_browser;
