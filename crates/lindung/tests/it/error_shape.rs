@@ -276,3 +276,52 @@ async fn a_stored_value_outside_its_vocabulary_is_an_error_naming_it() {
         );
     }
 }
+
+/// The value of header `name` in a response head, if present.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_response_carries_the_security_headers() {
+    let Some(t) = support::stores("security_headers").await.into_iter().next() else {
+        return;
+    };
+    let server = Server::start(&t.location);
+    for path in [
+        "/status",
+        "/login",
+        "/report",
+        "/banks",
+        "/api/v1/banks",
+        "/api/v1/openapi.json",
+        "/nothing-here",
+    ] {
+        let (status, head, _) = server.raw("GET", path, &[], b"");
+        for (name, expected) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+            ("cache-control", "no-store"),
+            ("cross-origin-opener-policy", "same-origin"),
+        ] {
+            assert_eq!(
+                header(&head, name),
+                Some(expected),
+                "{path} ({status}): {head}"
+            );
+        }
+        let csp = header(&head, "content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+            "{path}: {csp}"
+        );
+    }
+    // A page that sets its own policy keeps it: self-report runs its script and WebAssembly.
+    let (_, head, _) = server.raw("GET", "/self-report", &[], b"");
+    let csp = header(&head, "content-security-policy").unwrap_or_default();
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+}
