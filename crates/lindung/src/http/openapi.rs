@@ -180,6 +180,22 @@ pub fn document<'a>(
                             .into()
                     });
             }
+            // An error a handler documents by its status alone has the one error shape too.
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && !status.starts_with(['1', '2', '3'])
+                    && response.content.is_empty()
+                {
+                    response.content.insert(
+                        "application/json".to_owned(),
+                        RefOr::T(
+                            ContentBuilder::new()
+                                .schema(Some(error_ref.clone()))
+                                .build(),
+                        ),
+                    );
+                }
+            }
         }
         for (name, schema) in &operation.schemas {
             components.schemas.insert(name.clone(), schema.clone());

@@ -25,5 +25,6 @@ mod index_snapshot;
 mod layering;
 mod locales;
 mod match_cli;
+mod openapi;
 mod pages_session;
 mod selfreport;
