@@ -11,6 +11,7 @@ pub mod formats;
 pub mod hma;
 pub mod matcher;
 pub mod pages;
+pub mod signals;
 pub mod store;
 
 use std::sync::Arc;

@@ -9,12 +9,14 @@ pub mod api;
 mod assessment;
 pub mod config;
 pub mod contacts;
+mod dedupe;
 pub mod entities;
 pub mod exports;
 mod input;
 mod intake;
 pub mod network;
 pub mod pages;
+mod public;
 mod queue;
 pub mod stats;
 mod status;
@@ -80,6 +82,7 @@ where
     HotlineContext: FromRef<S>,
 {
     let mut all = api::endpoints();
+    all.extend(public::endpoints());
     all.extend(pages::endpoints());
     all
 }

@@ -1,0 +1,131 @@
+//! Finding what a submission repeats: the banks' first match for each file (with the category
+//! it was banked with), and the open report that already has one of its URLs or files.
+
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::config::CATEGORIES;
+use super::entities::{file, report, url as url_row};
+use super::input::{Checked, FileHashes};
+use super::*;
+use crate::banks::matcher::Matcher;
+
+/// The first bank match of a file, with the bank and the content's category.
+pub(super) fn match_file(
+    matcher: &Matcher,
+    hashes: &FileHashes,
+) -> Option<crate::banks::matcher::BankMatch> {
+    let by_pdq = hashes.pdq.as_deref().and_then(|h| {
+        let hash = pdq::Hash256::parse(h).ok()?;
+        matcher
+            .lookup_pdq(&[hash], None)
+            .into_iter()
+            .min_by_key(|m| m.distance)
+    });
+    by_pdq
+        .or_else(|| {
+            hashes
+                .md5
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("md5", h).into_iter().next())
+        })
+        .or_else(|| {
+            hashes
+                .sha256
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("sha256", h).into_iter().next())
+        })
+}
+
+/// An open report of `organisation` that already has one of these URLs or files.
+pub(super) async fn find_duplicate(
+    txn: &DatabaseTransaction,
+    organisation_id: i32,
+    checked: &Checked,
+) -> Result<Option<report::Model>, DbErr> {
+    let keys: Vec<String> = checked.urls.iter().map(network::url_key).collect();
+    let mut report_ids: Vec<i64> = url_row::Entity::find()
+        .filter(url_row::Column::UrlKey.is_in(keys))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|u| u.report_id)
+        .collect();
+    let mut any_file = Condition::any();
+    for f in &checked.files {
+        if let Some(h) = &f.pdq {
+            any_file = any_file.add(file::Column::Pdq.eq(h.clone()));
+        }
+        if let Some(h) = &f.md5 {
+            any_file = any_file.add(file::Column::Md5.eq(h.clone()));
+        }
+        if let Some(h) = &f.sha256 {
+            any_file = any_file.add(file::Column::Sha256.eq(h.clone()));
+        }
+    }
+    if !checked.files.is_empty() {
+        report_ids.extend(
+            file::Entity::find()
+                .filter(any_file)
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|f| f.report_id),
+        );
+    }
+    if report_ids.is_empty() {
+        return Ok(None);
+    }
+    report::Entity::find()
+        .filter(report::Column::Id.is_in(report_ids))
+        .filter(report::Column::OrganisationId.eq(organisation_id))
+        .filter(report::Column::Status.is_not_in([ReportStatus::Removed, ReportStatus::Closed]))
+        .order_by_asc(report::Column::Id)
+        .lock_exclusive()
+        .one(txn)
+        .await
+}
+
+/// Each file's first bank match, and the NCMEC category it was banked with.
+pub(super) struct MatchedFiles {
+    pub(super) matches: Vec<Option<crate::banks::matcher::BankMatch>>,
+    pub(super) categories: Vec<Option<String>>,
+}
+
+impl MatchedFiles {
+    pub(super) async fn find(
+        txn: &DatabaseTransaction,
+        matcher: &Matcher,
+        files: &[FileHashes],
+    ) -> Result<Self, DbErr> {
+        let matches: Vec<_> = files.iter().map(|f| match_file(matcher, f)).collect();
+        // The categories of the matched contents, in one query.
+        let known: std::collections::HashMap<i64, String> =
+            crate::banks::entities::content::Entity::find()
+                .filter(
+                    crate::banks::entities::content::Column::Id
+                        .is_in(matches.iter().flatten().map(|m| m.content_id)),
+                )
+                .all(txn)
+                .await?
+                .into_iter()
+                .filter(|c| CATEGORIES.contains(&c.category.as_str()))
+                .map(|c| (c.id, c.category))
+                .collect();
+        let categories = matches
+            .iter()
+            .map(|m| m.as_ref().and_then(|m| known.get(&m.content_id).cloned()))
+            .collect();
+        Ok(MatchedFiles {
+            matches,
+            categories,
+        })
+    }
+
+    /// How many files the banks already know.
+    pub(super) fn known(&self) -> usize {
+        self.matches.iter().flatten().count()
+    }
+}

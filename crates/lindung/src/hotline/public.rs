@@ -1,0 +1,315 @@
+//! The public pages: the report form and the status page. No account, no JavaScript, in the
+//! reporter's language; "a child is in danger" shows the country's emergency numbers at once,
+//! through CSS alone.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, FromRef, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::config::Emergency;
+use super::{HotlineContext, HotlineError, IncidentType, ReportInput, SEEN_ON, Source};
+use crate::access::audit::Actor;
+use crate::http::i18n::{PUBLIC_LANGUAGES, Tr};
+use crate::http::{Access, ApiError, Endpoint, render};
+
+/// What the public form asks about, each with its incident type and annotations.
+const KINDS: &[&str] = &["csam", "online_enticement", "sextortion"];
+
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    HotlineContext: FromRef<S>,
+{
+    vec![
+        Endpoint::get("/report", Access::Public, report_form),
+        Endpoint::post("/report", Access::Public, report_submit),
+        Endpoint::get("/report/status", Access::Public, status_form),
+        Endpoint::post("/report/status", Access::Public, status_check),
+    ]
+}
+
+fn public_tr(headers: &HeaderMap, lang: Option<&str>) -> Tr {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Tr::negotiate_among(lang, accept, PUBLIC_LANGUAGES)
+}
+
+fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
+    PUBLIC_LANGUAGES
+        .iter()
+        .map(|&(code, name)| (code, name, code == tr.lang))
+        .collect()
+}
+
+/// The public pages carry no scripts and send nothing elsewhere.
+fn public(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+struct PublicForm {
+    lang: Option<String>,
+    #[serde(default)]
+    urls: String,
+    #[serde(default)]
+    seen_on: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    country: String,
+    immediate_danger: Option<String>,
+    #[serde(default)]
+    contact: String,
+    /// The honeypot: people never see it, bots fill it in.
+    #[serde(default)]
+    website: String,
+}
+
+#[derive(Template)]
+#[template(path = "hotline_report.html")]
+struct ReportPage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    countries: Vec<(String, String)>,
+    emergency: Vec<(String, Emergency)>,
+    seen_on: &'static [&'static str],
+    kinds: &'static [&'static str],
+    form: PublicForm,
+    error: Option<String>,
+}
+
+fn report_page(
+    ctx: &HotlineContext,
+    tr: Tr,
+    form: PublicForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let emergency: Vec<(String, Emergency)> = ctx
+        .config
+        .emergency
+        .iter()
+        .map(|(code, e)| (code.clone(), e.clone()))
+        .collect();
+    let page = ReportPage {
+        languages: language_menu(&tr),
+        tr,
+        here: "/report",
+        countries: emergency
+            .iter()
+            .map(|(code, e)| (code.clone(), e.country.clone()))
+            .collect(),
+        emergency,
+        seen_on: SEEN_ON,
+        kinds: KINDS,
+        form,
+        error,
+    };
+    public(render(status, &page))
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn report_form(
+    State(ctx): State<HotlineContext>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let tr = public_tr(&headers, q.lang.as_deref());
+    report_page(&ctx, tr, PublicForm::default(), None, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "hotline_receipt.html")]
+struct ReceiptPage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    countries: Vec<(String, String)>,
+    reference: String,
+    pin: String,
+    emergency: Option<Emergency>,
+}
+
+async fn report_submit(
+    State(ctx): State<HotlineContext>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<PublicForm>,
+) -> Response {
+    let tr = public_tr(&headers, form.lang.as_deref());
+    let client = addr.ip().to_string();
+    if ctx.report_limit.exceeded(&client) {
+        let message = tr.t("hl-rate-limited");
+        return report_page(&ctx, tr, form, Some(message), StatusCode::TOO_MANY_REQUESTS);
+    }
+    if !form.website.is_empty() {
+        let message = tr.t("hl-not-a-person");
+        return report_page(&ctx, tr, form, Some(message), StatusCode::BAD_REQUEST);
+    }
+    let kind = if KINDS.contains(&form.kind.as_str()) {
+        form.kind.as_str()
+    } else {
+        "csam"
+    };
+    let incident_type = if kind == "csam" {
+        IncidentType::Csam
+    } else {
+        IncidentType::OnlineEnticement
+    };
+    let input = ReportInput {
+        annotations: if kind == "sextortion" {
+            vec!["sextortion".into()]
+        } else {
+            Vec::new()
+        },
+        seen_on: Some(form.seen_on.clone()).filter(|s| !s.is_empty()),
+        urls: form
+            .urls
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        description: Some(form.description.clone()),
+        immediate_danger: form.immediate_danger.is_some(),
+        reporter_country: Some(form.country.clone()),
+        contact: Some(form.contact.clone()),
+        ..ReportInput::of_type(incident_type)
+    };
+    let raw = serde_json::json!({"public": true});
+    let actor = Actor::anonymous(Some(client));
+    let submitted = super::submit(
+        &ctx,
+        &actor,
+        Source::Public { language: &tr.lang },
+        &input,
+        &raw,
+    )
+    .await;
+    match submitted {
+        Ok(receipt) => {
+            let emergency = form
+                .immediate_danger
+                .as_ref()
+                .and_then(|_| ctx.config.emergency.get(&form.country).cloned());
+            let page = ReceiptPage {
+                languages: language_menu(&tr),
+                tr,
+                here: "/report",
+                countries: Vec::new(),
+                reference: receipt.reference,
+                pin: receipt.pin.unwrap_or_default(),
+                emergency,
+            };
+            public(render(StatusCode::CREATED, &page))
+        }
+        Err(HotlineError::Invalid(_, message)) => {
+            let message = format!("{} {message}", tr.t("hl-check-form"));
+            report_page(
+                &ctx,
+                tr,
+                form,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hotline_status.html")]
+struct StatusPage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    countries: Vec<(String, String)>,
+    status: Option<String>,
+    error: Option<String>,
+}
+
+fn status_page(
+    tr: Tr,
+    status: Option<String>,
+    error: Option<String>,
+    code: StatusCode,
+) -> Response {
+    let page = StatusPage {
+        languages: language_menu(&tr),
+        tr,
+        here: "/report/status",
+        countries: Vec::new(),
+        status,
+        error,
+    };
+    public(render(code, &page))
+}
+
+async fn status_form(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+    status_page(
+        public_tr(&headers, q.lang.as_deref()),
+        None,
+        None,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    lang: Option<String>,
+    reference: String,
+    pin: String,
+}
+
+async fn status_check(
+    State(ctx): State<HotlineContext>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let tr = public_tr(&headers, form.lang.as_deref());
+    let client = addr.ip().to_string();
+    if ctx.status_limit.exceeded(&client) {
+        let message = tr.t("hl-rate-limited");
+        return status_page(tr, None, Some(message), StatusCode::TOO_MANY_REQUESTS);
+    }
+    match super::public_status_of(
+        &ctx.store,
+        &Actor::anonymous(Some(client)),
+        &form.reference,
+        &form.pin,
+    )
+    .await
+    {
+        Ok(found) => {
+            let text = tr.t(&format!("hl-status-{}", found.status));
+            status_page(tr, Some(text), None, StatusCode::OK)
+        }
+        Err(HotlineError::WrongPin) => {
+            let message = tr.t("hl-wrong-pin");
+            status_page(tr, None, Some(message), StatusCode::NOT_FOUND)
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
