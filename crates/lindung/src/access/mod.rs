@@ -5,7 +5,6 @@ pub mod entities;
 pub mod pins;
 pub mod sessions;
 
-
 use crate::helpers::{hex, now, sha256_hex};
 use crate::store::Store;
 use argon2::password_hash::rand_core::OsRng;

@@ -22,7 +22,6 @@ use crate::store::fields::FieldCipher;
 /// The default configuration, replaced by `<data-dir>/care.json` when that file exists.
 pub const DEFAULT_CONFIG: &str = include_str!("../../defaults/care.json");
 
-
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct Question {
     pub id: String,

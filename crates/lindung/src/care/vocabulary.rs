@@ -92,7 +92,10 @@ mod tests {
             Some(Move::AfterApproval(CasePlan))
         );
         assert_eq!(ServiceDelivery.move_to(FollowUp), Some(Move::Now));
-        assert_eq!(FollowUp.move_to(Closure), Some(Move::AfterApproval(Closure)));
+        assert_eq!(
+            FollowUp.move_to(Closure),
+            Some(Move::AfterApproval(Closure))
+        );
         assert_eq!(Closure.move_to(Reopened), Some(Move::Now));
         // No skipping ahead, no going back except by reopening a closed case.
         assert_eq!(Registration.move_to(CasePlan), None);

@@ -18,7 +18,6 @@ use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
 
-
 /// Why a case closes: codes, not free text, so that they can be counted in statistics without
 /// describing anyone.
 pub const CLOSURE_REASONS: &[&str] = &[

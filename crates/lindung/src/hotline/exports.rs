@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::entities::{referral, report};
 use super::{
-    AgeGroup, FileInput, HotlineContext, HotlineError, IncidentType, ReportInput, ReportView, Victim,
-    internal, load_view, visible_report,
+    AgeGroup, FileInput, HotlineContext, HotlineError, IncidentType, ReportInput, ReportView,
+    Victim, internal, load_view, visible_report,
 };
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
@@ -395,7 +395,6 @@ pub fn partner_input(file: &PartnerReport) -> Result<ReportInput, HotlineError> 
         ..ReportInput::of_type(file.incident_type)
     })
 }
-
 
 /// NCMEC's report annotations (our `generativeAi` is a file annotation there).
 const REPORT_ANNOTATIONS: &[&str] = &[

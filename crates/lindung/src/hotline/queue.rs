@@ -51,7 +51,12 @@ pub async fn queue(
     let mut query =
         report::Entity::find().filter(report::Column::OrganisationId.eq(principal.organisation_id));
     // The filters come from a page's select as well as the API, where "" means any.
-    let chosen = |value: &Option<String>| value.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    let chosen = |value: &Option<String>| {
+        value
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     query = match chosen(&filter.status) {
         Some(status) => {
             let status: ReportStatus = status.parse().map_err(|e| invalid("status", e))?;

@@ -666,7 +666,10 @@ pub async fn check_url(ctx: &HotlineContext, target: &url_row::Model) -> Result<
             .await?;
         if still_online.is_none() {
             report::Entity::update_many()
-                .col_expr(report::Column::Status, ReportStatus::Removed.as_str().into())
+                .col_expr(
+                    report::Column::Status,
+                    ReportStatus::Removed.as_str().into(),
+                )
                 .col_expr(report::Column::RemovedAt, Some(at).into())
                 .col_expr(report::Column::UpdatedAt, at.into())
                 .filter(report::Column::Id.eq(target.report_id))

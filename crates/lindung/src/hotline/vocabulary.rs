@@ -99,7 +99,10 @@ mod tests {
             assert_eq!(status.as_str().parse::<ReportStatus>(), Ok(*status));
         }
         let refused = "archived".parse::<ReportStatus>().expect_err("unknown");
-        assert!(refused.contains("archived") && refused.contains("notice_sent"), "{refused}");
+        assert!(
+            refused.contains("archived") && refused.contains("notice_sent"),
+            "{refused}"
+        );
         assert_eq!(
             serde_json::to_string(&IncidentType::OnlineEnticement).expect("json"),
             "\"online_enticement\""
