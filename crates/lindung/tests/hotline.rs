@@ -286,7 +286,7 @@ async fn a_report_goes_from_intake_to_removal_and_referral() {
             ),
             (
                 json!({"incident_type": "csam", "urls": [url1.clone()], "colour": "red"}),
-                "body",
+                "colour",
             ),
             (
                 json!({"incident_type": "csam", "urls": "not a list"}),
