@@ -99,7 +99,7 @@ pub struct BankList {
     pub total: u64,
 }
 
-#[utoipa::path(get, path = "/api/v1/banks", params(PageQuery), responses((status = 200, body = BankList)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/banks", tag = "banks", params(PageQuery), responses((status = 200, body = BankList)), security(("bearer" = [])))]
 async fn list_banks(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -129,7 +129,7 @@ pub struct NewBank {
     pub enabled: Option<bool>,
 }
 
-#[utoipa::path(post, path = "/api/v1/banks", request_body = NewBank, responses((status = 201, body = Bank), (status = 409, description = "name taken")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/banks", tag = "banks", request_body = NewBank, responses((status = 201, body = Bank), (status = 409, description = "name taken")), security(("bearer" = [])))]
 async fn create_bank(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -174,7 +174,7 @@ async fn visible(ctx: &BanksContext, caller: &Caller, name: &str) -> ApiResult<b
     Ok(banks::visible_bank(&ctx.store, &caller.principal, name).await?)
 }
 
-#[utoipa::path(get, path = "/api/v1/banks/{name}", params(("name" = String, Path)), responses((status = 200, body = Bank), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/banks/{name}", tag = "banks", params(("name" = String, Path)), responses((status = 200, body = Bank), (status = 404)), security(("bearer" = [])))]
 async fn get_bank(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -191,7 +191,7 @@ pub struct BankChanges {
     pub pdq_threshold: Option<i32>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/banks/{name}", params(("name" = String, Path)), request_body = BankChanges, responses((status = 200, body = Bank)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/banks/{name}", tag = "banks", params(("name" = String, Path)), request_body = BankChanges, responses((status = 200, body = Bank)), security(("bearer" = [])))]
 async fn update_bank(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -213,7 +213,7 @@ async fn update_bank(
     Ok(Json(bank_out(&updated)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/banks/{name}", params(("name" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/banks/{name}", tag = "banks", params(("name" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
 async fn delete_bank(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -257,7 +257,7 @@ pub struct ContentList {
     pub total: u64,
 }
 
-#[utoipa::path(get, path = "/api/v1/banks/{name}/content", params(("name" = String, Path), PageQuery), responses((status = 200, body = ContentList)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/banks/{name}/content", tag = "banks", params(("name" = String, Path), PageQuery), responses((status = 200, body = ContentList)), security(("bearer" = [])))]
 async fn list_content(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -331,7 +331,7 @@ pub struct AddedContent {
     pub new_signals: usize,
 }
 
-#[utoipa::path(post, path = "/api/v1/banks/{name}/content", params(("name" = String, Path)), request_body = NewContent, responses((status = 201, body = AddedContent), (status = 200, body = AddedContent, description = "already in the bank")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/banks/{name}/content", tag = "banks", params(("name" = String, Path)), request_body = NewContent, responses((status = 201, body = AddedContent), (status = 200, body = AddedContent, description = "already in the bank")), security(("bearer" = [])))]
 async fn add_content(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -416,7 +416,7 @@ pub struct MatchResponse {
     pub matches: Vec<MatchResult>,
 }
 
-#[utoipa::path(post, path = "/api/v1/match", request_body = MatchRequest, responses((status = 200, body = MatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/match", tag = "banks", request_body = MatchRequest, responses((status = 200, body = MatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
 async fn match_signals(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -571,7 +571,7 @@ async fn image_hashes(multipart: Multipart) -> ApiResult<(ImageHashes, Vec<Hash2
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/hash", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` for the 8 dihedral hashes"), responses((status = 200, body = ImageHashes), (status = 422, description = "not a readable image")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/hash", tag = "banks", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` for the 8 dihedral hashes"), responses((status = 200, body = ImageHashes), (status = 422, description = "not a readable image")), security(("bearer" = [])))]
 async fn hash_image(multipart: Multipart) -> ApiResult<Json<ImageHashes>> {
     Ok(Json(image_hashes(multipart).await?.0))
 }
@@ -582,7 +582,7 @@ pub struct ImageMatchResponse {
     pub matches: Vec<MatchResult>,
 }
 
-#[utoipa::path(post, path = "/api/v1/match/image", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` to match rotations and mirror images too"), responses((status = 200, body = ImageMatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/match/image", tag = "banks", request_body(content_type = "multipart/form-data", description = "`photo`: the image; `dihedral`: `true` to match rotations and mirror images too"), responses((status = 200, body = ImageMatchResponse), (status = 503, description = "index still loading")), security(("bearer" = [])))]
 async fn match_image(
     State(ctx): State<BanksContext>,
     caller: Caller,
@@ -637,7 +637,7 @@ async fn video_upload(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/hash/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file"), responses((status = 200, body = VideoHashes), (status = 422, description = "not a readable video, or over the limits")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/hash/video", tag = "banks", request_body(content_type = "multipart/form-data", description = "`video`: the video file"), responses((status = 200, body = VideoHashes), (status = 422, description = "not a readable video, or over the limits")), security(("bearer" = [])))]
 async fn hash_video(multipart: Multipart) -> ApiResult<Json<VideoHashes>> {
     Ok(Json(video_upload(multipart).await?.0))
 }
@@ -648,7 +648,7 @@ pub struct VideoMatchResponse {
     pub matches: Vec<MatchResult>,
 }
 
-#[utoipa::path(post, path = "/api/v1/match/video", request_body(content_type = "multipart/form-data", description = "`video`: the video file; it is hashed and deleted, never stored"), responses((status = 200, body = VideoMatchResponse), (status = 422, description = "not a readable video, or over the limits"), (status = 503, description = "index still loading")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/match/video", tag = "banks", request_body(content_type = "multipart/form-data", description = "`video`: the video file; it is hashed and deleted, never stored"), responses((status = 200, body = VideoMatchResponse), (status = 422, description = "not a readable video, or over the limits"), (status = 503, description = "index still loading")), security(("bearer" = [])))]
 async fn match_video(
     State(ctx): State<BanksContext>,
     caller: Caller,

@@ -134,9 +134,14 @@ fn answers_context(case_id: i64) -> String {
 }
 
 /// An assessment form's answers, by question id.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Answers {
+    /// The form's id (see `/api/v1/care/catalogue`).
     pub form: String,
+    /// By question id: `true`/`false` for `yes_no`, 1 to 5 for `scale`, one of the options for
+    /// `choice`, a string for `text`.
+    #[schema(value_type = Object)]
     pub answers: serde_json::Map<String, Value>,
 }
 

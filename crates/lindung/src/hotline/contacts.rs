@@ -13,7 +13,7 @@ use crate::helpers::now;
 use crate::store::Store;
 
 /// A provider's or partner's details as an admin gives them.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     pub name: String,

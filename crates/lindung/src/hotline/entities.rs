@@ -76,16 +76,24 @@ pub mod submission {
 pub mod provider {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+    /// A hosting provider, where notices go (as the API answers it too).
+    #[derive(
+        Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, utoipa::ToSchema,
+    )]
     #[sea_orm(table_name = "hotline_providers")]
+    #[schema(as = HostingProvider)]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub name: String,
+        /// ISO 3166 alpha-2.
         pub country: Option<String>,
         pub abuse_email: String,
         /// The language notices to this provider are written in.
         pub language: String,
+        /// The last change, as the `time` crate serialises it: `[year, day of the year, hour,
+        /// minute, second, nanosecond, offset hours, offset minutes, offset seconds]`.
+        #[schema(value_type = Vec<i64>)]
         pub updated_at: TimeDateTimeWithTimeZone,
     }
 
@@ -98,8 +106,12 @@ pub mod provider {
 pub mod partner {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+    /// A partner hotline, where escalations go (as the API answers it too).
+    #[derive(
+        Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, utoipa::ToSchema,
+    )]
     #[sea_orm(table_name = "hotline_partners")]
+    #[schema(as = PartnerHotline)]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
@@ -107,7 +119,11 @@ pub mod partner {
         pub country: String,
         pub name: String,
         pub email: String,
+        /// The language escalations to this hotline are written in.
         pub language: String,
+        /// The last change, as the `time` crate serialises it: `[year, day of the year, hour,
+        /// minute, second, nanosecond, offset hours, offset minutes, offset seconds]`.
+        #[schema(value_type = Vec<i64>)]
         pub updated_at: TimeDateTimeWithTimeZone,
     }
 

@@ -28,6 +28,8 @@ pub struct QueueEntry {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QueueFilter {
     /// One status; without it, the open ones (`new`, `in_review`, `assessed`, `notice_sent`).
     pub status: Option<String>,

@@ -1,14 +1,16 @@
 //! The OpenAPI document, built from the documented endpoints themselves: each API route carries
 //! the operation its handler's `#[utoipa::path]` describes, and the error responses every route
-//! can give are added here from the route's access and inputs, in the one error shape.
+//! can give are added here from the route's access and inputs, in the one error shape. A route
+//! annotates only its success responses and its own errors (a 409 and what it means); those
+//! errors get the error shape here too.
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use utoipa::ToSchema;
 use utoipa::openapi::path::{HttpMethod, PathItem, Paths};
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
+    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
     ResponseBuilder,
 };
 
@@ -144,13 +146,58 @@ fn error_statuses(
     statuses
 }
 
+/// The one error shape, as a JSON response's content.
+fn error_content() -> Content {
+    ContentBuilder::new()
+        .schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
+        .build()
+}
+
+/// Adds the error responses every route can give to `op`, puts the route-specific ones (a 409
+/// with its meaning, a 503) in the one error shape too, and describes every response (OpenAPI
+/// requires a description; a success response annotated without one gets its status's name).
+fn add_error_responses(op: &mut utoipa::openapi::path::Operation, access: Access, path: &str) {
+    let generic = error_statuses(access, op, path);
+    for (status, description) in &generic {
+        op.responses
+            .responses
+            .entry((*status).to_owned())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(*description)
+                    .content("application/json", error_content())
+                    .build()
+                    .into()
+            });
+    }
+    for (status, response) in &mut op.responses.responses {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        let is_error = status.starts_with('4') || status.starts_with('5');
+        if is_error && response.content.is_empty() {
+            response
+                .content
+                .insert("application/json".to_owned(), error_content().into());
+        }
+        if response.description.is_empty() {
+            let named = generic.iter().find(|(s, _)| s == status).map(|(_, d)| *d);
+            let reason = status
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| StatusCode::from_u16(code).ok())
+                .and_then(|code| code.canonical_reason());
+            response.description = named.or(reason).unwrap_or("a response").to_owned();
+        }
+    }
+}
+
 /// The document for `operations` (with the access each route admits).
 pub fn document<'a>(
     title: &str,
     description: &str,
     operations: impl IntoIterator<Item = (&'a Operation, Access)>,
 ) -> OpenApi {
-    let error_ref = RefOr::Ref(Ref::from_schema_name("ErrorBody"));
     let mut paths = Paths::new();
     let mut components = ComponentsBuilder::new()
         .schema_from::<ErrorBody>()
@@ -163,39 +210,7 @@ pub fn document<'a>(
     for (operation, access) in operations {
         let mut item = operation.item.clone();
         if let Some(op) = operation_mut(&mut item, &operation.method) {
-            for (status, description) in error_statuses(access, op, &operation.path) {
-                op.responses
-                    .responses
-                    .entry(status.to_owned())
-                    .or_insert_with(|| {
-                        ResponseBuilder::new()
-                            .description(description)
-                            .content(
-                                "application/json",
-                                ContentBuilder::new()
-                                    .schema(Some(error_ref.clone()))
-                                    .build(),
-                            )
-                            .build()
-                            .into()
-                    });
-            }
-            // An error a handler documents by its status alone has the one error shape too.
-            for (status, response) in op.responses.responses.iter_mut() {
-                if let RefOr::T(response) = response
-                    && !status.starts_with(['1', '2', '3'])
-                    && response.content.is_empty()
-                {
-                    response.content.insert(
-                        "application/json".to_owned(),
-                        RefOr::T(
-                            ContentBuilder::new()
-                                .schema(Some(error_ref.clone()))
-                                .build(),
-                        ),
-                    );
-                }
-            }
+            add_error_responses(op, access, &operation.path);
         }
         for (name, schema) in &operation.schemas {
             components.schemas.insert(name.clone(), schema.clone());

@@ -1,10 +1,13 @@
-//! The self-report page, its public JSON API, and the platforms' sync feed and feedback.
+//! The self-report page, its public JSON API, and the platforms' sync feed and feedback. The
+//! `/api/v1` routes are documented in the OpenAPI document (tag `self-report`); the page and its
+//! static files are not.
 
 use askama::Template;
 use axum::extract::{ConnectInfo, FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{FeedEntry, Receipt, SelfReportContext, SelfReportError, Status, Submission};
 use crate::access::Role;
@@ -25,21 +28,18 @@ where
     S: Clone + Send + Sync + 'static,
     SelfReportContext: FromRef<S>,
 {
+    use utoipa_axum::routes;
     let platforms = Access::Roles(PLATFORM_OR_ADMIN);
     vec![
         Endpoint::get("/self-report", Access::Public, page),
         Endpoint::get("/static/selfreport.js", Access::Public, script),
         Endpoint::get("/static/pdq.wasm", Access::Public, module),
-        Endpoint::post("/api/v1/selfreport", Access::Public, submit),
-        Endpoint::post("/api/v1/selfreport/status", Access::Public, status),
-        Endpoint::post("/api/v1/selfreport/withdraw", Access::Public, withdraw),
-        Endpoint::get("/api/v1/hashes/selfreport", platforms, feed),
-        Endpoint::get(
-            "/api/v1/selfreport/help-requests",
-            Access::Roles(STAFF),
-            help_requests,
-        ),
-        Endpoint::post("/api/v1/hashes/selfreport/feedback", platforms, feedback),
+        Endpoint::api(Access::Public, routes!(submit)),
+        Endpoint::api(Access::Public, routes!(status)),
+        Endpoint::api(Access::Public, routes!(withdraw)),
+        Endpoint::api(platforms, routes!(feed)),
+        Endpoint::api(Access::Roles(STAFF), routes!(help_requests)),
+        Endpoint::api(platforms, routes!(feedback)),
     ]
 }
 
@@ -160,6 +160,14 @@ async fn module(State(ctx): State<SelfReportContext>) -> Response {
     }
 }
 
+/// Submits the hashes of a person's own pictures.
+///
+/// The hashes are computed on the person's device and go to the self-report bank at once. The
+/// answer holds the case number and the PIN, given only here.
+#[utoipa::path(post, path = "/api/v1/selfreport", tag = "self-report", request_body = Submission,
+    responses((status = 201, description = "received; keep the case number and PIN", body = Receipt),
+        (status = 400, description = "the body cannot be read, or the form was not filled in by a person"),
+        (status = 429, description = "`rate_limited`: too many submissions from this address")))]
 async fn submit(
     State(ctx): State<SelfReportContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
@@ -180,9 +188,10 @@ async fn submit(
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 
-#[derive(Deserialize)]
+/// A self-report's case number and PIN, as given on submission.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CaseBody {
+pub struct CaseBody {
     case_number: String,
     pin: String,
 }
@@ -195,6 +204,13 @@ fn lookup_guard(ctx: &SelfReportContext, addr: std::net::SocketAddr) -> ApiResul
     Ok(Actor::anonymous(Some(client)))
 }
 
+/// A self-report's status, by case number and PIN.
+///
+/// Wrong PINs are counted: too many lock the case for a while.
+#[utoipa::path(post, path = "/api/v1/selfreport/status", tag = "self-report", request_body = CaseBody,
+    responses((status = 200, body = Status),
+        (status = 404, description = "the case number or PIN is not right, or too many tries were made"),
+        (status = 429, description = "`rate_limited`: too many lookups from this address")))]
 async fn status(
     State(ctx): State<SelfReportContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
@@ -206,6 +222,12 @@ async fn status(
     ))
 }
 
+/// Withdraws a self-report: its hashes leave the bank at once.
+#[utoipa::path(post, path = "/api/v1/selfreport/withdraw", tag = "self-report", request_body = CaseBody,
+    responses((status = 200, description = "withdrawn", body = Status),
+        (status = 404, description = "the case number or PIN is not right, or too many tries were made"),
+        (status = 409, description = "`withdrawn`: the report was already withdrawn"),
+        (status = 429, description = "`rate_limited`: too many lookups from this address")))]
 async fn withdraw(
     State(ctx): State<SelfReportContext>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
@@ -217,20 +239,31 @@ async fn withdraw(
     Ok(Json(status))
 }
 
-#[derive(Deserialize)]
+/// Where the feed resumes, and how much it answers.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct FeedQuery {
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The `checkpoint` of the previous page; 0 (the default) from the start.
     since: Option<i64>,
+    /// Entries per page, 1 to 10000 (default 1000).
     limit: Option<u64>,
 }
 
-#[derive(serde::Serialize)]
-struct FeedPage {
+/// A page of the sync feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedPage {
     entries: Vec<FeedEntry>,
     /// Pass as `since` for the next page; unchanged when there is nothing new.
     checkpoint: i64,
 }
 
+/// The platforms' sync feed of the self-report bank.
+///
+/// Hashes added and removed after a checkpoint, oldest first.
+#[utoipa::path(get, path = "/api/v1/hashes/selfreport", tag = "self-report", params(FeedQuery),
+    responses((status = 200, body = FeedPage)),
+    security(("bearer" = [])))]
 async fn feed(
     State(ctx): State<SelfReportContext>,
     Query(q): Query<FeedQuery>,
@@ -252,14 +285,24 @@ async fn feed(
     }))
 }
 
-#[derive(Deserialize)]
+/// What a platform did with a hash of the feed.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FeedbackBody {
+pub struct FeedbackBody {
+    /// `pdq` or `md5`.
     signal_type: String,
     hash: String,
+    /// `matched`, `blocked` or `not_blocked`.
     kind: String,
 }
 
+/// A platform tells what it did with a hash of the feed.
+///
+/// The person sees how often their pictures were found.
+#[utoipa::path(post, path = "/api/v1/hashes/selfreport/feedback", tag = "self-report",
+    request_body = FeedbackBody,
+    responses((status = 204, description = "recorded")),
+    security(("bearer" = [])))]
 async fn feedback(
     State(ctx): State<SelfReportContext>,
     caller: Caller,
@@ -277,6 +320,12 @@ async fn feedback(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Open help requests, oldest first, with their contacts.
+///
+/// For the staff of the organisation that runs the deployment; others get an empty list.
+#[utoipa::path(get, path = "/api/v1/selfreport/help-requests", tag = "self-report",
+    responses((status = 200, body = Vec<super::HelpRequest>)),
+    security(("bearer" = [])))]
 async fn help_requests(
     State(ctx): State<SelfReportContext>,
     caller: Caller,

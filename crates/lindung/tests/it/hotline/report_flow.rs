@@ -340,7 +340,7 @@ pub(super) fn step_bad_api_reports_are_refused_field_by_field(h: &Hotline<'_>) {
         ),
         (
             json!({"incident_type": "csam", "urls": [url1.clone()], "colour": "red"}),
-            "body",
+            "colour",
         ),
         (
             json!({"incident_type": "csam", "urls": "not a list"}),
