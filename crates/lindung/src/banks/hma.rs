@@ -397,24 +397,17 @@ async fn add_signal(
     Json(body): Json<SignalBody>,
 ) -> ApiResult<Json<Value>> {
     visible_bank(&ctx, &caller, &name).await?;
-    let mut signals = Vec::new();
-    for (kind, value) in [
-        (SignalType::Pdq, &body.pdq),
-        (SignalType::Md5, &body.md5),
-        (SignalType::VideoMd5, &body.video_md5),
-        (SignalType::Sha256, &body.sha256),
-        (SignalType::Vpdq, &body.vpdq),
-    ] {
-        if let Some(v) = value {
-            signals.push(NewSignal::new(kind, v, None)?);
-        }
-    }
-    let meta = ContentMeta {
-        note: body.note.unwrap_or_default(),
-        category: body.category.unwrap_or_default(),
-        tags: body.tags.unwrap_or_default(),
-        source: "api".into(),
-    };
+    let signals = NewSignal::from_fields(
+        [
+            (SignalType::Pdq, body.pdq.as_deref()),
+            (SignalType::Md5, body.md5.as_deref()),
+            (SignalType::VideoMd5, body.video_md5.as_deref()),
+            (SignalType::Sha256, body.sha256.as_deref()),
+            (SignalType::Vpdq, body.vpdq.as_deref()),
+        ],
+        None,
+    )?;
+    let meta = ContentMeta::from_api(body.note, body.category, body.tags);
     let added = add_content_synced(&ctx, &caller, &name, &meta, &signals).await?;
     Ok(content_response(added.content_id, &signals))
 }

@@ -66,6 +66,26 @@ pub struct NewSignal {
 }
 
 impl NewSignal {
+    /// The signals given as optional fields of a request, in the order given; a PDQ hash takes
+    /// `pdq_quality`.
+    pub fn from_fields<'a>(
+        fields: impl IntoIterator<Item = (SignalType, Option<&'a str>)>,
+        pdq_quality: Option<i32>,
+    ) -> Result<Vec<Self>, BankError> {
+        fields
+            .into_iter()
+            .filter_map(|(kind, value)| value.map(|v| (kind, v)))
+            .map(|(kind, v)| {
+                let quality = if kind == SignalType::Pdq {
+                    pdq_quality
+                } else {
+                    None
+                };
+                Self::new(kind, v, quality)
+            })
+            .collect()
+    }
+
     /// Checks and normalises a signal.
     pub fn new(kind: SignalType, value: &str, quality: Option<i32>) -> Result<Self, BankError> {
         if kind == SignalType::Vpdq {
@@ -158,6 +178,22 @@ pub struct ContentMeta {
     pub category: String,
     pub tags: Vec<String>,
     pub source: String,
+}
+
+impl ContentMeta {
+    /// What an API client says of content it adds.
+    pub fn from_api(
+        note: Option<String>,
+        category: Option<String>,
+        tags: Option<Vec<String>>,
+    ) -> Self {
+        ContentMeta {
+            note: note.unwrap_or_default(),
+            category: category.unwrap_or_default(),
+            tags: tags.unwrap_or_default(),
+            source: "api".into(),
+        }
+    }
 }
 
 /// The signals of an uploaded image: PDQ (with its quality), MD5 and SHA-256.

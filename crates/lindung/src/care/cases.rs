@@ -255,20 +255,8 @@ pub async fn assign(
     worker_email: &str,
 ) -> Result<(), CareError> {
     use crate::access::entities::user;
-    let txn = store.db().begin().await?;
-    let found = case::Entity::find_by_id(case_id)
-        .one(&txn)
-        .await?
-        .ok_or(CareError::NotFound)?;
-    if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
-        audit::commit_with(
-            txn,
-            actor,
-            AuditEvent::new("care.case.assign.denied", "care_case", case_id.to_string()),
-        )
-        .await?;
-        return Err(CareError::Forbidden);
-    }
+    let (txn, found) =
+        open_supervised(store, actor, principal, case_id, "care.case.assign.denied").await?;
     let worker = user::Entity::find()
         .filter(user::Column::Email.eq(worker_email.trim().to_ascii_lowercase()))
         .filter(user::Column::OrganisationId.eq(found.organisation_id))
@@ -385,24 +373,14 @@ pub async fn transfer(
     case_id: i64,
     to_org: &str,
 ) -> Result<(), CareError> {
-    let txn = store.db().begin().await?;
-    let found = case::Entity::find_by_id(case_id)
-        .one(&txn)
-        .await?
-        .ok_or(CareError::NotFound)?;
-    if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
-        audit::append(
-            &txn,
-            actor,
-            AuditEvent::new(
-                "care.case.transfer.denied",
-                "care_case",
-                case_id.to_string(),
-            ),
-        )
-        .await?;
-        return audit::keep_refusal(txn, CareError::Forbidden).await;
-    }
+    let (txn, found) = open_supervised(
+        store,
+        actor,
+        principal,
+        case_id,
+        "care.case.transfer.denied",
+    )
+    .await?;
     let target = organisation::Entity::find()
         .filter(organisation::Column::Name.eq(to_org.trim()))
         .one(&txn)

@@ -16,7 +16,9 @@ mod referrals;
 pub mod vocabulary;
 pub mod workflow;
 
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
@@ -261,6 +263,32 @@ async fn load(
             Err(CareError::Forbidden)
         }
     }
+}
+
+/// Opens a transaction on a case that only a supervisor of its organisation may act on (assign,
+/// transfer, approve). A refusal is audited as `denied` and ends the transaction.
+async fn open_supervised(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    case_id: i64,
+    denied: &str,
+) -> Result<(DatabaseTransaction, case::Model), CareError> {
+    let txn = store.db().begin().await?;
+    let found = case::Entity::find_by_id(case_id)
+        .one(&txn)
+        .await?
+        .ok_or(CareError::NotFound)?;
+    if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
+        audit::append(
+            &txn,
+            actor,
+            AuditEvent::new(denied, "care_case", case_id.to_string()),
+        )
+        .await?;
+        return audit::keep_refusal(txn, CareError::Forbidden).await;
+    }
+    Ok((txn, found))
 }
 
 /// The case if the caller works on it (assigned, or supervising); any refusal is audited.

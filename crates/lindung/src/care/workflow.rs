@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::entities::{alert, assignment, case, linked_signal, note};
 use super::vocabulary::{CareStage, ConsentPurpose, Move};
 use super::{CareContext, CareError, load_full};
+use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
-use crate::access::{Principal, Role};
 use crate::banks::events::{Listening, MatchEvent, MatchListener};
 use crate::helpers::now;
 use crate::mail::Mailer;
@@ -124,20 +124,8 @@ pub async fn decide(
     case_id: i64,
     approve: bool,
 ) -> Result<StageView, CareError> {
-    let txn = store.db().begin().await?;
-    let found = case::Entity::find_by_id(case_id)
-        .one(&txn)
-        .await?
-        .ok_or(CareError::NotFound)?;
-    if principal.role != Role::Supervisor || principal.organisation_id != found.organisation_id {
-        audit::append(
-            &txn,
-            actor,
-            AuditEvent::new("care.approval.denied", "care_case", case_id.to_string()),
-        )
-        .await?;
-        return audit::keep_refusal(txn, CareError::Forbidden).await;
-    }
+    let (txn, found) =
+        super::open_supervised(store, actor, principal, case_id, "care.approval.denied").await?;
     let Some(pending) = found.pending_approval else {
         return Err(CareError::Invalid(
             "decision",

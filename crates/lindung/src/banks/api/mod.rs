@@ -336,28 +336,17 @@ async fn add_content(
     Json(body): Json<NewContent>,
 ) -> ApiResult<(StatusCode, Json<AddedContent>)> {
     visible(&ctx, &caller, &name).await?;
-    let mut signals = Vec::new();
-    if let Some(v) = &body.pdq {
-        signals.push(NewSignal::new(SignalType::Pdq, v, body.pdq_quality)?);
-    }
-    if let Some(v) = &body.md5 {
-        signals.push(NewSignal::new(SignalType::Md5, v, None)?);
-    }
-    for (kind, value) in [
-        (SignalType::Sha256, &body.sha256),
-        (SignalType::VideoMd5, &body.video_md5),
-        (SignalType::Vpdq, &body.vpdq),
-    ] {
-        if let Some(v) = value {
-            signals.push(NewSignal::new(kind, v, None)?);
-        }
-    }
-    let meta = ContentMeta {
-        note: body.note.unwrap_or_default(),
-        category: body.category.unwrap_or_default(),
-        tags: body.tags.unwrap_or_default(),
-        source: "api".into(),
-    };
+    let signals = NewSignal::from_fields(
+        [
+            (SignalType::Pdq, body.pdq.as_deref()),
+            (SignalType::Md5, body.md5.as_deref()),
+            (SignalType::Sha256, body.sha256.as_deref()),
+            (SignalType::VideoMd5, body.video_md5.as_deref()),
+            (SignalType::Vpdq, body.vpdq.as_deref()),
+        ],
+        body.pdq_quality,
+    )?;
+    let meta = ContentMeta::from_api(body.note, body.category, body.tags);
     let added = add_content_synced(&ctx, &caller, &name, &meta, &signals).await?;
     let status = if added.new_signals > 0 {
         StatusCode::CREATED

@@ -160,6 +160,27 @@ pub async fn law_enforcement_package(
     Ok(Package { package, sha256 })
 }
 
+/// Records that report `id` was referred onwards, by whom and to which organisation.
+async fn record_referral(
+    txn: &sea_orm::DatabaseTransaction,
+    id: i64,
+    kind: &str,
+    organisation_id: Option<i32>,
+    principal: &Principal,
+) -> Result<(), sea_orm::DbErr> {
+    referral::ActiveModel {
+        report_id: Set(id),
+        kind: Set(kind.to_owned()),
+        organisation_id: Set(organisation_id),
+        sent_by: Set(principal.user_id),
+        sent_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
 /// Refers a report to a law-enforcement organisation, whose users may then read its package.
 pub async fn refer_to_law_enforcement(
     store: &Store,
@@ -179,16 +200,7 @@ pub async fn refer_to_law_enforcement(
                 format!("no organisation named {organisation_name:?}"),
             )
         })?;
-    referral::ActiveModel {
-        report_id: Set(id),
-        kind: Set("law_enforcement".into()),
-        organisation_id: Set(Some(org.id)),
-        sent_by: Set(principal.user_id),
-        sent_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    record_referral(&txn, id, "law_enforcement", Some(org.id), principal).await?;
     super::finish(
         txn,
         actor,
@@ -337,16 +349,7 @@ pub async fn partner_export(
             })
             .collect(),
     };
-    referral::ActiveModel {
-        report_id: Set(id),
-        kind: Set("partner".into()),
-        organisation_id: Set(None),
-        sent_by: Set(principal.user_id),
-        sent_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    record_referral(&txn, id, "partner", None, principal).await?;
     super::finish(
         txn,
         actor,
