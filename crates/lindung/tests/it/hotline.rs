@@ -16,12 +16,17 @@ use report_flow::{Files, Hotline};
 
 /// The test deployment: hotline "Hotline TH", loopback allowed, one-second resends, escalation
 /// after two notices, checks on every run, evidence uploads accepted.
+/// How long before an unanswered notice is sent again, in the test's configuration.
+pub(crate) const RESEND_AFTER_SECONDS: u64 = 6;
+
 fn config_file(dir: &std::path::Path) -> std::path::PathBuf {
     let mut config: Value =
         serde_json::from_str(lindung::hotline::config::DEFAULT_CONFIG).expect("default config");
     config["organisation"] = json!("Hotline TH");
     config["allow_networks"] = json!(["127.0.0.0/8"]);
-    config["notices"]["resend_after_seconds"] = json!(1);
+    // Long enough that the second due run below, however slow the machine, comes before the
+    // next resend; the test waits this long once, before the first.
+    config["notices"]["resend_after_seconds"] = json!(RESEND_AFTER_SECONDS);
     config["notices"]["escalate_after"] = json!(2);
     config["checks"]["interval_seconds"] = json!(0);
     // The test runs due work itself, through the admin route.

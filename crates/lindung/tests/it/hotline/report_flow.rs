@@ -782,7 +782,7 @@ pub(super) fn step_notices_go_to_the_provider_in_its_language(h: &Hotline<'_>) {
     }
 }
 
-/// The first run resends (a second has passed) and escalates after two notices; /p/2 no
+/// The first run resends (the resend interval has passed) and escalates after two notices; /p/2 no
 /// longer holds the reported file, so it counts as removed; then /p/1 is taken down.
 pub(super) fn step_notices_are_resent_and_escalated_until_removal(h: &Hotline<'_>) {
     let server = &h.server;
@@ -793,7 +793,9 @@ pub(super) fn step_notices_are_resent_and_escalated_until_removal(h: &Hotline<'_
     let id = h.id.clone();
     let reference = h.reference.clone();
     let pin = h.pin.clone();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::thread::sleep(std::time::Duration::from_millis(
+        super::RESEND_AFTER_SECONDS * 1000 + 100,
+    ));
     let (status, run) = server.json(
         "POST",
         "/api/v1/hotline/run-due",
