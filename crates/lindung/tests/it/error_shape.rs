@@ -41,212 +41,239 @@ fn assert_shape(what: &str, got: (u16, String), status: u16, code: &str, field: 
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
+/// The people the checks call as, and the server.
+struct Callers {
+    name: &'static str,
+    server: Server,
+    analyst: String,
+    worker: String,
+    platform: String,
+}
+
+impl Callers {
+    fn send(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+        self.server.request(method, path, token, &[JSON], body)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_domain_answers_bad_input_in_one_shape() {
     for t in support::stores("error_shape").await {
-        let analyst = user(
-            &t.store,
-            "analyst@hotline.example",
-            Role::Analyst,
-            Some("Hotline"),
-        )
-        .await;
-        let worker = user(
-            &t.store,
-            "worker@care.example",
-            Role::CaseWorker,
-            Some("Care"),
-        )
-        .await;
-        let platform = user(
-            &t.store,
-            "api@platform.example",
-            Role::Platform,
-            Some("Platform"),
-        )
-        .await;
-        let server = Server::start(&t.location);
-        let send = |method: &str, path: &str, token: Option<&str>, body: &[u8]| {
-            server.request(method, path, token, &[JSON], body)
+        let c = Callers {
+            name: t.name,
+            analyst: user(
+                &t.store,
+                "analyst@hotline.example",
+                Role::Analyst,
+                Some("Hotline"),
+            )
+            .await,
+            worker: user(
+                &t.store,
+                "worker@care.example",
+                Role::CaseWorker,
+                Some("Care"),
+            )
+            .await,
+            platform: user(
+                &t.store,
+                "api@platform.example",
+                Role::Platform,
+                Some("Platform"),
+            )
+            .await,
+            server: Server::start(&t.location),
         };
-        let name = &t.name;
+        bodies_that_are_not_json(&c);
+        path_ids_that_do_not_parse(&c);
+        query_parameters_that_do_not_parse(&c);
+        unknown_fields_and_wrong_types(&c, &t).await;
+        content_types_hma_and_unknown_routes(&c);
+    }
+}
 
-        // A body that is not JSON: 400, on a route of each domain.
-        for (path, token) in [
-            ("/api/v1/banks", Some(analyst.as_str())),
-            ("/api/v1/cases", Some(worker.as_str())),
-            ("/api/v1/selfreport", None),
-            ("/api/v1/reports", Some(platform.as_str())),
-        ] {
-            assert_shape(
-                &format!("{name}: {path} with a broken body"),
-                send("POST", path, token, b"{not json"),
-                400,
-                "bad_json",
-                None,
-            );
-        }
-
-        // A path id that is not a number: 422 naming it.
-        for (path, token) in [
-            ("/api/v1/cases/abc", worker.as_str()),
-            ("/api/v1/reports/abc", analyst.as_str()),
-        ] {
-            assert_shape(
-                &format!("{name}: {path}"),
-                server.request("GET", path, Some(token), &[], b""),
-                422,
-                "invalid",
-                Some("id"),
-            );
-        }
-        // A bank is named, not numbered: an unknown one is a JSON 404.
+/// A body that is not JSON: 400, on a route of each domain.
+fn bodies_that_are_not_json(c: &Callers) {
+    for (path, token) in [
+        ("/api/v1/banks", Some(c.analyst.as_str())),
+        ("/api/v1/cases", Some(c.worker.as_str())),
+        ("/api/v1/selfreport", None),
+        ("/api/v1/reports", Some(c.platform.as_str())),
+    ] {
         assert_shape(
-            &format!("{name}: an unknown bank"),
-            server.request("GET", "/api/v1/banks/NO_SUCH", Some(&analyst), &[], b""),
-            404,
-            "not_found",
-            None,
-        );
-
-        // A query parameter that does not parse, or that the route does not know: 422 naming it.
-        for (path, token, field) in [
-            (
-                "/api/v1/banks?per_page=many",
-                Some(analyst.as_str()),
-                "per_page",
-            ),
-            ("/api/v1/banks?colour=red", Some(analyst.as_str()), "colour"),
-            (
-                "/api/v1/hotline/queue?status=archived",
-                Some(analyst.as_str()),
-                "status",
-            ),
-            (
-                "/api/v1/hashes/selfreport?since=yesterday",
-                Some(platform.as_str()),
-                "since",
-            ),
-        ] {
-            assert_shape(
-                &format!("{name}: {path}"),
-                server.request("GET", path, token, &[], b""),
-                422,
-                "invalid",
-                Some(field),
-            );
-        }
-
-        // A field the route does not know is refused, naming it, and nothing is created: the
-        // example the issue gives, which used to make a case with no name and no risk level.
-        assert_shape(
-            &format!("{name}: a case with unknown fields"),
-            send(
-                "POST",
-                "/api/v1/cases",
-                Some(&worker),
-                json!({"child": {"name": "A Child"}, "risk": "high"})
-                    .to_string()
-                    .as_bytes(),
-            ),
-            422,
-            "invalid",
-            Some("child"),
-        );
-        let cases = t
-            .store
-            .db()
-            .query_one_raw(Statement::from_string(
-                t.store.backend(),
-                "SELECT COUNT(*) AS n FROM care_cases",
-            ))
-            .await
-            .expect("count")
-            .expect("row")
-            .try_get::<i64>("", "n")
-            .expect("n");
-        assert_eq!(cases, 0, "{name}: nothing was created");
-        for (path, token, body, field) in [
-            (
-                "/api/v1/banks",
-                Some(analyst.as_str()),
-                json!({"name": "B", "colour": 1}),
-                "colour",
-            ),
-            (
-                "/api/v1/selfreport",
-                None,
-                json!({"files": [{"md5": "00112233445566778899aabbccddeeff", "size": 3}]}),
-                "files[0].size",
-            ),
-            (
-                "/api/v1/reports",
-                Some(platform.as_str()),
-                json!({"incident_type": "csam", "urls": ["https://example.org/a"], "colour": "red"}),
-                "colour",
-            ),
-        ] {
-            assert_shape(
-                &format!("{name}: {path} with an unknown field"),
-                send("POST", path, token, body.to_string().as_bytes()),
-                422,
-                "invalid",
-                Some(field),
-            );
-        }
-        // A value of the wrong kind names its path.
-        assert_shape(
-            &format!("{name}: a wrong type"),
-            send(
-                "POST",
-                "/api/v1/cases",
-                Some(&worker),
-                json!({"name": "A Child", "age_estimate": "fourteen"})
-                    .to_string()
-                    .as_bytes(),
-            ),
-            422,
-            "invalid",
-            Some("age_estimate"),
-        );
-
-        // JSON sent as something else: 415 (a form post from another site cannot reach the API).
-        assert_shape(
-            &format!("{name}: text/plain"),
-            server.request(
-                "POST",
-                "/api/v1/banks",
-                Some(&analyst),
-                &[("Content-Type", "text/plain")],
-                br#"{"name": "PLAIN"}"#,
-            ),
-            415,
-            "unsupported_media_type",
-            None,
-        );
-        // HMA's routes answer a bad value with 400, as HMA does, in the same shape.
-        assert_shape(
-            &format!("{name}: HMA"),
-            server.request(
-                "GET",
-                "/m/lookup?signal_type=pdq&signal=zz",
-                Some(&platform),
-                &[],
-                b"",
-            ),
+            &format!("{}: {path} with a broken body", c.name),
+            c.send("POST", path, token, b"{not json"),
             400,
-            "bad_request",
-            Some("signal"),
-        );
-        // And a route that does not exist.
-        assert_shape(
-            &format!("{name}: no such route"),
-            server.request("GET", "/api/v1/nothing-here", Some(&analyst), &[], b""),
-            404,
-            "not_found",
+            "bad_json",
             None,
         );
     }
+}
+
+/// A path id that is not a number: 422 naming it; an unknown bank (named, not numbered) is a
+/// JSON 404.
+fn path_ids_that_do_not_parse(c: &Callers) {
+    for (path, token) in [
+        ("/api/v1/cases/abc", c.worker.as_str()),
+        ("/api/v1/reports/abc", c.analyst.as_str()),
+    ] {
+        assert_shape(
+            &format!("{}: {path}", c.name),
+            c.server.request("GET", path, Some(token), &[], b""),
+            422,
+            "invalid",
+            Some("id"),
+        );
+    }
+    assert_shape(
+        &format!("{}: an unknown bank", c.name),
+        c.server
+            .request("GET", "/api/v1/banks/NO_SUCH", Some(&c.analyst), &[], b""),
+        404,
+        "not_found",
+        None,
+    );
+}
+
+/// A query parameter that does not parse, or that the route does not know: 422 naming it.
+fn query_parameters_that_do_not_parse(c: &Callers) {
+    for (path, token, field) in [
+        ("/api/v1/banks?per_page=many", &c.analyst, "per_page"),
+        ("/api/v1/banks?colour=red", &c.analyst, "colour"),
+        (
+            "/api/v1/hotline/queue?status=archived",
+            &c.analyst,
+            "status",
+        ),
+        (
+            "/api/v1/hashes/selfreport?since=yesterday",
+            &c.platform,
+            "since",
+        ),
+    ] {
+        assert_shape(
+            &format!("{}: {path}", c.name),
+            c.server.request("GET", path, Some(token), &[], b""),
+            422,
+            "invalid",
+            Some(field),
+        );
+    }
+}
+
+/// A field the route does not know is refused, naming it, and nothing is created: the example
+/// the issue gives, which used to make a case with no name and no risk level. A value of the
+/// wrong kind names its path.
+async fn unknown_fields_and_wrong_types(c: &Callers, t: &support::TestStore) {
+    assert_shape(
+        &format!("{}: a case with unknown fields", c.name),
+        c.send(
+            "POST",
+            "/api/v1/cases",
+            Some(&c.worker),
+            json!({"child": {"name": "A Child"}, "risk": "high"})
+                .to_string()
+                .as_bytes(),
+        ),
+        422,
+        "invalid",
+        Some("child"),
+    );
+    let cases = t
+        .store
+        .db()
+        .query_one_raw(Statement::from_string(
+            t.store.backend(),
+            "SELECT COUNT(*) AS n FROM care_cases",
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(cases, 0, "{}: nothing was created", c.name);
+    for (path, token, body, field) in [
+        (
+            "/api/v1/banks",
+            Some(c.analyst.as_str()),
+            json!({"name": "B", "colour": 1}),
+            "colour",
+        ),
+        (
+            "/api/v1/selfreport",
+            None,
+            json!({"files": [{"md5": "00112233445566778899aabbccddeeff", "size": 3}]}),
+            "files[0].size",
+        ),
+        (
+            "/api/v1/reports",
+            Some(c.platform.as_str()),
+            json!({"incident_type": "csam", "urls": ["https://example.org/a"], "colour": "red"}),
+            "colour",
+        ),
+    ] {
+        assert_shape(
+            &format!("{}: {path} with an unknown field", c.name),
+            c.send("POST", path, token, body.to_string().as_bytes()),
+            422,
+            "invalid",
+            Some(field),
+        );
+    }
+    assert_shape(
+        &format!("{}: a wrong type", c.name),
+        c.send(
+            "POST",
+            "/api/v1/cases",
+            Some(&c.worker),
+            json!({"name": "A Child", "age_estimate": "fourteen"})
+                .to_string()
+                .as_bytes(),
+        ),
+        422,
+        "invalid",
+        Some("age_estimate"),
+    );
+}
+
+/// JSON sent as something else is a 415 (a form post from another site cannot reach the API);
+/// HMA's routes answer a bad value with 400, as HMA does, in the same shape; and a route that
+/// does not exist is a JSON 404.
+fn content_types_hma_and_unknown_routes(c: &Callers) {
+    assert_shape(
+        &format!("{}: text/plain", c.name),
+        c.server.request(
+            "POST",
+            "/api/v1/banks",
+            Some(&c.analyst),
+            &[("Content-Type", "text/plain")],
+            br#"{"name": "PLAIN"}"#,
+        ),
+        415,
+        "unsupported_media_type",
+        None,
+    );
+    assert_shape(
+        &format!("{}: HMA", c.name),
+        c.server.request(
+            "GET",
+            "/m/lookup?signal_type=pdq&signal=zz",
+            Some(&c.platform),
+            &[],
+            b"",
+        ),
+        400,
+        "bad_request",
+        Some("signal"),
+    );
+    assert_shape(
+        &format!("{}: no such route", c.name),
+        c.server
+            .request("GET", "/api/v1/nothing-here", Some(&c.analyst), &[], b""),
+        404,
+        "not_found",
+        None,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
