@@ -138,6 +138,7 @@ impl AppState {
             report_limit: Arc::new(RateLimiter::new(20, Duration::from_secs(3600))),
             status_limit: pin_lookups,
             runs: Arc::new(Runs::new().map_err(|e| format!("no randomness for a lease id: {e}"))?),
+            organisation: Arc::default(),
         };
         Ok(AppState {
             accounts: AccountsContext::new(auth.clone()),

@@ -85,6 +85,14 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
             "no users yet: create the first admin at http://{bound}/setup?token={secret}"
         ));
     }
+    if let Err(crate::hotline::HotlineError::NotConfigured(name)) =
+        state.hotline.organisation_id().await
+    {
+        announce(&format!(
+            "lindung: {}",
+            crate::hotline::not_configured(&name)
+        ));
+    }
     let follower = tokio::spawn(follow_change_log(
         store.clone(),
         Arc::clone(&matcher),

@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// The browser's PDQ module built by `scripts/build-wasm`, served to the self-report page.
     #[arg(long, env = "LINDUNG_PDQ_WASM")]
     pdq_wasm: Option<std::path::PathBuf>,
+    /// The organisation that runs the hotline (its analysts handle reports); overrides the
+    /// `organisation` of hotline.json.
+    #[arg(long, env = "LINDUNG_HOTLINE_ORG", value_name = "NAME")]
+    hotline_org: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -56,10 +60,16 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             care_config: crate::care::plan::CareConfig::for_data_dir(&args.store.data_dir)
                 .map_err(anyhow::Error::msg)?,
             pdq_wasm: args.pdq_wasm,
-            hotline_config: crate::hotline::config::HotlineConfig::for_data_dir(
-                &args.store.data_dir,
-            )
-            .map_err(anyhow::Error::msg)?,
+            hotline_config: {
+                let mut config =
+                    crate::hotline::config::HotlineConfig::for_data_dir(&args.store.data_dir)
+                        .map_err(anyhow::Error::msg)?;
+                if let Some(name) = args.hotline_org.as_deref().map(str::trim) {
+                    anyhow::ensure!(!name.is_empty(), "--hotline-org names an organisation");
+                    config.organisation = name.to_owned();
+                }
+                config
+            },
         };
         crate::app::serve(store, config).await?;
         Ok(ExitCode::SUCCESS)

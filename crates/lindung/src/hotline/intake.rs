@@ -117,12 +117,7 @@ pub async fn hotline_organisation(
         .one(db)
         .await?
         .map(|o| o.id)
-        .ok_or_else(|| {
-            HotlineError::Internal(format!(
-                "the hotline organisation {:?} (hotline.json) does not exist; create it with `lindung user add --organisation`",
-                config.organisation
-            ))
-        })
+        .ok_or_else(|| HotlineError::NotConfigured(config.organisation.clone()))
 }
 
 pub async fn add_event(

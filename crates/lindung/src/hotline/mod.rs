@@ -73,9 +73,12 @@ pub struct HotlineContext {
     /// One notice-and-check run at a time, across processes, so a notice is never sent twice
     /// at once.
     pub runs: Arc<takedown::Runs>,
+    /// The hotline organisation's id, once found.
+    pub organisation: Arc<std::sync::OnceLock<i32>>,
 }
 
-/// Every hotline route: the API and the pages.
+/// Every hotline route: the API and the pages, closed with a 503 `hotline_not_configured`
+/// while the hotline organisation does not exist.
 pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
     S: Clone + Send + Sync + 'static,
@@ -84,7 +87,49 @@ where
     let mut all = api::endpoints();
     all.extend(public::endpoints());
     all.extend(pages::endpoints());
-    all
+    all.into_iter()
+        .map(|endpoint| {
+            endpoint.with_state_layer(|router, state| {
+                router.route_layer(axum::middleware::from_fn_with_state(
+                    HotlineContext::from_ref(state),
+                    require_configured,
+                ))
+            })
+        })
+        .collect()
+}
+
+impl HotlineContext {
+    /// The id of the organisation that runs the hotline, once it exists. Found once, then kept:
+    /// an organisation is never renamed or deleted while the server runs.
+    pub async fn organisation_id(&self) -> Result<i32, HotlineError> {
+        if let Some(id) = self.organisation.get() {
+            return Ok(*id);
+        }
+        let id = hotline_organisation(self.store.db(), &self.config).await?;
+        Ok(*self.organisation.get_or_init(|| id))
+    }
+}
+
+/// Closes the hotline's routes while its organisation does not exist: a 503 in the JSON shape
+/// for the API, an error page for pages.
+async fn require_configured(
+    axum::extract::State(ctx): axum::extract::State<HotlineContext>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match ctx.organisation_id().await {
+        Ok(_) => next.run(request).await,
+        Err(e) => {
+            let error: crate::http::ApiError = e.into();
+            if request.uri().path().starts_with("/api/") {
+                error.into_response()
+            } else {
+                crate::http::chrome::page_error(request.headers(), error)
+            }
+        }
+    }
 }
 
 /// CyberTipline report annotations, plus `generativeAi` (a file annotation there).
@@ -119,10 +164,23 @@ pub enum HotlineError {
     /// Unknown reference, wrong PIN, or a locked reference: deliberately indistinguishable.
     #[error("the reference or PIN is not right, or too many tries were made; try again later")]
     WrongPin,
+    /// The organisation `hotline.json` (or `--hotline-org`) names does not exist.
+    #[error("{}", not_configured(.0))]
+    NotConfigured(String),
     #[error("database: {0}")]
     Db(#[from] DbErr),
     #[error("{0}")]
     Internal(String),
+}
+
+/// What to do when the hotline organisation does not exist, naming commands that exist.
+pub fn not_configured(organisation: &str) -> String {
+    format!(
+        "the hotline organisation {organisation:?} does not exist, so the hotline's routes are \
+         closed: create it with its first analyst (`lindung user add --org {organisation:?} \
+         --email … --role analyst --password-stdin`), or name an existing one with \
+         `lindung serve --hotline-org NAME`"
+    )
 }
 
 pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> HotlineError {

@@ -67,6 +67,9 @@ pub struct Endpoint<S> {
     pub access: Access,
     handler: MethodRouter<S>,
     doc: Option<openapi::Operation>,
+    /// A layer that needs the application state (a domain's check), applied inside the role
+    /// guard: a caller without the right role learns nothing from it.
+    state_layer: Option<fn(MethodRouter<S>, &S) -> MethodRouter<S>>,
 }
 
 impl<S> std::fmt::Debug for Endpoint<S> {
@@ -83,6 +86,7 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
             access,
             handler,
             doc: None,
+            state_layer: None,
         }
     }
 
@@ -123,12 +127,19 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
             access,
             handler,
             doc: Some(operation),
+            state_layer: None,
         }
     }
 
     /// The same route with its handler changed, say by a layer of its own.
     pub fn map(mut self, change: impl FnOnce(MethodRouter<S>) -> MethodRouter<S>) -> Self {
         self.handler = change(self.handler);
+        self
+    }
+
+    /// The same route behind a layer made from the application state.
+    pub fn with_state_layer(mut self, layer: fn(MethodRouter<S>, &S) -> MethodRouter<S>) -> Self {
+        self.state_layer = Some(layer);
         self
     }
 
@@ -148,24 +159,20 @@ where
     let auth = AuthContext::from_ref(&state);
     let mut by_path: BTreeMap<String, MethodRouter<S>> = BTreeMap::new();
     for endpoint in endpoints {
+        let handler = match endpoint.state_layer {
+            Some(layer) => layer(endpoint.handler, &state),
+            None => endpoint.handler,
+        };
         let guarded = match endpoint.access {
-            Access::Public => endpoint.handler,
-            Access::Roles(roles) => {
-                endpoint
-                    .handler
-                    .route_layer(axum::middleware::from_fn_with_state(
-                        (auth.clone(), roles),
-                        caller::require_roles,
-                    ))
-            }
-            Access::Page(roles) => {
-                endpoint
-                    .handler
-                    .route_layer(axum::middleware::from_fn_with_state(
-                        (auth.clone(), roles),
-                        caller::require_roles_page,
-                    ))
-            }
+            Access::Public => handler,
+            Access::Roles(roles) => handler.route_layer(axum::middleware::from_fn_with_state(
+                (auth.clone(), roles),
+                caller::require_roles,
+            )),
+            Access::Page(roles) => handler.route_layer(axum::middleware::from_fn_with_state(
+                (auth.clone(), roles),
+                caller::require_roles_page,
+            )),
         };
         let merged = match by_path.remove(&endpoint.path) {
             Some(existing) => existing.merge(guarded),

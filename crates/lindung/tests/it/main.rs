@@ -21,6 +21,7 @@ mod error_shape;
 mod hash_cli;
 mod hotline;
 mod hotline_browser;
+mod hotline_setup;
 mod index_snapshot;
 mod layering;
 mod locales;

@@ -82,6 +82,11 @@ impl From<HotlineError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
             HotlineError::WrongPin => ApiError::not_found(error.to_string()),
+            HotlineError::NotConfigured(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "hotline_not_configured",
+                error.to_string(),
+            ),
             HotlineError::Db(e) => ApiError::internal(e),
             HotlineError::Internal(e) => ApiError::internal(e),
         }
