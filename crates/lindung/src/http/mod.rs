@@ -69,8 +69,11 @@ pub struct Endpoint<S> {
     doc: Option<openapi::Operation>,
     /// A layer that needs the application state (a domain's check), applied inside the role
     /// guard: a caller without the right role learns nothing from it.
-    state_layer: Option<fn(MethodRouter<S>, &S) -> MethodRouter<S>>,
+    state_layer: Option<StateLayer<S>>,
 }
+
+/// A layer made from the application state: the route's handler in, the wrapped handler out.
+pub type StateLayer<S> = fn(MethodRouter<S>, &S) -> MethodRouter<S>;
 
 impl<S> std::fmt::Debug for Endpoint<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,7 +141,7 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
     }
 
     /// The same route behind a layer made from the application state.
-    pub fn with_state_layer(mut self, layer: fn(MethodRouter<S>, &S) -> MethodRouter<S>) -> Self {
+    pub fn with_state_layer(mut self, layer: StateLayer<S>) -> Self {
         self.state_layer = Some(layer);
         self
     }
