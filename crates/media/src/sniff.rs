@@ -31,6 +31,20 @@ impl Format {
     }
 }
 
+impl Format {
+    /// The registered media type, as a `Content-Type`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Gif => "image/gif",
+            Format::Webp => "image/webp",
+            Format::Bmp => "image/bmp",
+            Format::Tiff => "image/tiff",
+        }
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -9,7 +9,6 @@ error-title = Something went wrong
 login-title = Log in
 login-button = Log in
 login-invalid = The email or password is not right.
-login-locked = Too many failed attempts. This account is locked for 15 minutes.
 login-rate-limited = Too many login attempts from this address. Wait a minute and try again.
 form-expired = This form has expired. Please try again.
 email = Email

@@ -56,6 +56,12 @@ impl Actor {
             source,
         }
     }
+
+    /// A member of the public (a reporter, a person who self-reports). Their address is never
+    /// recorded: `route` says only which public form they used.
+    pub fn public(route: &str) -> Self {
+        Actor::anonymous(Some(route.into()))
+    }
 }
 
 /// What happened to which record.

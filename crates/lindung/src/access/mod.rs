@@ -2,16 +2,15 @@
 
 pub mod audit;
 pub mod entities;
+mod passwords;
 pub mod pins;
 pub mod sessions;
 
 use crate::helpers::{hex, now, sha256_hex};
 use crate::store::Store;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Argon2, PasswordHash};
 use audit::{Actor, AuditEvent};
 use entities::{api_token, organisation, user};
+pub use passwords::{hash_password, verify_nothing, verify_password};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -60,26 +59,6 @@ pub enum AccessError {
     Db(#[from] DbErr),
     #[error("password hashing failed: {0}")]
     Hashing(String),
-}
-
-/// Hashes a password with argon2id and a random salt.
-pub fn hash_password(password: &str) -> Result<String, AccessError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AccessError::Hashing(e.to_string()))
-}
-
-/// Whether `password` matches a stored argon2 hash.
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
 }
 
 /// SHA-256 of a token, as stored: tokens are 256 random bits, so a fast hash is enough.
@@ -173,7 +152,7 @@ pub async fn add_user(
 ) -> Result<user::Model, AccessError> {
     let email = check_email(email)?;
     check_password_strength(password)?;
-    let password_hash = hash_password(password)?;
+    let password_hash = hash_password(password).await?;
     let org_name = organisation
         .unwrap_or(DEFAULT_ORGANISATION)
         .trim()

@@ -54,11 +54,13 @@ pub enum PinCheck {
 }
 
 /// Checks `pin`; wrong PINs count towards a lock, whoever guesses.
-pub fn check(state: PinState<'_>, pin: &str, at: OffsetDateTime) -> PinCheck {
+pub async fn check(state: PinState<'_>, pin: &str, at: OffsetDateTime) -> PinCheck {
     if state.locked_until.is_some_and(|until| until > at) {
+        // The same work as a check, so that timing does not tell a locked record.
+        super::verify_nothing(pin).await;
         return PinCheck::Locked;
     }
-    if super::verify_password(pin.trim(), state.pin_hash) {
+    if super::verify_password(pin.trim(), state.pin_hash).await {
         return PinCheck::Right {
             reset: state.failed_pins > 0 || state.locked_until.is_some(),
         };
@@ -78,6 +80,6 @@ pub fn check(state: PinState<'_>, pin: &str, at: OffsetDateTime) -> PinCheck {
 }
 
 /// Spends the time of a real check, so that timing does not tell which references exist.
-pub fn check_nothing(pin: &str) {
-    let _ = super::verify_password(pin, super::sessions::dummy_hash());
+pub async fn check_nothing(pin: &str) {
+    super::verify_nothing(pin).await;
 }

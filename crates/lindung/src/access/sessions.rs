@@ -1,5 +1,6 @@
 //! Browser sessions: password login with lockout, session lookup, logout.
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -8,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::audit::{self, Actor, AuditEvent};
 use super::entities::{session, user};
-use super::{Principal, new_secret, principal_of, token_digest, verify_password};
+use super::{Principal, new_secret, principal_of, token_digest, verify_nothing, verify_password};
 use crate::helpers::now;
 use crate::store::Store;
 
@@ -27,11 +28,9 @@ pub enum LoginOutcome {
         csrf: String,
         principal: Principal,
     },
-    /// Wrong email or password (deliberately not saying which).
+    /// Wrong email or password, or a locked or disabled account: deliberately the same answer,
+    /// after the same work, so that no one learns which accounts exist or are locked.
     Invalid,
-    Locked {
-        until: OffsetDateTime,
-    },
 }
 
 /// Checks a password and opens a session. Failures count towards a temporary lockout.
@@ -42,61 +41,45 @@ pub async fn login(
     source: Option<String>,
 ) -> Result<LoginOutcome, DbErr> {
     let email = email.trim().to_lowercase();
-    let txn = store.db().begin().await?;
     let Some(account) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
-        .one(&txn)
+        .one(store.db())
         .await?
     else {
-        // Same work as a real check, so timing does not reveal which emails exist.
-        let _ = verify_password(password, dummy_hash());
+        verify_nothing(password).await;
         return Ok(LoginOutcome::Invalid);
     };
     let at = now();
-    if let Some(until) = account.locked_until
-        && until > at
-    {
-        return Ok(LoginOutcome::Locked { until });
-    }
-    let ok = !account.disabled
-        && account
-            .password_hash
-            .as_deref()
-            .is_some_and(|stored| verify_password(password, stored));
+    let locked = account.locked_until.is_some_and(|until| until > at);
+    let usable = !locked && !account.disabled;
+    let ok = match account.password_hash.as_deref() {
+        Some(stored) if usable => verify_password(password, stored).await,
+        _ => {
+            verify_nothing(password).await;
+            false
+        }
+    };
     let actor = Actor {
         user_id: Some(account.id),
         label: format!("user:{}", account.id),
         source: source.clone(),
     };
-    let mut active: user::ActiveModel = account.clone().into();
     if !ok {
-        let failures = account.failed_logins + 1;
-        active.failed_logins = Set(failures);
-        let locked = failures >= MAX_FAILED_LOGINS;
-        if locked {
-            active.failed_logins = Set(0);
-            active.locked_until = Set(Some(at + LOCKOUT));
+        if !locked {
+            count_failure(store, &actor, account.id, at).await?;
         }
-        active.update(&txn).await?;
-        audit::append(
-            &txn,
-            &actor,
-            AuditEvent::new("session.login_failed", "user", account.id.to_string())
-                .detail("locked", locked),
-        )
-        .await?;
-        txn.commit().await?;
-        return Ok(if locked {
-            LoginOutcome::Locked {
-                until: at + LOCKOUT,
-            }
-        } else {
-            LoginOutcome::Invalid
-        });
+        return Ok(LoginOutcome::Invalid);
     }
-    active.failed_logins = Set(0);
-    active.locked_until = Set(None);
-    active.update(&txn).await?;
+    let txn = store.db().begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::FailedLogins, Expr::value(0))
+        .col_expr(
+            user::Column::LockedUntil,
+            Expr::value(None::<OffsetDateTime>),
+        )
+        .filter(user::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
     let secret = new_secret("").map_err(|e| DbErr::Custom(e.to_string()))?;
     let csrf = new_secret("").map_err(|e| DbErr::Custom(e.to_string()))?;
     session::ActiveModel {
@@ -122,14 +105,40 @@ pub async fn login(
     })
 }
 
-/// An argon2 hash of a random password, verified against when the email (or a case number) is
-/// unknown, so that the answer takes as long as for a known one.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let password = new_secret("").unwrap_or_default();
-        super::hash_password(&password).unwrap_or_default()
-    })
+/// Counts a failed login in the database itself (`failed_logins + 1`), so that attempts made at
+/// once each count; the one that reaches the limit locks the account.
+async fn count_failure(
+    store: &Store,
+    actor: &Actor,
+    user_id: i32,
+    at: OffsetDateTime,
+) -> Result<(), DbErr> {
+    let txn = store.db().begin().await?;
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::FailedLogins,
+            Expr::col(user::Column::FailedLogins).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let locked = user::Entity::update_many()
+        .col_expr(user::Column::FailedLogins, Expr::value(0))
+        .col_expr(user::Column::LockedUntil, Expr::value(Some(at + LOCKOUT)))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::FailedLogins.gte(MAX_FAILED_LOGINS))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        > 0;
+    audit::append(
+        &txn,
+        actor,
+        AuditEvent::new("session.login_failed", "user", user_id.to_string())
+            .detail("locked", locked),
+    )
+    .await?;
+    txn.commit().await
 }
 
 /// The user and CSRF token of a live session.

@@ -46,6 +46,7 @@ pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
     S: Clone + Send + Sync + 'static,
     AccountsContext: FromRef<S>,
+    crate::http::AuthContext: FromRef<S>,
 {
     let mut all = sessions::endpoints();
     all.extend(admin::endpoints());

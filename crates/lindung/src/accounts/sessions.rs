@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRef, Query, State};
+use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
@@ -12,14 +12,15 @@ use super::AccountsContext;
 use crate::access::sessions::{self, LoginOutcome};
 use crate::access::{self, Role};
 use crate::http::{
-    Access, ApiError, Caller, Chrome, Endpoint, OrPage, PageError, PageResult, SESSION_COOKIE,
-    constant_time_eq, cookie, render, set_cookie, translator,
+    Access, ApiError, Caller, Chrome, ClientAddr, Endpoint, OrPage, PageError, PageResult,
+    SESSION_COOKIE, constant_time_eq, cookie, render, set_cookie, translator,
 };
 
 pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
     S: Clone + Send + Sync + 'static,
     AccountsContext: FromRef<S>,
+    crate::http::AuthContext: FromRef<S>,
 {
     vec![
         Endpoint::get("/login", Access::Public, login_form),
@@ -80,7 +81,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AccountsContext>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
@@ -88,17 +89,22 @@ async fn login(
     if !form_token_matches(&headers, &form.csrf) {
         return login_page(&headers, StatusCode::FORBIDDEN, Some(tr.t("form-expired")));
     }
-    let client = addr.ip().to_string();
-    if state.login_limit.exceeded(&client) {
+    if state.login_limit.exceeded(client) {
         return login_page(
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
             Some(tr.t("login-rate-limited")),
         );
     }
-    match sessions::login(&state.store, &form.email, &form.password, Some(client))
-        .await
-        .or_page(&headers)?
+    // Staff are identified: their address goes to the audit log with their login.
+    match sessions::login(
+        &state.store,
+        &form.email,
+        &form.password,
+        Some(client.0.to_string()),
+    )
+    .await
+    .or_page(&headers)?
     {
         LoginOutcome::Success {
             secret, principal, ..
@@ -123,11 +129,6 @@ async fn login(
             &headers,
             StatusCode::UNAUTHORIZED,
             Some(tr.t("login-invalid")),
-        ),
-        LoginOutcome::Locked { .. } => login_page(
-            &headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(tr.t("login-locked")),
         ),
     }
 }
@@ -178,6 +179,19 @@ fn setup_token_valid(state: &AccountsContext, token: &str) -> bool {
     guard.as_deref().is_some_and(|expected| {
         constant_time_eq(expected.as_bytes(), access::token_digest(token).as_bytes())
     })
+}
+
+/// Takes the setup secret's digest if `token` is the secret: once taken, no other request
+/// finds it.
+fn take_setup_token(state: &AccountsContext, token: &str) -> Option<String> {
+    let mut guard = state
+        .setup
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let matches = guard.as_deref().is_some_and(|expected| {
+        constant_time_eq(expected.as_bytes(), access::token_digest(token).as_bytes())
+    });
+    if matches { guard.take() } else { None }
 }
 
 fn setup_page(
@@ -241,11 +255,32 @@ async fn setup(
         let message = translator(&headers).t("form-expired");
         return setup_page(&headers, &form.token, StatusCode::FORBIDDEN, Some(message));
     }
-    if access::user_count(&state.store).await.or_page(&headers)? > 0 {
+    // Taken, not just read: of two setups sent at once, only one gets past here. It is put back
+    // if this one fails, so a mistyped password does not spend the link.
+    let Some(taken) = take_setup_token(&state, &form.token) else {
         return Err(PageError::new(
             &headers,
-            ApiError::not_found("an admin already exists"),
+            ApiError::not_found("this setup link is not valid"),
         ));
+    };
+    let restore = || {
+        *state
+            .setup
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(taken.clone());
+    };
+    match access::user_count(&state.store).await {
+        Ok(0) => {}
+        Ok(_) => {
+            return Err(PageError::new(
+                &headers,
+                ApiError::not_found("an admin already exists"),
+            ));
+        }
+        Err(e) => {
+            restore();
+            return Err(PageError::new(&headers, ApiError::internal(e)));
+        }
     }
     let actor = access::audit::Actor {
         user_id: None,
@@ -262,20 +297,20 @@ async fn setup(
     )
     .await
     {
-        Ok(_) => {
-            *state
-                .setup
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-            Ok(Redirect::to("/login").into_response())
+        Ok(_) => Ok(Redirect::to("/login").into_response()),
+        Err(access::AccessError::Invalid(_, message)) => {
+            restore();
+            setup_page(
+                &headers,
+                &form.token,
+                StatusCode::BAD_REQUEST,
+                Some(message),
+            )
         }
-        Err(access::AccessError::Invalid(_, message)) => setup_page(
-            &headers,
-            &form.token,
-            StatusCode::BAD_REQUEST,
-            Some(message),
-        ),
-        Err(e) => Err(PageError::new(&headers, ApiError::internal(e))),
+        Err(e) => {
+            restore();
+            Err(PageError::new(&headers, ApiError::internal(e)))
+        }
     }
 }
 

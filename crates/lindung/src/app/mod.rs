@@ -24,7 +24,7 @@ use crate::care::{self, CareContext, ReuploadAlerts};
 use crate::hotline::config::HotlineConfig;
 use crate::hotline::takedown::Runs;
 use crate::hotline::{self, HotlineContext};
-use crate::http::{Access, ApiResult, AuthContext, Endpoint, Json, RateLimiter};
+use crate::http::{Access, ApiResult, AuthContext, Endpoint, Json, RateLimiter, TrustedProxies};
 use crate::mail::Mailer;
 use crate::selfreport::{self, SelfReportContext};
 use crate::store::Store;
@@ -75,6 +75,8 @@ pub struct Parts {
     pub mailer: Option<Mailer>,
     /// The browser's PDQ module (`scripts/build-wasm`), served at `/static/pdq.wasm`.
     pub pdq_wasm: Option<axum::body::Bytes>,
+    /// The proxies allowed to say who the client is.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Parts {
@@ -91,6 +93,7 @@ impl Parts {
                 .map_err(|e| format!("the built-in hotline.json: {e}"))?,
             mailer: None,
             pdq_wasm: None,
+            trusted_proxies: TrustedProxies::default(),
         })
     }
 }
@@ -106,8 +109,9 @@ impl AppState {
             hotline_config,
             mailer,
             pdq_wasm,
+            trusted_proxies,
         } = parts;
-        let auth = AuthContext::new(store.clone());
+        let auth = AuthContext::new(store.clone(), trusted_proxies);
         // Care raises re-upload alerts when a lookup matches a picture linked to a child's case.
         let alerts = Arc::new(ReuploadAlerts::new(store.clone(), mailer.clone()));
         let banks = BanksContext::new(store.clone(), matcher)

@@ -27,6 +27,8 @@ pub struct ServeConfig {
     pub pdq_wasm: Option<std::path::PathBuf>,
     /// The hotline configuration (`hotline.json`).
     pub hotline_config: HotlineConfig,
+    /// The proxies allowed to say who the client is (`--trusted-proxy`).
+    pub trusted_proxies: crate::http::TrustedProxies,
 }
 
 pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
@@ -37,6 +39,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         care_config,
         pdq_wasm,
         hotline_config,
+        trusted_proxies,
     } = config;
     let pdq_wasm = pdq_wasm.and_then(|path| match std::fs::read(&path) {
         Ok(bytes) => Some(bytes.into()),
@@ -73,6 +76,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         hotline_config,
         mailer: crate::mail::Mailer::from_environment().map_err(anyhow::Error::msg)?,
         pdq_wasm,
+        trusted_proxies,
     })
     .map_err(anyhow::Error::msg)?;
     state.metrics = crate::http::metrics::install();

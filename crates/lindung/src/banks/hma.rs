@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use pdq::Hash256;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -19,6 +19,8 @@ use super::api::add_content_synced;
 use super::entities::bank;
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
+use crate::http::MAX_BODY_BYTES;
+use crate::http::limits::{self};
 use crate::http::{
     Access, ApiError, ApiResult, Caller, Endpoint, Json, Multipart, PLATFORM_OR_ADMIN, Path, Query,
     fingerprint_upload, fingerprint_video_upload, read_upload_of,
@@ -31,17 +33,19 @@ where
 {
     let hma = Access::Roles(PLATFORM_OR_ADMIN);
     vec![
-        Endpoint::post("/h/hash", hma, hash_upload),
+        Endpoint::post("/h/hash", hma, hash_upload).with_body_limit(MAX_BODY_BYTES),
         Endpoint::get("/m/lookup", hma, lookup_get),
-        Endpoint::post("/m/lookup", hma, lookup_upload),
+        Endpoint::post("/m/lookup", hma, lookup_upload).with_body_limit(MAX_BODY_BYTES),
         Endpoint::get("/m/raw_lookup", hma, raw_lookup),
         Endpoint::get("/c/banks", hma, list_banks),
         Endpoint::post("/c/banks", hma, create_bank),
         Endpoint::get("/c/bank/{name}", hma, get_bank),
         Endpoint::put("/c/bank/{name}", hma, update_bank),
         Endpoint::delete("/c/bank/{name}", hma, delete_bank),
-        Endpoint::post("/c/bank/{name}/signal", hma, add_signal),
-        Endpoint::post("/c/bank/{name}/content", hma, add_content_upload),
+        Endpoint::post("/c/bank/{name}/signal", hma, add_signal)
+            .with_body_limit(limits::SIGNALS_BODY),
+        Endpoint::post("/c/bank/{name}/content", hma, add_content_upload)
+            .with_body_limit(MAX_BODY_BYTES),
     ]
     .into_iter()
     .map(|endpoint| endpoint.map(|router| router.layer(axum::middleware::from_fn(as_hma_answers))))
@@ -57,9 +61,9 @@ async fn as_hma_answers(request: Request, next: Next) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     // Our own error bodies are a few hundred bytes.
-    let bytes = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .unwrap_or_default();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return ApiError::bad_request("the request is not valid").into_response();
+    };
     let mut answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if answer["error"]["code"] != "invalid" {
         return Response::from_parts(parts, Body::from(bytes));

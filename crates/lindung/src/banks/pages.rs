@@ -16,6 +16,7 @@ use super::formats::{ExportFormat, export_signals, parse_hash_list};
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
+use crate::http::MAX_BODY_BYTES;
 use crate::http::{
     Access, ApiError, Caller, Chrome, Endpoint, Multipart, OrPage, PageError, PageResult, render,
 };
@@ -34,13 +35,13 @@ where
         Endpoint::post("/banks", page, create),
         Endpoint::get("/banks/{name}", page, show),
         Endpoint::post("/banks/{name}/signals", page, add_hash),
-        Endpoint::post("/banks/{name}/upload", page, add_upload),
-        Endpoint::post("/banks/{name}/import", page, import),
+        Endpoint::post("/banks/{name}/upload", page, add_upload).with_body_limit(MAX_BODY_BYTES),
+        Endpoint::post("/banks/{name}/import", page, import).with_body_limit(MAX_BODY_BYTES),
         Endpoint::get("/banks/{name}/export", page, export),
         Endpoint::post("/banks/{name}/settings", page, settings),
         Endpoint::post("/banks/{name}/delete", page, delete),
         Endpoint::get("/match", page, match_form),
-        Endpoint::post("/match", page, match_submit),
+        Endpoint::post("/match", page, match_submit).with_body_limit(MAX_BODY_BYTES),
     ]
 }
 

@@ -24,6 +24,15 @@ pub struct ServeArgs {
     /// `organisation` of hotline.json.
     #[arg(long, env = "LINDUNG_HOTLINE_ORG", value_name = "NAME")]
     hotline_org: Option<String>,
+    /// A proxy (CIDR or address) whose `X-Forwarded-For` names the client; repeat for several.
+    /// Without it the peer is the client, and the header is ignored.
+    #[arg(
+        long,
+        env = "LINDUNG_TRUSTED_PROXY",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    trusted_proxy: Vec<String>,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -60,6 +69,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             care_config: crate::care::plan::CareConfig::for_data_dir(&args.store.data_dir)
                 .map_err(anyhow::Error::msg)?,
             pdq_wasm: args.pdq_wasm,
+            trusted_proxies: crate::http::TrustedProxies::parse(&args.trusted_proxy)
+                .map_err(anyhow::Error::msg)?,
             hotline_config: {
                 let mut config =
                     crate::hotline::config::HotlineConfig::for_data_dir(&args.store.data_dir)

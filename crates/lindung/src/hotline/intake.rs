@@ -484,7 +484,9 @@ async fn record_submission(
     submission::ActiveModel {
         report_id: Set(recording.report_id),
         reference: Set(reference.clone()),
-        pin_hash: Set(crate::access::hash_password(&pin_secret).map_err(internal)?),
+        pin_hash: Set(crate::access::hash_password(&pin_secret)
+            .await
+            .map_err(internal)?),
         failed_pins: Set(0),
         locked_until: Set(None),
         source: Set(source.kind()),

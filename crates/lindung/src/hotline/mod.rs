@@ -83,6 +83,7 @@ pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
     S: Clone + Send + Sync + 'static,
     HotlineContext: FromRef<S>,
+    crate::http::AuthContext: FromRef<S>,
 {
     let mut all = api::endpoints();
     all.extend(public::endpoints());
@@ -122,7 +123,16 @@ async fn require_configured(
     match ctx.organisation_id().await {
         Ok(_) => next.run(request).await,
         Err(e) => {
-            let error: crate::http::ApiError = e.into();
+            // The operator was told how to fix it at start; callers learn only that the
+            // hotline is not open, not how it is set up.
+            if !matches!(e, HotlineError::NotConfigured(_)) {
+                return crate::http::ApiError::from(e).into_response();
+            }
+            let error = crate::http::ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "hotline_not_configured",
+                "this hotline is not open yet; please try again later",
+            );
             if request.uri().path().starts_with("/api/") {
                 error.into_response()
             } else {

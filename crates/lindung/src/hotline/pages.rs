@@ -73,7 +73,7 @@ async fn queue(
     caller: Caller,
     Query(filter): Query<super::QueueFilter>,
 ) -> PageResult {
-    let entries = super::queue(&ctx.store, &caller.principal, &filter)
+    let entries = super::queue(&ctx.store, &caller.actor(), &caller.principal, &filter)
         .await
         .or_page(&headers)?;
     let page = QueuePage {

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRef, Query, State};
+use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use super::config::Emergency;
 use super::{HotlineContext, HotlineError, IncidentType, ReportInput, SEEN_ON, Source};
 use crate::access::audit::Actor;
 use crate::http::i18n::{PUBLIC_LANGUAGES, Tr};
-use crate::http::{Access, ApiError, Endpoint, render};
+use crate::http::{Access, ApiError, ClientAddr, Endpoint, render};
 
 /// What the public form asks about, each with its incident type and annotations.
 const KINDS: &[&str] = &["csam", "online_enticement", "sextortion"];
@@ -22,6 +22,7 @@ pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
     S: Clone + Send + Sync + 'static,
     HotlineContext: FromRef<S>,
+    crate::http::AuthContext: FromRef<S>,
 {
     vec![
         Endpoint::get("/report", Access::Public, report_form),
@@ -153,13 +154,12 @@ struct ReceiptPage {
 
 async fn report_submit(
     State(ctx): State<HotlineContext>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<PublicForm>,
 ) -> Response {
     let tr = public_tr(&headers, form.lang.as_deref());
-    let client = addr.ip().to_string();
-    if ctx.report_limit.exceeded(&client) {
+    if ctx.report_limit.exceeded(client) {
         let message = tr.t("hl-rate-limited");
         return report_page(&ctx, tr, form, Some(message), StatusCode::TOO_MANY_REQUESTS);
     }
@@ -198,7 +198,7 @@ async fn report_submit(
         ..ReportInput::of_type(incident_type)
     };
     let raw = serde_json::json!({"public": true});
-    let actor = Actor::anonymous(Some(client));
+    let actor = Actor::public("report form");
     let submitted = super::submit(
         &ctx,
         &actor,
@@ -284,19 +284,18 @@ struct StatusForm {
 
 async fn status_check(
     State(ctx): State<HotlineContext>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<StatusForm>,
 ) -> Response {
     let tr = public_tr(&headers, form.lang.as_deref());
-    let client = addr.ip().to_string();
-    if ctx.status_limit.exceeded(&client) {
+    if ctx.status_limit.exceeded(client) {
         let message = tr.t("hl-rate-limited");
         return status_page(tr, None, Some(message), StatusCode::TOO_MANY_REQUESTS);
     }
     match super::public_status_of(
         &ctx.store,
-        &Actor::anonymous(Some(client)),
+        &Actor::public("report status"),
         &form.reference,
         &form.pin,
     )

@@ -38,9 +38,11 @@ pub struct QueueFilter {
     pub country: Option<String>,
 }
 
-/// The queue of the caller's organisation, highest priority first, then oldest first.
+/// The queue of the caller's organisation, highest priority first, then oldest first. Every
+/// read is audited: the queue says what the public reported.
 pub async fn queue(
     store: &Store,
+    actor: &Actor,
     principal: &Principal,
     filter: &QueueFilter,
 ) -> Result<Vec<QueueEntry>, HotlineError> {
@@ -88,6 +90,13 @@ pub async fn queue(
     for s in firsts {
         country_of.entry(s.report_id).or_insert(s.reporter_country);
     }
+    crate::access::audit::record(
+        store,
+        actor,
+        AuditEvent::new("hotline.queue.read", "hotline_queue", None)
+            .detail("reports", reports.len()),
+    )
+    .await?;
     Ok(reports
         .into_iter()
         .map(|r| QueueEntry {

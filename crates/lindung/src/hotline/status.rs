@@ -35,7 +35,7 @@ pub async fn public_status_of(
         .one(&txn)
         .await?;
     let Some(found) = found else {
-        pins::check_nothing(pin);
+        pins::check_nothing(pin).await;
         return Err(HotlineError::WrongPin);
     };
     let state = pins::PinState {
@@ -43,7 +43,7 @@ pub async fn public_status_of(
         failed_pins: found.failed_pins,
         locked_until: found.locked_until,
     };
-    let outcome = pins::check(state, pin, now());
+    let outcome = pins::check(state, pin, now()).await;
     let (failed_pins, locked_until) = match outcome {
         pins::PinCheck::Right { .. } => (0, None),
         pins::PinCheck::Wrong {

@@ -2,11 +2,10 @@
 //! guard that puts the [`Caller`] into the request.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -27,13 +26,16 @@ pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
 pub struct AuthContext {
     pub store: Store,
     tokens: Arc<RwLock<HashMap<String, (Principal, Instant)>>>,
+    /// The proxies allowed to say who the client is.
+    pub proxies: super::TrustedProxies,
 }
 
 impl AuthContext {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, proxies: super::TrustedProxies) -> Self {
         AuthContext {
             store,
             tokens: Arc::default(),
+            proxies,
         }
     }
 
@@ -188,10 +190,7 @@ async fn authenticate(
             format!("the {} role may not do this", principal.role),
         ));
     }
-    let source = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let source = super::client_of(parts, &state.proxies).map(|c| c.0.to_string());
     Ok(Caller {
         principal,
         source,
@@ -208,8 +207,39 @@ pub async fn require_roles(
 ) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
     let caller = authenticate(&state, roles, &parts).await?;
+    require_csrf_header(&parts, &caller)?;
     parts.extensions.insert(caller);
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// The header a session-authenticated API call that changes something carries its session's
+/// CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A browser sends the session cookie with any request another site makes it send; only a page
+/// of ours knows the session's CSRF token. Bearer tokens are never sent by a browser on its own,
+/// so they need no header.
+fn require_csrf_header(parts: &Parts, caller: &Caller) -> Result<(), ApiError> {
+    let Some(expected) = caller.csrf.as_deref() else {
+        return Ok(());
+    };
+    if parts.method.is_safe() {
+        return Ok(());
+    }
+    let sent = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "a change made with a session must carry the session's CSRF token in the X-CSRF-Token header",
+        ))
+    }
 }
 
 /// Guard for pages: errors are HTML pages (a 401 offers the login form).

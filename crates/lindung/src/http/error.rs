@@ -27,19 +27,37 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The longest message and field an error carries: they may quote what was sent (an unknown
+/// field's name, a value), and an error must never echo a large body back.
+const MAX_MESSAGE: usize = 300;
+const MAX_FIELD: usize = 80;
+
+/// `text` cut to at most `max` characters, marked with `…` when cut.
+fn bounded(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
-            message: message.into(),
+            message: bounded(message.into(), MAX_MESSAGE),
             field: None,
         }
     }
 
     /// Names the request field at fault.
     pub fn with_field(mut self, field: impl Into<Cow<'static, str>>) -> Self {
-        self.field = Some(field.into());
+        let field = field.into();
+        self.field = Some(if field.chars().count() > MAX_FIELD {
+            Cow::Owned(bounded(field.into_owned(), MAX_FIELD))
+        } else {
+            field
+        });
         self
     }
 
@@ -106,5 +124,27 @@ impl From<AccessError> for ApiError {
             AccessError::Db(e) => ApiError::internal(e),
             AccessError::Hashing(e) => ApiError::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_never_echoes_more_than_a_few_hundred_characters() {
+        let huge = "x".repeat(1_000_000);
+        let error = ApiError::invalid(huge.clone(), format!("unknown field `{huge}`"));
+        assert!(error.message.chars().count() <= MAX_MESSAGE + 1);
+        assert!(
+            error
+                .field
+                .as_deref()
+                .is_some_and(|f| f.chars().count() <= MAX_FIELD + 1)
+        );
+        // Cut on a character boundary, whatever the script.
+        let thai = ApiError::bad_request("ก".repeat(1000));
+        assert!(thai.message.ends_with('…'));
+        assert_eq!(ApiError::bad_request("short").message, "short");
     }
 }

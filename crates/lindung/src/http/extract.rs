@@ -18,7 +18,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,17 +47,32 @@ fn body_error(rejection: BytesRejection) -> ApiError {
     }
 }
 
-fn is_json(parts: &Parts) -> bool {
-    parts
-        .headers
+/// The body's media type, lower-cased, without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|mime| mime.trim().to_ascii_lowercase())
-        .is_some_and(|mime| {
-            mime == "application/json"
-                || (mime.starts_with("application/") && mime.ends_with("+json"))
-        })
+}
+
+fn is_json(parts: &Parts) -> bool {
+    media_type(&parts.headers).is_some_and(|mime| {
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+    })
+}
+
+/// For routes that read their body as bytes: the body must be of one of `expected` types (a
+/// route that took any type would let another site's form post to it).
+pub fn require_content_type(headers: &HeaderMap, expected: &[&str]) -> Result<(), ApiError> {
+    match media_type(headers) {
+        Some(mime) if expected.contains(&mime.as_str()) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the body as {}", expected.join(" or ")),
+        )),
+    }
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {

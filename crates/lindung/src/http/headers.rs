@@ -27,14 +27,23 @@ const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 pub async fn secure(request: Request, next: Next) -> Response {
+    // Only the page's own static files (a script, the WebAssembly module) may be cached.
+    let cacheable = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in DEFAULTS {
-        if !headers.contains_key(*name) {
-            headers.insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            );
+        let name = HeaderName::from_static(name);
+        let weaker = match name.as_str() {
+            // A page may loosen its script and style sources, never let itself be framed.
+            "content-security-policy" => headers
+                .get(&name)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|csp| !csp.contains("frame-ancestors 'none'")),
+            "cache-control" => !cacheable,
+            _ => false,
+        };
+        if weaker || !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
         }
     }
     response

@@ -1,15 +1,66 @@
-//! Request rates per client, for the routes open to the public and the login form.
+//! Limits on what one client may ask: requests per window for the routes open to the public
+//! and the login form, and body sizes for every route.
+//!
+//! A rate limit counts a keyed hash of the client's address (its /64 for IPv6), never the
+//! address itself. The key is random and replaced at every window, with all the counts, so no
+//! address can be recovered from memory, and a window costs one hash and one map entry per
+//! request. The map is bounded: past `MAX_CLIENTS` distinct clients in a window, new ones share
+//! one count, so a flood of addresses cannot grow the server's memory.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Counts requests per key (a client address) in fixed windows.
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, ClientAddr, TrustedProxies, client_of};
+
+/// Distinct clients counted per window before new ones share one count.
+pub const MAX_CLIENTS: usize = 100_000;
+
+/// Bodies of public routes (the self-report and report forms, status checks).
+pub const SMALL_BODY: usize = 64 * 1024;
+/// Bodies of other routes, unless they say otherwise.
+pub const JSON_BODY: usize = 1024 * 1024;
+/// Routes that take lists of signals or hashes (matching, adding content, video signals), and
+/// reports with their evidence files.
+pub const SIGNALS_BODY: usize = 16 * 1024 * 1024;
+/// Routes that take whole lists: IP ranges, imported hash lists.
+pub const LIST_BODY: usize = 64 * 1024 * 1024;
+
+/// Counts requests per client in fixed windows.
 #[derive(Debug)]
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
-    seen: Mutex<HashMap<String, (Instant, u32)>>,
+    counts: Mutex<Window>,
+}
+
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    key: [u8; 32],
+    counts: HashMap<[u8; 16], u32>,
+    /// The count shared by clients past `MAX_CLIENTS`.
+    overflow: u32,
+}
+
+impl Window {
+    fn new(started: Instant) -> Self {
+        let mut key = [0u8; 32];
+        // Without randomness the key is zero: counts still work, only the hashing is unkeyed.
+        let _ = getrandom::fill(&mut key);
+        Window {
+            started,
+            key,
+            counts: HashMap::new(),
+            overflow: 0,
+        }
+    }
 }
 
 impl RateLimiter {
@@ -17,17 +68,139 @@ impl RateLimiter {
         RateLimiter {
             limit,
             window,
-            seen: Mutex::default(),
+            counts: Mutex::new(Window::new(Instant::now())),
         }
     }
 
-    /// Counts one request for `key`; true when it is over the limit.
-    pub fn exceeded(&self, key: &str) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Counts one request from `client`; true when it is over the limit.
+    pub fn exceeded(&self, client: ClientAddr) -> bool {
+        let mut window = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        let entry = seen.entry(key.to_owned()).or_insert((now, 0));
-        entry.1 += 1;
-        entry.1 > self.limit
+        if now.duration_since(window.started) >= self.window {
+            *window = Window::new(now);
+        }
+        let digest = Sha256::new()
+            .chain_update(window.key)
+            .chain_update(client.limit_key())
+            .finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        let full = window.counts.len() >= MAX_CLIENTS;
+        let count = match window.counts.get_mut(&id) {
+            Some(count) => count,
+            None if full => &mut window.overflow,
+            None => window.counts.entry(id).or_insert(0),
+        };
+        *count = count.saturating_add(1);
+        *count > self.limit
+    }
+
+    /// How many clients the current window holds (for tests and metrics).
+    pub fn clients(&self) -> usize {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .counts
+            .len()
+    }
+}
+
+/// The answer to a client over its limit.
+pub fn too_many() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "too many requests from this address; try again later",
+    )
+}
+
+/// Counts a request before anything of its body is read: over the limit, a 429 at once.
+pub async fn rate_limited(
+    State((proxies, limiter)): State<(TrustedProxies, Arc<RateLimiter>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Some(client) = client_of(&parts, &proxies)
+        && limiter.exceeded(client)
+    {
+        return too_many().into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Refuses a body over `limit` by its declared length, before reading any of it; a body
+/// without a declared length is cut at the limit as it is read (`DefaultBodyLimit`).
+pub async fn declared_length(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let mut response = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is over this route's limit of {limit} bytes"),
+        )
+        .into_response();
+        // The rest of the body is not read: the connection closes after this answer.
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(text: &str) -> ClientAddr {
+        ClientAddr(text.parse().expect("address"))
+    }
+
+    #[test]
+    fn each_client_has_its_own_count_and_the_window_resets_them() {
+        let limiter = RateLimiter::new(2, Duration::from_millis(200));
+        let a = client("192.0.2.1");
+        let b = client("192.0.2.2");
+        assert!(!limiter.exceeded(a) && !limiter.exceeded(a));
+        assert!(limiter.exceeded(a), "the third request is over");
+        assert!(!limiter.exceeded(b), "another client is not");
+        // The same /64 is the same client.
+        let v6 = client("2001:db8:1:2::1");
+        let v6_other = client("2001:db8:1:2::ffff");
+        assert!(!limiter.exceeded(v6) && !limiter.exceeded(v6_other));
+        assert!(limiter.exceeded(v6));
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(!limiter.exceeded(a), "a new window");
+        assert_eq!(limiter.clients(), 1, "the old window's counts are gone");
+    }
+
+    #[test]
+    fn memory_is_bounded_however_many_addresses_come() {
+        let limiter = RateLimiter::new(1_000_000, Duration::from_secs(3600));
+        for i in 0..(MAX_CLIENTS as u32 + 5_000) {
+            limiter.exceeded(ClientAddr(std::net::IpAddr::V4(i.into())));
+        }
+        assert_eq!(limiter.clients(), MAX_CLIENTS);
+    }
+
+    #[test]
+    fn addresses_are_not_kept() {
+        let limiter = RateLimiter::new(5, Duration::from_secs(3600));
+        limiter.exceeded(client("203.0.113.77"));
+        let memory = format!("{limiter:?}");
+        assert!(
+            !memory.contains("203") || !memory.contains("113"),
+            "{memory}"
+        );
+        let window = limiter.counts.lock().expect("lock");
+        for id in window.counts.keys() {
+            assert_ne!(&id[..], &client("203.0.113.77").limit_key()[..]);
+        }
     }
 }

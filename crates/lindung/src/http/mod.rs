@@ -8,11 +8,12 @@
 
 mod caller;
 pub mod chrome;
+mod client;
 mod error;
 mod extract;
 mod headers;
 pub mod i18n;
-mod limits;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 mod upload;
@@ -27,9 +28,10 @@ use axum::routing::MethodRouter;
 
 pub use caller::{AuthContext, Caller, SESSION_COOKIE, TOKEN_CACHE_TTL, constant_time_eq, cookie};
 pub use chrome::{Chrome, OrPage, PageError, PageResult, render, set_cookie, translator};
+pub use client::{ClientAddr, TrustedProxies, client_of};
 pub use error::{ApiError, ApiResult};
-pub use extract::{Json, Multipart, Path, Query, parse_json};
-pub use limits::RateLimiter;
+pub use extract::{Json, Multipart, Path, Query, parse_json, require_content_type};
+pub use limits::{RateLimiter, rate_limited, too_many};
 pub use upload::{
     MAX_BODY_BYTES, UPLOAD_VIDEO_LIMITS, Upload, fingerprint_upload, fingerprint_video_upload,
     read_upload, read_upload_of,
@@ -70,6 +72,9 @@ pub struct Endpoint<S> {
     /// A layer that needs the application state (a domain's check), applied inside the role
     /// guard: a caller without the right role learns nothing from it.
     state_layer: Option<StateLayer<S>>,
+    /// The largest body the route takes; by default `SMALL_BODY` for public routes and
+    /// `JSON_BODY` for others.
+    body_limit: Option<usize>,
 }
 
 /// A layer made from the application state: the route's handler in, the wrapped handler out.
@@ -90,6 +95,7 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
             handler,
             doc: None,
             state_layer: None,
+            body_limit: None,
         }
     }
 
@@ -131,6 +137,7 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
             handler,
             doc: Some(operation),
             state_layer: None,
+            body_limit: None,
         }
     }
 
@@ -144,6 +151,20 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
     pub fn with_state_layer(mut self, layer: StateLayer<S>) -> Self {
         self.state_layer = Some(layer);
         self
+    }
+
+    /// The same route taking bodies up to `bytes`.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
+    /// The largest body the route takes.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit.unwrap_or(match self.access {
+            Access::Public => limits::SMALL_BODY,
+            Access::Roles(_) | Access::Page(_) => limits::JSON_BODY,
+        })
     }
 
     /// The OpenAPI operation, for documented routes.
@@ -162,6 +183,7 @@ where
     let auth = AuthContext::from_ref(&state);
     let mut by_path: BTreeMap<String, MethodRouter<S>> = BTreeMap::new();
     for endpoint in endpoints {
+        let body_limit = endpoint.body_limit();
         let handler = match endpoint.state_layer {
             Some(layer) => layer(endpoint.handler, &state),
             None => endpoint.handler,
@@ -177,6 +199,14 @@ where
                 caller::require_roles_page,
             )),
         };
+        // Bodies are limited per route: by their declared length before anything is read,
+        // and as they are read when no length is declared.
+        let guarded = guarded
+            .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+            .route_layer(axum::middleware::from_fn_with_state(
+                body_limit,
+                limits::declared_length,
+            ));
         let merged = match by_path.remove(&endpoint.path) {
             Some(existing) => existing.merge(guarded),
             None => guarded,
@@ -190,7 +220,6 @@ where
     router
         .fallback(|| async { ApiError::not_found("no such route") })
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(headers::secure))
         .with_state(state)
 }

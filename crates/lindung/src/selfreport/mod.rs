@@ -212,8 +212,9 @@ pub async fn submit(
     let owner = bank_owner(store).await?;
     let case_number = new_case_number()?;
     let pin = pins::random_digits(8).map_err(SelfReportError::Internal)?;
-    let pin_hash =
-        access::hash_password(&pin).map_err(|e| SelfReportError::Internal(e.to_string()))?;
+    let pin_hash = access::hash_password(&pin)
+        .await
+        .map_err(|e| SelfReportError::Internal(e.to_string()))?;
     let contact = match submission.contact.as_deref().map(str::trim) {
         Some(c) if !c.is_empty() => Some(
             cipher
@@ -374,7 +375,7 @@ async fn unlock(
         .one(txn)
         .await?;
     let Some(found) = found else {
-        pins::check_nothing(pin);
+        pins::check_nothing(pin).await;
         return Err(SelfReportError::NotFound);
     };
     let state = pins::PinState {
@@ -382,7 +383,7 @@ async fn unlock(
         failed_pins: found.failed_pins,
         locked_until: found.locked_until,
     };
-    match pins::check(state, pin, now()) {
+    match pins::check(state, pin, now()).await {
         pins::PinCheck::Right { reset: false } => Ok(found),
         pins::PinCheck::Right { reset: true } => {
             let mut reset: case::ActiveModel = found.into();

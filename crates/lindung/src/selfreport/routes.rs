@@ -3,17 +3,21 @@
 //! static files are not.
 
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRef, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{FeedEntry, Receipt, SelfReportContext, SelfReportError, Status, Submission};
 use crate::access::Role;
-use crate::access::audit::Actor;
+use crate::access::audit::{self, Actor, AuditEvent};
 use crate::http::i18n::{PUBLIC_LANGUAGES, Tr};
-use crate::http::{Access, ApiError, ApiResult, Caller, Endpoint, Json, PLATFORM_OR_ADMIN, Query};
+use crate::http::{
+    Access, ApiError, ApiResult, AuthContext, Caller, Endpoint, Json, PLATFORM_OR_ADMIN, Query,
+    StateLayer, rate_limited,
+};
 
 /// Who picks up help requests.
 const STAFF: &[Role] = &[
@@ -27,16 +31,32 @@ pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
     S: Clone + Send + Sync + 'static,
     SelfReportContext: FromRef<S>,
+    AuthContext: FromRef<S>,
 {
     use utoipa_axum::routes;
     let platforms = Access::Roles(PLATFORM_OR_ADMIN);
+    // The public routes count each client before anything of its body is read.
+    let submissions: StateLayer<S> = |router, state| {
+        let limit = SelfReportContext::from_ref(state).submit_limit;
+        router.route_layer(from_fn_with_state(
+            (AuthContext::from_ref(state).proxies, limit),
+            rate_limited,
+        ))
+    };
+    let lookups: StateLayer<S> = |router, state| {
+        let limit = SelfReportContext::from_ref(state).lookup_limit;
+        router.route_layer(from_fn_with_state(
+            (AuthContext::from_ref(state).proxies, limit),
+            rate_limited,
+        ))
+    };
     vec![
         Endpoint::get("/self-report", Access::Public, page),
         Endpoint::get("/static/selfreport.js", Access::Public, script),
         Endpoint::get("/static/pdq.wasm", Access::Public, module),
-        Endpoint::api(Access::Public, routes!(submit)),
-        Endpoint::api(Access::Public, routes!(status)),
-        Endpoint::api(Access::Public, routes!(withdraw)),
+        Endpoint::api(Access::Public, routes!(submit)).with_state_layer(submissions),
+        Endpoint::api(Access::Public, routes!(status)).with_state_layer(lookups),
+        Endpoint::api(Access::Public, routes!(withdraw)).with_state_layer(lookups),
         Endpoint::api(platforms, routes!(feed)),
         Endpoint::api(Access::Roles(STAFF), routes!(help_requests)),
         Endpoint::api(platforms, routes!(feedback)),
@@ -56,14 +76,6 @@ impl From<SelfReportError> for ApiError {
             SelfReportError::Internal(e) => ApiError::internal(e),
         }
     }
-}
-
-fn too_many() -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "too many requests from this address; try again later",
-    )
 }
 
 #[derive(Template)]
@@ -170,20 +182,14 @@ async fn module(State(ctx): State<SelfReportContext>) -> Response {
         (status = 429, description = "`rate_limited`: too many submissions from this address")))]
 async fn submit(
     State(ctx): State<SelfReportContext>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     Json(body): Json<Submission>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let client = addr.ip().to_string();
-    if ctx.submit_limit.exceeded(&client) {
-        return Err(too_many());
-    }
     if !body.website.is_empty() {
         return Err(ApiError::bad_request(
             "the form was not filled in by a person",
         ));
     }
-    let actor = Actor::anonymous(Some(client));
-    let receipt = super::submit(&ctx, &actor, &body).await?;
+    let receipt = super::submit(&ctx, &Actor::public("self-report"), &body).await?;
     ctx.banks.sync().await?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
@@ -196,14 +202,6 @@ pub struct CaseBody {
     pin: String,
 }
 
-fn lookup_guard(ctx: &SelfReportContext, addr: std::net::SocketAddr) -> ApiResult<Actor> {
-    let client = addr.ip().to_string();
-    if ctx.lookup_limit.exceeded(&client) {
-        return Err(too_many());
-    }
-    Ok(Actor::anonymous(Some(client)))
-}
-
 /// A self-report's status, by case number and PIN.
 ///
 /// Wrong PINs are counted: too many lock the case for a while.
@@ -213,10 +211,9 @@ fn lookup_guard(ctx: &SelfReportContext, addr: std::net::SocketAddr) -> ApiResul
         (status = 429, description = "`rate_limited`: too many lookups from this address")))]
 async fn status(
     State(ctx): State<SelfReportContext>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     Json(body): Json<CaseBody>,
 ) -> ApiResult<Json<Status>> {
-    let actor = lookup_guard(&ctx, addr)?;
+    let actor = Actor::public("self-report status");
     Ok(Json(
         super::status(&ctx.store, &actor, &body.case_number, &body.pin).await?,
     ))
@@ -230,10 +227,9 @@ async fn status(
         (status = 429, description = "`rate_limited`: too many lookups from this address")))]
 async fn withdraw(
     State(ctx): State<SelfReportContext>,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     Json(body): Json<CaseBody>,
 ) -> ApiResult<Json<Status>> {
-    let actor = lookup_guard(&ctx, addr)?;
+    let actor = Actor::public("self-report status");
     let status = super::withdraw(&ctx.store, &actor, &body.case_number, &body.pin).await?;
     ctx.banks.sync().await?;
     Ok(Json(status))
@@ -266,6 +262,7 @@ pub struct FeedPage {
     security(("bearer" = [])))]
 async fn feed(
     State(ctx): State<SelfReportContext>,
+    caller: Caller,
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Json<FeedPage>> {
     let since = q.since.unwrap_or(0);
@@ -279,6 +276,15 @@ async fn feed(
     }
     let entries = super::feed(&ctx.store, since, limit).await?;
     let checkpoint = entries.last().map_or(since, |e| e.checkpoint);
+    // Who read which hashes of children's own pictures, and when.
+    audit::record(
+        &ctx.store,
+        &caller.actor(),
+        AuditEvent::new("selfreport.feed.read", "selfreport_feed", None)
+            .detail("since", since)
+            .detail("entries", entries.len()),
+    )
+    .await?;
     Ok(Json(FeedPage {
         entries,
         checkpoint,

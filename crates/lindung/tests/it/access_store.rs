@@ -180,3 +180,69 @@ async fn deleting_the_newest_entries_is_caught() {
         assert!(report.first_broken.is_some(), "{}: {report:?}", t.name);
     }
 }
+
+/// Wrong passwords tried at once each count (the count is kept by the database, not read and
+/// written back), and the attempt that reaches the limit locks the account; locked, the right
+/// password gets the wrong password's answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_logins_made_at_once_each_count() {
+    use lindung::access::entities::user;
+    use lindung::access::sessions::{self, LoginOutcome, MAX_FAILED_LOGINS};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    for t in support::stores("failed_logins").await {
+        let store = t.store.clone();
+        access::add_user(
+            &store,
+            &Actor::cli("test"),
+            "ana@hotline.example",
+            Role::Analyst,
+            None,
+            "a long enough passphrase",
+        )
+        .await
+        .expect("add user");
+        let attempts = (MAX_FAILED_LOGINS - 1) as usize;
+        let tries: Vec<_> = (0..attempts)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    sessions::login(&store, "ana@hotline.example", "wrong wrong wrong", None).await
+                })
+            })
+            .collect();
+        for attempt in tries {
+            let outcome = attempt.await.expect("join").expect("login");
+            assert!(matches!(outcome, LoginOutcome::Invalid), "{}", t.name);
+        }
+        let account = user::Entity::find()
+            .filter(user::Column::Email.eq("ana@hotline.example"))
+            .one(store.db())
+            .await
+            .expect("find")
+            .expect("user");
+        assert_eq!(
+            account.failed_logins,
+            MAX_FAILED_LOGINS - 1,
+            "{}: every attempt counted",
+            t.name
+        );
+        assert!(account.locked_until.is_none(), "{}", t.name);
+        let last = sessions::login(&store, "ana@hotline.example", "wrong again", None)
+            .await
+            .expect("login");
+        assert!(matches!(last, LoginOutcome::Invalid));
+        let right = sessions::login(
+            &store,
+            "ana@hotline.example",
+            "a long enough passphrase",
+            None,
+        )
+        .await
+        .expect("login");
+        assert!(
+            matches!(right, LoginOutcome::Invalid),
+            "{}: locked, the right password is refused like a wrong one",
+            t.name
+        );
+    }
+}

@@ -29,3 +29,4 @@ mod match_cli;
 mod openapi;
 mod pages_session;
 mod selfreport;
+mod trust;

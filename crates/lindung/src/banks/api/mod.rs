@@ -13,7 +13,10 @@ use super::BanksContext;
 use super::entities::{bank, content, signal};
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
+use crate::access::audit::{self, AuditEvent};
 use crate::helpers::rfc3339;
+use crate::http::MAX_BODY_BYTES;
+use crate::http::limits::{self};
 use crate::http::{Access, ApiError, ApiResult, Caller, Endpoint, Json, Multipart, Path, Query};
 
 mod matching;
@@ -34,12 +37,12 @@ where
         Endpoint::api(api, routes!(update_bank)),
         Endpoint::api(api, routes!(delete_bank)),
         Endpoint::api(api, routes!(list_content)),
-        Endpoint::api(api, routes!(add_content)),
-        Endpoint::api(api, routes!(matching::match_signals)),
-        Endpoint::api(api, routes!(matching::hash_image)),
-        Endpoint::api(api, routes!(matching::match_image)),
-        Endpoint::api(api, routes!(matching::hash_video)),
-        Endpoint::api(api, routes!(matching::match_video)),
+        Endpoint::api(api, routes!(add_content)).with_body_limit(limits::SIGNALS_BODY),
+        Endpoint::api(api, routes!(matching::match_signals)).with_body_limit(limits::SIGNALS_BODY),
+        Endpoint::api(api, routes!(matching::hash_image)).with_body_limit(MAX_BODY_BYTES),
+        Endpoint::api(api, routes!(matching::match_image)).with_body_limit(MAX_BODY_BYTES),
+        Endpoint::api(api, routes!(matching::hash_video)).with_body_limit(MAX_BODY_BYTES),
+        Endpoint::api(api, routes!(matching::match_video)).with_body_limit(MAX_BODY_BYTES),
     ]
 }
 
@@ -269,6 +272,14 @@ async fn list_content(
         .paginate(ctx.store.db(), per_page);
     let total = pages.num_items().await?;
     let items = pages.fetch_page(page - 1).await?;
+    audit::record(
+        &ctx.store,
+        &caller.actor(),
+        AuditEvent::new("bank.content.read", "bank", target.id.to_string())
+            .detail("page", page)
+            .detail("items", items.len()),
+    )
+    .await?;
     let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
     let signals = signal::Entity::find()
         .filter(signal::Column::ContentId.is_in(ids))

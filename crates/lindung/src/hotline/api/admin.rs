@@ -13,7 +13,7 @@ use crate::hotline::contacts::{self, ContactInput};
 use crate::hotline::entities::{partner, provider, reviewer};
 use crate::hotline::takedown::DueRun;
 use crate::hotline::{HotlineContext, network};
-use crate::http::{ApiError, ApiResult, Caller, Json, Path};
+use crate::http::{ApiError, ApiResult, Caller, Json, Path, require_content_type};
 
 /// How evidence is shown to a reviewer.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -191,8 +191,10 @@ pub struct Loaded {
 pub(super) async fn load_ip_ranges(
     State(ctx): State<HotlineContext>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Loaded>> {
+    require_content_type(&headers, &["text/csv"])?;
     let ranges = network::parse_ip_ranges(&body).map_err(|m| ApiError::invalid("body", m))?;
     let count = network::replace_ip_ranges(&ctx.store, &ranges).await?;
     audit::record(

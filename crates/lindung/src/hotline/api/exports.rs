@@ -13,7 +13,9 @@ use crate::access::audit::{self, AuditEvent};
 use crate::hotline::exports::{self, Package, PartnerReport};
 use crate::hotline::stats::{self, Statistics};
 use crate::hotline::{self, HotlineContext, HotlineError, Receipt, Source, takedown};
-use crate::http::{ApiError, ApiResult, Caller, Json, Path, Query, parse_json};
+use crate::http::{
+    ApiError, ApiResult, Caller, Json, Path, Query, parse_json, require_content_type,
+};
 
 /// The law-enforcement package of a report, with the SHA-256 of its canonical JSON.
 ///
@@ -58,10 +60,12 @@ pub(super) async fn partner_export(
 pub(super) async fn partner_import(
     State(ctx): State<HotlineContext>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     // Read as bytes: the submission keeps the digest of the file as sent. It parses as a
     // value too once it parsed as a file.
+    require_content_type(&headers, &["application/json"])?;
     let file: PartnerReport = parse_json(&body)?;
     let raw: serde_json::Value = parse_json(&body)?;
     let input = exports::partner_input(&file)?;
@@ -145,7 +149,7 @@ pub(super) async fn cybertip_file(
 /// An evidence file, decrypted, for analysts; every reveal is audited. Not cached.
 #[utoipa::path(get, path = "/api/v1/reports/{id}/files/{file}/evidence", tag = "hotline",
     params(("id" = i64, Path, description = "the report"), ("file" = i64, Path, description = "the report's file")),
-    responses((status = 200, description = "the file as uploaded", body = [u8], content_type = "application/octet-stream")),
+    responses((status = 200, description = "the file as uploaded, typed by its content (an image type, `video/mp4`, `video/webm`, else `application/octet-stream`)", body = [u8], content_type = "application/octet-stream")),
     security(("bearer" = [])))]
 pub(super) async fn evidence(
     State(ctx): State<HotlineContext>,
@@ -156,13 +160,28 @@ pub(super) async fn evidence(
         takedown::reveal_evidence(&ctx, &caller.actor(), &caller.principal, id, file_id).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CONTENT_TYPE, evidence_media_type(&bytes)),
             (header::CACHE_CONTROL, "no-store"),
             (header::CONTENT_DISPOSITION, "inline"),
         ],
         bytes,
     )
         .into_response())
+}
+
+/// The type of an evidence file, read from its bytes (never from what the uploader said): one
+/// of the image formats decoded here, MP4 or WebM; anything else is served as bytes, which
+/// `nosniff` stops a browser from reading as a page or a script.
+fn evidence_media_type(bytes: &[u8]) -> &'static str {
+    if let Some(format) = lindung_media::sniff(bytes) {
+        format.media_type()
+    } else if bytes.get(4..8) == Some(b"ftyp") {
+        "video/mp4"
+    } else if bytes.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        "video/webm"
+    } else {
+        "application/octet-stream"
+    }
 }
 
 /// The statistics the caller may see: the hotline's, suppressed for researchers; analysts and

@@ -22,6 +22,7 @@ pub use exports::stats_for;
 
 use super::{ANALYSTS, HotlineContext, HotlineError};
 use crate::access::Role;
+use crate::http::limits;
 use crate::http::{Access, ApiError, Endpoint};
 
 const ADMIN: &[Role] = &[Role::Admin];
@@ -39,7 +40,8 @@ where
     let admin = Access::Roles(ADMIN);
     let stats_readers = Access::Roles(STATS_READERS);
     vec![
-        Endpoint::api(Access::Roles(PLATFORMS), routes!(reports::create)),
+        Endpoint::api(Access::Roles(PLATFORMS), routes!(reports::create))
+            .with_body_limit(limits::SIGNALS_BODY),
         Endpoint::api(analysts, routes!(reports::read)),
         Endpoint::api(analysts, routes!(reports::queue)),
         Endpoint::api(analysts, routes!(reports::claim)),
@@ -53,7 +55,8 @@ where
         Endpoint::api(analysts, routes!(casework::refer_police)),
         Endpoint::api(Access::Roles(PACKAGE_READERS), routes!(exports::package)),
         Endpoint::api(analysts, routes!(exports::partner_export)),
-        Endpoint::api(analysts, routes!(exports::partner_import)),
+        Endpoint::api(analysts, routes!(exports::partner_import))
+            .with_body_limit(limits::SIGNALS_BODY),
         Endpoint::api(analysts, routes!(exports::cybertip)),
         Endpoint::api(analysts, routes!(exports::cybertip_file)),
         Endpoint::api(analysts, routes!(exports::evidence)),
@@ -65,7 +68,7 @@ where
         Endpoint::api(analysts, routes!(admin::list_partners)),
         Endpoint::api(admin, routes!(admin::add_partner)),
         Endpoint::api(admin, routes!(admin::edit_partner)),
-        Endpoint::api(admin, routes!(admin::load_ip_ranges)),
+        Endpoint::api(admin, routes!(admin::load_ip_ranges)).with_body_limit(limits::LIST_BODY),
         Endpoint::api(admin, routes!(admin::run_due)),
         Endpoint::api(stats_readers, routes!(exports::stats)),
         Endpoint::api(stats_readers, routes!(exports::stats_csv)),

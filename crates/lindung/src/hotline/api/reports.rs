@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use crate::hotline::{
     self, HotlineContext, QueueEntry, QueueFilter, Receipt, ReportInput, ReportView, Source,
 };
-use crate::http::{ApiError, ApiResult, Caller, Json, Path, Query, parse_json};
+use crate::http::{
+    ApiError, ApiResult, Caller, Json, Path, Query, parse_json, require_content_type,
+};
 
 /// Submits a report (IT companies, `platform` role).
 #[utoipa::path(post, path = "/api/v1/reports", tag = "hotline", request_body = ReportInput,
@@ -26,6 +28,7 @@ pub(super) async fn create(
     // Read as bytes: a retry with the same `Idempotency-Key` must send the same report, which
     // is compared by the digest of the report as sent. It parses as a value too once it parsed
     // as a report.
+    require_content_type(&headers, &["application/json"])?;
     let input: ReportInput = parse_json(&body)?;
     let raw: serde_json::Value = parse_json(&body)?;
     let key = headers
@@ -78,7 +81,7 @@ pub(super) async fn queue(
     Query(filter): Query<QueueFilter>,
 ) -> ApiResult<Json<Vec<QueueEntry>>> {
     Ok(Json(
-        hotline::queue(&ctx.store, &caller.principal, &filter).await?,
+        hotline::queue(&ctx.store, &caller.actor(), &caller.principal, &filter).await?,
     ))
 }
 

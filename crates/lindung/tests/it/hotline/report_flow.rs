@@ -13,6 +13,8 @@ use crate::support::server::Server;
 use crate::support::site::Site;
 use crate::support::{self, TestStore, contains, hex, sqlite_bytes, testdata, user};
 
+const CSV: (&str, &str) = ("Content-Type", "text/csv");
+
 /// The reported files: a photo, and another picture; and a file the banks already know, by
 /// synthetic hashes (never content).
 pub(super) struct Files {
@@ -356,10 +358,19 @@ pub(super) fn step_bad_api_reports_are_refused_field_by_field(h: &Hotline<'_>) {
         "POST",
         "/api/v1/reports",
         a(&platform).as_deref(),
-        &[],
+        &[("Content-Type", "application/json")],
         b"{not json",
     );
     assert_eq!(status, 400);
+    // A report is JSON and says so; a form another site posts is refused unread.
+    let (status, text) = server.request(
+        "POST",
+        "/api/v1/reports",
+        a(&platform).as_deref(),
+        &[("Content-Type", "text/plain")],
+        api_report.to_string().as_bytes(),
+    );
+    assert_eq!(status, 415, "{text}");
     assert_eq!(
         server
             .json(
@@ -653,11 +664,21 @@ pub(super) fn step_urls_are_attributed_to_a_hosting_provider(h: &mut Hotline<'_>
         env!("CARGO_MANIFEST_DIR"),
         "/defaults/ip-ranges-example.csv"
     ));
+    // The list is CSV, and says so: a body of another type (a form another site posts) is
+    // refused before it is read.
     let (status, answer) = server.request(
         "PUT",
         "/api/v1/hotline/ip-ranges",
         a(&admin).as_deref(),
-        &[],
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        fixture,
+    );
+    assert_eq!(status, 415, "{answer}");
+    let (status, answer) = server.request(
+        "PUT",
+        "/api/v1/hotline/ip-ranges",
+        a(&admin).as_deref(),
+        &[CSV],
         fixture,
     );
     assert_eq!(status, 200, "{answer}");
@@ -666,7 +687,7 @@ pub(super) fn step_urls_are_attributed_to_a_hosting_provider(h: &mut Hotline<'_>
         "PUT",
         "/api/v1/hotline/ip-ranges",
         a(&admin).as_deref(),
-        &[],
+        &[CSV],
         b"127.0.0.0,127.255.255.255,TH\n10.0.0.9,10.0.0.1,TH\n",
     );
     assert_eq!(status, 422);
@@ -1192,8 +1213,16 @@ pub(super) async fn step_evidence_is_encrypted_revealed_to_analysts_and_purged(h
             .0,
         403
     );
-    let (status, _) = server.request("GET", &evidence_path, a(&analyst).as_deref(), &[], b"");
+    let bearer = format!("Bearer {}", a(&analyst).unwrap_or_default());
+    let (status, head, _) = server.raw("GET", &evidence_path, &[("Authorization", &bearer)], b"");
     assert_eq!(status, 200);
+    // Served as what it is (the file is a PNG), never as something a browser would run.
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("content-type: image/png")
+            && head.contains("x-content-type-options: nosniff"),
+        "{head}"
+    );
     let (_, page) = server.request(
         "GET",
         &format!("/hotline/reports/{evidence_report}/files/{evidence_file}"),

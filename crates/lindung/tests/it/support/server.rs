@@ -231,6 +231,11 @@ impl Server {
 }
 
 impl Server {
+    /// The server process's id (to read its memory from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server with SIGTERM (a graceful shutdown) and waits for it.
     pub fn terminate(mut self) {
         let _ = Command::new("kill")
