@@ -161,6 +161,10 @@ pub mod alert {
         pub organisation_id: Option<i32>,
         pub at: TimeDateTimeWithTimeZone,
         pub seen_at: Option<TimeDateTimeWithTimeZone>,
+        /// The linked signal that matched.
+        pub signal_id: Option<i64>,
+        /// The UTC day it was raised (`YYYY-MM-DD`): one alert per case, signal and day.
+        pub day: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -235,6 +235,22 @@ async fn view_of(
     Ok((!shared.is_empty()).then_some(View::Shared(shared)))
 }
 
+/// Whether the caller sees case `case_id` in full (its assigned workers and its organisation's
+/// supervisors): what decides who may read a child's contact details held elsewhere too.
+pub async fn sees_in_full(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    case_id: i64,
+) -> Result<bool, DbErr> {
+    let Some(found) = case::Entity::find_by_id(case_id).one(txn).await? else {
+        return Ok(false);
+    };
+    Ok(matches!(
+        view_of(txn, principal, &found).await?,
+        Some(View::Full)
+    ))
+}
+
 /// The case and the caller's view of it; a refusal is audited before it is returned.
 async fn load(
     txn: &DatabaseTransaction,

@@ -1,6 +1,7 @@
 //! The case's path (registration to closure, with a supervisor's approval for the case plan and
 //! for closure), signed case notes, and alerts when a picture linked to a case reappears.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
     QueryFilter, QueryOrder, TransactionTrait,
@@ -445,8 +446,10 @@ impl MatchListener for ReuploadAlerts {
     }
 }
 
-/// Raises one alert per case linked to any of `signal_ids`: the child's picture was seen again.
-/// Returns the alerted cases.
+/// Raises an alert on each case linked to any of `signal_ids`: the child's picture was seen
+/// again. A case gets at most one alert per signal per day, however often it matches (the
+/// database's unique index decides, so lookups made at once cannot both raise one). Returns the
+/// cases that got a new alert.
 pub async fn alert_on_matches(
     store: &Store,
     signal_ids: &[i64],
@@ -456,28 +459,52 @@ pub async fn alert_on_matches(
     if signal_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let links = linked_signal::Entity::find()
+    let mut links: Vec<(i64, i64)> = linked_signal::Entity::find()
         .filter(linked_signal::Column::SignalId.is_in(signal_ids.iter().copied()))
         .all(store.db())
-        .await?;
-    let mut cases: Vec<i64> = links.iter().map(|l| l.case_id).collect();
-    cases.sort_unstable();
-    cases.dedup();
-    if cases.is_empty() {
-        return Ok(cases);
+        .await?
+        .into_iter()
+        .map(|l| (l.case_id, l.signal_id))
+        .collect();
+    links.sort_unstable();
+    links.dedup();
+    if links.is_empty() {
+        return Ok(Vec::new());
     }
+    let at = now();
+    let day = at.date().to_string();
     let txn = store.db().begin().await?;
-    for &case_id in &cases {
-        alert::ActiveModel {
+    let mut cases = Vec::new();
+    for (case_id, signal_id) in links {
+        let raised = alert::Entity::insert(alert::ActiveModel {
             case_id: Set(case_id),
             source: Set(source.to_owned()),
             organisation_id: Set(organisation_id),
-            at: Set(now()),
+            at: Set(at),
             seen_at: Set(None),
+            signal_id: Set(Some(signal_id)),
+            day: Set(Some(day.clone())),
             ..Default::default()
-        }
-        .insert(&txn)
+        })
+        .on_conflict(
+            OnConflict::columns([
+                alert::Column::CaseId,
+                alert::Column::SignalId,
+                alert::Column::Day,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
         .await?;
+        if raised > 0 {
+            cases.push(case_id);
+        }
+    }
+    cases.dedup();
+    if cases.is_empty() {
+        txn.commit().await?;
+        return Ok(cases);
     }
     audit::commit_with(
         txn,

@@ -80,7 +80,7 @@ impl ClientAddr {
     /// What a rate limit counts: the address for IPv4, the /64 network for IPv6 (one household
     /// or phone gets a whole /64, and picks any address in it).
     pub fn limit_key(self) -> [u8; 16] {
-        match self.0 {
+        match canonical(self.0) {
             IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
             IpAddr::V6(v6) => {
                 let mut octets = v6.octets();

@@ -144,15 +144,17 @@ pub struct HelpRequest {
     pub created_at: String,
     pub age_range: Option<String>,
     pub language: String,
+    /// Only for the care case's assigned workers and its organisation's supervisors.
     pub contact: Option<String>,
     pub status: String,
     /// The id of the care case opened for the request (`GET /api/v1/cases/{id}`).
     pub care_case: Option<String>,
 }
 
-/// Open help requests (not withdrawn), oldest first, with their contacts decrypted, for the
-/// staff of the organisation that runs the deployment (others get an empty list). Until case management exists, this list
-/// is where those requests are picked up.
+/// Open help requests (not withdrawn), oldest first, for the staff of the organisation that
+/// runs the deployment (others get an empty list). A request's contact is decrypted only for
+/// those who see its care case in full (the case's assigned workers and its organisation's
+/// supervisors); everyone else gets the request without it.
 pub async fn help_requests(
     ctx: &SelfReportContext,
     actor: &Actor,
@@ -180,15 +182,22 @@ pub async fn help_requests(
         .all(&txn)
         .await?;
     let mut out = Vec::with_capacity(cases.len());
+    let mut contacts_shown = 0;
     for c in &cases {
+        // A child's contact is care data: only those who see its care case in full read it.
+        let may_read = match c.care_case_id {
+            Some(care_case) => crate::care::sees_in_full(&txn, principal, care_case).await?,
+            None => false,
+        };
         let contact = match &c.contact {
-            Some(sealed) => Some(
+            Some(sealed) if may_read => Some(
                 cipher
                     .open(&contact_context(&c.case_number), sealed)
                     .map_err(|e| SelfReportError::Internal(e.to_string()))?,
             ),
-            None => None,
+            _ => None,
         };
+        contacts_shown += usize::from(contact.is_some());
         out.push(HelpRequest {
             case_number: c.case_number.clone(),
             created_at: crate::helpers::rfc3339(c.created_at),
@@ -203,7 +212,8 @@ pub async fn help_requests(
         txn,
         actor,
         AuditEvent::new("selfreport.help_requests.read", "selfreport_case", None)
-            .detail("cases", out.len()),
+            .detail("cases", out.len())
+            .detail("contacts", contacts_shown),
     )
     .await?;
     Ok(out)

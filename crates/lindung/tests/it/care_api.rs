@@ -797,6 +797,24 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
             &json!({"email": "worker@hotline.example"}),
         );
         assert_eq!(status, 204);
+        // The child's contact in the help request is for the case's worker and supervisor
+        // only; a colleague who is not on the case gets the request without it.
+        let colleague = user(
+            &t.store,
+            "colleague@hotline.example",
+            Role::CaseWorker,
+            None,
+        )
+        .await;
+        for (token, contact) in [
+            (&worker, json!("phone 0812345678")),
+            (&supervisor, json!("phone 0812345678")),
+            (&colleague, Value::Null),
+        ] {
+            let (status, requests) = server.get("/api/v1/selfreport/help-requests", Some(token));
+            assert_eq!(status, 200, "{requests}");
+            assert_eq!(requests[0]["contact"], contact, "{}: {requests}", t.name);
+        }
         let (_, alerts) = server.get("/api/v1/care/alerts", Some(&worker));
         assert_eq!(alerts, json!([]));
         let (_, found) = server.get(
@@ -804,12 +822,21 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
             Some(&platform),
         );
         assert!(found["SELF_REPORT"].is_array(), "{found}");
+        // Repeated lookups of the same picture on the same day are not a spam cannon: the
+        // case still has one alert, and its worker one mail (checked below).
+        for _ in 0..3 {
+            let (status, _) = server.get(
+                &format!("/m/lookup?signal_type=pdq&signal={BRIDGE}"),
+                Some(&platform),
+            );
+            assert_eq!(status, 200);
+        }
         let (status, alerts) = server.get("/api/v1/care/alerts", Some(&worker));
         assert_eq!(status, 200);
         assert_eq!(
             alerts.as_array().map(Vec::len),
             Some(1),
-            "{}: {alerts}",
+            "{}: one alert per case, signal and day: {alerts}",
             t.name
         );
         assert_eq!(alerts[0]["case_id"].to_string(), case);
