@@ -80,6 +80,11 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     })
     .map_err(anyhow::Error::msg)?;
     state.metrics = crate::http::metrics::install();
+    // Values an earlier version kept in the clear are sealed before the first request.
+    let sealed = crate::care::seal_plaintext(&store, &state.care.fields).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "care values kept in the clear are now encrypted");
+    }
     if crate::access::user_count(&store).await? == 0 {
         let secret = crate::access::new_secret("")?;
         state

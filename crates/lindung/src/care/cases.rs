@@ -8,6 +8,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::entities::{assignment, case, consent, referral};
+use super::sealed::Sealed;
 use super::*;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
@@ -132,8 +133,9 @@ async fn organisation_name(txn: &DatabaseTransaction, id: i32) -> Result<String,
 
 async fn referral_views(
     txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
     referrals: &[referral::Model],
-) -> Result<Vec<ReferralView>, DbErr> {
+) -> Result<Vec<ReferralView>, CareError> {
     let mut out = Vec::with_capacity(referrals.len());
     for r in referrals {
         out.push(ReferralView {
@@ -142,7 +144,10 @@ async fn referral_views(
             to_org: organisation_name(txn, r.to_org).await?,
             status: r.status.clone(),
             reason: r.reason.clone(),
-            shared: serde_json::from_str(&r.shared).unwrap_or_default(),
+            shared: serde_json::from_str(
+                &Sealed::ReferralSnapshot.open(cipher, r.case_id, &r.shared)?,
+            )
+            .map_err(|e| CareError::Internal(e.to_string()))?,
         });
     }
     Ok(out)
@@ -196,12 +201,12 @@ pub async fn read_case(
                 source: Some(found.source.clone()),
                 identity: Some(open_identity(cipher, &found)?),
                 consents,
-                referrals: referral_views(&txn, &referrals).await?,
+                referrals: referral_views(&txn, cipher, &referrals).await?,
                 pending_approval: found.pending_approval,
                 closure_reason: found.closure_reason.clone(),
                 notes: workflow::notes_of(&txn, cipher, found.id).await?,
                 assessments: plan::assessments_of(&txn, cipher, found.id).await?,
-                services: plan::services_of(&txn, found.id).await?,
+                services: plan::services_of(&txn, cipher, found.id).await?,
                 alerts: entities::alert::Entity::find()
                     .filter(entities::alert::Column::CaseId.eq(found.id))
                     .order_by_desc(entities::alert::Column::Id)
@@ -227,7 +232,7 @@ pub async fn read_case(
             source: None,
             identity: None,
             consents: Vec::new(),
-            referrals: referral_views(&txn, &referrals).await?,
+            referrals: referral_views(&txn, cipher, &referrals).await?,
             pending_approval: None,
             closure_reason: None,
             notes: Vec::new(),

@@ -97,6 +97,9 @@ pub mod referral {
         pub sent_by: Option<i32>,
         pub sent_at: TimeDateTimeWithTimeZone,
         pub answered_at: Option<TimeDateTimeWithTimeZone>,
+        /// When the disclosure consent behind it was withdrawn: from then on the receiver no
+        /// longer sees the case.
+        pub ended_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ pub mod notify;
 pub mod pages;
 pub mod plan;
 mod referrals;
+mod sealed;
 pub mod vocabulary;
 pub mod workflow;
 
@@ -42,6 +43,7 @@ pub use cases::{
 pub(crate) use consents::has_consent;
 pub use consents::{add_consent, add_consent_in, withdraw_consent};
 pub use referrals::{ReferralRequest, answer_referral, refer};
+pub use sealed::seal_plaintext;
 pub use vocabulary::{CareStage, ConsentPurpose, ServiceStatus};
 pub use workflow::ReuploadAlerts;
 
@@ -182,6 +184,28 @@ fn open_identity(cipher: &FieldCipher, found: &case::Model) -> Result<Identity, 
     serde_json::from_str(&json).map_err(|e| CareError::Internal(e.to_string()))
 }
 
+/// Removes the contact from a case's identity, inside the caller's transaction: a person who
+/// withdraws the self-report that opened the case takes back how to reach them.
+pub async fn forget_contact_in(
+    txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
+    case_id: i64,
+) -> Result<(), CareError> {
+    let Some(found) = case::Entity::find_by_id(case_id).one(txn).await? else {
+        return Ok(());
+    };
+    let mut identity = open_identity(cipher, &found)?;
+    if identity.contact.is_none() {
+        return Ok(());
+    }
+    identity.contact = None;
+    let sealed = seal_identity(cipher, &found.reference, &identity)?;
+    let mut update: case::ActiveModel = found.into();
+    update.identity = sea_orm::ActiveValue::Set(sealed);
+    sea_orm::ActiveModelTrait::update(update, txn).await?;
+    Ok(())
+}
+
 fn new_reference() -> Result<String, CareError> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| CareError::Internal(e.to_string()))?;
@@ -229,6 +253,7 @@ async fn view_of(
         .filter(referral::Column::CaseId.eq(found.id))
         .filter(referral::Column::ToOrg.eq(principal.organisation_id))
         .filter(referral::Column::Status.ne("rejected"))
+        .filter(referral::Column::EndedAt.is_null())
         .order_by_asc(referral::Column::Id)
         .all(txn)
         .await?;

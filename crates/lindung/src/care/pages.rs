@@ -187,7 +187,7 @@ async fn consent(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     super::add_consent(
-        &ctx.store,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -271,7 +271,7 @@ async fn update_service(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     super::plan::update_service(
-        &ctx.store,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::entities::{assessment, service};
+use super::sealed::Sealed;
 use super::{CareContext, CareError, SERVICES, ServiceStatus, load_full};
 use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::helpers::now;
 use crate::helpers::rfc3339;
-use crate::store::Store;
 use crate::store::fields::FieldCipher;
 
 /// The default configuration, replaced by `<data-dir>/care.json` when that file exists.
@@ -253,7 +253,7 @@ pub async fn plan_service(
 /// Moves a planned service on (referred, accepted, in progress, delivered or declined), with
 /// its outcome.
 pub async fn update_service(
-    store: &Store,
+    ctx: &CareContext,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
@@ -261,7 +261,7 @@ pub async fn update_service(
     status: ServiceStatus,
     outcome: Option<&str>,
 ) -> Result<service::Model, CareError> {
-    let txn = store.db().begin().await?;
+    let txn = ctx.store.db().begin().await?;
     if let Err(e) = load_full(&txn, actor, principal, case_id, "care.service.update").await {
         return audit::keep_refusal(txn, e).await;
     }
@@ -277,7 +277,12 @@ pub async fn update_service(
         update.delivered_at = Set(Some(now()));
     }
     if let Some(outcome) = outcome {
-        update.outcome = Set(Some(outcome.chars().take(2000).collect()));
+        let outcome: String = outcome.chars().take(2000).collect();
+        update.outcome = Set(Some(Sealed::ServiceOutcome.seal(
+            &ctx.fields,
+            case_id,
+            &outcome,
+        )?));
     }
     let updated = update.update(&txn).await?;
     audit::commit_with(
@@ -306,17 +311,23 @@ pub struct ServiceView {
     pub outcome: Option<String>,
 }
 
-impl From<service::Model> for ServiceView {
-    fn from(s: service::Model) -> Self {
-        ServiceView {
+impl ServiceView {
+    /// The view of a planned service, its outcome decrypted.
+    pub fn open(cipher: &FieldCipher, s: service::Model) -> Result<Self, CareError> {
+        let outcome = s
+            .outcome
+            .as_deref()
+            .map(|sealed| Sealed::ServiceOutcome.open(cipher, s.case_id, sealed))
+            .transpose()?;
+        Ok(ServiceView {
             id: s.id,
             service: s.service,
             provider: s.provider,
             status: s.status,
             planned_at: rfc3339(s.planned_at),
             delivered_at: s.delivered_at.map(rfc3339),
-            outcome: s.outcome,
-        }
+            outcome,
+        })
     }
 }
 
@@ -331,16 +342,17 @@ pub struct AssessmentView {
 
 pub(super) async fn services_of(
     txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
     case_id: i64,
 ) -> Result<Vec<ServiceView>, CareError> {
-    Ok(service::Entity::find()
+    service::Entity::find()
         .filter(service::Column::CaseId.eq(case_id))
         .order_by_asc(service::Column::Id)
         .all(txn)
         .await?
         .into_iter()
-        .map(ServiceView::from)
-        .collect())
+        .map(|s| ServiceView::open(cipher, s))
+        .collect()
 }
 
 pub(super) async fn assessments_of(

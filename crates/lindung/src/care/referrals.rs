@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::entities::{case, referral};
+use super::sealed::Sealed;
 use super::*;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::entities::organisation;
@@ -19,6 +20,7 @@ use crate::store::fields::FieldCipher;
 /// supervisor's override with a reason, which is audited.
 async fn may_disclose(
     txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
     actor: &Actor,
     principal: &Principal,
     case_id: i64,
@@ -35,7 +37,14 @@ async fn may_disclose(
         actor,
         AuditEvent::new("care.consent.override", "care_case", case_id.to_string())
             .detail("purpose", ConsentPurpose::Disclosure)
-            .detail("reason", reason.chars().take(500).collect::<String>()),
+            .detail(
+                "reason_sealed",
+                Sealed::OverrideReason.seal(
+                    cipher,
+                    case_id,
+                    &reason.chars().take(500).collect::<String>(),
+                )?,
+            ),
     )
     .await?;
     Ok(true)
@@ -117,7 +126,7 @@ pub async fn refer(
             "a referral goes to another organisation".into(),
         ));
     }
-    if !may_disclose(&txn, actor, principal, found.id, override_reason).await? {
+    if !may_disclose(&txn, cipher, actor, principal, found.id, override_reason).await? {
         audit::commit_with(
             txn,
             actor,
@@ -133,12 +142,17 @@ pub async fn refer(
         service: Set(service.to_owned()),
         from_org: Set(found.organisation_id),
         to_org: Set(target.id),
-        shared: Set(serde_json::Value::Object(shared).to_string()),
+        shared: Set(Sealed::ReferralSnapshot.seal(
+            cipher,
+            found.id,
+            &serde_json::Value::Object(shared).to_string(),
+        )?),
         status: Set("pending".into()),
         reason: Set(None),
         sent_by: Set(Some(principal.user_id)),
         sent_at: Set(now()),
         answered_at: Set(None),
+        ended_at: Set(None),
         ..Default::default()
     }
     .insert(&txn)
@@ -173,7 +187,9 @@ pub async fn answer_referral(
         .one(&txn)
         .await?
         .ok_or(CareError::NotFound)?;
-    if found.to_org != principal.organisation_id {
+    if found.to_org != principal.organisation_id || found.ended_at.is_some() {
+        // An ended referral (its disclosure consent withdrawn) no longer exists for the
+        // receiver.
         return Err(CareError::Forbidden);
     }
     if found.status != "pending" {

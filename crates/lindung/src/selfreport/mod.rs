@@ -272,6 +272,7 @@ pub async fn submit(
     if let Some(opened) = &care_case {
         crate::care::add_consent_in(
             &txn,
+            cipher,
             opened.id,
             crate::care::ConsentPurpose::HashSharing,
             "child",
@@ -319,6 +320,7 @@ async fn open_care_case(
             .map_err(|e| SelfReportError::Internal(e.to_string()))?;
     crate::care::add_consent_in(
         txn,
+        cipher,
         opened.id,
         crate::care::ConsentPurpose::Services,
         "child",
@@ -452,12 +454,12 @@ pub async fn status(
 /// Withdraws a case: every hash no other active case still needs leaves the bank, in the same
 /// transaction that marks the case withdrawn.
 pub async fn withdraw(
-    store: &Store,
+    ctx: &SelfReportContext,
     actor: &Actor,
     case_number: &str,
     pin: &str,
 ) -> Result<Status, SelfReportError> {
-    let txn = store.db().begin().await?;
+    let txn = ctx.store.db().begin().await?;
     let found = match unlock(&txn, case_number, pin).await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -491,6 +493,13 @@ pub async fn withdraw(
         if banks::remove_signal_in(&txn, h.signal_id).await? {
             removed += 1;
         }
+    }
+    // Every copy of the contact goes: the care case opened for the request keeps its work,
+    // not how to reach the person.
+    if let Some(care_case) = found.care_case_id {
+        crate::care::forget_contact_in(&txn, &ctx.fields, care_case)
+            .await
+            .map_err(|e| SelfReportError::Internal(e.to_string()))?;
     }
     let mut update: case::ActiveModel = found.into();
     update.status = Set("withdrawn".into());

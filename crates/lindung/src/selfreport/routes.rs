@@ -230,7 +230,7 @@ async fn withdraw(
     Json(body): Json<CaseBody>,
 ) -> ApiResult<Json<Status>> {
     let actor = Actor::public("self-report status");
-    let status = super::withdraw(&ctx.store, &actor, &body.case_number, &body.pin).await?;
+    let status = super::withdraw(&ctx, &actor, &body.case_number, &body.pin).await?;
     ctx.banks.sync().await?;
     Ok(Json(status))
 }

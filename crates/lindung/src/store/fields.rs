@@ -78,6 +78,15 @@ impl FieldCipher {
         }
     }
 
+    /// Whether `stored` is a sealed value (rather than a value an earlier version kept in the
+    /// clear).
+    pub fn is_sealed(stored: &str) -> bool {
+        stored
+            .strip_prefix(KEY_ID)
+            .and_then(|s| s.strip_prefix(':'))
+            .is_some_and(|body| body.len() >= 2 * (24 + 16) && unhex(body).is_some())
+    }
+
     /// Encrypts `value` for the record named by `context` (say `selfreport_cases.contact:SR-…`).
     pub fn seal(&self, context: &str, value: &str) -> Result<String, FieldError> {
         self.seal_bytes(context, value.as_bytes())

@@ -91,10 +91,13 @@ impl Store {
             });
         options.map_sqlx_sqlite_opts(|o| {
             // WAL lets readers run beside the writer; the timeout makes a busy writer wait
-            // instead of failing; foreign keys are off by default in SQLite.
+            // instead of failing; foreign keys are off by default in SQLite. Deleted and
+            // overwritten values are zeroed on disk (`secure_delete`), so a value sealed or
+            // withdrawn does not linger in free pages of the file.
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                .pragma("secure_delete", "ON")
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
         });
         let db = Database::connect(options)

@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::support::server::Server;
-use crate::support::{self, TestStore, contains, sqlite_bytes, user};
+use crate::support::{self, TestStore, contains, everything_stored, user};
 
 const NAME: &str = "Somchai Testchild";
 const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
@@ -96,6 +96,7 @@ async fn cases_are_seen_only_by_their_people_and_referrals_need_consent() {
         step_assessments_follow_the_forms_and_services_are_delivered(&c);
         step_notes_are_edited_for_a_day_then_only_corrected(&c).await;
         step_a_withdrawn_consent_no_longer_allows_a_referral(&c);
+        step_withdrawn_hash_sharing_unlinks_the_pictures(&c).await;
         step_the_childs_own_record_leaves_other_people_out(&c);
         step_urgent_referrals_and_transfers_are_for_supervisors(&c);
         step_indicators_depend_on_the_role(&c).await;
@@ -554,10 +555,15 @@ fn step_a_withdrawn_consent_no_longer_allows_a_referral(c: &Care<'_>) {
     let withdraw = format!("{path}/consents/{disclosure}/withdraw");
     let (status, _) = server.json("POST", &withdraw, Some(&other), &json!({}));
     assert_eq!(status, 403);
+    let (status, _) = server.get(&path, Some(&other));
+    assert_eq!(status, 200, "the referral shows the case to Shelter B");
     let (status, _) = server.json("POST", &withdraw, Some(&worker), &json!({}));
     assert_eq!(status, 204);
     let (status, _) = server.json("POST", &withdraw, Some(&worker), &json!({}));
     assert_eq!(status, 404, "already withdrawn");
+    // The referral it allowed no longer shows the case.
+    let (status, body) = server.get(&path, Some(&other));
+    assert_eq!(status, 403, "{body}");
     let (status, err) = server.json(
         "POST",
         &referrals,
@@ -567,6 +573,51 @@ fn step_a_withdrawn_consent_no_longer_allows_a_referral(c: &Care<'_>) {
     assert_eq!(
         (status, err["error"]["code"].clone()),
         (409, json!("consent_required"))
+    );
+}
+
+/// Withdrawn `hash_sharing`: the picture no longer matches in the care bank, and a platform's
+/// lookup of it alerts nobody.
+async fn step_withdrawn_hash_sharing_unlinks_the_pictures(c: &Care<'_>) {
+    let (t, server, path) = (c.t, &c.server, c.path.clone());
+    let worker = c.worker.clone();
+    let picture = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let platform = user(
+        &t.store,
+        "platform2@example.org",
+        Role::Platform,
+        Some("Platform Co"),
+    )
+    .await;
+    let lookup = format!("/m/lookup?signal_type=pdq&signal={picture}");
+    let alerts = |server: &Server| {
+        let (_, seen) = server.get(&path, Some(&worker));
+        seen["alerts"].as_array().map_or(0, Vec::len)
+    };
+    let before = alerts(server);
+    let (_, seen) = server.get(&path, Some(&worker));
+    let sharing = seen["consents"]
+        .as_array()
+        .expect("consents")
+        .iter()
+        .find(|c| c["purpose"] == "hash_sharing")
+        .and_then(|c| c["id"].as_i64())
+        .expect("hash_sharing consent");
+    let (status, _) = server.json(
+        "POST",
+        &format!("{path}/consents/{sharing}/withdraw"),
+        Some(&worker),
+        &json!({}),
+    );
+    assert_eq!(status, 204);
+    let (status, found) = server.get(&lookup, Some(&platform));
+    assert_eq!(status, 200);
+    assert!(found.get("CARE_HASHES").is_none(), "{}: {found}", t.name);
+    assert_eq!(
+        alerts(server),
+        before,
+        "{}: no alert for an unlinked picture",
+        t.name
     );
 }
 
@@ -610,7 +661,8 @@ fn step_urgent_referrals_and_transfers_are_for_supervisors(c: &Care<'_>) {
             "POST",
             &format!("{second}/referrals"),
             Some(token),
-            &json!({"service": "justice", "to_org": "Shelter B", "override_reason": reason}),
+            &json!({"service": "justice", "to_org": "Shelter B", "override_reason": reason,
+                    "share": ["name", "location"]}),
         )
     };
     assert_eq!(refer(&worker, Some("in danger")).0, 409);
@@ -702,40 +754,94 @@ async fn step_indicators_depend_on_the_role(c: &Care<'_>) {
 /// Identifying fields are encrypted in the database; the audit chain is whole.
 async fn step_identifying_fields_are_encrypted_in_the_database(c: Care<'_>) {
     let Care { t, server, .. } = c;
-    match &t.location.database_url {
-        None => {
-            server.terminate();
-            let bytes = sqlite_bytes(&t.location);
-            assert!(contains(&bytes, "care_cases"), "the file holds the table");
-            assert!(
-                !contains(&bytes, NAME),
-                "the name is in plain text in the SQLite file"
-            );
-            assert!(!contains(&bytes, "Chiang Mai"));
-            assert!(
-                !contains(&bytes, "Met the child"),
-                "notes are encrypted too"
-            );
-        }
-        Some(_) => {
-            let rows = t
-                .store
-                .db()
-                .query_all_raw(Statement::from_string(
-                    t.store.db().get_database_backend(),
-                    "SELECT identity FROM care_cases",
-                ))
-                .await
-                .expect("query");
-            for row in rows {
-                let identity: String = row.try_get("", "identity").expect("identity");
-                assert!(identity.starts_with("k1:") && !identity.contains("Somchai"));
-            }
-            server.terminate();
-        }
+    server.terminate();
+    // SQLite: the raw file and its write-ahead log; PostgreSQL: every row of every table.
+    let stored = everything_stored(t).await;
+    assert!(
+        contains(&stored, "Shelter B"),
+        "{}: the dump holds the data",
+        t.name
+    );
+    for (what, secret) in [
+        ("the name", NAME),
+        ("the location", "Chiang Mai"),
+        ("notes", "Met the child"),
+        ("a referral's snapshot of the case", "Second Child"),
+        ("consent evidence", "signed form"),
+        ("a service's outcome", "six sessions"),
+        (
+            "a supervisor's override reason",
+            "the child is in danger tonight",
+        ),
+    ] {
+        assert!(
+            !contains(&stored, secret),
+            "{}: {what} is stored in plain text",
+            t.name
+        );
     }
     let report = access::audit::verify(&t.store).await.expect("verify");
     assert_eq!(report.first_broken, None);
+}
+
+/// Values an earlier version kept in the clear are sealed when the server starts, and read
+/// back as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn values_kept_in_the_clear_are_sealed_at_start() {
+    for t in support::stores("care_seal_at_start").await {
+        let worker = user(
+            &t.store,
+            "worker@a.example",
+            Role::CaseWorker,
+            Some("Care A"),
+        )
+        .await;
+        let server = Server::start(&t.location);
+        let (status, created) = server.json(
+            "POST",
+            "/api/v1/cases",
+            Some(&worker),
+            &json!({"name": "Old Child"}),
+        );
+        assert_eq!(status, 201, "{created}");
+        let path = format!("/api/v1/cases/{}", created["id"].as_str().expect("id"));
+        let (status, _) = server.json(
+            "POST",
+            &format!("{path}/consents"),
+            Some(&worker),
+            &json!({"purpose": "services", "given_by": "child", "evidence": "verbal, with a teacher"}),
+        );
+        assert_eq!(status, 201);
+        server.terminate();
+        // What an earlier version wrote: the evidence in the clear.
+        let db = t.store.db();
+        db.execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            "UPDATE care_consents SET evidence = 'verbal, with a teacher'",
+        ))
+        .await
+        .expect("write plain text");
+        let server = Server::start(&t.location);
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT evidence FROM care_consents",
+            ))
+            .await
+            .expect("query");
+        assert!(!rows.is_empty());
+        for row in rows {
+            let evidence: String = row.try_get("", "evidence").expect("evidence");
+            assert!(
+                evidence.starts_with("k1:") && !evidence.contains("teacher"),
+                "{}: {evidence}",
+                t.name
+            );
+        }
+        let (status, seen) = server.get(&path, Some(&worker));
+        assert_eq!(status, 200, "{}: the case still reads: {seen}", t.name);
+        server.terminate();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -757,7 +863,7 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
                 ("LINDUNG_SMTP_FROM", "lindung@hotline.example"),
             ],
         );
-        let (status, _) = server.json(
+        let (status, receipt) = server.json(
             "POST",
             "/api/v1/selfreport",
             None,
@@ -864,6 +970,28 @@ async fn a_call_for_help_in_a_self_report_opens_a_care_case() {
             !sent[0].contains(BRIDGE) && !sent[0].contains("0812345678"),
             "{}",
             sent[0]
+        );
+
+        // Withdrawing the self-report takes back every copy of the contact, the care case's
+        // too; the case keeps its work.
+        let (status, _) = server.json(
+            "POST",
+            "/api/v1/selfreport/withdraw",
+            None,
+            &json!({"case_number": receipt["case_number"], "pin": receipt["pin"]}),
+        );
+        assert_eq!(status, 200);
+        let (status, seen) = server.get(&format!("/api/v1/cases/{case}"), Some(&supervisor));
+        assert_eq!(status, 200, "{}: {seen}", t.name);
+        assert_eq!(
+            seen["identity"]["contact"],
+            Value::Null,
+            "{}: {seen}",
+            t.name
+        );
+        assert_eq!(
+            seen["identity"]["language"], "vi",
+            "the rest of the case stays"
         );
         server.terminate();
     }

@@ -368,7 +368,7 @@ async fn bad_submissions_are_refused_field_by_field_and_write_nothing() {
                     .any(|s| s.value == MD5)
             }
         };
-        selfreport::withdraw(&t.store, &actor, &first.case_number, &first.pin)
+        selfreport::withdraw(&app.selfreport, &actor, &first.case_number, &first.pin)
             .await
             .expect("withdraw");
         assert!(
@@ -376,7 +376,7 @@ async fn bad_submissions_are_refused_field_by_field_and_write_nothing() {
             "{}: still needed by the second report",
             t.name
         );
-        selfreport::withdraw(&t.store, &actor, &second.case_number, &second.pin)
+        selfreport::withdraw(&app.selfreport, &actor, &second.case_number, &second.pin)
             .await
             .expect("withdraw");
         assert!(

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use lindung::access::Role;
 use lindung::access::entities::audit_entry;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::support::server::Server;
-use crate::support::{self, TestStore, contains, sqlite_bytes, user};
+use crate::support::{self, TestStore, contains, everything_stored, user};
 
 /// The self-report status lookups a client may make in ten minutes (the documented limit).
 const LOOKUPS: usize = 30;
@@ -144,39 +144,6 @@ async fn a_huge_body_to_a_public_route_is_refused_before_it_is_read() {
     // Refused at once: this only guards against a server that waits for the whole body.
     assert!(started.elapsed() < Duration::from_secs(30));
     server.terminate();
-}
-
-/// Every row of every table, as text (PostgreSQL), or the raw database file and WAL (SQLite).
-async fn everything_stored(t: &TestStore) -> Vec<u8> {
-    if t.location.database_url.is_none() {
-        return sqlite_bytes(&t.location);
-    }
-    let db = t.store.db();
-    let backend = db.get_database_backend();
-    let tables = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
-        ))
-        .await
-        .expect("tables");
-    let mut all = Vec::new();
-    for row in tables {
-        let table: String = row.try_get("", "tablename").expect("name");
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                format!("SELECT t::text AS row FROM \"{table}\" t"),
-            ))
-            .await
-            .expect("rows");
-        for row in rows {
-            let text: String = row.try_get("", "row").expect("row");
-            all.extend_from_slice(text.as_bytes());
-            all.push(b'\n');
-        }
-    }
-    all
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -170,7 +170,7 @@ pub(super) async fn consent(
     Json(body): Json<NewConsent>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let added = care::add_consent(
-        &ctx.store,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -186,7 +186,7 @@ pub(super) async fn consent(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/consents/{consent}/withdraw", tag = "care",
     params(("id" = i64, Path, description = "the case"),
         ("consent" = i64, Path, description = "the consent")),
-    responses((status = 204, description = "withdrawn")),
+    responses((status = 204, description = "withdrawn; what it allowed ends with it: `hash_sharing` unlinks the case's pictures (and takes the hashes the case put in the care bank out of matching), `disclosure` ends the views its referrals gave")),
     security(("bearer" = [])))]
 pub(super) async fn withdraw_consent(
     State(ctx): State<CareContext>,
@@ -194,6 +194,9 @@ pub(super) async fn withdraw_consent(
     Path((id, consent)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     care::withdraw_consent(&ctx.store, &caller.actor(), &caller.principal, id, consent).await?;
+    // A withdrawn `hash_sharing` takes the case's hashes out of matching now, not at the next
+    // sync.
+    ctx.banks.sync().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

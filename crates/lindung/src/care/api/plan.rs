@@ -102,7 +102,7 @@ pub(super) async fn update_service(
     Json(body): Json<ServiceUpdate>,
 ) -> ApiResult<Json<ServiceView>> {
     let updated = plan::update_service(
-        &ctx.store,
+        &ctx,
         &caller.actor(),
         &caller.principal,
         id,
@@ -111,7 +111,7 @@ pub(super) async fn update_service(
         body.outcome.as_deref(),
     )
     .await?;
-    Ok(Json(updated.into()))
+    Ok(Json(ServiceView::open(&ctx.fields, updated)?))
 }
 
 /// The caseload indicators.

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sea_orm::{ConnectionTrait, Statement};
+
 use lindung::store::StoreLocation;
 
 /// The repository's root directory, as an absolute path.
@@ -53,4 +55,37 @@ pub fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Every row of every table, as text (PostgreSQL), or the raw database file and WAL (SQLite).
+pub async fn everything_stored(t: &super::TestStore) -> Vec<u8> {
+    if t.location.database_url.is_none() {
+        return sqlite_bytes(&t.location);
+    }
+    let db = t.store.db();
+    let backend = db.get_database_backend();
+    let tables = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+        ))
+        .await
+        .expect("tables");
+    let mut all = Vec::new();
+    for row in tables {
+        let table: String = row.try_get("", "tablename").expect("name");
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT t::text AS row FROM \"{table}\" t"),
+            ))
+            .await
+            .expect("rows");
+        for row in rows {
+            let text: String = row.try_get("", "row").expect("row");
+            all.extend_from_slice(text.as_bytes());
+            all.push(b'\n');
+        }
+    }
+    all
 }

@@ -11,7 +11,7 @@ pub mod smtp;
 pub mod stores;
 
 pub use cli::{json_lines, lindung, lindung_command, lindung_on, lindung_with_stdin};
-pub use files::{base64, contains, hex, sqlite_bytes, testdata, urlencode};
+pub use files::{base64, contains, everything_stored, hex, sqlite_bytes, testdata, urlencode};
 pub use stores::{TestStore, stores, user};
 
 /// Says something on the real stderr: the test harness captures `eprintln!` of passing tests,
