@@ -3,7 +3,7 @@
 //! link sets a new password once and ends the old sessions, sessions can be ended; an admin of
 //! another organisation is refused; every action is audited with the admin.
 
-use lindung::access::entities::password_reset;
+use lindung::access::entities::{api_token, password_reset};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sha2::Digest;
 
@@ -220,6 +220,16 @@ async fn admins_act_only_on_their_own_organisations_users() {
                 assert_refused(status, &body, &format!("{what}: {action}"));
                 assert!(!body.contains("reset-link"), "{what}");
             }
+            // Nor may they revoke the user's API token.
+            let token_b = api_token::Entity::find()
+                .filter(api_token::Column::UserId.eq(analyst_b))
+                .one(t.store.db())
+                .await
+                .expect("db")
+                .expect("token");
+            let path = format!("/admin/tokens/{}/revoke", token_b.id);
+            let (status, body) = post(&server, &who, &path, &[]);
+            assert_refused(status, &body, &format!("{what}: revoke"));
             // Nothing happened to the user.
             assert_eq!(token_works(&server, &p.analyst_b_token), 200, "{what}");
             assert_eq!(session_works(&server, &b_session), 200, "{what}");
