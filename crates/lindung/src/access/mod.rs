@@ -1,13 +1,16 @@
 //! Organisations, users, roles, API tokens and the audit log.
 
+pub mod admins;
 pub mod audit;
 pub mod entities;
+pub mod lifecycle;
 mod passwords;
 pub mod pins;
 pub mod sessions;
 
 use crate::helpers::{hex, now, sha256_hex};
 use crate::store::Store;
+pub use admins::Administrator;
 use audit::{Actor, AuditEvent};
 use entities::{api_token, organisation, user};
 pub use passwords::{hash_password, verify_nothing, verify_password};
@@ -55,6 +58,9 @@ pub enum AccessError {
     EmailTaken(String),
     #[error("no such user: {0}")]
     NoSuchUser(String),
+    /// The caller may not do this to this record; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("database: {0}")]
     Db(#[from] DbErr),
     #[error("password hashing failed: {0}")]
@@ -141,7 +147,7 @@ async fn find_or_create_organisation(
     Ok(org)
 }
 
-/// Adds a user (creating the organisation if needed) and audits it, in one transaction.
+/// Adds a user as the operator (the command line): see [`add_user_as`].
 pub async fn add_user(
     store: &Store,
     actor: &Actor,
@@ -150,20 +156,37 @@ pub async fn add_user(
     organisation: Option<&str>,
     password: &str,
 ) -> Result<user::Model, AccessError> {
+    let by = Administrator::Operator;
+    add_user_as(store, actor, &by, email, role, organisation, password).await
+}
+
+/// Adds a user (creating the organisation if needed) and audits it, in one transaction. An
+/// organisation administrator adds users to their own organisation only (the default when none
+/// is named).
+pub async fn add_user_as(
+    store: &Store,
+    actor: &Actor,
+    by: &Administrator,
+    email: &str,
+    role: Role,
+    organisation: Option<&str>,
+    password: &str,
+) -> Result<user::Model, AccessError> {
     let email = check_email(email)?;
     check_password_strength(password)?;
     let password_hash = hash_password(password).await?;
-    let org_name = organisation
-        .unwrap_or(DEFAULT_ORGANISATION)
-        .trim()
-        .to_owned();
+    let txn = store.db().begin().await?;
+    let org_name = match organisation {
+        Some(name) => name.trim().to_owned(),
+        None => by.default_organisation(&txn).await?,
+    };
     if org_name.is_empty() {
         return Err(AccessError::Invalid(
             "organisation",
             "the organisation name is empty".into(),
         ));
     }
-    let txn = store.db().begin().await?;
+    by.check_organisation_name(&txn, &org_name).await?;
     if user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
@@ -199,10 +222,23 @@ pub async fn add_user(
     Ok(created)
 }
 
-/// Creates an API token for a user and returns the secret, which is stored only as a hash.
+/// Creates an API token as the operator (the command line): see [`create_token_as`].
 pub async fn create_token(
     store: &Store,
     actor: &Actor,
+    email: &str,
+    name: &str,
+) -> Result<String, AccessError> {
+    create_token_as(store, actor, &Administrator::Operator, email, name).await
+}
+
+/// Creates an API token for a user and returns the secret, which is stored only as a hash. A
+/// signed-in admin mints only for themself or a platform account they administer; the audit
+/// entry names who acted, and the token's owner in its details.
+pub async fn create_token_as(
+    store: &Store,
+    actor: &Actor,
+    by: &Administrator,
     email: &str,
     name: &str,
 ) -> Result<String, AccessError> {
@@ -221,6 +257,7 @@ pub async fn create_token(
         .one(&txn)
         .await?
         .ok_or_else(|| AccessError::NoSuchUser(email.clone()))?;
+    by.check_mints_for(&owner)?;
     let token = api_token::ActiveModel {
         user_id: Set(owner.id),
         name: Set(name.to_owned()),
@@ -236,17 +273,29 @@ pub async fn create_token(
         &txn,
         actor,
         AuditEvent::new("token.create", "api_token", token.id.to_string())
-            .detail("user_id", owner.id),
+            .detail("owner_user_id", owner.id)
+            .detail("owner_organisation_id", owner.organisation_id),
     )
     .await?;
     txn.commit().await?;
     Ok(secret)
 }
 
-/// Revokes a token by id; returns whether it was live.
+/// Revokes a token by id as the operator: see [`revoke_token_as`].
 pub async fn revoke_token(
     store: &Store,
     actor: &Actor,
+    token_id: i32,
+) -> Result<bool, AccessError> {
+    revoke_token_as(store, actor, &Administrator::Operator, token_id).await
+}
+
+/// Revokes a token by id; returns whether it was live. An organisation administrator revokes
+/// only tokens of their organisation's users.
+pub async fn revoke_token_as(
+    store: &Store,
+    actor: &Actor,
+    by: &Administrator,
     token_id: i32,
 ) -> Result<bool, AccessError> {
     let txn = store.db().begin().await?;
@@ -255,6 +304,9 @@ pub async fn revoke_token(
     };
     if token.revoked_at.is_some() {
         return Ok(false);
+    }
+    if let Some(owner) = user::Entity::find_by_id(token.user_id).one(&txn).await? {
+        by.check_manages(&owner)?;
     }
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(now()));

@@ -4,17 +4,17 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::AccountsContext;
-use crate::access::entities::{api_token, audit_entry, user};
-use crate::access::{self, Role, audit};
+use crate::access::entities::{api_token, audit_entry, organisation, user};
+use crate::access::{self, Administrator, Role, audit};
 use crate::http::{
     Access, ApiError, Caller, Chrome, Endpoint, OrPage, PageError, PageResult, render,
 };
 
-const ADMIN: &[Role] = &[Role::Admin];
+pub(super) const ADMIN: &[Role] = &[Role::Admin];
 
 pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
@@ -41,6 +41,8 @@ struct UserRow {
     id: i32,
     email: String,
     role: Role,
+    organisation: String,
+    disabled: bool,
     tokens: Vec<TokenRow>,
 }
 
@@ -51,18 +53,37 @@ struct UsersPage {
     users: Vec<UserRow>,
     roles: Vec<&'static str>,
     new_token: Option<String>,
+    reset_link: Option<String>,
 }
 
-async fn users_page(
+/// What the users page shows above the list after a change.
+pub(super) enum Shown {
+    Nothing,
+    Notice(String),
+    /// A new API token's secret, shown once.
+    Token(String),
+    /// A new password-reset link, shown once, for the admin to hand over.
+    ResetLink(String),
+}
+
+/// The users page: a deployment administrator sees every organisation's users, an
+/// organisation administrator their own organisation's.
+pub(super) async fn users_page(
     state: &AccountsContext,
     headers: &HeaderMap,
     caller: &Caller,
-    notice: Option<String>,
-    new_token: Option<String>,
+    shown: Shown,
 ) -> PageResult {
     let db = state.store.db();
-    let all_users = user::Entity::find()
-        .order_by_asc(user::Column::Email)
+    let by = Administrator::of(&state.store, &caller.principal)
+        .await
+        .or_page(headers)?;
+    let mut query = user::Entity::find().order_by_asc(user::Column::Email);
+    if let Some(own) = by.confined_to() {
+        query = query.filter(user::Column::OrganisationId.eq(own));
+    }
+    let all_users = query.all(db).await.or_page(headers)?;
+    let organisations = organisation::Entity::find()
         .all(db)
         .await
         .or_page(headers)?;
@@ -83,20 +104,31 @@ async fn users_page(
                     revoked: t.revoked_at.is_some(),
                 })
                 .collect(),
+            organisation: organisations
+                .iter()
+                .find(|o| o.id == u.organisation_id)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
             id: u.id,
             email: u.email,
             role: u.role,
+            disabled: u.disabled,
         })
         .collect();
     let mut chrome = Chrome::for_caller(caller, headers, "users-title");
-    if let Some(n) = notice {
-        chrome = chrome.with_notice(n);
+    let (mut new_token, mut reset_link) = (None, None);
+    match shown {
+        Shown::Nothing => {}
+        Shown::Notice(n) => chrome = chrome.with_notice(n),
+        Shown::Token(secret) => new_token = Some(secret),
+        Shown::ResetLink(link) => reset_link = Some(link),
     }
     let page = UsersPage {
         chrome,
         users,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         new_token,
+        reset_link,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -106,7 +138,7 @@ async fn users(
     headers: HeaderMap,
     caller: Caller,
 ) -> PageResult {
-    users_page(&state, &headers, &caller, None, None).await
+    users_page(&state, &headers, &caller, Shown::Nothing).await
 }
 
 #[derive(Deserialize)]
@@ -131,9 +163,13 @@ async fn add_user(
         .map_err(ApiError::bad_request)
         .or_page(&headers)?;
     let org = form.org.as_deref().map(str::trim).filter(|o| !o.is_empty());
-    let created = access::add_user(
+    let by = Administrator::of(&state.store, &caller.principal)
+        .await
+        .or_page(&headers)?;
+    let created = access::add_user_as(
         &state.store,
         &caller.actor(),
+        &by,
         &form.email,
         role,
         org,
@@ -142,7 +178,7 @@ async fn add_user(
     .await
     .or_page(&headers)?;
     let notice = crate::http::translator(&headers).t1("user-added", "email", &created.email);
-    users_page(&state, &headers, &caller, Some(notice), None).await
+    users_page(&state, &headers, &caller, Shown::Notice(notice)).await
 }
 
 #[derive(Deserialize)]
@@ -159,15 +195,19 @@ async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let secret = access::create_token(&state.store, &caller.actor(), &form.email, &form.name)
+    let by = Administrator::of(&state.store, &caller.principal)
         .await
         .or_page(&headers)?;
-    users_page(&state, &headers, &caller, None, Some(secret)).await
+    let secret =
+        access::create_token_as(&state.store, &caller.actor(), &by, &form.email, &form.name)
+            .await
+            .or_page(&headers)?;
+    users_page(&state, &headers, &caller, Shown::Token(secret)).await
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
-    csrf: Option<String>,
+pub(super) struct CsrfForm {
+    pub(super) csrf: Option<String>,
 }
 
 async fn revoke_token(
@@ -178,7 +218,10 @@ async fn revoke_token(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    if !access::revoke_token(&state.store, &caller.actor(), id)
+    let by = Administrator::of(&state.store, &caller.principal)
+        .await
+        .or_page(&headers)?;
+    if !access::revoke_token_as(&state.store, &caller.actor(), &by, id)
         .await
         .or_page(&headers)?
     {
@@ -189,7 +232,7 @@ async fn revoke_token(
     }
     state.auth.forget_tokens();
     let notice = crate::http::translator(&headers).t("token-revoked");
-    users_page(&state, &headers, &caller, Some(notice), None).await
+    users_page(&state, &headers, &caller, Shown::Notice(notice)).await
 }
 
 struct AuditRow {

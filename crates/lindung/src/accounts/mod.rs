@@ -1,8 +1,11 @@
 //! The pages and routes for accounts: signing in (login, first-admin setup, logout, language)
-//! and administration (users, their API tokens, the audit log). The access core below `http`
+//! and administration (users, their API tokens, their lifecycle: disabling, password-reset
+//! links, ending sessions; the audit log). The access core below `http`
 //! keeps the users, sessions and tokens themselves; these are its pages.
 
 mod admin;
+mod lifecycle;
+mod reset;
 mod sessions;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -50,5 +53,7 @@ where
 {
     let mut all = sessions::endpoints();
     all.extend(admin::endpoints());
+    all.extend(lifecycle::endpoints());
+    all.extend(reset::endpoints());
     all
 }

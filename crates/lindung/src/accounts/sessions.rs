@@ -32,15 +32,15 @@ where
     ]
 }
 
-const FORM_COOKIE: &str = "lindung_form";
+pub(super) const FORM_COOKIE: &str = "lindung_form";
 
 /// Forms shown before login carry a random token that must match a cookie set with them
 /// (double submit), so another site cannot post them on a visitor's behalf.
-fn fresh_form_token() -> Result<String, ApiError> {
+pub(super) fn fresh_form_token() -> Result<String, ApiError> {
     access::new_secret("").map_err(ApiError::internal)
 }
 
-fn form_token_matches(headers: &HeaderMap, submitted: &str) -> bool {
+pub(super) fn form_token_matches(headers: &HeaderMap, submitted: &str) -> bool {
     cookie(headers, FORM_COOKIE).is_some_and(|expected| {
         !submitted.is_empty() && constant_time_eq(expected.as_bytes(), submitted.as_bytes())
     })

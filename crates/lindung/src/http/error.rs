@@ -121,6 +121,7 @@ impl From<AccessError> for ApiError {
             AccessError::Invalid(field, m) => ApiError::invalid(field, m),
             AccessError::EmailTaken(_) => ApiError::conflict(error.to_string()),
             AccessError::NoSuchUser(_) => ApiError::not_found(error.to_string()),
+            AccessError::Forbidden(m) => ApiError::forbidden(m),
             AccessError::Db(e) => ApiError::internal(e),
             AccessError::Hashing(e) => ApiError::internal(e),
         }

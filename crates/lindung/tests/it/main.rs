@@ -10,6 +10,7 @@
 mod support;
 
 mod access_store;
+mod accounts;
 mod api_banks;
 mod backup;
 mod bank_cli;

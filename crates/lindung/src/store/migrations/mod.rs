@@ -9,6 +9,7 @@ mod m0003_signal_bodies;
 mod m0004_self_report;
 mod m0005_care;
 mod m0006_hotline;
+mod m0007_accounts_lifecycle;
 mod m0010_care_trust;
 
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_self_report::M0004SelfReport),
             Box::new(m0005_care::M0005Care),
             Box::new(m0006_hotline::M0006Hotline),
+            Box::new(m0007_accounts_lifecycle::M0007AccountsLifecycle),
             Box::new(m0010_care_trust::M0010CareTrust),
         ]
     }
