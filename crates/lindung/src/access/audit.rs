@@ -91,7 +91,22 @@ impl AuditEvent {
     }
 }
 
-fn entry_hash(entry: &audit_entry::Model) -> String {
+/// The prefix of an entry hash keyed with the audit key.
+const KEYED: &str = "m1:";
+
+/// An entry's hash: HMAC-SHA-256 under the audit key (which is not in the database) of its
+/// fields and the hash before it.
+fn entry_hash(key: &[u8; 32], entry: &audit_entry::Model) -> String {
+    let mac = crate::store::keys::keyed_digest(key, canonical(entry).as_bytes());
+    format!("{KEYED}{}", crate::helpers::hex(&mac))
+}
+
+/// The hash an entry written before the chain was keyed has (plain SHA-256).
+fn unkeyed_hash(entry: &audit_entry::Model) -> String {
+    sha256_hex(canonical(entry).as_bytes())
+}
+
+fn canonical(entry: &audit_entry::Model) -> String {
     let at = crate::helpers::rfc3339(entry.at);
     let canonical = serde_json::json!([
         entry.prev_hash,
@@ -104,7 +119,7 @@ fn entry_hash(entry: &audit_entry::Model) -> String {
         entry.source,
         entry.details,
     ]);
-    sha256_hex(canonical.to_string().as_bytes())
+    canonical.to_string()
 }
 
 /// Appends the entry that describes a transaction's work and commits both.
@@ -142,6 +157,12 @@ pub async fn append(
     event: AuditEvent,
 ) -> Result<(), DbErr> {
     let (_, prev_hash) = lock_chain(txn, "audit").await?;
+    // The transaction does not know its store: the deployment id in the database says which of
+    // the keys this process loaded is this database's.
+    let deployment = crate::store::deployment_of(txn).await?;
+    let key = crate::store::keys::registered_audit_key(&deployment).ok_or_else(|| {
+        DbErr::Custom("the audit key of this database is not loaded (open the store first)".into())
+    })?;
     let mut entry = audit_entry::Model {
         id: 0,
         at: now(),
@@ -155,7 +176,7 @@ pub async fn append(
         prev_hash,
         entry_hash: String::new(),
     };
-    entry.entry_hash = entry_hash(&entry);
+    entry.entry_hash = entry_hash(&key, &entry);
     let hash = entry.entry_hash.clone();
     audit_entry::ActiveModel {
         at: Set(entry.at),
@@ -205,12 +226,12 @@ pub async fn verify(store: &Store) -> Result<ChainReport, DbErr> {
                     )),
                 });
             }
-            if entry_hash(&entry) != entry.entry_hash {
+            if entry_hash(store.audit_key(), &entry) != entry.entry_hash {
                 return Ok(ChainReport {
                     entries,
                     first_broken: Some((
                         entry.id,
-                        "its contents do not match its hash (the row was edited)".into(),
+                        "its contents do not match its keyed hash (the row was edited, or the chain was rebuilt without the key)".into(),
                     )),
                 });
             }
@@ -246,4 +267,66 @@ async fn chain_head(txn: &DatabaseTransaction) -> Result<String, DbErr> {
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit chain head".into()))?;
     row.try_get("", "last_hash")
+}
+
+/// Whether the log holds entries hashed before the chain was keyed.
+pub async fn has_unkeyed_entries(store: &Store) -> Result<bool, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(audit_entry::Entity::find()
+        .filter(audit_entry::Column::EntryHash.not_like(format!("{KEYED}%")))
+        .one(store.db())
+        .await?
+        .is_some())
+}
+
+/// Keys a chain written before the chain was keyed (`lindung audit key`, once, by the operator:
+/// whoever runs it holds the key, so it proves nothing that key could not forge). If every entry
+/// fits (plainly hashed, or already keyed), every entry is hashed again under the audit key, in
+/// one transaction; a broken chain is left as it is, for `verify` to name. Returns how many
+/// entries were hashed again.
+pub async fn key_the_chain(store: &Store) -> Result<u64, DbErr> {
+    use sea_orm::{PaginatorTrait, TransactionTrait};
+    if !has_unkeyed_entries(store).await? {
+        return Ok(0);
+    }
+    let key = store.audit_key();
+    let txn = store.db().begin().await?;
+    lock_chain(&txn, "audit").await?;
+    let mut pages = audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Id)
+        .paginate(&txn, 1000);
+    let (mut expected_prev, mut keyed_prev) = (GENESIS_HASH.to_owned(), GENESIS_HASH.to_owned());
+    let mut rehashed = 0;
+    while let Some(page) = pages.fetch_and_next().await? {
+        for entry in page {
+            let fits = entry.prev_hash == expected_prev
+                && (entry.entry_hash == unkeyed_hash(&entry)
+                    || entry.entry_hash == entry_hash(key, &entry));
+            if !fits {
+                txn.rollback().await?;
+                return Ok(0);
+            }
+            expected_prev = entry.entry_hash.clone();
+            let mut keyed = entry;
+            keyed.prev_hash = keyed_prev;
+            keyed.entry_hash = entry_hash(key, &keyed);
+            keyed_prev = keyed.entry_hash.clone();
+            audit_entry::ActiveModel {
+                id: Set(keyed.id),
+                prev_hash: Set(keyed.prev_hash),
+                entry_hash: Set(keyed.entry_hash),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+            rehashed += 1;
+        }
+    }
+    if chain_head(&txn).await? != expected_prev {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    advance_chain(&txn, "audit", &keyed_prev).await?;
+    txn.commit().await?;
+    Ok(rehashed)
 }

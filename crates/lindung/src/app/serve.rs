@@ -80,6 +80,13 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     })
     .map_err(anyhow::Error::msg)?;
     state.metrics = crate::http::metrics::install();
+    // Keying an unkeyed chain is the operator's act, never automatic: done at every start, it
+    // would also key a chain someone with database access rebuilt.
+    if crate::access::audit::has_unkeyed_entries(&store).await? {
+        announce(
+            "lindung: warning: the audit log holds entries from before it was keyed: run `lindung audit verify` (to check them), then `lindung audit key` (once, to key them)",
+        );
+    }
     // Values an earlier version kept in the clear are sealed before the first request.
     let sealed = crate::care::seal_plaintext(&store, &state.care.fields).await?;
     if sealed > 0 {

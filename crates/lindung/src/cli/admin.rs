@@ -134,6 +134,9 @@ pub fn token(command: TokenCommand) -> Result<ExitCode> {
 pub enum AuditCommand {
     /// Check the audit log's hash chain and name the first broken entry.
     Verify(AuditVerifyArgs),
+    /// Once, after upgrading from a version whose chain was not keyed: check the unkeyed chain
+    /// and, if it is intact, hash it again under the audit key.
+    Key(AuditVerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -143,9 +146,16 @@ pub struct AuditVerifyArgs {
 }
 
 pub fn audit(command: AuditCommand) -> Result<ExitCode> {
-    let AuditCommand::Verify(args) = command;
+    let (args, key_first) = match command {
+        AuditCommand::Verify(args) => (args, false),
+        AuditCommand::Key(args) => (args, true),
+    };
     runtime()?.block_on(async {
         let store = open(&args.store).await?;
+        if key_first {
+            let keyed = audit::key_the_chain(&store).await?;
+            println!("{keyed} unkeyed entries hashed again under the audit key");
+        }
         let report = audit::verify(&store).await?;
         match report.first_broken {
             None => {

@@ -54,6 +54,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let location = args.store.location();
         let store = Store::open(&location).await?;
         tracing::info!(store = %location.describe(), "store open");
+        let key_file = crate::store::keys::field_key_path(&args.store.data_dir);
+        if crate::store::keys::key_inside(&args.store.data_dir, &key_file) {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "lindung: warning: the field key {} is inside the data directory, so a copy of the directory holds both the data and its key; move it out and set LINDUNG_FIELD_KEY_FILE (or LINDUNG_FIELD_KEY)",
+                key_file.display()
+            );
+        }
         if access::user_count(&store).await? == 0 {
             use std::io::Write;
             let _ = writeln!(
@@ -65,7 +74,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let config = crate::app::ServeConfig {
             listen: args.listen,
             snapshot_dir: args.store.data_dir.join("index"),
-            field_key_file: args.store.data_dir.join("field.key"),
+            field_key_file: key_file,
             care_config: crate::care::plan::CareConfig::for_data_dir(&args.store.data_dir)
                 .map_err(anyhow::Error::msg)?,
             pdq_wasm: args.pdq_wasm,

@@ -1,14 +1,14 @@
 //! Field-level encryption for identifying values (contacts, names): XChaCha20-Poly1305 with a
 //! random nonce per value and the record's identity as associated data, so a ciphertext copied
-//! into another row or column does not decrypt. Stored as `k1:<hex nonce><hex ciphertext>`; the
-//! key id prefix leaves room for key rotation.
+//! into another row or column does not decrypt. Stored as `k<N>:<hex nonce><hex ciphertext>`:
+//! the key id says which of the deployment's keys sealed it. New values are sealed with the
+//! newest key; every key still opens its own values, so a rotation (`lindung keys rotate`)
+//! re-encrypts in the background while both keys read.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::helpers::{hex, unhex};
-
-const KEY_ID: &str = "k1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FieldError {
@@ -20,12 +20,24 @@ pub enum FieldError {
     Undecryptable,
     #[error("no randomness available: {0}")]
     Random(String),
+    #[error("a field is sealed with key {0}, which is not among the deployment's keys")]
+    UnknownKey(String),
+    #[error(
+        "the keys come from LINDUNG_FIELD_KEY: add a new `k<N>:<64 hex digits>` entry there (keep the old ones)"
+    )]
+    KeyInEnvironment,
+    #[error(
+        "the key file {path} can be read by others (mode {mode:o}): run `chmod 600 {path}`",
+        path = path.display()
+    )]
+    ReadableByOthers { path: std::path::PathBuf, mode: u32 },
 }
 
-/// Encrypts and decrypts identifying fields with the deployment's field key.
+/// Encrypts and decrypts identifying fields with the deployment's field keys.
 #[derive(Clone)]
 pub struct FieldCipher {
-    cipher: XChaCha20Poly1305,
+    /// Every key by id, oldest first; the last seals.
+    keys: Vec<(String, XChaCha20Poly1305)>,
 }
 
 impl std::fmt::Debug for FieldCipher {
@@ -41,10 +53,30 @@ fn random<const N: usize>() -> Result<[u8; N], FieldError> {
 }
 
 impl FieldCipher {
+    /// One key, id `k1`.
     pub fn from_key(key: &[u8]) -> Result<Self, FieldError> {
-        Ok(FieldCipher {
-            cipher: XChaCha20Poly1305::new_from_slice(key).map_err(|_| FieldError::BadKey)?,
-        })
+        Self::from_keys(&[("k1".to_owned(), key.to_vec())])
+    }
+
+    /// Several keys, oldest first: the newest seals, each opens its own values.
+    pub fn from_keys(keys: &[(String, Vec<u8>)]) -> Result<Self, FieldError> {
+        let keys = keys
+            .iter()
+            .map(|(id, key)| {
+                XChaCha20Poly1305::new_from_slice(key)
+                    .map(|cipher| (id.clone(), cipher))
+                    .map_err(|_| FieldError::BadKey)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err(FieldError::BadKey);
+        }
+        Ok(FieldCipher { keys })
+    }
+
+    /// The id of the key new values are sealed with.
+    pub fn current_id(&self) -> &str {
+        self.keys.last().map_or("", |(id, _)| id.as_str())
     }
 
     /// A key that lives only as long as this process: for tests and tools that never keep
@@ -53,38 +85,24 @@ impl FieldCipher {
         Self::from_key(&random::<32>()?)
     }
 
-    /// The deployment's key: `LINDUNG_FIELD_KEY` (64 hex digits) if set, else the file `path`,
-    /// created with a new random key (readable by the owner only) on first use. Keep the file,
-    /// or the variable, out of database backups and back it up separately.
+    /// The deployment's keys (see [`super::keys`]): `LINDUNG_FIELD_KEY` if set, else the file
+    /// `path`, created with a new random key on first use. Keep them out of database backups
+    /// and back them up separately.
     pub fn from_environment_or_file(path: &std::path::Path) -> Result<Self, FieldError> {
-        if let Ok(text) = std::env::var("LINDUNG_FIELD_KEY") {
-            return Self::from_key(&unhex(text.trim()).ok_or(FieldError::BadKey)?);
-        }
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_key(&unhex(text.trim()).ok_or(FieldError::BadKey)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = random::<32>()?;
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                std::io::Write::write_all(&mut options.open(path)?, hex(&key).as_bytes())?;
-                Self::from_key(&key)
-            }
-            Err(e) => Err(e.into()),
-        }
+        let keys = super::keys::load_field_keys(path)?;
+        Self::from_keys(
+            &keys
+                .into_iter()
+                .map(|(id, key)| (id, key.to_vec()))
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// Whether `stored` is a sealed value (rather than a value an earlier version kept in the
     /// clear).
     pub fn is_sealed(stored: &str) -> bool {
-        stored
-            .strip_prefix(KEY_ID)
-            .and_then(|s| s.strip_prefix(':'))
-            .is_some_and(|body| body.len() >= 2 * (24 + 16) && unhex(body).is_some())
+        split_sealed(stored)
+            .is_some_and(|(_, body)| body.len() >= 2 * (24 + 16) && unhex(body).is_some())
     }
 
     /// Encrypts `value` for the record named by `context` (say `selfreport_cases.contact:SR-…`).
@@ -101,8 +119,8 @@ impl FieldCipher {
     pub fn seal_bytes(&self, context: &str, value: &[u8]) -> Result<String, FieldError> {
         let nonce_bytes = random::<24>()?;
         let nonce = XNonce::from(nonce_bytes);
-        let sealed = self
-            .cipher
+        let (id, cipher) = self.keys.last().ok_or(FieldError::BadKey)?;
+        let sealed = cipher
             .encrypt(
                 &nonce,
                 Payload {
@@ -111,21 +129,23 @@ impl FieldCipher {
                 },
             )
             .map_err(|_| FieldError::Undecryptable)?;
-        Ok(format!("{KEY_ID}:{}{}", hex(&nonce_bytes), hex(&sealed)))
+        Ok(format!("{id}:{}{}", hex(&nonce_bytes), hex(&sealed)))
     }
 
     pub fn open_bytes(&self, context: &str, stored: &str) -> Result<Vec<u8>, FieldError> {
-        let body = stored
-            .strip_prefix(KEY_ID)
-            .and_then(|s| s.strip_prefix(':'))
-            .ok_or(FieldError::Undecryptable)?;
+        let (id, body) = split_sealed(stored).ok_or(FieldError::Undecryptable)?;
+        let (_, cipher) = self
+            .keys
+            .iter()
+            .find(|(known, _)| known == id)
+            .ok_or(FieldError::UnknownKey(id.to_owned()))?;
         let bytes = unhex(body).ok_or(FieldError::Undecryptable)?;
         if bytes.len() < 24 {
             return Err(FieldError::Undecryptable);
         }
         let (nonce, sealed) = bytes.split_at(24);
         let nonce = XNonce::try_from(nonce).map_err(|_| FieldError::Undecryptable)?;
-        self.cipher
+        cipher
             .decrypt(
                 &nonce,
                 Payload {
@@ -135,6 +155,13 @@ impl FieldCipher {
             )
             .map_err(|_| FieldError::Undecryptable)
     }
+}
+
+/// A sealed value's key id (`k` and digits) and body.
+fn split_sealed(stored: &str) -> Option<(&str, &str)> {
+    let (id, body) = stored.split_once(':')?;
+    let digits = id.strip_prefix('k')?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((id, body))
 }
 
 #[cfg(test)]

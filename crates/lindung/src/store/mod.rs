@@ -3,6 +3,7 @@
 //! it). Domains keep their own entities and queries; this module only opens the store.
 
 pub mod fields;
+pub mod keys;
 mod migrations;
 
 use std::path::{Path, PathBuf};
@@ -66,12 +67,24 @@ pub enum StoreError {
     Connect { location: String, source: DbErr },
     #[error("cannot migrate the database ({location}): {source}")]
     Migrate { location: String, source: DbErr },
+    #[error("the field key: {0}")]
+    Key(#[from] fields::FieldError),
 }
 
 /// An open, migrated store.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Keys the audit chain; derived from the field key, never stored in the database.
+    audit_key: std::sync::Arc<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -112,7 +125,24 @@ impl Store {
                 location: location.describe(),
                 source,
             })?;
-        Ok(Store { db })
+        let field_key = keys::load_field_key(&keys::field_key_path(&location.data_dir))?;
+        let audit_key = keys::audit_key(&field_key);
+        let deployment = deployment_id(&db)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                location: location.describe(),
+                source,
+            })?;
+        keys::register_audit_key(&deployment, audit_key);
+        Ok(Store {
+            db,
+            audit_key: std::sync::Arc::new(audit_key),
+        })
+    }
+
+    /// The key of the audit chain.
+    pub fn audit_key(&self) -> &[u8; 32] {
+        &self.audit_key
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -122,6 +152,44 @@ impl Store {
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
+}
+
+/// The name of the `chain_heads` row that holds the deployment's id.
+const DEPLOYMENT_ROW: &str = "deployment";
+
+/// The deployment's id: random, made when the database is first opened, kept in the database.
+/// It names which audit key is this database's; it is not a secret.
+async fn deployment_id(db: &DatabaseConnection) -> Result<String, DbErr> {
+    use sea_orm::sea_query::{OnConflict, Query};
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| DbErr::Custom(format!("no randomness: {e}")))?;
+    let insert = Query::insert()
+        .into_table("chain_heads")
+        .columns(["name", "entries", "last_hash"])
+        .values_panic([
+            DEPLOYMENT_ROW.into(),
+            0i64.into(),
+            crate::helpers::hex(&random).into(),
+        ])
+        .on_conflict(OnConflict::column("name").do_nothing().to_owned())
+        .to_owned();
+    db.execute(&insert).await?;
+    deployment_of(db).await
+}
+
+/// The deployment id, read inside any connection or transaction.
+pub async fn deployment_of(db: &impl ConnectionTrait) -> Result<String, DbErr> {
+    use sea_orm::ExprTrait;
+    use sea_orm::sea_query::{Expr, Query};
+    let read = Query::select()
+        .column("last_hash")
+        .from("chain_heads")
+        .and_where(Expr::col("name").eq(DEPLOYMENT_ROW))
+        .to_owned();
+    db.query_one(&read)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the deployment id".into()))?
+        .try_get("", "last_hash")
 }
 
 /// Locks the named chain (see the `chain_heads` table) for the rest of the transaction and

@@ -246,3 +246,132 @@ async fn failed_logins_made_at_once_each_count() {
         );
     }
 }
+
+/// Rewrites the audit chain as someone with only database access could: edits the first
+/// entry, hashes every entry again the way an unkeyed chain is hashed (SHA-256 over the entry's
+/// fields and the hash before it), and moves the chain head.
+async fn rebuild_without_the_key(store: &lindung::store::Store) {
+    use lindung::access::entities::audit_entry;
+    use lindung::helpers::{rfc3339, sha256_hex};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+    let entries = audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Id)
+        .all(store.db())
+        .await
+        .expect("entries");
+    let mut prev = lindung::store::GENESIS_HASH.to_owned();
+    for (i, mut entry) in entries.into_iter().enumerate() {
+        if i == 0 {
+            entry.details = r#"{"role":"law_enforcement"}"#.to_owned();
+        }
+        let canonical = serde_json::json!([
+            prev,
+            rfc3339(entry.at),
+            entry.actor_user_id,
+            entry.actor,
+            entry.action,
+            entry.record_type,
+            entry.record_id,
+            entry.source,
+            entry.details,
+        ]);
+        let hash = sha256_hex(canonical.to_string().as_bytes());
+        audit_entry::ActiveModel {
+            id: Set(entry.id),
+            details: Set(entry.details),
+            prev_hash: Set(prev.clone()),
+            entry_hash: Set(hash.clone()),
+            ..Default::default()
+        }
+        .update(store.db())
+        .await
+        .expect("rewrite");
+        prev = hash;
+    }
+    store
+        .db()
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            store.db().get_database_backend(),
+            match store.db().get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "UPDATE chain_heads SET last_hash = $1 WHERE name = 'audit'"
+                }
+                _ => "UPDATE chain_heads SET last_hash = ? WHERE name = 'audit'",
+            },
+            [prev.into()],
+        ))
+        .await
+        .expect("move the head");
+}
+
+/// The chain is keyed with a key that is not in the database: a chain rebuilt by someone with
+/// only database access is caught, naming the first entry; `lindung audit verify` says so too.
+/// A chain written unkeyed by an earlier version is keyed once, when it is intact.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_chain_cannot_be_rebuilt_without_its_key() {
+    for t in support::stores("audit_keyed").await {
+        let actor = Actor::cli("test");
+        for email in ["one@example.org", "two@example.org"] {
+            access::add_user(
+                &t.store,
+                &actor,
+                email,
+                Role::Analyst,
+                None,
+                "a long enough passphrase",
+            )
+            .await
+            .expect("add");
+        }
+        assert_eq!(
+            audit::verify(&t.store).await.expect("verify").first_broken,
+            None
+        );
+        // What an earlier version wrote: an intact, unkeyed chain. It is keyed once.
+        rebuild_without_the_key(&t.store).await;
+        let first: i64 = {
+            use lindung::access::entities::audit_entry;
+            use sea_orm::{EntityTrait, QueryOrder};
+            audit_entry::Entity::find()
+                .order_by_asc(audit_entry::Column::Id)
+                .one(t.store.db())
+                .await
+                .expect("first")
+                .expect("an entry")
+                .id
+        };
+        let report = audit::verify(&t.store).await.expect("verify");
+        assert_eq!(
+            report.first_broken.map(|(id, _)| id),
+            Some(first),
+            "{}: an unkeyed chain does not verify as keyed",
+            t.name
+        );
+        let keyed = audit::key_the_chain(&t.store).await.expect("key");
+        let after = audit::verify(&t.store).await.expect("verify");
+        assert_eq!(after.first_broken, None, "{}", t.name);
+        assert_eq!(keyed, after.entries, "{}: every entry keyed", t.name);
+        // An edit covered by a chain rebuilt without the key is caught, at the edited entry.
+        rebuild_without_the_key(&t.store).await;
+        access::add_user(
+            &t.store,
+            &actor,
+            "three@example.org",
+            Role::Analyst,
+            None,
+            "a long enough passphrase",
+        )
+        .await
+        .expect("add");
+        let report = audit::verify(&t.store).await.expect("verify");
+        assert_eq!(
+            report.first_broken.map(|(id, _)| id),
+            Some(first),
+            "{}",
+            t.name
+        );
+        // The command line checks with the key too, and keys nothing by itself.
+        let (ok, out, _) = support::lindung_on(&t.location, &["audit", "verify"]);
+        assert!(!ok && out.contains("BROKEN"), "{}: {out}", t.name);
+    }
+}

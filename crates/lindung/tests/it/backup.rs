@@ -53,6 +53,13 @@ async fn an_online_backup_is_a_complete_store() {
 
     let restored_dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(&out, restored_dir.path().join("lindung.db")).expect("restore");
+    // A restore brings the field key back too (kept apart from the backup): without it the
+    // encrypted fields cannot be read and the audit chain cannot be checked.
+    std::fs::copy(
+        t.location.data_dir.join("field.key"),
+        restored_dir.path().join("field.key"),
+    )
+    .expect("restore the key");
     let restored = Store::open(&StoreLocation::new(restored_dir.path(), None))
         .await
         .expect("open backup");

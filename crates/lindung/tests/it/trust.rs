@@ -375,3 +375,68 @@ async fn reads_of_sensitive_data_are_audited() {
         server.terminate();
     }
 }
+
+/// Starts `lindung serve` on `data_dir` with `env`, waits for its address (or its exit), stops
+/// it, and returns whether it started and what it wrote to standard error.
+fn serve_briefly(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (bool, String) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lindung"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("LINDUNG_DATABASE_URL")
+        .env_remove("LINDUNG_FIELD_KEY")
+        .env_remove("LINDUNG_FIELD_KEY_FILE")
+        .env("LINDUNG_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lindung serve");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("read");
+    let started = first.starts_with("lindung listening on ");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut errors = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut errors);
+    }
+    let _ = child.wait();
+    (started, errors)
+}
+
+#[test]
+fn the_field_key_is_kept_apart_from_the_data_and_from_other_users() {
+    let data = tempfile::tempdir().expect("dir");
+    // The default place, inside the data directory, works but is warned about.
+    let (started, errors) = serve_briefly(data.path(), &[]);
+    assert!(started, "{errors}");
+    assert!(
+        errors.contains("is inside the data directory")
+            && errors.contains("LINDUNG_FIELD_KEY_FILE"),
+        "{errors}"
+    );
+    // Elsewhere: no warning.
+    let keys = tempfile::tempdir().expect("dir");
+    let key_file = keys.path().join("lindung-field.key");
+    let elsewhere = [("LINDUNG_FIELD_KEY_FILE", key_file.to_str().expect("path"))];
+    let other_data = tempfile::tempdir().expect("dir");
+    let (started, errors) = serve_briefly(other_data.path(), &elsewhere);
+    assert!(started, "{errors}");
+    assert!(!errors.contains("inside the data directory"), "{errors}");
+    assert!(key_file.exists(), "the key was made where it was told");
+    // A key file others can read is refused, naming the fix.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let (started, errors) = serve_briefly(other_data.path(), &elsewhere);
+        assert!(!started, "a readable key must stop the server: {errors}");
+        assert!(errors.contains("chmod 600"), "{errors}");
+    }
+}
