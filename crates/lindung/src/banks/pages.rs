@@ -456,7 +456,9 @@ async fn match_submit(
         chrome: Chrome::for_caller(&caller, &headers, "match-title"),
         query: Some(query.to_string()),
         quality,
-        matches: ctx.matcher.lookup_pdq(&queries, None),
+        matches: ctx
+            .matcher
+            .lookup_pdq(&queries, None, &ctx.scope(&caller.principal)),
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -15,6 +15,9 @@ use crate::store::{Store, advance_chain, lock_chain};
 
 /// Default PDQ match threshold, as in HMA and python-threatexchange.
 pub const DEFAULT_PDQ_THRESHOLD: i32 = 31;
+/// The widest PDQ threshold a platform may give its banks (wider ones match unrelated images;
+/// an admin may set up to 64).
+pub const PLATFORM_MAX_PDQ_THRESHOLD: i32 = 40;
 /// PDQ hashes below this quality are too unreliable to bank.
 pub const MIN_PDQ_QUALITY: i32 = 50;
 
@@ -31,6 +34,26 @@ pub enum BankError {
     Forbidden,
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+/// Checks a PDQ threshold `principal` asks for: 0 to 64, and at most
+/// [`PLATFORM_MAX_PDQ_THRESHOLD`] for a platform.
+fn check_threshold(principal: &Principal, threshold: i32) -> Result<i32, BankError> {
+    if !(0..=64).contains(&threshold) {
+        return Err(BankError::Invalid(
+            "pdq_threshold",
+            "the PDQ threshold is 0 to 64".into(),
+        ));
+    }
+    if principal.role == Role::Platform && threshold > PLATFORM_MAX_PDQ_THRESHOLD {
+        return Err(BankError::Invalid(
+            "pdq_threshold",
+            format!(
+                "a platform's bank has a PDQ threshold of at most {PLATFORM_MAX_PDQ_THRESHOLD}"
+            ),
+        ));
+    }
+    Ok(threshold)
 }
 
 fn check_bank_name(name: &str) -> Result<String, BankError> {
@@ -165,13 +188,7 @@ pub async fn create_bank(
     enabled: bool,
 ) -> Result<bank::Model, BankError> {
     let name = check_bank_name(name)?;
-    let threshold = pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD);
-    if !(0..=64).contains(&threshold) {
-        return Err(BankError::Invalid(
-            "pdq_threshold",
-            "the PDQ threshold is 0 to 64".into(),
-        ));
-    }
+    let threshold = check_threshold(principal, pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD))?;
     let txn = store.db().begin().await?;
     if bank::Entity::find()
         .filter(bank::Column::Name.eq(&name))
@@ -233,13 +250,7 @@ pub async fn update_bank(
         active.enabled = Set(enabled);
     }
     if let Some(t) = pdq_threshold {
-        if !(0..=64).contains(&t) {
-            return Err(BankError::Invalid(
-                "pdq_threshold",
-                "the PDQ threshold is 0 to 64".into(),
-            ));
-        }
-        active.pdq_threshold = Set(t);
+        active.pdq_threshold = Set(check_threshold(principal, t)?);
     }
     let updated = active.update(&txn).await?;
     record_change(&txn, "bank", id, None).await?;
