@@ -294,13 +294,11 @@ async fn list_banks(
     State(ctx): State<BanksContext>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<HmaBank>>> {
-    let all = banks::list_banks(&ctx.store).await?;
-    Ok(Json(
-        all.iter()
-            .filter(|b| banks::may_manage(&caller.principal, b))
-            .map(hma_bank)
-            .collect(),
-    ))
+    let listed = banks::listed_banks(&ctx.store, &caller.principal)
+        .await?
+        .all(ctx.store.db())
+        .await?;
+    Ok(Json(listed.iter().map(hma_bank).collect()))
 }
 
 #[derive(Deserialize)]

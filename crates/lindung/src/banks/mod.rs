@@ -13,6 +13,7 @@ pub mod matcher;
 pub mod pages;
 pub mod signals;
 pub mod store;
+pub mod visibility;
 
 use std::sync::Arc;
 

@@ -61,10 +61,13 @@ struct BanksPage {
 
 async fn list(State(ctx): State<BanksContext>, headers: HeaderMap, caller: Caller) -> PageResult {
     let mut rows = Vec::new();
-    for b in banks::list_banks(&ctx.store).await.or_page(&headers)? {
-        if !banks::may_manage(&caller.principal, &b) {
-            continue;
-        }
+    let listed = banks::listed_banks(&ctx.store, &caller.principal)
+        .await
+        .or_page(&headers)?
+        .all(ctx.store.db())
+        .await
+        .or_page(&headers)?;
+    for b in listed {
         let signals = banks::bank_signals(&ctx.store, b.id)
             .await
             .or_page(&headers)?

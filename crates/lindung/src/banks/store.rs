@@ -8,6 +8,10 @@ use sea_orm::{
 
 use super::entities::{bank, change, content, signal};
 pub use super::signals::{ContentMeta, NewSignal, SignalType, image_signals, video_signals};
+use super::visibility::refuse_system;
+pub use super::visibility::{
+    is_deployment, listed_banks, may_manage, system_bank, system_organisation, visible_bank,
+};
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::{Principal, Role};
 use crate::helpers::now;
@@ -32,6 +36,12 @@ pub enum BankError {
     NameTaken(String),
     #[error("this bank belongs to another organisation")]
     Forbidden,
+    /// A bank the deployment keeps itself (self-report, care), named: only its own flow
+    /// changes or reads it.
+    #[error(
+        "{0} is a system bank: only the flow that keeps it (self-report, care) changes it, and its content is not listed"
+    )]
+    System(String),
     #[error("database: {0}")]
     Db(#[from] DbErr),
 }
@@ -72,11 +82,6 @@ fn check_bank_name(name: &str) -> Result<String, BankError> {
     Ok(name.to_owned())
 }
 
-/// Whether `principal` may manage `bank`: admins any, others only their organisation's.
-pub fn may_manage(principal: &Principal, bank: &bank::Model) -> bool {
-    principal.role == Role::Admin || principal.organisation_id == bank.organisation_id
-}
-
 pub async fn list_banks(store: &Store) -> Result<Vec<bank::Model>, DbErr> {
     bank::Entity::find()
         .order_by_asc(bank::Column::Name)
@@ -91,46 +96,6 @@ pub async fn bank_signals(store: &Store, bank_id: i32) -> Result<Vec<signal::Mod
         .order_by_asc(signal::Column::Id)
         .all(store.db())
         .await
-}
-
-/// The bank `name` if `principal` may manage it. Another organisation's bank is reported as
-/// absent, not as forbidden: its name is not the caller's business.
-pub async fn visible_bank(
-    store: &Store,
-    principal: &Principal,
-    name: &str,
-) -> Result<bank::Model, BankError> {
-    let found = find_bank(store, name).await?;
-    if !may_manage(principal, &found) {
-        return Err(BankError::NoSuchBank(name.to_owned()));
-    }
-    Ok(found)
-}
-
-/// A bank the deployment itself keeps (self-reported hashes, hashes linked to care cases),
-/// created in the default organisation on first use; returns the system principal that owns it.
-pub async fn system_bank(store: &Store, name: &str) -> Result<Principal, BankError> {
-    let owner = |organisation_id| Principal {
-        user_id: 0,
-        organisation_id,
-        email: "system".into(),
-        role: Role::Admin,
-        language: None,
-    };
-    // The common case, after the first use: one read.
-    if let Ok(existing) = find_bank(store, name).await {
-        return Ok(owner(existing.organisation_id));
-    }
-    let actor = Actor::anonymous(Some("system".into()));
-    let organisation_id =
-        crate::access::organisation_id(store, &actor, crate::access::DEFAULT_ORGANISATION)
-            .await
-            .map_err(|e| BankError::Invalid("organisation", e.to_string()))?;
-    let owner = owner(organisation_id);
-    match create_bank(store, &actor, &owner, name, None, true).await {
-        Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
-        Err(e) => Err(e),
-    }
 }
 
 pub async fn find_bank(store: &Store, name: &str) -> Result<bank::Model, BankError> {
@@ -155,6 +120,7 @@ async fn bank_for_write(
     if !may_manage(principal, &found) {
         return Err(BankError::Forbidden);
     }
+    refuse_system(txn, principal, &found).await?;
     Ok(found)
 }
 
@@ -264,6 +230,37 @@ pub async fn update_bank(
     Ok(updated)
 }
 
+/// Writes a removal to the change log for every signal of a bank about to be deleted, as for
+/// one removed signal, so that what follows the change log (platforms' feeds) hears of each.
+async fn record_removals(txn: &DatabaseTransaction, bank_id: i32) -> Result<(), DbErr> {
+    use sea_orm::QuerySelect;
+    let ids: Vec<i64> = signal::Entity::find()
+        .select_only()
+        .column(signal::Column::Id)
+        .filter(signal::Column::BankId.eq(bank_id))
+        .order_by_asc(signal::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    lock_chain(txn, "changes").await?;
+    let at = now();
+    for batch in ids.chunks(3000) {
+        change::Entity::insert_many(batch.iter().map(|&id| change::ActiveModel {
+            at: Set(at),
+            kind: Set("signal_removed".to_owned()),
+            bank_id: Set(bank_id),
+            signal_id: Set(Some(id)),
+            ..Default::default()
+        }))
+        .exec(txn)
+        .await?;
+    }
+    advance_chain(txn, "changes", "").await
+}
+
 pub async fn delete_bank(
     store: &Store,
     actor: &Actor,
@@ -273,6 +270,7 @@ pub async fn delete_bank(
     let txn = store.db().begin().await?;
     let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
+    record_removals(&txn, id).await?;
     // Children first, explicitly: foreign-key cascades are not relied on for correctness.
     signal::Entity::delete_many()
         .filter(signal::Column::BankId.eq(id))
@@ -553,6 +551,11 @@ impl From<BankError> for crate::http::ApiError {
             BankError::NoSuchBank(_) => ApiError::not_found(error.to_string()),
             BankError::NameTaken(_) => ApiError::conflict(error.to_string()),
             BankError::Forbidden => ApiError::forbidden(error.to_string()),
+            BankError::System(_) => ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "system_bank",
+                error.to_string(),
+            ),
             BankError::Db(e) => ApiError::internal(e),
         }
     }

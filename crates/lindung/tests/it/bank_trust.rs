@@ -198,3 +198,184 @@ async fn a_platform_keeps_its_bank_thresholds_at_most_40() {
         assert_eq!(create(&server, &admin, "A_WIDE", 64).0, 201, "{}", t.name);
     }
 }
+
+/// Every way a user's route could list, change or add to `bank`, with the answer expected:
+/// a 403 `system_bank`.
+fn refused_everywhere(server: &Server, token: &str, bank: &str, what: &str) {
+    let token = Some(token);
+    let attempts: Vec<(&str, String, Value)> = vec![
+        ("GET", format!("/api/v1/banks/{bank}"), Value::Null),
+        ("GET", format!("/api/v1/banks/{bank}/content"), Value::Null),
+        (
+            "PATCH",
+            format!("/api/v1/banks/{bank}"),
+            json!({"name": "MINE"}),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/banks/{bank}"),
+            json!({"enabled": false}),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/banks/{bank}"),
+            json!({"pdq_threshold": 64}),
+        ),
+        ("DELETE", format!("/api/v1/banks/{bank}"), Value::Null),
+        (
+            "POST",
+            format!("/api/v1/banks/{bank}/content"),
+            json!({"pdq": BRIDGE}),
+        ),
+        ("GET", format!("/c/bank/{bank}"), Value::Null),
+        ("PUT", format!("/c/bank/{bank}"), json!({"name": "MINE"})),
+        ("PUT", format!("/c/bank/{bank}"), json!({"enabled": false})),
+        ("DELETE", format!("/c/bank/{bank}"), Value::Null),
+        (
+            "POST",
+            format!("/c/bank/{bank}/signal"),
+            json!({"pdq": BRIDGE}),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let (status, answer) = if body.is_null() {
+            let (status, text) = server.request(method, &path, token, &[], b"");
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        } else {
+            server.json(method, &path, token, &body)
+        };
+        assert_eq!(status, 403, "{what}: {method} {path}: {answer}");
+        assert_eq!(
+            answer["error"]["code"], "system_bank",
+            "{what}: {method} {path}"
+        );
+    }
+    for path in ["/api/v1/banks", "/c/banks"] {
+        let (status, answer) = server.get(path, token);
+        assert_eq!(status, 200, "{what}: {path}: {answer}");
+        assert!(
+            !answer.to_string().contains(bank),
+            "{what}: {path}: {answer}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn system_banks_belong_to_the_system() {
+    use lindung::banks::store as banks;
+    for t in support::stores("bank_system").await {
+        let admin = support::user(&t.store, "a@example.org", Role::Admin, None).await;
+        let platform = support::user(&t.store, "p@example.org", Role::Platform, Some("P")).await;
+        let server = Server::start(&t.location);
+        let (status, receipt) = server.json(
+            "POST",
+            "/api/v1/selfreport",
+            None,
+            &json!({"files": [{"pdq": BRIDGE, "quality": 90}]}),
+        );
+        assert_eq!(status, 201, "{}: {receipt}", t.name);
+        let owner = banks::system_bank(&t.store, "CARE_HASHES")
+            .await
+            .expect("care bank");
+        let system = banks::system_organisation(t.store.db())
+            .await
+            .expect("query")
+            .expect("the migration made the system organisation");
+        for name in ["SELF_REPORT", "CARE_HASHES"] {
+            let found = banks::find_bank(&t.store, name).await.expect("bank");
+            assert_eq!(found.organisation_id, system, "{}: {name}", t.name);
+        }
+        assert_eq!(owner.organisation_id, system);
+        for name in ["SELF_REPORT", "CARE_HASHES"] {
+            refused_everywhere(&server, &admin, name, &format!("{}: admin", t.name));
+        }
+        // Nobody joins the system organisation.
+        let joined = lindung::access::add_user(
+            &t.store,
+            &lindung::access::audit::Actor::cli("test"),
+            "s@example.org",
+            Role::Admin,
+            Some("system"),
+            "a long enough passphrase",
+        )
+        .await;
+        assert!(
+            joined.is_err(),
+            "{}: a user joined the system organisation",
+            t.name
+        );
+
+        // The self-report flow still writes its bank, and its withdrawal reaches the feed.
+        let (status, again) = server.json(
+            "POST",
+            "/api/v1/selfreport",
+            None,
+            &json!({"files": [{"md5": "d41d8cd98f00b204e9800998ecf8427e"}]}),
+        );
+        assert_eq!(status, 201, "{}: {again}", t.name);
+        let (_, feed) = server.get("/api/v1/hashes/selfreport?since=0", Some(&platform));
+        let actions = |feed: &Value| -> Vec<String> {
+            feed["entries"]
+                .as_array()
+                .expect("entries")
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e["action"].as_str().unwrap_or(""),
+                        e["signal_type"]
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            actions(&feed),
+            ["add \"pdq\"", "add \"md5\""],
+            "{}: {feed}",
+            t.name
+        );
+        let checkpoint = feed["checkpoint"].as_i64().expect("checkpoint");
+        let (status, _) = server.json(
+            "POST",
+            "/api/v1/selfreport/withdraw",
+            None,
+            &json!({"case_number": again["case_number"], "pin": again["pin"]}),
+        );
+        assert_eq!(status, 200, "{}", t.name);
+        let (_, feed) = server.get(
+            &format!("/api/v1/hashes/selfreport?since={checkpoint}"),
+            Some(&platform),
+        );
+        assert_eq!(actions(&feed), ["remove \"md5\""], "{}: {feed}", t.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_a_bank_writes_the_removal_of_each_signal() {
+    use lindung::banks::entities::change;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    for t in support::stores("bank_removals").await {
+        let platform = support::user(&t.store, "p@example.org", Role::Platform, Some("P")).await;
+        let server = Server::start(&t.location);
+        assert_eq!(create(&server, &platform, "GOING", 31).0, 201);
+        add_pdq(&server, &platform, "GOING", BRIDGE);
+        add_pdq(&server, &platform, "GOING", &at_distance(BRIDGE, 3));
+        let bank = lindung::banks::store::find_bank(&t.store, "GOING")
+            .await
+            .expect("bank");
+        let (status, _) =
+            server.request("DELETE", "/api/v1/banks/GOING", Some(&platform), &[], b"");
+        assert_eq!(status, 204, "{}", t.name);
+        let kinds: Vec<String> = change::Entity::find()
+            .filter(change::Column::BankId.eq(bank.id))
+            .all(t.store.db())
+            .await
+            .expect("changes")
+            .into_iter()
+            .map(|c| c.kind)
+            .collect();
+        let removed = kinds.iter().filter(|k| *k == "signal_removed").count();
+        assert_eq!(removed, 2, "{}: {kinds:?}", t.name);
+        assert_eq!(kinds.last().map(String::as_str), Some("bank_deleted"));
+    }
+}

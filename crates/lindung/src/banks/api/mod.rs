@@ -106,10 +106,7 @@ async fn list_banks(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<BankList>> {
     let (page, per_page) = q.resolve()?;
-    let mut query = bank::Entity::find().order_by_asc(bank::Column::Name);
-    if caller.principal.role != Role::Admin {
-        query = query.filter(bank::Column::OrganisationId.eq(caller.principal.organisation_id));
-    }
+    let query = banks::listed_banks(&ctx.store, &caller.principal).await?;
     let pages = query.paginate(ctx.store.db(), per_page);
     let total = pages.num_items().await?;
     let items = pages.fetch_page(page - 1).await?;

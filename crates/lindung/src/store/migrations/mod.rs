@@ -9,6 +9,7 @@ mod m0003_signal_bodies;
 mod m0004_self_report;
 mod m0005_care;
 mod m0006_hotline;
+mod m0008_system_banks;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_self_report::M0004SelfReport),
             Box::new(m0005_care::M0005Care),
             Box::new(m0006_hotline::M0006Hotline),
+            Box::new(m0008_system_banks::M0008SystemBanks),
         ]
     }
 }
