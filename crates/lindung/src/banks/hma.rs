@@ -329,6 +329,7 @@ async fn create_bank(
         name,
         body.pdq_threshold,
         body.enabled() != Some(false),
+        banks::BankSharing::Private,
     )
     .await?;
     ctx.sync().await?;
@@ -359,9 +360,12 @@ async fn update_bank(
         &caller.actor(),
         &caller.principal,
         &name,
-        body.name.as_deref(),
-        body.enabled(),
-        body.pdq_threshold,
+        banks::BankUpdate {
+            name: body.name.as_deref(),
+            enabled: body.enabled(),
+            pdq_threshold: body.pdq_threshold,
+            sharing: None,
+        },
     )
     .await?;
     ctx.sync().await?;

@@ -67,8 +67,7 @@ impl BanksContext {
 
     /// The banks `asked_by`'s lookups search.
     pub fn scope(&self, asked_by: &Principal) -> Scope {
-        let _ = asked_by;
-        Scope::every()
+        Scope::of(asked_by)
     }
 
     /// Checks a lookup's PDQ radius: 0 to 64, and unless `asked_by` is an admin, no wider than

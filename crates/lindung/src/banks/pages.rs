@@ -106,6 +106,7 @@ async fn create(
         &form.name,
         None,
         true,
+        banks::BankSharing::Private,
     )
     .await
     .or_page(&headers)?;
@@ -123,6 +124,17 @@ struct BankPage {
     bank: bank::Model,
     signals: Vec<signal::Model>,
     total: usize,
+    sharing_options: &'static [banks::BankSharing],
+}
+
+impl BankPage {
+    /// The message naming a sharing scope.
+    fn sharing_key(&self, sharing: &banks::BankSharing) -> &'static str {
+        match sharing {
+            banks::BankSharing::Private => "bank-sharing-private",
+            banks::BankSharing::Platforms => "bank-sharing-platforms",
+        }
+    }
 }
 
 async fn visible(
@@ -161,6 +173,7 @@ async fn bank_page(
         bank: found,
         signals,
         total,
+        sharing_options: banks::BankSharing::ALL,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -332,6 +345,7 @@ struct SettingsForm {
     name: String,
     pdq_threshold: String,
     enabled: Option<String>,
+    sharing: Option<String>,
 }
 
 async fn settings(
@@ -349,14 +363,24 @@ async fn settings(
         .parse()
         .map_err(|_| ApiError::bad_request("the threshold is a number from 0 to 64"))
         .or_page(&headers)?;
+    let sharing = form
+        .sharing
+        .as_deref()
+        .map(str::parse::<banks::BankSharing>)
+        .transpose()
+        .map_err(|e| ApiError::invalid("sharing", e))
+        .or_page(&headers)?;
     let updated = banks::update_bank(
         &ctx.store,
         &caller.actor(),
         &caller.principal,
         &name,
-        Some(&form.name),
-        Some(form.enabled.is_some()),
-        Some(threshold),
+        banks::BankUpdate {
+            name: Some(&form.name),
+            enabled: Some(form.enabled.is_some()),
+            pdq_threshold: Some(threshold),
+            sharing,
+        },
     )
     .await
     .or_page(&headers)?;

@@ -6,11 +6,13 @@ use sea_orm::{
     QueryFilter, QueryOrder, TransactionTrait,
 };
 
+pub use super::entities::BankSharing;
 use super::entities::{bank, change, content, signal};
 pub use super::signals::{ContentMeta, NewSignal, SignalType, image_signals, video_signals};
 use super::visibility::refuse_system;
 pub use super::visibility::{
-    is_deployment, listed_banks, may_manage, system_bank, system_organisation, visible_bank,
+    is_deployment, listed_banks, may_manage, may_see, system_bank, system_organisation,
+    visible_bank,
 };
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::{Principal, Role};
@@ -152,6 +154,7 @@ pub async fn create_bank(
     name: &str,
     pdq_threshold: Option<i32>,
     enabled: bool,
+    sharing: BankSharing,
 ) -> Result<bank::Model, BankError> {
     let name = check_bank_name(name)?;
     let threshold = check_threshold(principal, pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD))?;
@@ -170,6 +173,7 @@ pub async fn create_bank(
         enabled: Set(enabled),
         pdq_threshold: Set(threshold),
         created_at: Set(now()),
+        sharing: Set(sharing),
         ..Default::default()
     }
     .insert(&txn)
@@ -185,16 +189,29 @@ pub async fn create_bank(
     Ok(created)
 }
 
-/// Renames a bank and/or changes whether it matches and its threshold.
+/// What a change to a bank sets; `None` leaves a setting as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BankUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub enabled: Option<bool>,
+    pub pdq_threshold: Option<i32>,
+    pub sharing: Option<BankSharing>,
+}
+
+/// Renames a bank and/or changes whether it matches, its threshold and its sharing scope.
 pub async fn update_bank(
     store: &Store,
     actor: &Actor,
     principal: &Principal,
     name: &str,
-    new_name: Option<&str>,
-    enabled: Option<bool>,
-    pdq_threshold: Option<i32>,
+    changes: BankUpdate<'_>,
 ) -> Result<bank::Model, BankError> {
+    let BankUpdate {
+        name: new_name,
+        enabled,
+        pdq_threshold,
+        sharing,
+    } = changes;
     let txn = store.db().begin().await?;
     let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
@@ -218,12 +235,16 @@ pub async fn update_bank(
     if let Some(t) = pdq_threshold {
         active.pdq_threshold = Set(check_threshold(principal, t)?);
     }
+    if let Some(sharing) = sharing {
+        active.sharing = Set(sharing);
+    }
     let updated = active.update(&txn).await?;
     record_change(&txn, "bank", id, None).await?;
     audit::append(
         &txn,
         actor,
-        AuditEvent::new("bank.update", "bank", id.to_string()),
+        AuditEvent::new("bank.update", "bank", id.to_string())
+            .detail("sharing", updated.sharing.as_str()),
     )
     .await?;
     txn.commit().await?;

@@ -1,11 +1,14 @@
 //! Who may see and change which bank: an organisation its own banks, an admin every bank but
-//! the system's. The system banks (self-reported hashes, hashes of care cases) belong to the
+//! the system's, and platforms also see (match against, list, export) the banks shared with
+//! platforms; only the owner changes a bank. The system banks (self-reported hashes, hashes of care cases) belong to the
 //! system organisation, which has no users: only the flows that keep them write them, and no
 //! bank route lists, changes or adds to them.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
+};
 
-use super::entities::bank;
+use super::entities::{BankSharing, bank};
 use super::store::{BankError, create_bank, find_bank};
 use crate::access::audit::Actor;
 use crate::access::{Principal, Role, SYSTEM_ORGANISATION};
@@ -20,6 +23,12 @@ pub fn is_deployment(principal: &Principal) -> bool {
 /// Whether `principal` may manage `bank`: admins any, others only their organisation's.
 pub fn may_manage(principal: &Principal, bank: &bank::Model) -> bool {
     principal.role == Role::Admin || principal.organisation_id == bank.organisation_id
+}
+
+/// Whether `principal` may see `bank`: match against it, list its content, export it.
+pub fn may_see(principal: &Principal, bank: &bank::Model) -> bool {
+    may_manage(principal, bank)
+        || (principal.role == Role::Platform && bank.sharing == BankSharing::Platforms)
 }
 
 /// The id of the system organisation (made by migration `m0008_system_banks`).
@@ -48,22 +57,30 @@ pub async fn listed_banks(
     if let Some(system) = system_organisation(store.db()).await? {
         query = query.filter(bank::Column::OrganisationId.ne(system));
     }
-    if principal.role != Role::Admin {
-        query = query.filter(bank::Column::OrganisationId.eq(principal.organisation_id));
-    }
+    let own = bank::Column::OrganisationId.eq(principal.organisation_id);
+    query = match principal.role {
+        Role::Admin => query,
+        Role::Platform => query.filter(
+            Condition::any()
+                .add(own)
+                .add(bank::Column::Sharing.eq(BankSharing::Platforms)),
+        ),
+        _ => query.filter(own),
+    };
     Ok(query)
 }
 
-/// The bank `name` if `principal` may see it. Another organisation's bank is reported as
-/// absent, not as forbidden: its name is not the caller's business. A system bank is refused
-/// by name (403 `system_bank`).
+/// The bank `name` if `principal` may see it ([`may_see`]); changing it takes more (its
+/// organisation, or an admin). A bank the caller may not see is reported as absent, not as
+/// forbidden: its name is not the caller's business. A system bank is refused by name (403
+/// `system_bank`).
 pub async fn visible_bank(
     store: &Store,
     principal: &Principal,
     name: &str,
 ) -> Result<bank::Model, BankError> {
     let found = find_bank(store, name).await?;
-    if !may_manage(principal, &found) {
+    if !may_see(principal, &found) {
         return Err(BankError::NoSuchBank(name.to_owned()));
     }
     refuse_system(store.db(), principal, &found).await?;
@@ -92,7 +109,19 @@ pub async fn system_bank(store: &Store, name: &str) -> Result<Principal, BankErr
             .map_err(|e| BankError::Invalid("organisation", e.to_string()))?,
     };
     let owner = owner(organisation_id);
-    match create_bank(store, &actor, &owner, name, None, true).await {
+    // Platforms match against the system banks (a match on a self-reported picture is what
+    // the self-report flow is for).
+    match create_bank(
+        store,
+        &actor,
+        &owner,
+        name,
+        None,
+        true,
+        BankSharing::Platforms,
+    )
+    .await
+    {
         Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
         Err(e) => Err(e),
     }

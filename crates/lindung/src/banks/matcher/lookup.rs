@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::access::{Principal, Role};
+use crate::banks::entities::BankSharing;
 
 /// PDQ hashes one lookup may send (the 8 dihedral variants of 125 images).
 pub const MAX_LOOKUP_HASHES: usize = 1000;
@@ -11,11 +12,13 @@ pub const MAX_LOOKUP_HASHES: usize = 1000;
 pub const MAX_LOOKUP_FRAMES: usize = 10_800;
 
 /// Which banks a lookup searches: every bank (the deployment's own checks, and admins), or
-/// those of one organisation.
+/// those a caller may see (its organisation's, and for a platform those shared with
+/// platforms). A match elsewhere is never found, so nothing of it leaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope {
     every: bool,
     organisation_id: i32,
+    platform: bool,
 }
 
 impl Scope {
@@ -24,6 +27,7 @@ impl Scope {
         Scope {
             every: true,
             organisation_id: 0,
+            platform: false,
         }
     }
 
@@ -32,11 +36,14 @@ impl Scope {
         Scope {
             every: principal.role == Role::Admin,
             organisation_id: principal.organisation_id,
+            platform: principal.role == Role::Platform,
         }
     }
 
     pub fn admits(&self, bank: &BankInfo) -> bool {
-        self.every || bank.organisation_id == self.organisation_id
+        self.every
+            || bank.organisation_id == self.organisation_id
+            || (self.platform && bank.sharing == BankSharing::Platforms)
     }
 }
 

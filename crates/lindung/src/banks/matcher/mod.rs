@@ -37,6 +37,7 @@ pub struct BankInfo {
     pub name: String,
     pub enabled: bool,
     pub pdq_threshold: u32,
+    pub sharing: super::entities::BankSharing,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,6 +305,7 @@ impl Matcher {
                         name: b.name,
                         enabled: b.enabled,
                         pdq_threshold: u32::try_from(b.pdq_threshold).unwrap_or(0),
+                        sharing: b.sharing,
                     },
                 )
             })

@@ -10,6 +10,7 @@ mod m0004_self_report;
 mod m0005_care;
 mod m0006_hotline;
 mod m0008_system_banks;
+mod m0009_bank_sharing;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_care::M0005Care),
             Box::new(m0006_hotline::M0006Hotline),
             Box::new(m0008_system_banks::M0008SystemBanks),
+            Box::new(m0009_bank_sharing::M0009BankSharing),
         ]
     }
 }
