@@ -16,6 +16,7 @@ use super::formats::{ExportFormat, export_signals, parse_hash_list};
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
+use crate::access::audit::{self, AuditEvent};
 use crate::http::MAX_BODY_BYTES;
 use crate::http::{
     Access, ApiError, Caller, Chrome, Endpoint, Multipart, OrPage, PageError, PageResult, render,
@@ -163,6 +164,15 @@ async fn bank_page(
     // Newest first.
     signals.reverse();
     signals.truncate(LISTED_SIGNALS);
+    audit::record(
+        &ctx.store,
+        &caller.actor(),
+        AuditEvent::new("bank.content.read", "bank", found.id.to_string())
+            .detail("page", "bank")
+            .detail("items", signals.len()),
+    )
+    .await
+    .or_page(headers)?;
     let mut chrome = Chrome::for_caller(caller, headers, "bank-title");
     chrome.title = format!("{}: {}", chrome.title, found.name);
     if let Some(notice) = notice {
@@ -326,6 +336,13 @@ async fn export(
     let rows = banks::bank_signals(&ctx.store, target.id)
         .await
         .or_page(&headers)?;
+    audit::record(
+        &ctx.store,
+        &caller.actor(),
+        AuditEvent::new("bank.export", "bank", target.id.to_string()).detail("signals", rows.len()),
+    )
+    .await
+    .or_page(&headers)?;
     // local_file keeps every bankable signal type (videos too) and imports again as it is.
     let text = export_signals(&rows, ExportFormat::LocalFile, &target.name);
     let disposition = format!("attachment; filename=\"{}.txt\"", target.name);

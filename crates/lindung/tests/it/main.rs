@@ -13,6 +13,7 @@ mod access_store;
 mod api_banks;
 mod backup;
 mod bank_cli;
+mod bank_sharing;
 mod bank_trust;
 mod browser;
 mod care_api;
