@@ -225,9 +225,17 @@ fn main() {
             role: Role::Platform,
             language: None,
         };
-        banks::create_bank(&store, &actor, &principal, "BENCH", None, true)
-            .await
-            .expect("bank");
+        banks::create_bank(
+            &store,
+            &actor,
+            &principal,
+            "BENCH",
+            None,
+            true,
+            banks::BankSharing::Private,
+        )
+        .await
+        .expect("bank");
         let signals: Vec<(NewSignal, String)> = hashes
             .iter()
             .map(|h| {

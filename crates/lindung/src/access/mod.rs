@@ -21,6 +21,9 @@ use sea_orm::{
 
 /// The organisation users join when none is named.
 pub const DEFAULT_ORGANISATION: &str = "default";
+/// The organisation that owns what the deployment keeps itself (the self-report and care
+/// banks). It has no users: none can be added to it.
+pub const SYSTEM_ORGANISATION: &str = "system";
 
 crate::helpers::vocabulary! {
     /// What a user may do. Every route names the roles it admits.
@@ -104,6 +107,18 @@ fn check_email(email: &str) -> Result<String, AccessError> {
     Ok(email)
 }
 
+/// The id of the named organisation, if it exists.
+pub async fn find_organisation(
+    db: &impl sea_orm::ConnectionTrait,
+    name: &str,
+) -> Result<Option<i32>, DbErr> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .map(|o| o.id))
+}
+
 /// The id of the named organisation, created (and audited) if it does not exist yet.
 pub async fn organisation_id(store: &Store, actor: &Actor, name: &str) -> Result<i32, AccessError> {
     let txn = store.db().begin().await?;
@@ -184,6 +199,14 @@ pub async fn add_user_as(
         return Err(AccessError::Invalid(
             "organisation",
             "the organisation name is empty".into(),
+        ));
+    }
+    if org_name.eq_ignore_ascii_case(SYSTEM_ORGANISATION) {
+        return Err(AccessError::Invalid(
+            "organisation",
+            format!(
+                "the {SYSTEM_ORGANISATION:?} organisation belongs to the deployment and has no users"
+            ),
         ));
     }
     by.check_organisation_name(&txn, &org_name).await?;

@@ -1,5 +1,16 @@
 //! Tables of the banks domain.
 
+crate::helpers::vocabulary! {
+    /// Who besides its organisation sees a bank: matches in it, its content and export, the
+    /// HMA routes.
+    pub enum BankSharing {
+        /// Its organisation only (and admins).
+        Private = "private",
+        /// Also every platform account of the deployment.
+        Platforms = "platforms",
+    }
+}
+
 pub mod bank {
     use sea_orm::entity::prelude::*;
 
@@ -14,6 +25,7 @@ pub mod bank {
         pub enabled: bool,
         pub pdq_threshold: i32,
         pub created_at: TimeDateTimeWithTimeZone,
+        pub sharing: super::BankSharing,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -114,15 +114,23 @@ struct SignalQuery {
     signal_type: Option<String>,
     signal: Option<String>,
     include_distance: Option<String>,
+    /// A PDQ distance to search every bank at instead of its own threshold (not in HMA; only
+    /// an admin may ask for more than a bank's threshold).
+    radius: Option<u32>,
 }
 
-/// What `signal` of `signal_type` matches, with the signal type it matched by.
+/// What `signal` of `signal_type` matches in the banks `caller` may search, with the signal
+/// type it matched by.
 fn matches_for(
     ctx: &BanksContext,
+    caller: &Caller,
     signal_type: &str,
     signal: &str,
+    radius: Option<u32>,
 ) -> ApiResult<Vec<(BankMatch, &'static str)>> {
     let matcher = ctx.ready()?;
+    let scope = ctx.scope(&caller.principal);
+    ctx.check_radius(&caller.principal, &scope, "radius", radius)?;
     let kind = SignalType::parse(signal_type).map_err(|_| {
         ApiError::invalid(
             "signal_type",
@@ -136,17 +144,13 @@ fn matches_for(
         SignalType::Pdq => {
             let hash = Hash256::parse(signal.trim())
                 .map_err(|e| ApiError::invalid("signal", format!("invalid pdq signal: {e}")))?;
-            matcher.lookup_pdq(&[hash], None)
+            matcher.lookup_pdq(&[hash], radius, &scope)
         }
-        SignalType::Vpdq => {
-            let frames = lindung_media::vpdq::parse_signal(signal.trim())
-                .map_err(|e| ApiError::invalid("signal", format!("invalid vpdq signal: {e}")))?;
-            matcher.lookup_vpdq(&frames)
-        }
+        SignalType::Vpdq => matcher.lookup_vpdq(&super::lookup_frames("signal", signal)?, &scope),
         SignalType::Md5 | SignalType::VideoMd5 | SignalType::Sha256 => {
             let normalised = NewSignal::new(kind, signal, None)
                 .map_err(|e| ApiError::invalid("signal", e.to_string()))?;
-            matcher.lookup_digest(kind.as_str(), &normalised.value)
+            matcher.lookup_digest(kind.as_str(), &normalised.value, &scope)
         }
     };
     Ok(found.into_iter().map(|m| (m, kind.as_str())).collect())
@@ -205,8 +209,10 @@ async fn lookup_get(
 ) -> ApiResult<Json<Value>> {
     let found = matches_for(
         &ctx,
+        &caller,
         required(&q.signal_type, "signal_type")?,
         required(&q.signal, "signal")?,
+        q.radius,
     )?;
     publish(&ctx, &caller, "/m/lookup", &found).await;
     Ok(Json(by_bank(&only_matches(found))))
@@ -220,17 +226,17 @@ async fn lookup_upload(
     Ok(Json(match media(multipart).await? {
         Media::Photo(bytes) => {
             let fp = fingerprint_upload(bytes, false).await?;
-            let found = matches_for(&ctx, "pdq", &fp.pdq.hash.to_string())?;
+            let found = matches_for(&ctx, &caller, "pdq", &fp.pdq.hash.to_string(), None)?;
             publish(&ctx, &caller, "/m/lookup", &found).await;
             json!({"pdq": by_bank(&only_matches(found))})
         }
         Media::Video(bytes) => {
             let fp = fingerprint_video_upload(bytes).await?;
-            let mut found = matches_for(&ctx, "video_md5", &fp.digests.md5_hex())?;
+            let mut found = matches_for(&ctx, &caller, "video_md5", &fp.digests.md5_hex(), None)?;
             let by_file = found.len();
             found.extend(
                 ctx.ready()?
-                    .lookup_vpdq(&fp.frames)
+                    .lookup_vpdq(&fp.frames, &ctx.scope(&caller.principal))
                     .into_iter()
                     .map(|m| (m, SignalType::Vpdq.as_str())),
             );
@@ -248,8 +254,10 @@ async fn raw_lookup(
 ) -> ApiResult<Json<Value>> {
     let found = matches_for(
         &ctx,
+        &caller,
         required(&q.signal_type, "signal_type")?,
         required(&q.signal, "signal")?,
+        q.radius,
     )?;
     publish(&ctx, &caller, "/m/raw_lookup", &found).await;
     let matches = only_matches(found);
@@ -286,13 +294,11 @@ async fn list_banks(
     State(ctx): State<BanksContext>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<HmaBank>>> {
-    let all = banks::list_banks(&ctx.store).await?;
-    Ok(Json(
-        all.iter()
-            .filter(|b| banks::may_manage(&caller.principal, b))
-            .map(hma_bank)
-            .collect(),
-    ))
+    let listed = banks::listed_banks(&ctx.store, &caller.principal)
+        .await?
+        .all(ctx.store.db())
+        .await?;
+    Ok(Json(listed.iter().map(hma_bank).collect()))
 }
 
 #[derive(Deserialize)]
@@ -323,6 +329,7 @@ async fn create_bank(
         name,
         body.pdq_threshold,
         body.enabled() != Some(false),
+        banks::BankSharing::Private,
     )
     .await?;
     ctx.sync().await?;
@@ -353,9 +360,12 @@ async fn update_bank(
         &caller.actor(),
         &caller.principal,
         &name,
-        body.name.as_deref(),
-        body.enabled(),
-        body.pdq_threshold,
+        banks::BankUpdate {
+            name: body.name.as_deref(),
+            enabled: body.enabled(),
+            pdq_threshold: body.pdq_threshold,
+            sharing: None,
+        },
     )
     .await?;
     ctx.sync().await?;

@@ -13,6 +13,7 @@ pub mod matcher;
 pub mod pages;
 pub mod signals;
 pub mod store;
+pub mod visibility;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ pub use formats::{HashList, ListEntry, ListError, ListFormat, parse_hash_list};
 use crate::access::Principal;
 use crate::http::{ApiError, ApiResult, Endpoint};
 use events::{MatchEvent, MatchListeners, MatchedSignal};
-use matcher::{BankMatch, Matcher};
+use matcher::{BankMatch, MAX_LOOKUP_FRAMES, MAX_LOOKUP_HASHES, Matcher, Scope};
 
 /// What the bank routes, and the domains that use banks, need.
 #[derive(Clone, Debug)]
@@ -64,6 +65,41 @@ impl BanksContext {
         }
     }
 
+    /// The banks `asked_by`'s lookups search.
+    pub fn scope(&self, asked_by: &Principal) -> Scope {
+        Scope::of(asked_by)
+    }
+
+    /// Checks a lookup's PDQ radius: 0 to 64, and unless `asked_by` is an admin, no wider than
+    /// the threshold of any bank it searches (a bank's threshold is its owner's decision).
+    pub fn check_radius(
+        &self,
+        asked_by: &Principal,
+        scope: &Scope,
+        field: &'static str,
+        radius: Option<u32>,
+    ) -> ApiResult<()> {
+        let Some(radius) = radius else {
+            return Ok(());
+        };
+        if radius > 64 {
+            return Err(ApiError::invalid(field, format!("{field} is 0 to 64")));
+        }
+        if asked_by.role == crate::access::Role::Admin {
+            return Ok(());
+        }
+        match self.matcher.narrowest_threshold(scope) {
+            Some((bank, threshold)) if radius > threshold => Err(ApiError::invalid(
+                field,
+                format!(
+                    "{field} {radius} is wider than the PDQ threshold {threshold} of bank {bank:?}; \
+                     only an admin may search wider than a bank's threshold"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Tells the listeners what a lookup by `asked_by` through `route` matched.
     pub async fn publish<'a>(
         &self,
@@ -83,6 +119,36 @@ impl BanksContext {
             })
             .await;
     }
+}
+
+/// Refuses a lookup of more than [`MAX_LOOKUP_HASHES`] PDQ hashes, naming `field`.
+pub fn check_hash_count(field: &'static str, hashes: usize) -> ApiResult<()> {
+    if hashes > MAX_LOOKUP_HASHES {
+        return Err(ApiError::invalid(
+            field,
+            format!("at most {MAX_LOOKUP_HASHES} hashes in one lookup, not {hashes}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a vPDQ signal for a lookup, refusing more than [`MAX_LOOKUP_FRAMES`] frames.
+pub fn lookup_frames(
+    field: &'static str,
+    signal: &str,
+) -> ApiResult<Vec<lindung_media::vpdq::VpdqFrame>> {
+    let frames = lindung_media::vpdq::parse_signal(signal.trim())
+        .map_err(|e| ApiError::invalid(field, format!("invalid vpdq signal: {e}")))?;
+    if frames.len() > MAX_LOOKUP_FRAMES {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "at most {MAX_LOOKUP_FRAMES} vpdq frames in one lookup, not {}",
+                frames.len()
+            ),
+        ));
+    }
+    Ok(frames)
 }
 
 /// Every bank route: HMA's, the native API's and the pages.

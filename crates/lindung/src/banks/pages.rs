@@ -16,6 +16,7 @@ use super::formats::{ExportFormat, export_signals, parse_hash_list};
 use super::matcher::BankMatch;
 use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
+use crate::access::audit::{self, AuditEvent};
 use crate::http::MAX_BODY_BYTES;
 use crate::http::{
     Access, ApiError, Caller, Chrome, Endpoint, Multipart, OrPage, PageError, PageResult, render,
@@ -61,10 +62,13 @@ struct BanksPage {
 
 async fn list(State(ctx): State<BanksContext>, headers: HeaderMap, caller: Caller) -> PageResult {
     let mut rows = Vec::new();
-    for b in banks::list_banks(&ctx.store).await.or_page(&headers)? {
-        if !banks::may_manage(&caller.principal, &b) {
-            continue;
-        }
+    let listed = banks::listed_banks(&ctx.store, &caller.principal)
+        .await
+        .or_page(&headers)?
+        .all(ctx.store.db())
+        .await
+        .or_page(&headers)?;
+    for b in listed {
         let signals = banks::bank_signals(&ctx.store, b.id)
             .await
             .or_page(&headers)?
@@ -103,6 +107,7 @@ async fn create(
         &form.name,
         None,
         true,
+        banks::BankSharing::Private,
     )
     .await
     .or_page(&headers)?;
@@ -120,6 +125,17 @@ struct BankPage {
     bank: bank::Model,
     signals: Vec<signal::Model>,
     total: usize,
+    sharing_options: &'static [banks::BankSharing],
+}
+
+impl BankPage {
+    /// The message naming a sharing scope.
+    fn sharing_key(&self, sharing: &banks::BankSharing) -> &'static str {
+        match sharing {
+            banks::BankSharing::Private => "bank-sharing-private",
+            banks::BankSharing::Platforms => "bank-sharing-platforms",
+        }
+    }
 }
 
 async fn visible(
@@ -148,6 +164,15 @@ async fn bank_page(
     // Newest first.
     signals.reverse();
     signals.truncate(LISTED_SIGNALS);
+    audit::record(
+        &ctx.store,
+        &caller.actor(),
+        AuditEvent::new("bank.content.read", "bank", found.id.to_string())
+            .detail("page", "bank")
+            .detail("items", signals.len()),
+    )
+    .await
+    .or_page(headers)?;
     let mut chrome = Chrome::for_caller(caller, headers, "bank-title");
     chrome.title = format!("{}: {}", chrome.title, found.name);
     if let Some(notice) = notice {
@@ -158,6 +183,7 @@ async fn bank_page(
         bank: found,
         signals,
         total,
+        sharing_options: banks::BankSharing::ALL,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -310,6 +336,13 @@ async fn export(
     let rows = banks::bank_signals(&ctx.store, target.id)
         .await
         .or_page(&headers)?;
+    audit::record(
+        &ctx.store,
+        &caller.actor(),
+        AuditEvent::new("bank.export", "bank", target.id.to_string()).detail("signals", rows.len()),
+    )
+    .await
+    .or_page(&headers)?;
     // local_file keeps every bankable signal type (videos too) and imports again as it is.
     let text = export_signals(&rows, ExportFormat::LocalFile, &target.name);
     let disposition = format!("attachment; filename=\"{}.txt\"", target.name);
@@ -329,6 +362,7 @@ struct SettingsForm {
     name: String,
     pdq_threshold: String,
     enabled: Option<String>,
+    sharing: Option<String>,
 }
 
 async fn settings(
@@ -346,14 +380,24 @@ async fn settings(
         .parse()
         .map_err(|_| ApiError::bad_request("the threshold is a number from 0 to 64"))
         .or_page(&headers)?;
+    let sharing = form
+        .sharing
+        .as_deref()
+        .map(str::parse::<banks::BankSharing>)
+        .transpose()
+        .map_err(|e| ApiError::invalid("sharing", e))
+        .or_page(&headers)?;
     let updated = banks::update_bank(
         &ctx.store,
         &caller.actor(),
         &caller.principal,
         &name,
-        Some(&form.name),
-        Some(form.enabled.is_some()),
-        Some(threshold),
+        banks::BankUpdate {
+            name: Some(&form.name),
+            enabled: Some(form.enabled.is_some()),
+            pdq_threshold: Some(threshold),
+            sharing,
+        },
     )
     .await
     .or_page(&headers)?;
@@ -456,7 +500,9 @@ async fn match_submit(
         chrome: Chrome::for_caller(&caller, &headers, "match-title"),
         query: Some(query.to_string()),
         quality,
-        matches: ctx.matcher.lookup_pdq(&queries, None),
+        matches: ctx
+            .matcher
+            .lookup_pdq(&queries, None, &ctx.scope(&caller.principal)),
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -6,8 +6,14 @@ use sea_orm::{
     QueryFilter, QueryOrder, TransactionTrait,
 };
 
+pub use super::entities::BankSharing;
 use super::entities::{bank, change, content, signal};
 pub use super::signals::{ContentMeta, NewSignal, SignalType, image_signals, video_signals};
+use super::visibility::refuse_system;
+pub use super::visibility::{
+    is_deployment, listed_banks, may_manage, may_see, system_bank, system_organisation,
+    visible_bank,
+};
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::access::{Principal, Role};
 use crate::helpers::now;
@@ -15,6 +21,9 @@ use crate::store::{Store, advance_chain, lock_chain};
 
 /// Default PDQ match threshold, as in HMA and python-threatexchange.
 pub const DEFAULT_PDQ_THRESHOLD: i32 = 31;
+/// The widest PDQ threshold a platform may give its banks (wider ones match unrelated images;
+/// an admin may set up to 64).
+pub const PLATFORM_MAX_PDQ_THRESHOLD: i32 = 40;
 /// PDQ hashes below this quality are too unreliable to bank.
 pub const MIN_PDQ_QUALITY: i32 = 50;
 
@@ -29,8 +38,34 @@ pub enum BankError {
     NameTaken(String),
     #[error("this bank belongs to another organisation")]
     Forbidden,
+    /// A bank the deployment keeps itself (self-report, care), named: only its own flow
+    /// changes or reads it.
+    #[error(
+        "{0} is a system bank: only the flow that keeps it (self-report, care) changes it, and its content is not listed"
+    )]
+    System(String),
     #[error("database: {0}")]
     Db(#[from] DbErr),
+}
+
+/// Checks a PDQ threshold `principal` asks for: 0 to 64, and at most
+/// [`PLATFORM_MAX_PDQ_THRESHOLD`] for a platform.
+fn check_threshold(principal: &Principal, threshold: i32) -> Result<i32, BankError> {
+    if !(0..=64).contains(&threshold) {
+        return Err(BankError::Invalid(
+            "pdq_threshold",
+            "the PDQ threshold is 0 to 64".into(),
+        ));
+    }
+    if principal.role == Role::Platform && threshold > PLATFORM_MAX_PDQ_THRESHOLD {
+        return Err(BankError::Invalid(
+            "pdq_threshold",
+            format!(
+                "a platform's bank has a PDQ threshold of at most {PLATFORM_MAX_PDQ_THRESHOLD}"
+            ),
+        ));
+    }
+    Ok(threshold)
 }
 
 fn check_bank_name(name: &str) -> Result<String, BankError> {
@@ -49,11 +84,6 @@ fn check_bank_name(name: &str) -> Result<String, BankError> {
     Ok(name.to_owned())
 }
 
-/// Whether `principal` may manage `bank`: admins any, others only their organisation's.
-pub fn may_manage(principal: &Principal, bank: &bank::Model) -> bool {
-    principal.role == Role::Admin || principal.organisation_id == bank.organisation_id
-}
-
 pub async fn list_banks(store: &Store) -> Result<Vec<bank::Model>, DbErr> {
     bank::Entity::find()
         .order_by_asc(bank::Column::Name)
@@ -68,46 +98,6 @@ pub async fn bank_signals(store: &Store, bank_id: i32) -> Result<Vec<signal::Mod
         .order_by_asc(signal::Column::Id)
         .all(store.db())
         .await
-}
-
-/// The bank `name` if `principal` may manage it. Another organisation's bank is reported as
-/// absent, not as forbidden: its name is not the caller's business.
-pub async fn visible_bank(
-    store: &Store,
-    principal: &Principal,
-    name: &str,
-) -> Result<bank::Model, BankError> {
-    let found = find_bank(store, name).await?;
-    if !may_manage(principal, &found) {
-        return Err(BankError::NoSuchBank(name.to_owned()));
-    }
-    Ok(found)
-}
-
-/// A bank the deployment itself keeps (self-reported hashes, hashes linked to care cases),
-/// created in the default organisation on first use; returns the system principal that owns it.
-pub async fn system_bank(store: &Store, name: &str) -> Result<Principal, BankError> {
-    let owner = |organisation_id| Principal {
-        user_id: 0,
-        organisation_id,
-        email: "system".into(),
-        role: Role::Admin,
-        language: None,
-    };
-    // The common case, after the first use: one read.
-    if let Ok(existing) = find_bank(store, name).await {
-        return Ok(owner(existing.organisation_id));
-    }
-    let actor = Actor::anonymous(Some("system".into()));
-    let organisation_id =
-        crate::access::organisation_id(store, &actor, crate::access::DEFAULT_ORGANISATION)
-            .await
-            .map_err(|e| BankError::Invalid("organisation", e.to_string()))?;
-    let owner = owner(organisation_id);
-    match create_bank(store, &actor, &owner, name, None, true).await {
-        Ok(_) | Err(BankError::NameTaken(_)) => Ok(owner),
-        Err(e) => Err(e),
-    }
 }
 
 pub async fn find_bank(store: &Store, name: &str) -> Result<bank::Model, BankError> {
@@ -132,6 +122,7 @@ async fn bank_for_write(
     if !may_manage(principal, &found) {
         return Err(BankError::Forbidden);
     }
+    refuse_system(txn, principal, &found).await?;
     Ok(found)
 }
 
@@ -163,15 +154,10 @@ pub async fn create_bank(
     name: &str,
     pdq_threshold: Option<i32>,
     enabled: bool,
+    sharing: BankSharing,
 ) -> Result<bank::Model, BankError> {
     let name = check_bank_name(name)?;
-    let threshold = pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD);
-    if !(0..=64).contains(&threshold) {
-        return Err(BankError::Invalid(
-            "pdq_threshold",
-            "the PDQ threshold is 0 to 64".into(),
-        ));
-    }
+    let threshold = check_threshold(principal, pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD))?;
     let txn = store.db().begin().await?;
     if bank::Entity::find()
         .filter(bank::Column::Name.eq(&name))
@@ -187,6 +173,7 @@ pub async fn create_bank(
         enabled: Set(enabled),
         pdq_threshold: Set(threshold),
         created_at: Set(now()),
+        sharing: Set(sharing),
         ..Default::default()
     }
     .insert(&txn)
@@ -202,16 +189,29 @@ pub async fn create_bank(
     Ok(created)
 }
 
-/// Renames a bank and/or changes whether it matches and its threshold.
+/// What a change to a bank sets; `None` leaves a setting as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BankUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub enabled: Option<bool>,
+    pub pdq_threshold: Option<i32>,
+    pub sharing: Option<BankSharing>,
+}
+
+/// Renames a bank and/or changes whether it matches, its threshold and its sharing scope.
 pub async fn update_bank(
     store: &Store,
     actor: &Actor,
     principal: &Principal,
     name: &str,
-    new_name: Option<&str>,
-    enabled: Option<bool>,
-    pdq_threshold: Option<i32>,
+    changes: BankUpdate<'_>,
 ) -> Result<bank::Model, BankError> {
+    let BankUpdate {
+        name: new_name,
+        enabled,
+        pdq_threshold,
+        sharing,
+    } = changes;
     let txn = store.db().begin().await?;
     let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
@@ -233,24 +233,53 @@ pub async fn update_bank(
         active.enabled = Set(enabled);
     }
     if let Some(t) = pdq_threshold {
-        if !(0..=64).contains(&t) {
-            return Err(BankError::Invalid(
-                "pdq_threshold",
-                "the PDQ threshold is 0 to 64".into(),
-            ));
-        }
-        active.pdq_threshold = Set(t);
+        active.pdq_threshold = Set(check_threshold(principal, t)?);
+    }
+    if let Some(sharing) = sharing {
+        active.sharing = Set(sharing);
     }
     let updated = active.update(&txn).await?;
     record_change(&txn, "bank", id, None).await?;
     audit::append(
         &txn,
         actor,
-        AuditEvent::new("bank.update", "bank", id.to_string()),
+        AuditEvent::new("bank.update", "bank", id.to_string())
+            .detail("sharing", updated.sharing.as_str()),
     )
     .await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Writes a removal to the change log for every signal of a bank about to be deleted, as for
+/// one removed signal, so that what follows the change log (platforms' feeds) hears of each.
+async fn record_removals(txn: &DatabaseTransaction, bank_id: i32) -> Result<(), DbErr> {
+    use sea_orm::QuerySelect;
+    let ids: Vec<i64> = signal::Entity::find()
+        .select_only()
+        .column(signal::Column::Id)
+        .filter(signal::Column::BankId.eq(bank_id))
+        .order_by_asc(signal::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    lock_chain(txn, "changes").await?;
+    let at = now();
+    for batch in ids.chunks(3000) {
+        change::Entity::insert_many(batch.iter().map(|&id| change::ActiveModel {
+            at: Set(at),
+            kind: Set("signal_removed".to_owned()),
+            bank_id: Set(bank_id),
+            signal_id: Set(Some(id)),
+            ..Default::default()
+        }))
+        .exec(txn)
+        .await?;
+    }
+    advance_chain(txn, "changes", "").await
 }
 
 pub async fn delete_bank(
@@ -262,6 +291,7 @@ pub async fn delete_bank(
     let txn = store.db().begin().await?;
     let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
+    record_removals(&txn, id).await?;
     // Children first, explicitly: foreign-key cascades are not relied on for correctness.
     signal::Entity::delete_many()
         .filter(signal::Column::BankId.eq(id))
@@ -542,6 +572,11 @@ impl From<BankError> for crate::http::ApiError {
             BankError::NoSuchBank(_) => ApiError::not_found(error.to_string()),
             BankError::NameTaken(_) => ApiError::conflict(error.to_string()),
             BankError::Forbidden => ApiError::forbidden(error.to_string()),
+            BankError::System(_) => ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "system_bank",
+                error.to_string(),
+            ),
             BankError::Db(e) => ApiError::internal(e),
         }
     }

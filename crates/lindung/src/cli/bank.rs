@@ -100,6 +100,7 @@ pub fn run(command: BankCommand) -> Result<ExitCode> {
                     &args.name,
                     Some(args.threshold),
                     true,
+                    banks::BankSharing::Private,
                 )
                 .await?;
                 eprintln!("created bank {} (id {})", created.name, created.id);

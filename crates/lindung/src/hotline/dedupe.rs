@@ -10,7 +10,7 @@ use super::config::CATEGORIES;
 use super::entities::{file, report, url as url_row};
 use super::input::{Checked, FileHashes};
 use super::*;
-use crate::banks::matcher::Matcher;
+use crate::banks::matcher::{Matcher, Scope};
 
 /// The first bank match of a file, with the bank and the content's category.
 pub(super) fn match_file(
@@ -20,22 +20,26 @@ pub(super) fn match_file(
     let by_pdq = hashes.pdq.as_deref().and_then(|h| {
         let hash = pdq::Hash256::parse(h).ok()?;
         matcher
-            .lookup_pdq(&[hash], None)
+            .lookup_pdq(&[hash], None, &Scope::every())
             .into_iter()
             .min_by_key(|m| m.distance)
     });
     by_pdq
         .or_else(|| {
-            hashes
-                .md5
-                .as_deref()
-                .and_then(|h| matcher.lookup_digest("md5", h).into_iter().next())
+            hashes.md5.as_deref().and_then(|h| {
+                matcher
+                    .lookup_digest("md5", h, &Scope::every())
+                    .into_iter()
+                    .next()
+            })
         })
         .or_else(|| {
-            hashes
-                .sha256
-                .as_deref()
-                .and_then(|h| matcher.lookup_digest("sha256", h).into_iter().next())
+            hashes.sha256.as_deref().and_then(|h| {
+                matcher
+                    .lookup_digest("sha256", h, &Scope::every())
+                    .into_iter()
+                    .next()
+            })
         })
 }
 

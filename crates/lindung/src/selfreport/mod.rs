@@ -117,9 +117,25 @@ pub struct Status {
     pub matches: u64,
 }
 
-/// The self-report bank and the system principal that owns it (the default organisation).
+/// The self-report bank and the system principal that owns it (the system organisation).
 async fn bank_owner(store: &Store) -> Result<Principal, SelfReportError> {
     Ok(banks::system_bank(store, BANK).await?)
+}
+
+/// The deployment acting in the organisation that runs it (the default one), whose staff pick
+/// up calls for help: care cases are opened there, not in the system organisation.
+async fn deployment_staff(store: &Store, owner: &Principal) -> Result<Principal, SelfReportError> {
+    let organisation_id = access::organisation_id(
+        store,
+        &Actor::anonymous(Some("system".into())),
+        access::DEFAULT_ORGANISATION,
+    )
+    .await
+    .map_err(|e| SelfReportError::Internal(e.to_string()))?;
+    Ok(Principal {
+        organisation_id,
+        ..owner.clone()
+    })
 }
 
 fn new_case_number() -> Result<String, SelfReportError> {
@@ -210,6 +226,7 @@ pub async fn submit(
     } = ctx;
     let signals = validate(submission)?;
     let owner = bank_owner(store).await?;
+    let staff = deployment_staff(store, &owner).await?;
     let case_number = new_case_number()?;
     let pin = pins::random_digits(8).map_err(SelfReportError::Internal)?;
     let pin_hash = access::hash_password(&pin)
@@ -244,7 +261,7 @@ pub async fn submit(
     };
     let added = banks::add_content_in(&txn, &owner, BANK, &meta, &new_signals).await?;
     let care_case = if submission.help {
-        Some(open_care_case(&txn, cipher, &owner, submission, &language, &case_number).await?)
+        Some(open_care_case(&txn, cipher, &staff, submission, &language, &case_number).await?)
     } else {
         None
     };

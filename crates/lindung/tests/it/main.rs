@@ -14,6 +14,8 @@ mod accounts;
 mod api_banks;
 mod backup;
 mod bank_cli;
+mod bank_sharing;
+mod bank_trust;
 mod browser;
 mod care_api;
 mod care_browser;

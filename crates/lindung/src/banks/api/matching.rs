@@ -18,16 +18,18 @@ use crate::http::{fingerprint_upload, fingerprint_video_upload, read_upload};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
-    /// PDQ hashes of one image: the hash, or its 8 dihedral variants (each bank content is
-    /// reported once, at its closest distance).
+    /// PDQ hashes: of one image, the hash or its 8 dihedral variants (each signal is reported
+    /// once, at its closest distance); at most 1000.
     pub pdq: Option<Vec<String>>,
     pub md5: Option<String>,
     pub sha256: Option<String>,
     /// The MD5 of a video file (matched against `md5` and `video_md5` signals alike).
     pub video_md5: Option<String>,
-    /// A video's `vpdq` signal string, matched with python-threatexchange's semantics.
+    /// A video's `vpdq` signal string, matched with python-threatexchange's semantics; at most
+    /// 10800 frames.
     pub vpdq: Option<String>,
-    /// Overrides every bank's PDQ threshold (0 to 64).
+    /// Searches every bank at this PDQ distance instead of its own threshold (0 to 64). Only an
+    /// admin may ask for more than the threshold of a bank searched.
     pub radius: Option<u32>,
 }
 
@@ -62,11 +64,11 @@ pub(super) async fn match_signals(
     Json(body): Json<MatchRequest>,
 ) -> ApiResult<Json<MatchResponse>> {
     let matcher = ctx.ready()?;
-    if body.radius.is_some_and(|r| r > 64) {
-        return Err(ApiError::invalid("radius", "radius is 0 to 64"));
-    }
+    let scope = ctx.scope(&caller.principal);
+    ctx.check_radius(&caller.principal, &scope, "radius", body.radius)?;
     let mut matches = Vec::new();
     if let Some(hashes) = &body.pdq {
+        crate::banks::check_hash_count("pdq", hashes.len())?;
         let queries = hashes
             .iter()
             .enumerate()
@@ -75,12 +77,14 @@ pub(super) async fn match_signals(
                     .map_err(|e| ApiError::invalid(format!("pdq[{i}]"), format!("pdq {h:?}: {e}")))
             })
             .collect::<ApiResult<Vec<Hash256>>>()?;
-        matches.extend(found_by(matcher.lookup_pdq(&queries, body.radius), "pdq"));
+        matches.extend(found_by(
+            matcher.lookup_pdq(&queries, body.radius, &scope),
+            "pdq",
+        ));
     }
     if let Some(signal) = &body.vpdq {
-        let frames = lindung_media::vpdq::parse_signal(signal.trim())
-            .map_err(|e| ApiError::invalid("vpdq", format!("vpdq: {e}")))?;
-        matches.extend(found_by(matcher.lookup_vpdq(&frames), "vpdq"));
+        let frames = crate::banks::lookup_frames("vpdq", signal)?;
+        matches.extend(found_by(matcher.lookup_vpdq(&frames, &scope), "vpdq"));
     }
     for (kind, value) in [
         (SignalType::Md5, &body.md5),
@@ -90,7 +94,7 @@ pub(super) async fn match_signals(
         if let Some(v) = value {
             let normalised = NewSignal::new(kind, v, None)?;
             matches.extend(found_by(
-                matcher.lookup_digest(kind.as_str(), &normalised.value),
+                matcher.lookup_digest(kind.as_str(), &normalised.value, &scope),
                 kind.as_str(),
             ));
         }
@@ -229,11 +233,15 @@ pub(super) async fn match_image(
 ) -> ApiResult<Json<ImageMatchResponse>> {
     let matcher = ctx.ready()?;
     let (hashes, queries) = image_hashes(multipart).await?;
+    let scope = ctx.scope(&caller.principal);
     let mut matches: Vec<(BankMatch, &str)> =
-        found_by(matcher.lookup_pdq(&queries, None), "pdq").collect();
-    matches.extend(found_by(matcher.lookup_digest("md5", &hashes.md5), "md5"));
+        found_by(matcher.lookup_pdq(&queries, None, &scope), "pdq").collect();
     matches.extend(found_by(
-        matcher.lookup_digest("sha256", &hashes.sha256),
+        matcher.lookup_digest("md5", &hashes.md5, &scope),
+        "md5",
+    ));
+    matches.extend(found_by(
+        matcher.lookup_digest("sha256", &hashes.sha256, &scope),
         "sha256",
     ));
     let matches = published(&ctx, &caller, "/api/v1/match/image", matches).await;
@@ -295,9 +303,13 @@ pub(super) async fn match_video(
 ) -> ApiResult<Json<VideoMatchResponse>> {
     let matcher = ctx.ready()?;
     let (hashes, fp) = video_upload(multipart).await?;
+    let scope = ctx.scope(&caller.principal);
     let mut matches: Vec<(BankMatch, &str)> =
-        found_by(matcher.lookup_vpdq(&fp.frames), "vpdq").collect();
-    matches.extend(found_by(matcher.lookup_digest("md5", &hashes.md5), "md5"));
+        found_by(matcher.lookup_vpdq(&fp.frames, &scope), "vpdq").collect();
+    matches.extend(found_by(
+        matcher.lookup_digest("md5", &hashes.md5, &scope),
+        "md5",
+    ));
     let matches = published(&ctx, &caller, "/api/v1/match/video", matches).await;
     Ok(Json(VideoMatchResponse {
         matches: with_metadata(&ctx, matches).await?,

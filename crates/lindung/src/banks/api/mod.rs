@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::BanksContext;
 use super::entities::{bank, content, signal};
-use super::store::{self as banks, ContentMeta, NewSignal, SignalType};
+use super::store::{self as banks, BankSharing, ContentMeta, NewSignal, SignalType};
 use crate::access::Role;
 use crate::access::audit::{self, AuditEvent};
 use crate::helpers::rfc3339;
@@ -53,6 +53,8 @@ pub struct Bank {
     pub enabled: bool,
     /// Largest PDQ distance that counts as a match in this bank.
     pub pdq_threshold: i32,
+    /// Who besides the bank's organisation sees it.
+    pub sharing: BankSharing,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: String,
 }
@@ -62,6 +64,7 @@ fn bank_out(b: &bank::Model) -> Bank {
         name: b.name.clone(),
         enabled: b.enabled,
         pdq_threshold: b.pdq_threshold,
+        sharing: b.sharing,
         created_at: rfc3339(b.created_at),
     }
 }
@@ -106,10 +109,7 @@ async fn list_banks(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<BankList>> {
     let (page, per_page) = q.resolve()?;
-    let mut query = bank::Entity::find().order_by_asc(bank::Column::Name);
-    if caller.principal.role != Role::Admin {
-        query = query.filter(bank::Column::OrganisationId.eq(caller.principal.organisation_id));
-    }
+    let query = banks::listed_banks(&ctx.store, &caller.principal).await?;
     let pages = query.paginate(ctx.store.db(), per_page);
     let total = pages.num_items().await?;
     let items = pages.fetch_page(page - 1).await?;
@@ -125,8 +125,11 @@ async fn list_banks(
 #[serde(deny_unknown_fields)]
 pub struct NewBank {
     pub name: String,
+    /// 0 to 64; at most 40 for a platform. 31 if not given.
     pub pdq_threshold: Option<i32>,
     pub enabled: Option<bool>,
+    /// `private` if not given.
+    pub sharing: Option<BankSharing>,
 }
 
 #[utoipa::path(post, path = "/api/v1/banks", tag = "banks", request_body = NewBank, responses((status = 201, body = Bank), (status = 409, description = "name taken")), security(("bearer" = [])))]
@@ -142,6 +145,7 @@ async fn create_bank(
         &body.name,
         body.pdq_threshold,
         body.enabled != Some(false),
+        body.sharing.unwrap_or(BankSharing::Private),
     )
     .await?;
     ctx.sync().await?;
@@ -188,7 +192,10 @@ async fn get_bank(
 pub struct BankChanges {
     pub name: Option<String>,
     pub enabled: Option<bool>,
+    /// 0 to 64; at most 40 for a platform.
     pub pdq_threshold: Option<i32>,
+    /// `private`: the bank's organisation only; `platforms`: also every platform account.
+    pub sharing: Option<BankSharing>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/banks/{name}", tag = "banks", params(("name" = String, Path)), request_body = BankChanges, responses((status = 200, body = Bank)), security(("bearer" = [])))]
@@ -204,9 +211,12 @@ async fn update_bank(
         &caller.actor(),
         &caller.principal,
         &name,
-        body.name.as_deref(),
-        body.enabled,
-        body.pdq_threshold,
+        banks::BankUpdate {
+            name: body.name.as_deref(),
+            enabled: body.enabled,
+            pdq_threshold: body.pdq_threshold,
+            sharing: body.sharing,
+        },
     )
     .await?;
     ctx.sync().await?;

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use lindung_index::{
-    DigestIndex, HammingIndex, Hash256, IndexConfig, Update, VideoIndex, parse_digest,
-};
+use lindung_index::{DigestIndex, Hash256, IndexConfig, Update, VideoIndex, parse_digest};
 use lindung_media::vpdq::VpdqFrame;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Mutex;
@@ -16,7 +14,12 @@ use tokio::sync::Mutex;
 use super::entities::{bank, change, signal};
 use crate::store::Store;
 
+mod lookup;
+mod pdq_banks;
 mod snapshot;
+
+pub use lookup::{MAX_LOOKUP_FRAMES, MAX_LOOKUP_HASHES, Scope};
+use pdq_banks::PdqBanks;
 
 /// Which kind of signal a catalogue record is (kept in snapshots).
 const KIND_PDQ: u8 = 0;
@@ -30,9 +33,11 @@ pub use snapshot::MatcherSnapshotError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BankInfo {
     pub id: i32,
+    pub organisation_id: i32,
     pub name: String,
     pub enabled: bool,
     pub pdq_threshold: u32,
+    pub sharing: super::entities::BankSharing,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,19 +102,18 @@ struct Catalogue {
 
 impl Catalogue {
     /// A match on the signal with index id `id` if that signal is still known and its bank is
-    /// enabled and accepts `distance` (`limit`, or else the bank's PDQ threshold).
+    /// enabled and in `scope`. The distance was already checked against the bank's limit.
     fn matched(
         &self,
         id: u64,
         distance: u32,
-        limit: Option<u32>,
         video: Option<VideoScore>,
+        scope: &Scope,
     ) -> Option<BankMatch> {
         let signal_id = i64::try_from(id).ok()?;
         let r = self.signals.get(&signal_id)?;
         let b = self.banks.get(&r.bank_id)?;
-        let within = distance <= limit.unwrap_or(b.pdq_threshold);
-        (b.enabled && within).then(|| BankMatch {
+        (b.enabled && scope.admits(b)).then(|| BankMatch {
             bank: b.name.clone(),
             bank_id: b.id,
             content_id: r.content_id,
@@ -123,7 +127,7 @@ impl Catalogue {
 /// The matching index of a server process.
 #[derive(Debug)]
 pub struct Matcher {
-    pdq: HammingIndex,
+    pdq: PdqBanks,
     /// vPDQ signals: video ids are signal ids.
     vpdq: VideoIndex,
     md5: DigestIndex<16>,
@@ -139,15 +143,12 @@ pub struct Matcher {
 
 impl Default for Matcher {
     fn default() -> Self {
-        Self::with_indexes(
-            HammingIndex::new(IndexConfig::default()),
-            VideoIndex::new(IndexConfig::default()),
-        )
+        Self::with_indexes(PdqBanks::default(), VideoIndex::new(IndexConfig::default()))
     }
 }
 
 impl Matcher {
-    fn with_indexes(pdq: HammingIndex, vpdq: VideoIndex) -> Self {
+    fn with_indexes(pdq: PdqBanks, vpdq: VideoIndex) -> Self {
         Matcher {
             pdq,
             vpdq,
@@ -245,7 +246,7 @@ impl Matcher {
                     rows.insert(row.id, row);
                 }
             }
-            let mut pending: Vec<Update> = Vec::new();
+            let mut pending: Vec<(i32, Update)> = Vec::new();
             for c in &changes {
                 match c.kind.as_str() {
                     "signal_added" => {
@@ -254,7 +255,7 @@ impl Matcher {
                                 if let (Ok(hash), Ok(id)) =
                                     (Hash256::parse(&row.value), u64::try_from(row.id))
                                 {
-                                    pending.push(Update::Insert(id, hash));
+                                    pending.push((row.bank_id, Update::Insert(id, hash)));
                                 }
                                 self.remember(row);
                             } else {
@@ -300,9 +301,11 @@ impl Matcher {
                     b.id,
                     BankInfo {
                         id: b.id,
+                        organisation_id: b.organisation_id,
                         name: b.name,
                         enabled: b.enabled,
                         pdq_threshold: u32::try_from(b.pdq_threshold).unwrap_or(0),
+                        sharing: b.sharing,
                     },
                 )
             })
@@ -320,8 +323,9 @@ impl Matcher {
             .map_or(0, |c| c.seq);
         self.load_banks(store).await?;
         // Keyset pages (id > last seen), not OFFSET, so each page is an index range scan; the
-        // PDQ codes are collected and built into one base rather than inserted one by one.
-        let mut codes: Vec<(u64, Hash256)> = Vec::new();
+        // PDQ codes are collected and built into one base per bank rather than inserted one by
+        // one.
+        let mut codes: HashMap<i32, Vec<(u64, Hash256)>> = HashMap::new();
         let mut videos: Vec<(u64, Vec<Hash256>)> = Vec::new();
         let mut after = i64::MIN;
         loop {
@@ -337,7 +341,7 @@ impl Matcher {
                 if row.signal_type == "pdq" {
                     if let (Ok(hash), Ok(id)) = (Hash256::parse(&row.value), u64::try_from(row.id))
                     {
-                        codes.push((id, hash));
+                        codes.entry(row.bank_id).or_default().push((id, hash));
                     }
                 } else if row.signal_type == "vpdq" {
                     if let (Some(frames), Ok(id)) = (row_frames(row), u64::try_from(row.id)) {
@@ -412,7 +416,7 @@ impl Matcher {
     fn insert_signal(&self, row: &signal::Model) {
         if row.signal_type == "pdq" {
             if let (Ok(hash), Ok(id)) = (Hash256::parse(&row.value), u64::try_from(row.id)) {
-                self.pdq.insert(id, hash);
+                self.pdq.insert(row.bank_id, id, hash);
             }
         } else if row.signal_type == "vpdq" {
             if let (Some(frames), Ok(id)) = (row_frames(row), u64::try_from(row.id))
@@ -427,8 +431,11 @@ impl Matcher {
     }
 
     fn remove_signal(&self, signal_id: i64) {
+        let bank_id = self.catalogue().signals.get(&signal_id).map(|r| r.bank_id);
         if let Ok(id) = u64::try_from(signal_id) {
-            self.pdq.remove(id);
+            if let Some(bank_id) = bank_id {
+                self.pdq.remove(bank_id, id);
+            }
             self.vpdq.remove(id);
         }
         // Digest entries of removed signals are filtered out at lookup by the catalogue.
@@ -447,11 +454,7 @@ impl Matcher {
             .filter(|(_, r)| r.bank_id == bank_id)
             .map(|(&id, _)| id)
             .collect();
-        let updates = ids
-            .iter()
-            .filter_map(|&id| u64::try_from(id).ok())
-            .map(Update::Remove);
-        self.pdq.apply(updates);
+        self.pdq.drop_bank(bank_id);
         for id in ids.iter().filter_map(|&id| u64::try_from(id).ok()) {
             self.vpdq.remove(id);
         }
@@ -462,64 +465,5 @@ impl Matcher {
         for id in ids {
             catalogue.signals.remove(&id);
         }
-    }
-
-    /// PDQ matches in enabled banks, each bank with its own threshold unless `radius` overrides
-    /// it. With several queries (dihedral variants), each content item is reported once.
-    pub fn lookup_pdq(&self, queries: &[Hash256], radius: Option<u32>) -> Vec<BankMatch> {
-        let catalogue = self.catalogue();
-        let widest = radius.unwrap_or_else(|| {
-            catalogue
-                .banks
-                .values()
-                .filter(|b| b.enabled)
-                .map(|b| b.pdq_threshold)
-                .max()
-                .unwrap_or(0)
-        });
-        let found = self.pdq.search_batch(queries, widest);
-        found
-            .into_iter()
-            .filter_map(|m| catalogue.matched(m.id, m.distance, radius, None))
-            .collect()
-    }
-
-    /// Videos in enabled banks that match a query video's frames with python-threatexchange's
-    /// semantics (frames of quality 50 or more, deduplicated, within distance 31; at least 80% of
-    /// the query's frames matched), best first.
-    pub fn lookup_vpdq(&self, frames: &[VpdqFrame]) -> Vec<BankMatch> {
-        let query = matchable_frames(frames);
-        if query.is_empty() {
-            return Vec::new();
-        }
-        let found = self.vpdq.search(&query, VPDQ_FRAME_DISTANCE);
-        let catalogue = self.catalogue();
-        found
-            .into_iter()
-            .filter(|m| {
-                m.query_pct() >= VPDQ_QUERY_MATCH_PCT && m.target_pct() >= VPDQ_TARGET_MATCH_PCT
-            })
-            .filter_map(|m| {
-                let score = VideoScore {
-                    query_match_pct: m.query_pct(),
-                    target_match_pct: m.target_pct(),
-                };
-                catalogue.matched(m.video, 0, Some(0), Some(score))
-            })
-            .collect()
-    }
-
-    /// Exact digest matches (`md5` or `sha256`) in enabled banks.
-    pub fn lookup_digest(&self, kind: &str, hex: &str) -> Vec<BankMatch> {
-        let ids = match kind {
-            "md5" | "video_md5" => parse_digest::<16>(hex).map(|d| self.md5.get(&d)),
-            "sha256" => parse_digest::<32>(hex).map(|d| self.sha256.get(&d)),
-            _ => return Vec::new(),
-        }
-        .unwrap_or_default();
-        let catalogue = self.catalogue();
-        ids.into_iter()
-            .filter_map(|id| catalogue.matched(id, 0, Some(0), None))
-            .collect()
     }
 }

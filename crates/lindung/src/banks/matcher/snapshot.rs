@@ -2,25 +2,31 @@
 
 use sea_orm::{DbErr, EntityTrait};
 
+use lindung_index::HammingIndex;
+
 use super::*;
 use crate::banks::entities::change;
 use crate::store::Store;
 
-/// A snapshot of the matcher in a directory: `pdq-<position>-<stamp>.snap` (the index crate's
-/// memory-mapped snapshot, ids are signal ids; named after the change-log position so that a
-/// catalogue always pairs with the index written with it) and `catalogue.bin` (which bank and content each signal
+/// A snapshot of the matcher in a directory: `pdq-<position>-<stamp>-b<bank>.snap` (each bank's
+/// PDQ index as the index crate's memory-mapped snapshot, ids are signal ids; named after the
+/// change-log position so that a catalogue always pairs with the indexes written with it) and `catalogue.bin` (which bank and content each signal
 /// belongs to, the exact digests, and the change-log position it reflects). At start-up the
 /// matcher loads it and then applies only the changes made since, instead of reading every
 /// signal from the database.
 mod snapshot_files {
-    pub fn pdq(seq: i64, stamp: i64) -> String {
-        format!("pdq-{seq}-{stamp}.snap")
+    pub fn pdq(seq: i64, stamp: i64, bank: i32) -> String {
+        format!("{}{bank}.snap", pdq_prefix(seq, stamp))
+    }
+    pub fn pdq_prefix(seq: i64, stamp: i64) -> String {
+        format!("pdq-{seq}-{stamp}-b")
     }
     pub fn vpdq(seq: i64, stamp: i64) -> String {
         format!("vpdq-{seq}-{stamp}.snap")
     }
     pub const CATALOGUE: &str = "catalogue.bin";
-    pub const MAGIC: &[u8; 8] = b"LNDGCAT1";
+    /// Version 2: one PDQ index per bank (a version 1 snapshot is not used).
+    pub const MAGIC: &[u8; 8] = b"LNDGCAT2";
     /// signal id i64, bank id i32, content id i64, kind u8, digest 32 bytes.
     pub const RECORD: usize = 8 + 4 + 8 + 1 + 32;
     /// magic, change-log position i64, its timestamp in µs i64, record count u64.
@@ -65,10 +71,15 @@ impl Matcher {
         } else {
             0
         };
-        let pdq_name = pdq(seq, stamp);
+        let mut written = Vec::new();
+        for (bank, index) in self.pdq.all() {
+            let name = pdq(seq, stamp, bank);
+            index.save(&dir.join(&name))?;
+            written.push(name);
+        }
         let vpdq_name = vpdq(seq, stamp);
-        self.pdq.save(&dir.join(&pdq_name))?;
         self.vpdq.save(&dir.join(&vpdq_name))?;
+        written.push(vpdq_name);
         let catalogue = self.catalogue();
         let mut bytes = Vec::with_capacity(HEADER + catalogue.signals.len() * RECORD + 8);
         bytes.extend_from_slice(MAGIC);
@@ -95,7 +106,7 @@ impl Matcher {
             let name = entry.file_name().to_string_lossy().into_owned();
             let index_file =
                 (name.starts_with("pdq-") || name.starts_with("vpdq-")) && name.ends_with(".snap");
-            if index_file && name != pdq_name && name != vpdq_name {
+            if index_file && !written.contains(&name) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -131,7 +142,20 @@ impl Matcher {
         if seq > 0 && change_stamp(store, seq).await? != Some(stamp) {
             return Err(MatcherSnapshotError::Foreign);
         }
-        let pdq = HammingIndex::load(&dir.join(pdq(seq, stamp)), IndexConfig::default())?;
+        let mut indexes = HashMap::new();
+        let prefix = pdq_prefix(seq, stamp);
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let bank = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".snap"))
+                .and_then(|id| id.parse::<i32>().ok());
+            if let Some(bank) = bank {
+                let index = HammingIndex::load(&entry.path(), IndexConfig::default())?;
+                indexes.insert(bank, index);
+            }
+        }
+        let pdq = PdqBanks::from_indexes(indexes);
         let vpdq = VideoIndex::load(&dir.join(vpdq(seq, stamp)), IndexConfig::default())?;
         let matcher = Matcher::with_indexes(pdq, vpdq);
         {

@@ -10,6 +10,8 @@ mod m0004_self_report;
 mod m0005_care;
 mod m0006_hotline;
 mod m0007_accounts_lifecycle;
+mod m0008_system_banks;
+mod m0009_bank_sharing;
 mod m0010_care_trust;
 
 #[derive(Debug)]
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_care::M0005Care),
             Box::new(m0006_hotline::M0006Hotline),
             Box::new(m0007_accounts_lifecycle::M0007AccountsLifecycle),
+            Box::new(m0008_system_banks::M0008SystemBanks),
+            Box::new(m0009_bank_sharing::M0009BankSharing),
             Box::new(m0010_care_trust::M0010CareTrust),
         ]
     }

@@ -213,7 +213,7 @@ impl<'a> Hotline<'a> {
     }
 }
 
-/// A bank of known material, and one for confirmed hashes.
+/// A bank of known material, and one for confirmed hashes, both shared with the platforms.
 pub(super) fn step_banks_hold_known_and_confirmed_material(h: &Hotline<'_>) {
     let server = &h.server;
     let t = h.t;
@@ -225,7 +225,7 @@ pub(super) fn step_banks_hold_known_and_confirmed_material(h: &Hotline<'_>) {
             "POST",
             "/api/v1/banks",
             a(&admin).as_deref(),
-            &json!({"name": bank}),
+            &json!({"name": bank, "sharing": "platforms"}),
         );
         assert_eq!(status, 201, "{}: {body}", t.name);
     }
