@@ -5,6 +5,7 @@
 //! analysts only as "previously assessed". Reporters' words and contact details are
 //! field-encrypted; every read and write is audited.
 
+pub mod addresses;
 pub mod api;
 mod assessment;
 pub mod config;
