@@ -5,6 +5,7 @@
 //! digest verifies independently; the CyberTipline XML parses with NCMEC's typed models; and
 //! every refusal is by role and organisation.
 
+mod linking;
 mod removal;
 mod report_flow;
 

@@ -10,6 +10,7 @@ mod m0004_self_report;
 mod m0005_care;
 mod m0006_hotline;
 mod m0010_care_alert_once;
+mod m0011_hotline_links;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_care::M0005Care),
             Box::new(m0006_hotline::M0006Hotline),
             Box::new(m0010_care_alert_once::M0010CareAlertOnce),
+            Box::new(m0011_hotline_links::M0011HotlineLinks),
         ]
     }
 }
