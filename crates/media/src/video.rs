@@ -4,6 +4,11 @@
 //! crash or hang on hostile input cannot take the caller down, a time limit is a `kill`, and the
 //! build needs no libclang or FFmpeg headers. The cost is one frame copy through a pipe, small
 //! next to decoding.
+//!
+//! Both programs run under a time limit, read only local files (`-protocol_whitelist
+//! file,pipe`, and the input named as a `file:` URL, so that a playlist inside a hostile file
+//! cannot make FFmpeg fetch from the network), and their messages never carry the input's path
+//! (often a temporary file's) back to the caller.
 
 use std::io::Read;
 use std::path::Path;
@@ -89,17 +94,76 @@ pub struct VideoFingerprint {
     pub digests: crate::Digests,
 }
 
-/// Probes the first video stream.
+/// How long `ffprobe` may take at most.
+pub const PROBE_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// The protocols FFmpeg may open: local files and pipes, never the network.
+const PROTOCOLS: [&str; 2] = ["-protocol_whitelist", "file,pipe"];
+
+/// The input as a `file:` URL, so that no part of the name is read as another protocol.
+fn input_url(path: &Path) -> std::ffi::OsString {
+    let mut url = std::ffi::OsString::from("file:");
+    url.push(path.as_os_str());
+    url
+}
+
+/// A message from FFmpeg without the input's path (which is often a temporary file's).
+pub fn scrub_path(message: &str, path: &Path) -> String {
+    let shown = path.display().to_string();
+    if shown.is_empty() {
+        return message.to_owned();
+    }
+    message
+        .replace(&format!("file:{shown}"), "the input")
+        .replace(&shown, "the input")
+}
+
+/// Kills process `pid` unless `done` hears from the caller within `limit`; true if it killed.
+fn watchdog(
+    pid: u32,
+    limit: Duration,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<bool>) {
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let handle = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            return true;
+        }
+        false
+    });
+    (done_tx, handle)
+}
+
+/// Probes the first video stream, within [`PROBE_TIME_LIMIT`].
 pub fn probe(path: &Path) -> Result<VideoInfo, VideoError> {
-    let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+    probe_within(path, PROBE_TIME_LIMIT)
+}
+
+/// Probes the first video stream; `ffprobe` is stopped after `limit`.
+pub fn probe_within(path: &Path, limit: Duration) -> Result<VideoInfo, VideoError> {
+    let child = Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(PROTOCOLS)
+        .args(["-select_streams", "v:0", "-show_entries"])
         .arg("stream=width,height,avg_frame_rate,r_frame_rate:format=duration")
         .args(["-of", "json"])
-        .arg(path)
-        .output()
+        .arg(input_url(path))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(VideoError::NoFfmpeg)?;
+    let (done, guard) = watchdog(child.id(), limit);
+    let output = child.wait_with_output();
+    let _ = done.send(());
+    if guard.join().unwrap_or(false) {
+        return Err(VideoError::TimedOut(limit));
+    }
+    let output = output?;
     if !output.status.success() {
-        let message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        let message = scrub_path(String::from_utf8_lossy(&output.stderr).trim(), path);
         return Err(VideoError::Corrupt(if message.is_empty() {
             "ffprobe failed".into()
         } else {
@@ -141,14 +205,16 @@ pub fn hash_video(
     limits: &VideoLimits,
 ) -> Result<(VideoInfo, Vec<VpdqFrame>), VideoError> {
     check_file_size(path, limits)?;
-    let info = probe(path)?;
+    let info = probe_within(path, limits.time_limit.min(PROBE_TIME_LIMIT))?;
     check_info(&info, limits)?;
     let pixels = u64::from(info.width) * u64::from(info.height);
     let frame_mod = ((seconds_per_hash * info.fps) as u64).max(1);
     let mut command = Command::new("ffmpeg");
     command
-        .args(["-v", "error", "-nostdin", "-i"])
-        .arg(path)
+        .args(["-v", "error", "-nostdin"])
+        .args(PROTOCOLS)
+        .arg("-i")
+        .arg(input_url(path))
         .args(["-map", "0:v:0"]);
     if frame_mod > 1 {
         // Every frame is decoded, but only sampled ones are converted to RGB and piped: the
@@ -180,19 +246,8 @@ pub fn hash_video(
         .take()
         .ok_or_else(|| VideoError::Corrupt("no output pipe".into()))?;
     let started = Instant::now();
-    let deadline_child = child.id();
-    let time_limit = limits.time_limit;
     // A watchdog kills ffmpeg at the time limit, which ends the read loop below.
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        if done_rx.recv_timeout(time_limit).is_err() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &deadline_child.to_string()])
-                .status();
-            return true;
-        }
-        false
-    });
+    let (done_tx, watchdog) = watchdog(child.id(), limits.time_limit);
     let frame_bytes = pixels as usize * 3;
     let mut buffer = vec![0u8; frame_bytes];
     let mut hasher = Hasher::new();
@@ -233,12 +288,8 @@ pub fn hash_video(
         if let Some(mut stderr) = child.stderr.take() {
             let _ = stderr.read_to_string(&mut message);
         }
-        let message = message
-            .lines()
-            .next()
-            .unwrap_or("no frames decoded")
-            .to_owned();
-        return Err(VideoError::Corrupt(message));
+        let message = message.lines().next().unwrap_or("no frames decoded");
+        return Err(VideoError::Corrupt(scrub_path(message, path)));
     }
     Ok((info, frames))
 }
@@ -317,4 +368,46 @@ pub fn looks_like_video(bytes: &[u8]) -> bool {
         || (bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"AVI ")
         || bytes.starts_with(b"FLV")
         || (bytes.len() >= 189 && bytes[0] == 0x47 && bytes[188] == 0x47)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ffmpeg_messages_lose_the_inputs_path() {
+        let path = Path::new("/tmp/.tmpA1b2C3");
+        let message = "file:/tmp/.tmpA1b2C3: Invalid data found when processing input";
+        let scrubbed = scrub_path(message, path);
+        assert!(!scrubbed.contains("/tmp"), "{scrubbed}");
+        assert!(scrubbed.contains("Invalid data"), "{scrubbed}");
+        let bare = scrub_path("/tmp/.tmpA1b2C3: moov atom not found", path);
+        assert!(!bare.contains(".tmpA1b2C3"), "{bare}");
+    }
+
+    #[test]
+    fn ffmpeg_is_told_to_read_local_files_only() {
+        assert_eq!(PROTOCOLS, ["-protocol_whitelist", "file,pipe"]);
+        assert_eq!(
+            input_url(Path::new("http://example.org/x.m3u8")),
+            std::ffi::OsString::from("file:http://example.org/x.m3u8"),
+            "a name that looks like a URL is still a local file"
+        );
+    }
+
+    #[test]
+    fn a_missing_ffprobe_or_a_bad_file_is_an_error_within_the_limit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("not-a-video.mp4");
+        std::fs::write(&path, b"\0\0\0\x18ftypisomgarbage").expect("write");
+        let started = Instant::now();
+        let error = probe_within(&path, Duration::from_secs(20)).expect_err("refused");
+        assert!(started.elapsed() < Duration::from_secs(25));
+        if let VideoError::Corrupt(message) = &error {
+            assert!(
+                !message.contains(dir.path().to_str().expect("utf-8")),
+                "{message}"
+            );
+        }
+    }
 }

@@ -47,7 +47,10 @@ pub fn hash_video_with(
     check_file_size(path, limits)?;
     ffmpeg::init().map_err(corrupt)?;
     ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Quiet);
-    let mut input = ffmpeg::format::input(path).map_err(corrupt)?;
+    // Local files only: a playlist inside a hostile file must not reach the network.
+    let mut options = ffmpeg::Dictionary::new();
+    options.set("protocol_whitelist", "file,pipe");
+    let mut input = ffmpeg::format::input_with_dictionary(path, options).map_err(corrupt)?;
     let stream = input
         .streams()
         .best(ffmpeg::media::Type::Video)

@@ -62,10 +62,29 @@ pub struct Checks {
     pub interval_seconds: u64,
     pub timeout_seconds: u64,
     pub max_bytes: u64,
+    /// How long a name lookup may take; a lookup that times out is inconclusive.
+    #[serde(default = "default_dns_timeout")]
+    pub dns_timeout_seconds: u64,
+    /// How many checks in a row must find a URL gone before it counts as removed, so that
+    /// one 404 (a host's trick, or a passing fault) is not taken for removal.
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u32,
 }
 
 fn default_run_every() -> u64 {
     30
+}
+
+fn default_dns_timeout() -> u64 {
+    5
+}
+
+fn default_confirmations() -> u32 {
+    2
+}
+
+fn default_ports() -> Vec<u16> {
+    vec![80, 443]
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -87,9 +106,13 @@ pub struct HotlineConfig {
     pub national_law: BTreeMap<String, NationalLaw>,
     pub notices: Notices,
     pub checks: Checks,
-    /// Private, loopback or link-local networks removal checks may reach anyway (CIDR).
+    /// Networks outside global unicast (private, loopback, link-local, …) that fetches may
+    /// reach anyway (CIDR).
     #[serde(default)]
     pub allow_networks: Vec<String>,
+    /// The ports fetches may connect to; 80 and 443 by default.
+    #[serde(default = "default_ports")]
+    pub allow_ports: Vec<u16>,
     pub evidence: EvidencePolicy,
     #[serde(skip)]
     allowed: Vec<(u128, u128)>,
@@ -100,6 +123,9 @@ impl HotlineConfig {
         let mut config: HotlineConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if !config.notices.templates.contains_key("en") {
             return Err("notices.templates needs an \"en\" template, the fallback".into());
+        }
+        if config.checks.confirmations == 0 {
+            return Err("checks.confirmations is at least 1".into());
         }
         if config.notices.escalate_after == 0 {
             return Err("notices.escalate_after is at least 1".into());
@@ -173,15 +199,20 @@ impl HotlineConfig {
         Ok("not_illegal")
     }
 
-    /// Whether removal checks may connect to `ip`: public addresses always, private, loopback
-    /// and link-local ones only inside `allow_networks`.
+    /// Whether fetches may connect to `ip`: global unicast addresses always, any other only
+    /// inside `allow_networks`.
     pub fn may_connect(&self, ip: IpAddr) -> bool {
         let key = ip_key(ip);
-        !is_internal(ip)
+        super::addresses::is_global_unicast(ip)
             || self
                 .allowed
                 .iter()
                 .any(|(lo, hi)| (*lo..=*hi).contains(&key))
+    }
+
+    /// Whether fetches may connect to `port`: only those `allow_ports` lists.
+    pub fn may_use_port(&self, port: u16) -> bool {
+        self.allow_ports.contains(&port)
     }
 
     pub fn template(&self, language: &str) -> &Template {
@@ -216,33 +247,6 @@ fn parse_cidr(text: &str) -> Option<(u128, u128)> {
     let host_mask = u128::MAX.checked_shr(bits + offset).unwrap_or(0);
     let key = ip_key(ip);
     Some((key & !host_mask, key | host_mask))
-}
-
-/// Addresses a server-side fetch must not reach by default.
-fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                // Carrier-grade NAT, 100.64.0.0/10.
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                // Unique local fc00::/7 and link-local fe80::/10.
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-        }
-    }
 }
 
 #[cfg(test)]
@@ -289,6 +293,23 @@ mod tests {
     }
 
     #[test]
+    fn only_ports_80_and_443_unless_configured() {
+        let mut text: serde_json::Value = serde_json::from_str(DEFAULT_CONFIG).expect("json");
+        let config = HotlineConfig::parse(&text.to_string()).expect("parses");
+        assert!(config.may_use_port(80) && config.may_use_port(443));
+        for port in [22, 25, 6379, 8080, 5432] {
+            assert!(!config.may_use_port(port), "{port}");
+        }
+        assert_eq!(
+            config.checks.confirmations, 2,
+            "two checks in a row by default"
+        );
+        text["allow_ports"] = serde_json::json!([8080]);
+        let config = HotlineConfig::parse(&text.to_string()).expect("parses");
+        assert!(config.may_use_port(8080) && !config.may_use_port(80));
+    }
+
+    #[test]
     fn internal_addresses_are_refused_unless_allowed() {
         let mut text: serde_json::Value = serde_json::from_str(DEFAULT_CONFIG).expect("json");
         let config = HotlineConfig::parse(&text.to_string()).expect("parses");
@@ -317,6 +338,11 @@ mod tests {
         assert!(config.may_connect("127.9.9.9".parse().expect("ip")));
         assert!(config.may_connect("fd12::1".parse().expect("ip")));
         assert!(!config.may_connect("10.0.0.1".parse().expect("ip")));
+        text["allow_networks"] = serde_json::json!(["64:ff9b::/96", "198.18.0.0/15"]);
+        let config = HotlineConfig::parse(&text.to_string()).expect("parses");
+        assert!(config.may_connect("64:ff9b::a00:1".parse().expect("ip")));
+        assert!(config.may_connect("198.19.0.1".parse().expect("ip")));
+        assert!(!config.may_connect("2002::1".parse().expect("ip")));
         text["allow_networks"] = serde_json::json!(["127.0.0.0/99"]);
         assert!(HotlineConfig::parse(&text.to_string()).is_err());
     }

@@ -1,13 +1,14 @@
 //! Finding what a submission repeats: the banks' first match for each file (with the category
-//! it was banked with), and the open report that already has one of its URLs or files.
+//! it was banked with), the report open for intake that already has one of its URLs or files,
+//! and the links from a new report to the decided reports it repeats.
 
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::config::CATEGORIES;
-use super::entities::{file, report, url as url_row};
+use super::entities::{file, link, report, url as url_row};
 use super::input::{Checked, FileHashes};
 use super::*;
 use crate::banks::matcher::{Matcher, Scope};
@@ -43,12 +44,20 @@ pub(super) fn match_file(
         })
 }
 
-/// An open report of `organisation` that already has one of these URLs or files.
+/// What a submission repeats: the report open for intake it joins, if any, and the reports no
+/// longer open for intake (assessed, notice sent, removed, closed) that have one of its URLs or
+/// files, which a new report is linked to instead.
+pub(super) struct Repeats {
+    pub(super) open: Option<report::Model>,
+    pub(super) earlier: Vec<i64>,
+}
+
+/// The reports of `organisation` that already have one of these URLs or files.
 pub(super) async fn find_duplicate(
     txn: &DatabaseTransaction,
     organisation_id: i32,
     checked: &Checked,
-) -> Result<Option<report::Model>, DbErr> {
+) -> Result<Repeats, DbErr> {
     let keys: Vec<String> = checked.urls.iter().map(network::url_key).collect();
     let mut report_ids: Vec<i64> = url_row::Entity::find()
         .filter(url_row::Column::UrlKey.is_in(keys))
@@ -80,16 +89,94 @@ pub(super) async fn find_duplicate(
         );
     }
     if report_ids.is_empty() {
-        return Ok(None);
+        return Ok(Repeats {
+            open: None,
+            earlier: Vec::new(),
+        });
     }
-    report::Entity::find()
-        .filter(report::Column::Id.is_in(report_ids))
+    let open_statuses: Vec<ReportStatus> = ReportStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.open_for_intake())
+        .collect();
+    let open = report::Entity::find()
+        .filter(report::Column::Id.is_in(report_ids.clone()))
         .filter(report::Column::OrganisationId.eq(organisation_id))
-        .filter(report::Column::Status.is_not_in([ReportStatus::Removed, ReportStatus::Closed]))
+        .filter(report::Column::Status.is_in(open_statuses.clone()))
         .order_by_asc(report::Column::Id)
         .lock_exclusive()
         .one(txn)
-        .await
+        .await?;
+    let earlier = report::Entity::find()
+        .filter(report::Column::Id.is_in(report_ids))
+        .filter(report::Column::OrganisationId.eq(organisation_id))
+        .filter(report::Column::Status.is_not_in(open_statuses))
+        .order_by_asc(report::Column::Id)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    Ok(Repeats { open, earlier })
+}
+
+/// Links a new report to the earlier reports it repeats, on both timelines.
+pub(super) async fn link_earlier(
+    txn: &DatabaseTransaction,
+    report_id: i64,
+    earlier: &[i64],
+    at: time::OffsetDateTime,
+) -> Result<(), DbErr> {
+    for &earlier_id in earlier {
+        link::ActiveModel {
+            report_id: Set(report_id),
+            earlier_report_id: Set(earlier_id),
+            created_at: Set(at),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        add_event(
+            txn,
+            report_id,
+            "report.linked",
+            format!("repeats report {earlier_id}, which takes no more submissions"),
+            None,
+        )
+        .await?;
+        add_event(
+            txn,
+            earlier_id,
+            "report.repeated",
+            format!("report {report_id} repeats a URL or file of this one"),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The reports linked to `report_id`: those it repeats and those that repeat it.
+pub(super) async fn linked(
+    db: &impl sea_orm::ConnectionTrait,
+    report_id: i64,
+) -> Result<Vec<(i64, LinkRelation)>, DbErr> {
+    let rows = link::Entity::find()
+        .filter(
+            Condition::any()
+                .add(link::Column::ReportId.eq(report_id))
+                .add(link::Column::EarlierReportId.eq(report_id)),
+        )
+        .order_by_asc(link::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|l| match l.report_id == report_id {
+            true => (l.earlier_report_id, LinkRelation::Earlier),
+            false => (l.report_id, LinkRelation::Later),
+        })
+        .collect())
 }
 
 /// Each file's first bank match, and the NCMEC category it was banked with.

@@ -284,6 +284,27 @@ pub mod event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A report opened by a submission that repeats a URL or file of an earlier report no longer
+/// open for intake.
+pub mod link {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "hotline_report_links")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub report_id: i64,
+        pub earlier_report_id: i64,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod ip_range {
     use sea_orm::entity::prelude::*;
 

@@ -1,5 +1,6 @@
-//! Intake: one submission checked, matched against the banks, merged into an open report
-//! with the same URL or file (or opening one), and recorded with its own reference.
+//! Intake: one submission checked, matched against the banks, merged into a report open for
+//! intake with the same URL or file (or opening one, linked to the decided reports it
+//! repeats), and recorded with its own reference.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::config::HotlineConfig;
-use super::dedupe::{MatchedFiles, find_duplicate};
+use super::dedupe::{MatchedFiles, find_duplicate, link_earlier};
 use super::entities::{event, file, report, submission, url as url_row};
 use super::input::{Checked, FileHashes, check_input};
 use super::*;
@@ -140,10 +141,10 @@ pub async fn add_event(
     Ok(())
 }
 
-/// Takes one submission: checks it, matches its files against the banks, merges it into an
-/// open report with the same URL or file (or opens one), and records the submission with its
-/// own reference, all in one transaction. A platform's idempotency key makes a retry answer
-/// the first result instead of reporting twice.
+/// Takes one submission: checks it, matches its files against the banks, merges it into a
+/// report still open for intake with the same URL or file (or opens one, linked to the decided
+/// reports it repeats), and records it with its own reference, all in one transaction. A
+/// platform's idempotency key makes a retry answer the first result, not a second report.
 pub async fn submit(
     ctx: &HotlineContext,
     actor: &Actor,
@@ -163,12 +164,15 @@ pub async fn submit(
     let organisation_id = hotline_organisation(&txn, &ctx.config).await?;
     let at = now();
     let matched = MatchedFiles::find(&txn, &ctx.banks.matcher, &checked.files).await?;
-    let existing = find_duplicate(&txn, organisation_id, &checked).await?;
-    let merged = existing.is_some();
-    let target = match existing {
+    let repeats = find_duplicate(&txn, organisation_id, &checked).await?;
+    let merged = repeats.open.is_some();
+    let target = match repeats.open {
         Some(found) => found,
         None => new_report(&txn, organisation_id, &checked, at).await?,
     };
+    if !merged {
+        link_earlier(&txn, target.id, &repeats.earlier, at).await?;
+    }
     add_new_urls(&txn, target.id, &checked.urls).await?;
     add_new_files(&txn, ctx, target.id, &checked.files, &matched).await?;
     let merged_report = merge_into(&txn, &target, &checked, input.immediate_danger, at).await?;
@@ -206,6 +210,7 @@ pub async fn submit(
         )
         .detail("source", source.name())
         .detail("merged", merged)
+        .detail("linked", if merged { 0 } else { repeats.earlier.len() })
         .detail("known_files", known_files),
     )
     .await?;

@@ -5,6 +5,7 @@
 //! analysts only as "previously assessed". Reporters' words and contact details are
 //! field-encrypted; every read and write is audited.
 
+pub mod addresses;
 pub mod api;
 mod assessment;
 pub mod config;
@@ -48,11 +49,11 @@ pub use intake::{Receipt, Source, add_event, hotline_organisation, priority, sub
 pub use queue::{QueueEntry, QueueFilter, claim, queue, release};
 pub use status::{PublicStatus, public_status_of};
 pub use views::{
-    AssessmentView, EventView, FileView, ReportView, SubmissionView, UrlView, file_of,
-    hours_between, load_view, url_of, view, visible_report,
+    AssessmentView, EventView, FileView, LinkedReportView, ReportView, SubmissionView, UrlView,
+    file_of, hours_between, load_view, url_of, view, visible_report,
 };
 pub(crate) use views::{finish, open_report, refuse};
-pub use vocabulary::{AgeGroup, IncidentType, ReportSource, ReportStatus};
+pub use vocabulary::{AgeGroup, IncidentType, LinkRelation, ReportSource, ReportStatus};
 
 /// What the hotline's routes, services and scheduled work need.
 #[derive(Clone, Debug)]

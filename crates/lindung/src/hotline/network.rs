@@ -1,7 +1,9 @@
 //! What the hotline does on the network: URL normalisation, the IP-to-country table, and
-//! fetching a reported URL for a removal check. A fetch connects only to addresses the
-//! configuration allows (never private, loopback or link-local ones by default), pins the
-//! address it checked, and follows redirects itself so that each hop is checked too.
+//! fetching a reported URL for a removal check. A fetch connects only to global unicast
+//! addresses (others only inside `allow_networks`) and to ports 80 and 443 (others only in
+//! `allow_ports`), gives a name lookup a time limit, pins the address it checked, follows
+//! redirects itself so that each hop is checked too, and introduces itself as a common browser
+//! so that a host cannot tell the checker from a visitor.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -16,6 +18,11 @@ use super::entities::ip_range;
 use crate::store::Store;
 
 pub const MAX_URL_LENGTH: usize = 2048;
+
+/// The user agent of every fetch: a common browser's, never one that names Lindung or a
+/// hotline, so that a host cannot answer the checker differently from its visitors.
+pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
+    (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 /// A URL in the one form duplicates share: http(s) only, without credentials or fragment;
 /// the `url` crate lowercases the host, drops the default port and normalises escapes.
@@ -146,10 +153,10 @@ pub enum FetchError {
     /// The name does not resolve: for a removal check, the site is gone.
     #[error("the host name does not resolve")]
     NoSuchHost,
-    #[error(
-        "{0} is a private, loopback or link-local address; add it to allow_networks to reach it"
-    )]
+    #[error("{0} is not a global unicast address; add it to allow_networks to reach it")]
     Refused(IpAddr),
+    #[error("port {0} is not allowed; add it to allow_ports to reach it")]
+    PortRefused(u16),
     #[error("{0}")]
     Failed(String),
 }
@@ -161,13 +168,21 @@ pub async fn resolve(
 ) -> Result<Vec<SocketAddr>, FetchError> {
     let host = url.host_str().ok_or(FetchError::NoSuchHost)?;
     let port = url.port_or_known_default().unwrap_or(80);
+    if !config.may_use_port(port) {
+        return Err(FetchError::PortRefused(port));
+    }
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let addresses: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|_| FetchError::NoSuchHost)?
-            .collect(),
+        Err(_) => {
+            let limit = Duration::from_secs(config.checks.dns_timeout_seconds);
+            // A lookup that hangs says nothing about the host: inconclusive, not gone.
+            tokio::time::timeout(limit, tokio::net::lookup_host((host, port)))
+                .await
+                .map_err(|_| FetchError::Failed("the name lookup timed out".into()))?
+                .map_err(|_| FetchError::NoSuchHost)?
+                .collect()
+        }
     };
     if addresses.is_empty() {
         return Err(FetchError::NoSuchHost);
@@ -199,7 +214,7 @@ pub async fn fetch(config: &HotlineConfig, url: &url::Url) -> Result<Fetched, Fe
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(config.checks.timeout_seconds))
-            .user_agent("Lindung removal check")
+            .user_agent(USER_AGENT)
             // The request goes to the address just checked, never to a second lookup.
             .resolve_to_addrs(&host, &addresses)
             .no_proxy()
@@ -274,15 +289,53 @@ mod tests {
     async fn fetches_never_reach_internal_addresses_unless_allowed() {
         let config = HotlineConfig::parse(super::super::config::DEFAULT_CONFIG).expect("config");
         for target in [
-            "http://127.0.0.1:9/x",
-            "http://[::1]:9/x",
+            "http://127.0.0.1/x",
+            "http://[::1]/x",
             "http://169.254.169.254/latest/meta-data",
+            "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+            "http://[2002:7f00:1::]/x",
+            "http://[::ffff:10.0.0.1]/x",
+            "http://198.18.0.1/x",
         ] {
             let url = normalise_url(target).expect("url");
             assert!(
                 matches!(fetch(&config, &url).await, Err(FetchError::Refused(_))),
                 "{target}"
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn fetches_refuse_ports_other_than_80_and_443_unless_allowed() {
+        let mut text: serde_json::Value =
+            serde_json::from_str(super::super::config::DEFAULT_CONFIG).expect("json");
+        let config = HotlineConfig::parse(&text.to_string()).expect("config");
+        for target in [
+            "http://8.8.8.8:22/x",
+            "https://8.8.8.8:6379/",
+            "http://8.8.8.8:8080/",
+        ] {
+            let url = normalise_url(target).expect("url");
+            assert!(
+                matches!(fetch(&config, &url).await, Err(FetchError::PortRefused(_))),
+                "{target}"
+            );
+        }
+        text["allow_ports"] = serde_json::json!([8080]);
+        let config = HotlineConfig::parse(&text.to_string()).expect("config");
+        let url = normalise_url("http://8.8.8.8:8080/").expect("url");
+        assert!(
+            resolve(&config, &url).await.is_ok(),
+            "configured ports are allowed"
+        );
+    }
+
+    #[test]
+    fn the_user_agent_is_a_common_browsers_and_names_no_hotline() {
+        let agent = USER_AGENT.to_ascii_lowercase();
+        assert!(agent.starts_with("mozilla/5.0 ("), "{agent}");
+        for telltale in ["lindung", "hotline", "check", "bot", "reqwest"] {
+            assert!(!agent.contains(telltale), "{telltale} in {agent}");
         }
     }
 

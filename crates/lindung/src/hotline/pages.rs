@@ -31,6 +31,11 @@ where
             page,
             attribute,
         ),
+        Endpoint::post(
+            "/hotline/reports/{id}/urls/{url}/removal",
+            page,
+            confirm_removal,
+        ),
         Endpoint::post("/hotline/reports/{id}/notices", page, notices),
         Endpoint::get("/hotline/reports/{id}/files/{file}", page, evidence),
         Endpoint::get(
@@ -251,6 +256,20 @@ async fn attribute(
     )
     .await
     .or_page(&headers)?;
+    Ok(back(id))
+}
+
+async fn confirm_removal(
+    State(ctx): State<HotlineContext>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, url_id)): Path<(i64, i64)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::takedown::confirm_removal(&ctx.store, &caller.actor(), &caller.principal, id, url_id)
+        .await
+        .or_page(&headers)?;
     Ok(back(id))
 }
 

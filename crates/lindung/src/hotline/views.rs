@@ -134,6 +134,15 @@ pub struct EventView {
     pub detail: String,
 }
 
+/// A report linked to the one shown: an earlier, decided report it repeats, or a later one
+/// that repeats it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LinkedReportView {
+    pub id: String,
+    pub relation: LinkRelation,
+    pub status: ReportStatus,
+}
+
 /// A report as analysts see it.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportView {
@@ -157,6 +166,9 @@ pub struct ReportView {
     pub files: Vec<FileView>,
     pub assessments: Vec<AssessmentView>,
     pub timeline: Vec<EventView>,
+    /// Reports this one repeats (a submission of a URL or file of a report no longer open for
+    /// intake opens a new report), and reports that repeat this one.
+    pub linked_reports: Vec<LinkedReportView>,
 }
 
 pub fn hours_between(from: OffsetDateTime, to: OffsetDateTime) -> f64 {
@@ -205,6 +217,25 @@ pub async fn load_view(
         .into_iter()
         .map(|s| SubmissionView::open(cipher, s))
         .collect::<Result<_, _>>()?;
+    let links = super::dedupe::linked(db, found.id).await?;
+    let statuses: std::collections::HashMap<i64, ReportStatus> = report::Entity::find()
+        .filter(report::Column::Id.is_in(links.iter().map(|(id, _)| *id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.status))
+        .collect();
+    let linked_reports = links
+        .into_iter()
+        .filter_map(|(id, relation)| {
+            let status = *statuses.get(&id)?;
+            Some(LinkedReportView {
+                id: id.to_string(),
+                relation,
+                status,
+            })
+        })
+        .collect();
     Ok(ReportView {
         id: found.id.to_string(),
         incident_type: found.incident_type,
@@ -231,6 +262,7 @@ pub async fn load_view(
         files: files.into_iter().map(FileView::from).collect(),
         assessments: assessments.into_iter().map(AssessmentView::from).collect(),
         timeline: events.into_iter().map(EventView::from).collect(),
+        linked_reports,
     })
 }
 

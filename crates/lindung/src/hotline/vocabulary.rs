@@ -31,6 +31,23 @@ impl ReportStatus {
     pub fn is_open(self) -> bool {
         !matches!(self, ReportStatus::Removed | ReportStatus::Closed)
     }
+
+    /// Whether a new submission with the same URL or file joins the report: only before it is
+    /// assessed. Later ones open a new report linked to it, so that the public can neither
+    /// reopen nor steer a report an analyst has decided.
+    pub fn open_for_intake(self) -> bool {
+        matches!(self, ReportStatus::New | ReportStatus::InReview)
+    }
+}
+
+vocabulary! {
+    /// How a linked report stands to the one shown.
+    pub enum LinkRelation {
+        /// An earlier report this one repeats.
+        Earlier = "earlier",
+        /// A later report that repeats this one.
+        Later = "later",
+    }
 }
 
 vocabulary! {
@@ -107,6 +124,14 @@ mod tests {
             serde_json::to_string(&IncidentType::OnlineEnticement).expect("json"),
             "\"online_enticement\""
         );
+    }
+
+    #[test]
+    fn only_new_and_in_review_reports_take_more_submissions() {
+        for status in ReportStatus::ALL {
+            let expected = matches!(status, ReportStatus::New | ReportStatus::InReview);
+            assert_eq!(status.open_for_intake(), expected, "{status:?}");
+        }
     }
 
     #[test]

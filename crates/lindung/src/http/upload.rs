@@ -115,16 +115,8 @@ pub async fn fingerprint_video_upload(bytes: Vec<u8>) -> ApiResult<VideoFingerpr
         std::io::Write::write_all(&mut file, &bytes).map_err(ApiError::internal)?;
         drop(bytes);
         let (info, frames) =
-            lindung_media::video::hash_video(file.path(), 1.0, &UPLOAD_VIDEO_LIMITS).map_err(
-                |e| match e {
-                    VideoError::NoFfmpeg(_) | VideoError::Io(_) => ApiError::internal(e),
-                    _ => ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "unprocessable_video",
-                        e.to_string(),
-                    ),
-                },
-            )?;
+            lindung_media::video::hash_video(file.path(), 1.0, &UPLOAD_VIDEO_LIMITS)
+                .map_err(|e| video_refusal(e, file.path()))?;
         Ok(VideoFingerprint {
             info,
             frames,
@@ -133,4 +125,42 @@ pub async fn fingerprint_video_upload(bytes: Vec<u8>) -> ApiResult<VideoFingerpr
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// A video that could not be hashed, as the client is told: what was wrong with it, never
+/// where the server kept it (the temporary file's path stays in the log).
+fn video_refusal(error: VideoError, path: &std::path::Path) -> ApiError {
+    match error {
+        VideoError::NoFfmpeg(_) | VideoError::Io(_) => ApiError::internal(error),
+        _ => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable_video",
+            lindung_media::video::scrub_path(&error.to_string(), path),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_video_names_no_temporary_file() {
+        let file = tempfile::NamedTempFile::new().expect("temp");
+        let path = file.path().to_owned();
+        let shown = path.display().to_string();
+        for error in [
+            VideoError::Corrupt(format!("{shown}: Invalid data found when processing input")),
+            VideoError::Corrupt(format!("file:{shown}: moov atom not found")),
+            VideoError::Io(std::io::Error::other(format!("cannot open {shown}"))),
+            VideoError::NoFfmpeg(std::io::Error::other(shown.clone())),
+        ] {
+            let answer = video_refusal(error, &path);
+            assert!(
+                !answer.message.contains(&shown) && !answer.message.contains(".tmp"),
+                "{}",
+                answer.message
+            );
+        }
+    }
 }

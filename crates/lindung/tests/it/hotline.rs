@@ -5,6 +5,8 @@
 //! digest verifies independently; the CyberTipline XML parses with NCMEC's typed models; and
 //! every refusal is by role and organisation.
 
+mod linking;
+mod removal;
 mod report_flow;
 
 use lindung::access::Role;
@@ -19,11 +21,13 @@ use report_flow::{Files, Hotline};
 /// How long before an unanswered notice is sent again, in the test's configuration.
 pub(crate) const RESEND_AFTER_SECONDS: u64 = 6;
 
-fn config_file(dir: &std::path::Path) -> std::path::PathBuf {
+fn config_file(dir: &std::path::Path, site_port: Option<u16>) -> std::path::PathBuf {
     let mut config: Value =
         serde_json::from_str(lindung::hotline::config::DEFAULT_CONFIG).expect("default config");
     config["organisation"] = json!("Hotline TH");
     config["allow_networks"] = json!(["127.0.0.0/8"]);
+    // The loopback site listens on a port of its own, which the deployment must allow.
+    config["allow_ports"] = json!([80, 443, site_port.unwrap_or(80)]);
     // Long enough that the second due run below, however slow the machine, comes before the
     // next resend; the test waits this long once, before the first.
     config["notices"]["resend_after_seconds"] = json!(RESEND_AFTER_SECONDS);
@@ -137,7 +141,7 @@ async fn a_host_that_stops_resolving_counts_as_removed_on_the_second_check() {
             Some("Platform X"),
         )
         .await;
-        let config = config_file(&t.location.data_dir);
+        let config = config_file(&t.location.data_dir, None);
         let server = Server::start_with_env(
             &t.location,
             &[("LINDUNG_HOTLINE_CONFIG", config.to_str().expect("path"))],

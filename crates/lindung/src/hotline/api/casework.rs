@@ -110,6 +110,25 @@ pub(super) async fn attribute(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Confirms that a reported URL is gone, as an analyst saw it.
+///
+/// Removal checks count a URL as removed only after `checks.confirmations` checks in a row find
+/// it gone; an analyst who knows it is gone (the provider confirmed, the page was seen empty)
+/// records it here. The confirmation is audited.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/urls/{url}/removal", tag = "hotline",
+    params(("id" = i64, Path, description = "the report"), ("url" = i64, Path, description = "the report's URL")),
+    responses((status = 204, description = "the URL counts as removed (evidence `analyst_confirmed`)"),
+        (status = 409, description = "`already_removed`: the URL already counts as removed")),
+    security(("bearer" = [])))]
+pub(super) async fn confirm_removal(
+    State(ctx): State<HotlineContext>,
+    caller: Caller,
+    Path((id, url_id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    takedown::confirm_removal(&ctx.store, &caller.actor(), &caller.principal, id, url_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Sends notices to the hosting providers of a report's online URLs.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/notices", tag = "hotline",
     params(("id" = i64, Path, description = "the report")),

@@ -49,6 +49,7 @@ where
         Endpoint::api(analysts, routes!(casework::assess)),
         Endpoint::api(analysts, routes!(casework::suggest)),
         Endpoint::api(analysts, routes!(casework::attribute)),
+        Endpoint::api(analysts, routes!(casework::confirm_removal)),
         Endpoint::api(analysts, routes!(casework::send_notices)),
         Endpoint::api(analysts, routes!(casework::close)),
         Endpoint::api(analysts, routes!(casework::care_case)),

@@ -1,16 +1,21 @@
 //! Removal checks: each URL fetched on a schedule, judged gone by status, by a host that no
-//! longer resolves (twice), or by content that no longer holds the reported file.
+//! longer resolves, or by content that no longer holds the reported file, and counted as
+//! removed only when enough checks in a row say so, or when an analyst confirms it.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
+use crate::access::Principal;
+use crate::access::audit::{self, Actor, AuditEvent};
 use crate::helpers::now;
 use crate::hotline::config::HotlineConfig;
 use crate::hotline::entities::{check, file, report, url as url_row};
 use crate::hotline::network::{self, FetchError};
-use crate::hotline::{HotlineContext, ReportStatus, add_event};
+use crate::hotline::views::open_report;
+use crate::hotline::{HotlineContext, HotlineError, ReportStatus, add_event};
+use crate::store::Store;
 
 /// The result of fetching a URL once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,42 +96,78 @@ pub async fn probe(
     }
 }
 
-/// The outcome recorded for a first failure to resolve.
+/// What older versions recorded for a first failure to resolve; it says "gone" too.
 const NO_SUCH_HOST: &str = "no_such_host";
 
-/// Checks one URL and records the outcome; true when it was found removed. When the last URL
-/// of a report goes, the report is `removed` and its time to removal is fixed.
+/// The evidence of a removal an analyst confirmed.
+pub const ANALYST_CONFIRMED: &str = "analyst_confirmed";
+
+/// Whether a recorded check outcome says the content is gone.
+fn says_gone(outcome: &str) -> bool {
+    matches!(
+        outcome,
+        "http_404" | "http_410" | "content_changed" | "dns_failure" | NO_SUCH_HOST
+    )
+}
+
+/// How many checks in a row, this one included, must find the URL gone: `checks.confirmations`;
+/// for a name that no longer resolves at least two, as the hotline's own resolver may fail once.
+fn confirmations_needed(config: &HotlineConfig, how: &str) -> u64 {
+    let wanted = u64::from(config.checks.confirmations.max(1));
+    if how == "dns_failure" {
+        wanted.max(2)
+    } else {
+        wanted
+    }
+}
+
+/// Whether the `count` checks of the URL before this one all found it gone.
+async fn gone_before(
+    db: &impl sea_orm::ConnectionTrait,
+    url_id: i64,
+    count: u64,
+) -> Result<bool, DbErr> {
+    if count == 0 {
+        return Ok(true);
+    }
+    let previous = check::Entity::find()
+        .filter(check::Column::UrlId.eq(url_id))
+        .order_by_desc(check::Column::Id)
+        .limit(count)
+        .all(db)
+        .await?;
+    Ok(previous.len() as u64 == count && previous.iter().all(|c| says_gone(&c.outcome)))
+}
+
+/// Checks one URL and records the outcome; true when it now counts as removed, which takes
+/// `checks.confirmations` checks in a row that find it gone (a host that answers 404 once and
+/// then serves the file again is not counted). When the last URL of a report goes, the report
+/// is `removed` and its time to removal is fixed.
 pub async fn check_url(ctx: &HotlineContext, target: &url_row::Model) -> Result<bool, DbErr> {
     let HotlineContext { store, config, .. } = ctx;
     let files = file::Entity::find()
         .filter(file::Column::ReportId.eq(target.report_id))
         .all(store.db())
         .await?;
-    let mut outcome = match url::Url::parse(&target.url) {
+    let outcome = match url::Url::parse(&target.url) {
         Ok(parsed) => probe(config, &parsed, &files).await,
         Err(e) => CheckOutcome::Unknown(e.to_string()),
     };
-    // A name that does not resolve may be the hotline's own resolver failing: only a second
-    // failure in a row, a check interval later, counts as removal.
-    if outcome == CheckOutcome::Gone("dns_failure", None) {
-        let previous = check::Entity::find()
-            .filter(check::Column::UrlId.eq(target.id))
-            .order_by_desc(check::Column::Id)
-            .one(store.db())
-            .await?;
-        if previous.is_none_or(|p| p.outcome != NO_SUCH_HOST) {
-            outcome = CheckOutcome::Unknown(NO_SUCH_HOST.into());
-        }
-    }
     let at = now();
     let (name, status) = match &outcome {
         CheckOutcome::Online(s) => ("online".to_owned(), Some(i32::from(*s))),
         CheckOutcome::Gone(how, s) => ((*how).to_owned(), s.map(i32::from)),
-        CheckOutcome::Unknown(why) if why == NO_SUCH_HOST => (NO_SUCH_HOST.to_owned(), None),
         CheckOutcome::Unknown(why) => {
             tracing::info!(url_id = target.id, reason = %why, "removal check inconclusive");
             ("unknown".to_owned(), None)
         }
+    };
+    let removed = match &outcome {
+        CheckOutcome::Gone(how, _) => {
+            let before = confirmations_needed(config, how) - 1;
+            gone_before(store.db(), target.id, before).await?
+        }
+        _ => false,
     };
     let txn = store.db().begin().await?;
     check::ActiveModel {
@@ -140,50 +181,100 @@ pub async fn check_url(ctx: &HotlineContext, target: &url_row::Model) -> Result<
     .await?;
     let mut update: url_row::ActiveModel = target.clone().into();
     update.last_checked_at = Set(Some(at));
-    let removed = matches!(outcome, CheckOutcome::Gone(..));
-    if removed {
-        update.status = Set("removed".into());
-        update.removal_evidence = Set(Some(name.clone()));
-        update.removed_at = Set(Some(at));
-    }
     update.update(&txn).await?;
     if removed {
-        add_event(
-            &txn,
-            target.report_id,
-            "url.removed",
-            format!("url {}: {name}", target.id),
-            None,
-        )
-        .await?;
-        let still_online = url_row::Entity::find()
-            .filter(url_row::Column::ReportId.eq(target.report_id))
-            .filter(url_row::Column::Status.eq("online"))
-            .one(&txn)
-            .await?;
-        if still_online.is_none() {
-            report::Entity::update_many()
-                .col_expr(
-                    report::Column::Status,
-                    ReportStatus::Removed.as_str().into(),
-                )
-                .col_expr(report::Column::RemovedAt, Some(at).into())
-                .col_expr(report::Column::UpdatedAt, at.into())
-                .filter(report::Column::Id.eq(target.report_id))
-                .exec(&txn)
-                .await?;
-            add_event(
-                &txn,
-                target.report_id,
-                "report.removed",
-                "every URL is gone",
-                None,
-            )
-            .await?;
-        }
+        mark_removed(&txn, target, &name, at, None).await?;
     }
     txn.commit().await?;
     Ok(removed)
+}
+
+/// Marks a URL removed with its evidence and, when it was the report's last URL online, the
+/// report too, fixing its time to removal.
+async fn mark_removed(
+    txn: &DatabaseTransaction,
+    target: &url_row::Model,
+    evidence: &str,
+    at: time::OffsetDateTime,
+    user_id: Option<i32>,
+) -> Result<(), DbErr> {
+    url_row::Entity::update_many()
+        .col_expr(url_row::Column::Status, "removed".into())
+        .col_expr(url_row::Column::RemovalEvidence, Some(evidence).into())
+        .col_expr(url_row::Column::RemovedAt, Some(at).into())
+        .filter(url_row::Column::Id.eq(target.id))
+        .exec(txn)
+        .await?;
+    add_event(
+        txn,
+        target.report_id,
+        "url.removed",
+        format!("url {}: {evidence}", target.id),
+        user_id,
+    )
+    .await?;
+    let still_online = url_row::Entity::find()
+        .filter(url_row::Column::ReportId.eq(target.report_id))
+        .filter(url_row::Column::Status.eq("online"))
+        .one(txn)
+        .await?;
+    if still_online.is_none() {
+        report::Entity::update_many()
+            .col_expr(
+                report::Column::Status,
+                ReportStatus::Removed.as_str().into(),
+            )
+            .col_expr(report::Column::RemovedAt, Some(at).into())
+            .col_expr(report::Column::UpdatedAt, at.into())
+            .filter(report::Column::Id.eq(target.report_id))
+            .exec(txn)
+            .await?;
+        add_event(
+            txn,
+            target.report_id,
+            "report.removed",
+            "every URL is gone",
+            user_id,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// An analyst confirms that a URL of a report is gone (seen by other means than the checks),
+/// audited with the analyst as actor.
+pub async fn confirm_removal(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+    id: i64,
+    url_id: i64,
+) -> Result<(), HotlineError> {
+    let (txn, _) = open_report(store, actor, principal, id).await?;
+    let found = url_row::Entity::find_by_id(url_id)
+        .one(&txn)
+        .await?
+        .filter(|u| u.report_id == id)
+        .ok_or_else(|| HotlineError::Invalid("url_id", "the report has no such URL".into()))?;
+    if found.status == "removed" {
+        return Err(HotlineError::Conflict(
+            "already_removed",
+            "the URL already counts as removed".into(),
+        ));
+    }
+    mark_removed(&txn, &found, ANALYST_CONFIRMED, now(), actor.user_id).await?;
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new(
+            "hotline.url.confirm_removal",
+            "hotline_report",
+            id.to_string(),
+        )
+        .detail("url_id", url_id),
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ mod checks;
 mod notices;
 mod vault;
 
-pub use checks::{CheckOutcome, Holds, check_url, probe, still_holds};
+pub use checks::{
+    ANALYST_CONFIRMED, CheckOutcome, Holds, check_url, confirm_removal, probe, still_holds,
+};
 pub use notices::{DueRun, NoticeOutcome, run_due, send_notices};
 pub use vault::{purge_expired_evidence, reveal_evidence, store_evidence};
 

@@ -13,6 +13,7 @@ mod m0007_accounts_lifecycle;
 mod m0008_system_banks;
 mod m0009_bank_sharing;
 mod m0010_care_trust;
+mod m0011_hotline_links;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_system_banks::M0008SystemBanks),
             Box::new(m0009_bank_sharing::M0009BankSharing),
             Box::new(m0010_care_trust::M0010CareTrust),
+            Box::new(m0011_hotline_links::M0011HotlineLinks),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! A loopback web site standing in for a hosting provider: each path serves fixed bytes until
-//! the test takes it down, after which it answers 404.
+//! the test takes it down, after which it answers 404. It keeps a log of the requests it got
+//! (path and user agent), as a host could.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -9,6 +10,15 @@ use std::sync::{Arc, Mutex};
 pub struct Site {
     pub base: String,
     pages: Arc<Mutex<HashMap<String, Option<Vec<u8>>>>>,
+    log: Arc<Mutex<Vec<Request>>>,
+}
+
+/// One request the site received.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub path: String,
+    /// The `User-Agent` header, empty when there was none.
+    pub user_agent: String,
 }
 
 impl Site {
@@ -17,6 +27,8 @@ impl Site {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let pages: Arc<Mutex<HashMap<String, Option<Vec<u8>>>>> = Arc::default();
         let served = Arc::clone(&pages);
+        let log: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let logged = Arc::clone(&log);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let mut writer = match stream.try_clone() {
@@ -29,10 +41,20 @@ impl Site {
                     continue;
                 }
                 let mut line = String::new();
+                let mut user_agent = String::new();
                 while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("user-agent")
+                    {
+                        user_agent = value.trim().to_owned();
+                    }
                     line.clear();
                 }
                 let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                logged.lock().expect("lock").push(Request {
+                    path: path.clone(),
+                    user_agent,
+                });
                 let body = served.lock().expect("lock").get(&path).cloned().flatten();
                 let response = match body {
                     Some(bytes) => {
@@ -52,7 +74,7 @@ impl Site {
                 let _ = writer.write_all(&response);
             }
         });
-        Site { base, pages }
+        Site { base, pages, log }
     }
 
     pub fn serve(&self, path: &str, bytes: Vec<u8>) {
@@ -60,6 +82,20 @@ impl Site {
             .lock()
             .expect("lock")
             .insert(path.to_owned(), Some(bytes));
+    }
+
+    /// The requests received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.log.lock().expect("lock").clone()
+    }
+
+    /// The port the site listens on.
+    pub fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
     }
 
     pub fn take_down(&self, path: &str) {
