@@ -87,6 +87,12 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
             "lindung: warning: the audit log holds entries from before it was keyed: run `lindung audit verify` (to check them), then `lindung audit key` (once, to key them)",
         );
     }
+    // After a key rotation, what older keys sealed is sealed again under the newest, in the
+    // background; every key reads meanwhile.
+    let resealing = tokio::spawn(reseal_in_background(
+        store.clone(),
+        std::sync::Arc::clone(&state.care.fields),
+    ));
     // Values an earlier version kept in the clear are sealed before the first request.
     let sealed = crate::care::seal_plaintext(&store, &state.care.fields).await?;
     if sealed > 0 {
@@ -121,6 +127,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     follower.abort();
+    resealing.abort();
     scheduler.abort();
     // Catch up, then keep the index for a fast next start.
     if matcher.sync(&store).await.is_ok()
@@ -156,6 +163,29 @@ async fn follow_change_log(
 
 /// A line for whoever started the server. A closed stdout (a supervisor that read the address
 /// and went away) must not bring the server down, so write errors are ignored.
+/// Seals every value an older field key sealed under the newest key.
+async fn reseal_in_background(
+    store: crate::store::Store,
+    cipher: std::sync::Arc<crate::store::fields::FieldCipher>,
+) {
+    let columns = [
+        crate::care::SEALED_COLUMNS,
+        crate::selfreport::SEALED_COLUMNS,
+        crate::hotline::SEALED_COLUMNS,
+    ]
+    .concat();
+    match crate::store::reseal::reseal(&store, &cipher, &columns).await {
+        Ok(done) if done.resealed > 0 || done.unreadable > 0 => tracing::info!(
+            resealed = done.resealed,
+            unreadable = done.unreadable,
+            key = cipher.current_id(),
+            "stored values sealed under the newest field key"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "re-encryption under the newest key stopped"),
+    }
+}
+
 fn announce(line: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

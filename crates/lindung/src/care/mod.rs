@@ -35,6 +35,7 @@ use crate::http::Endpoint;
 use crate::mail::Mailer;
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
+use crate::store::reseal::SealedColumn;
 
 pub use cases::{
     CaseRow, CaseView, ConsentView, ReferralView, assign, create_case, create_case_in, list_cases,
@@ -161,6 +162,47 @@ impl Identity {
         }
     }
 }
+
+/// The columns care seals, for re-encryption after a key rotation: each context is the one the
+/// code that seals the column names (`<table>.<column>:<value>`).
+pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    SealedColumn {
+        table: "care_cases",
+        column: "identity",
+        context: "care_cases.identity",
+        context_from: "reference",
+    },
+    SealedColumn {
+        table: "care_notes",
+        column: "body",
+        context: "care_notes.body",
+        context_from: "case_id",
+    },
+    SealedColumn {
+        table: "care_assessments",
+        column: "answers",
+        context: "care_assessments.answers",
+        context_from: "case_id",
+    },
+    SealedColumn {
+        table: "care_referrals",
+        column: "shared",
+        context: "care_referrals.shared",
+        context_from: "case_id",
+    },
+    SealedColumn {
+        table: "care_consents",
+        column: "evidence",
+        context: "care_consents.evidence",
+        context_from: "case_id",
+    },
+    SealedColumn {
+        table: "care_services",
+        column: "outcome",
+        context: "care_services.outcome",
+        context_from: "case_id",
+    },
+];
 
 fn identity_context(reference: &str) -> String {
     format!("care_cases.identity:{reference}")

@@ -6,6 +6,7 @@ mod bank;
 mod fingerprints;
 mod hash;
 mod index;
+mod keys;
 mod matching;
 mod serve;
 
@@ -46,6 +47,9 @@ enum Command {
     Audit(admin::AuditCommand),
     /// Make a consistent online backup of the SQLite store.
     Backup(admin::BackupArgs),
+    /// Manage the field keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Writes one JSON object and a newline. Serialising to memory first keeps a closed pipe an
@@ -72,6 +76,7 @@ pub fn run() -> ExitCode {
         Command::Token(command) => admin::token(command),
         Command::Audit(command) => admin::audit(command),
         Command::Backup(args) => admin::backup(args),
+        Command::Keys(command) => keys::keys(command),
     };
     match result {
         Ok(code) => code,

@@ -55,6 +55,23 @@ pub use views::{
 pub(crate) use views::{finish, open_report, refuse};
 pub use vocabulary::{AgeGroup, IncidentType, LinkRelation, ReportSource, ReportStatus};
 
+/// The columns the hotline seals, for re-encryption after a key rotation: a submission's
+/// details (by its reference) and evidence files (by file).
+pub const SEALED_COLUMNS: &[crate::store::reseal::SealedColumn] = &[
+    crate::store::reseal::SealedColumn {
+        table: "hotline_submissions",
+        column: "details",
+        context: "hotline_submissions.details",
+        context_from: "reference",
+    },
+    crate::store::reseal::SealedColumn {
+        table: "hotline_evidence",
+        column: "content",
+        context: "hotline_evidence.content",
+        context_from: "file_id",
+    },
+];
+
 /// What the hotline's routes, services and scheduled work need.
 #[derive(Clone, Debug)]
 pub struct HotlineContext {

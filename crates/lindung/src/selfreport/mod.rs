@@ -377,6 +377,15 @@ async fn record_hashes(
     Ok(signal_ids)
 }
 
+/// The column self-report seals, for re-encryption after a key rotation.
+pub const SEALED_COLUMNS: &[crate::store::reseal::SealedColumn] =
+    &[crate::store::reseal::SealedColumn {
+        table: "selfreport_cases",
+        column: "contact",
+        context: "selfreport_cases.contact",
+        context_from: "case_number",
+    }];
+
 fn contact_context(case_number: &str) -> String {
     format!("selfreport_cases.contact:{case_number}")
 }

@@ -242,6 +242,42 @@ mod tests {
     }
 
     #[test]
+    fn a_rotation_keeps_the_old_keys_and_the_newest_seals() {
+        use crate::store::fields::FieldCipher;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("field.key");
+        let first = load_field_key(&path).expect("create");
+        let before = FieldCipher::from_environment_or_file(&path).expect("cipher");
+        let sealed = before.seal("c:1", "value").expect("seal");
+        assert!(sealed.starts_with("k1:"));
+        assert_eq!(rotate(&path).expect("rotate"), "k2");
+        assert_eq!(rotate(&path).expect("rotate"), "k3");
+        let ring = load_field_keys(&path).expect("ring");
+        let ids: Vec<&str> = ring.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["k1", "k2", "k3"]);
+        assert_eq!(
+            ring[0].1, first,
+            "the oldest key, which the audit key comes from, stays"
+        );
+        let after = FieldCipher::from_environment_or_file(&path).expect("cipher");
+        assert_eq!(
+            after.open("c:1", &sealed).expect("old values read"),
+            "value"
+        );
+        assert!(after.seal("c:1", "v").expect("seal").starts_with("k3:"));
+        assert!(
+            after
+                .open("c:1", &sealed.replacen("k1:", "k9:", 1))
+                .is_err()
+        );
+        // A file of bare hex digits is key k1; ids are unique and numbered from 1.
+        assert_eq!(parse_ring(&hex(&first)).expect("bare")[0].0, "k1");
+        assert!(parse_ring(&format!("k1:{0}\nk1:{0}", hex(&first))).is_err());
+        assert!(parse_ring(&format!("k0:{}", hex(&first))).is_err());
+        assert!(parse_ring("k1:abc").is_err());
+    }
+
+    #[test]
     fn a_key_inside_the_data_directory_is_noticed() {
         let data = tempfile::tempdir().expect("dir");
         let elsewhere = tempfile::tempdir().expect("dir");

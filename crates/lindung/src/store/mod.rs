@@ -5,6 +5,7 @@
 pub mod fields;
 pub mod keys;
 mod migrations;
+pub mod reseal;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -440,3 +440,109 @@ fn the_field_key_is_kept_apart_from_the_data_and_from_other_users() {
         assert!(errors.contains("chmod 600"), "{errors}");
     }
 }
+
+/// The values of `column` in `table`, as stored.
+async fn stored_values(t: &TestStore, table: &str, column: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = t.store.db();
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!("SELECT {column} AS v FROM {table} WHERE {column} IS NOT NULL"),
+    ))
+    .await
+    .expect("query")
+    .into_iter()
+    .map(|row| row.try_get::<String>("", "v").expect("value"))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_key_seals_new_values_and_re_encrypts_the_old_in_the_background() {
+    for t in support::stores("trust_rotate").await {
+        let worker = user(
+            &t.store,
+            "worker@care.example",
+            Role::CaseWorker,
+            Some("Care"),
+        )
+        .await;
+        let server = Server::start(&t.location);
+        let (status, created) = server.json(
+            "POST",
+            "/api/v1/cases",
+            Some(&worker),
+            &json!({"name": "Before Rotation", "location": "Vientiane"}),
+        );
+        assert_eq!(status, 201, "{created}");
+        let before = format!("/api/v1/cases/{}", created["id"].as_str().expect("id"));
+        let (status, _) = server.json(
+            "POST",
+            "/api/v1/selfreport",
+            None,
+            &json!({"files": [{"pdq": "f".repeat(64), "quality": 90}], "help": true,
+                    "consent": true, "contact": "line: @rotate-me"}),
+        );
+        assert_eq!(status, 201);
+        server.terminate();
+        let sealed_by =
+            |values: &[String], id: &str| values.iter().all(|v| v.starts_with(&format!("{id}:")));
+        assert!(sealed_by(
+            &stored_values(&t, "care_cases", "identity").await,
+            "k1"
+        ));
+
+        // `keys rotate` takes no database: it only edits the key file.
+        let (code, out, err) = support::lindung(&[
+            "keys",
+            "rotate",
+            "--data-dir",
+            t.location.data_dir.to_str().expect("path"),
+        ]);
+        let ok = code == 0;
+        assert!(ok && out.contains("k2"), "{}: {out} {err}", t.name);
+        let key_file = t.location.data_dir.join("field.key");
+        let ring = std::fs::read_to_string(&key_file).expect("key file");
+        assert!(
+            ring.contains("k1:") && ring.contains("k2:"),
+            "both keys are kept"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key_file)
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", t.name);
+        }
+
+        // Started again: new values use k2, the old ones are sealed again in the background,
+        // and everything reads throughout.
+        let server = Server::start(&t.location);
+        let (status, seen) = server.get(&before, Some(&worker));
+        assert_eq!(status, 200, "{seen}");
+        assert_eq!(seen["identity"]["name"], "Before Rotation");
+        let (_, created) = server.json(
+            "POST",
+            "/api/v1/cases",
+            Some(&worker),
+            &json!({"name": "After"}),
+        );
+        assert!(created["id"].is_string(), "{created}");
+        let mut waited = 0;
+        loop {
+            let identities = stored_values(&t, "care_cases", "identity").await;
+            let contacts = stored_values(&t, "selfreport_cases", "contact").await;
+            if sealed_by(&identities, "k2") && sealed_by(&contacts, "k2") && !contacts.is_empty() {
+                break;
+            }
+            waited += 1;
+            assert!(waited < 200, "{}: not re-encrypted: {identities:?}", t.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (status, seen) = server.get(&before, Some(&worker));
+        assert_eq!(status, 200, "{seen}");
+        assert_eq!(seen["identity"]["location"], "Vientiane", "{}", t.name);
+        server.terminate();
+    }
+}
