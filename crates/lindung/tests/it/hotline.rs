@@ -42,6 +42,69 @@ fn config_file(dir: &std::path::Path, site_port: Option<u16>) -> std::path::Path
     path
 }
 
+/// A small deployment for the tests that need only the API: the hotline's admin and analyst,
+/// a platform, and a server with the test configuration; a bank `KNOWN` holds the file
+/// `KNOWN_MD5` (synthetic), so a report of it is `assessed` at once and its URLs are checked on
+/// every run.
+pub(crate) struct Small {
+    pub admin: String,
+    pub analyst: String,
+    pub platform: String,
+    pub server: Server,
+}
+
+/// The file the `KNOWN` bank holds.
+pub(crate) const KNOWN_MD5: &str = "00112233445566778899aabbccddeeff";
+
+pub(crate) async fn small_deployment(t: &support::TestStore, site_port: Option<u16>) -> Small {
+    let admin = user(
+        &t.store,
+        "admin@hotline.example",
+        Role::Admin,
+        Some("Hotline TH"),
+    )
+    .await;
+    let analyst = user(
+        &t.store,
+        "a@hotline.example",
+        Role::Analyst,
+        Some("Hotline TH"),
+    )
+    .await;
+    let platform = user(
+        &t.store,
+        "api@platform.example",
+        Role::Platform,
+        Some("Platform X"),
+    )
+    .await;
+    let config = config_file(&t.location.data_dir, site_port);
+    let server = Server::start_with_env(
+        &t.location,
+        &[("LINDUNG_HOTLINE_CONFIG", config.to_str().expect("path"))],
+    );
+    let (status, _) = server.json(
+        "POST",
+        "/api/v1/banks",
+        Some(&admin),
+        &json!({"name": "KNOWN"}),
+    );
+    assert_eq!(status, 201);
+    let (status, _) = server.json(
+        "POST",
+        "/api/v1/banks/KNOWN/content",
+        Some(&admin),
+        &json!({"md5": KNOWN_MD5}),
+    );
+    assert_eq!(status, 201);
+    Small {
+        admin,
+        analyst,
+        platform,
+        server,
+    }
+}
+
 /// The text of the element with `id` in a page.
 fn element_text(html: &str, id: &str) -> String {
     let start = html
@@ -127,41 +190,14 @@ async fn one_process_at_a_time_runs_the_notices_and_checks() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_that_stops_resolving_counts_as_removed_on_the_second_check() {
     for t in support::stores("hotline_dns").await {
-        let admin = user(
-            &t.store,
-            "admin@hotline.example",
-            Role::Admin,
-            Some("Hotline TH"),
-        )
-        .await;
-        let platform = user(
-            &t.store,
-            "api@platform.example",
-            Role::Platform,
-            Some("Platform X"),
-        )
-        .await;
-        let config = config_file(&t.location.data_dir, None);
-        let server = Server::start_with_env(
-            &t.location,
-            &[("LINDUNG_HOTLINE_CONFIG", config.to_str().expect("path"))],
-        );
         // Known content goes straight to `assessed`, so its URL is checked at once.
-        let (status, _) = server.json(
-            "POST",
-            "/api/v1/banks",
-            Some(&admin),
-            &json!({"name": "KNOWN"}),
-        );
-        assert_eq!(status, 201);
-        let md5 = "00112233445566778899aabbccddeeff";
-        let (status, _) = server.json(
-            "POST",
-            "/api/v1/banks/KNOWN/content",
-            Some(&admin),
-            &json!({"md5": md5}),
-        );
-        assert_eq!(status, 201);
+        let Small {
+            admin,
+            platform,
+            server,
+            ..
+        } = small_deployment(&t, None).await;
+        let md5 = KNOWN_MD5;
         let (status, created) = server.json(
             "POST",
             "/api/v1/reports",

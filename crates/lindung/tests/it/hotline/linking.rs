@@ -2,12 +2,10 @@
 //! assessed or closed opens a new report linked to it, which analysts see; submissions still
 //! join a report open for intake; and the reporter's status page shows only coarse states.
 
-use lindung::access::Role;
 use serde_json::{Value, json};
 
-use super::{config_file, element_text};
-use crate::support::server::Server;
-use crate::support::{self, user};
+use super::{KNOWN_MD5, Small, element_text, small_deployment};
+use crate::support;
 
 /// The coarse states a reporter may see, in English.
 const COARSE: [&str; 5] = ["Received", "In review", "Action taken", "Removed", "Closed"];
@@ -15,47 +13,13 @@ const COARSE: [&str; 5] = ["Received", "In review", "Action taken", "Removed", "
 #[tokio::test(flavor = "multi_thread")]
 async fn submissions_of_decided_reports_open_linked_reports_and_never_reopen_them() {
     for t in support::stores("hotline_links").await {
-        let admin = user(
-            &t.store,
-            "admin@hotline.example",
-            Role::Admin,
-            Some("Hotline TH"),
-        )
-        .await;
-        let analyst = user(
-            &t.store,
-            "a@hotline.example",
-            Role::Analyst,
-            Some("Hotline TH"),
-        )
-        .await;
-        let platform = user(
-            &t.store,
-            "api@platform.example",
-            Role::Platform,
-            Some("Platform X"),
-        )
-        .await;
-        let config = config_file(&t.location.data_dir, None);
-        let server = Server::start_with_env(
-            &t.location,
-            &[("LINDUNG_HOTLINE_CONFIG", config.to_str().expect("path"))],
-        );
-        let (status, _) = server.json(
-            "POST",
-            "/api/v1/banks",
-            Some(&admin),
-            &json!({"name": "KNOWN"}),
-        );
-        assert_eq!(status, 201);
-        let md5 = "00112233445566778899aabbccddeeff";
-        let (status, _) = server.json(
-            "POST",
-            "/api/v1/banks/KNOWN/content",
-            Some(&admin),
-            &json!({"md5": md5}),
-        );
-        assert_eq!(status, 201);
+        let Small {
+            analyst,
+            platform,
+            server,
+            ..
+        } = small_deployment(&t, None).await;
+        let md5 = KNOWN_MD5;
         let report = |id: &str| -> Value {
             let (status, view) = server.get(&format!("/api/v1/reports/{id}"), Some(&analyst));
             assert_eq!(status, 200, "{}: {view}", t.name);

@@ -2,13 +2,11 @@
 //! enough, a host that answers 404 once and then serves the file again starts over, and an
 //! analyst can confirm a removal, audited.
 
-use lindung::access::Role;
 use serde_json::{Value, json};
 
-use super::config_file;
-use crate::support::server::Server;
+use super::{KNOWN_MD5, Small, small_deployment};
+use crate::support;
 use crate::support::site::Site;
-use crate::support::{self, user};
 
 /// A page that is not a picture: the hashes cannot tell it from the reported file, so it is
 /// online while it is served.
@@ -17,51 +15,17 @@ const PAGE: &[u8] = b"<html><body>a page</body></html>";
 #[tokio::test(flavor = "multi_thread")]
 async fn removal_takes_two_checks_in_a_row_from_a_neutral_agent_or_an_analysts_word() {
     for t in support::stores("hotline_removal").await {
-        let admin = user(
-            &t.store,
-            "admin@hotline.example",
-            Role::Admin,
-            Some("Hotline TH"),
-        )
-        .await;
-        let analyst = user(
-            &t.store,
-            "a@hotline.example",
-            Role::Analyst,
-            Some("Hotline TH"),
-        )
-        .await;
-        let platform = user(
-            &t.store,
-            "api@platform.example",
-            Role::Platform,
-            Some("Platform X"),
-        )
-        .await;
         let site = Site::start();
         site.serve("/a", PAGE.to_vec());
         site.serve("/b", PAGE.to_vec());
-        let config = config_file(&t.location.data_dir, Some(site.port()));
-        let server = Server::start_with_env(
-            &t.location,
-            &[("LINDUNG_HOTLINE_CONFIG", config.to_str().expect("path"))],
-        );
         // Known content is `assessed` at once, so its URLs are checked on every run.
-        let (status, _) = server.json(
-            "POST",
-            "/api/v1/banks",
-            Some(&admin),
-            &json!({"name": "KNOWN"}),
-        );
-        assert_eq!(status, 201);
-        let md5 = "00112233445566778899aabbccddeeff";
-        let (status, _) = server.json(
-            "POST",
-            "/api/v1/banks/KNOWN/content",
-            Some(&admin),
-            &json!({"md5": md5}),
-        );
-        assert_eq!(status, 201);
+        let Small {
+            admin,
+            analyst,
+            platform,
+            server,
+        } = small_deployment(&t, Some(site.port())).await;
+        let md5 = KNOWN_MD5;
         let (url_a, url_b) = (format!("{}/a", site.base), format!("{}/b", site.base));
         let (status, created) = server.json(
             "POST",
