@@ -279,14 +279,24 @@ pub async fn has_unkeyed_entries(store: &Store) -> Result<bool, DbErr> {
         .is_some())
 }
 
-/// Keys a chain written before the chain was keyed (`lindung audit key`, once, by the operator:
-/// whoever runs it holds the key, so it proves nothing that key could not forge). If every entry
-/// fits (plainly hashed, or already keyed), every entry is hashed again under the audit key, in
+/// Keys a chain written before the chain was keyed (`lindung audit key`, once, by the operator,
+/// before the first start of a keyed version: whoever runs it holds the key, so it proves
+/// nothing that key could not forge). Only a chain with no keyed entry is keyed. If every entry
+/// fits, every entry is hashed again under the audit key, in
 /// one transaction; a broken chain is left as it is, for `verify` to name. Returns how many
 /// entries were hashed again.
 pub async fn key_the_chain(store: &Store) -> Result<u64, DbErr> {
-    use sea_orm::{PaginatorTrait, TransactionTrait};
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, TransactionTrait};
     if !has_unkeyed_entries(store).await? {
+        return Ok(0);
+    }
+    // Only a chain that was never keyed: unkeyed entries beside keyed ones were written by
+    // someone without the key.
+    let keyed = audit_entry::Entity::find()
+        .filter(audit_entry::Column::EntryHash.like(format!("{KEYED}%")))
+        .one(store.db())
+        .await?;
+    if keyed.is_some() {
         return Ok(0);
     }
     let key = store.audit_key();

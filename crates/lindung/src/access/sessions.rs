@@ -65,21 +65,35 @@ pub async fn login(
         source: source.clone(),
     };
     if !ok {
-        if !locked {
-            count_failure(store, &actor, account.id, at).await?;
-        }
+        // Every failure is counted and audited, a locked account's too.
+        count_failure(store, &actor, account.id, at).await?;
         return Ok(LoginOutcome::Invalid);
     }
     let txn = store.db().begin().await?;
-    user::Entity::update_many()
+    // Checked again as the session is made: guesses sent at once all read "not locked" before
+    // any was checked, and an admin may have disabled the account meanwhile. Only an account
+    // still usable now opens a session (and only then is its count cleared).
+    let still_usable = user::Entity::update_many()
         .col_expr(user::Column::FailedLogins, Expr::value(0))
         .col_expr(
             user::Column::LockedUntil,
             Expr::value(None::<OffsetDateTime>),
         )
         .filter(user::Column::Id.eq(account.id))
+        .filter(user::Column::Disabled.eq(false))
+        .filter(
+            sea_orm::Condition::any()
+                .add(user::Column::LockedUntil.is_null())
+                .add(user::Column::LockedUntil.lte(now())),
+        )
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected
+        > 0;
+    if !still_usable {
+        txn.rollback().await?;
+        return Ok(LoginOutcome::Invalid);
+    }
     let secret = new_secret("").map_err(|e| DbErr::Custom(e.to_string()))?;
     let csrf = new_secret("").map_err(|e| DbErr::Custom(e.to_string()))?;
     session::ActiveModel {

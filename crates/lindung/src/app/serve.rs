@@ -82,9 +82,11 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     state.metrics = crate::http::metrics::install();
     // Keying an unkeyed chain is the operator's act, never automatic: done at every start, it
     // would also key a chain someone with database access rebuilt.
+    // A chain with unkeyed entries is either from before the upgrade or rewritten by someone
+    // without the key; the server does not add to it until the operator has looked.
     if crate::access::audit::has_unkeyed_entries(&store).await? {
-        announce(
-            "lindung: warning: the audit log holds entries from before it was keyed: run `lindung audit verify` (to check them), then `lindung audit key` (once, to key them)",
+        anyhow::bail!(
+            "the audit log holds entries that are not keyed: if this deployment ran an earlier version until now, run `lindung audit key` (once: it checks the old chain and keys it), then start again; if it ran a keyed version before, the log was rewritten: keep a copy and investigate"
         );
     }
     // After a key rotation, what older keys sealed is sealed again under the newest, in the

@@ -1,5 +1,5 @@
-//! Who may see and change which bank: an organisation its own banks, an admin every bank but
-//! the system's, and platforms also see (match against, list, export) the banks shared with
+//! Who may see and change which bank: an organisation (admins included) its own banks, and
+//! platforms also see (match against, list, export) the banks shared with
 //! platforms; only the owner changes a bank. The system banks (self-reported hashes, hashes of care cases) belong to the
 //! system organisation, which has no users: only the flows that keep them write them, and no
 //! bank route lists, changes or adds to them.
@@ -20,9 +20,11 @@ pub fn is_deployment(principal: &Principal) -> bool {
     principal.user_id == 0
 }
 
-/// Whether `principal` may manage `bank`: admins any, others only their organisation's.
+/// Whether `principal` may manage `bank`: only its organisation's people (an admin too: a
+/// private bank is its organisation's alone, whoever administers accounts), or the deployment
+/// itself.
 pub fn may_manage(principal: &Principal, bank: &bank::Model) -> bool {
-    principal.role == Role::Admin || principal.organisation_id == bank.organisation_id
+    is_deployment(principal) || principal.organisation_id == bank.organisation_id
 }
 
 /// Whether `principal` may see `bank`: match against it, list its content, export it.
@@ -59,7 +61,6 @@ pub async fn listed_banks(
     }
     let own = bank::Column::OrganisationId.eq(principal.organisation_id);
     query = match principal.role {
-        Role::Admin => query,
         Role::Platform => query.filter(
             Condition::any()
                 .add(own)
@@ -71,7 +72,7 @@ pub async fn listed_banks(
 }
 
 /// The bank `name` if `principal` may see it ([`may_see`]); changing it takes more (its
-/// organisation, or an admin). A bank the caller may not see is reported as absent, not as
+/// organisation). A bank the caller may not see is reported as absent, not as
 /// forbidden: its name is not the caller's business. A system bank is refused by name (403
 /// `system_bank`).
 pub async fn visible_bank(
@@ -80,10 +81,11 @@ pub async fn visible_bank(
     name: &str,
 ) -> Result<bank::Model, BankError> {
     let found = find_bank(store, name).await?;
+    // The system banks' names are known to all: refused by name before anything else.
+    refuse_system(store.db(), principal, &found).await?;
     if !may_see(principal, &found) {
         return Err(BankError::NoSuchBank(name.to_owned()));
     }
-    refuse_system(store.db(), principal, &found).await?;
     Ok(found)
 }
 

@@ -226,8 +226,9 @@ fn open_identity(cipher: &FieldCipher, found: &case::Model) -> Result<Identity, 
     serde_json::from_str(&json).map_err(|e| CareError::Internal(e.to_string()))
 }
 
-/// Removes the contact from a case's identity, inside the caller's transaction: a person who
-/// withdraws the self-report that opened the case takes back how to reach them.
+/// Removes the contact from a case's identity and from what its referrals shared, inside the
+/// caller's transaction: a person who withdraws the self-report that opened the case takes back
+/// how to reach them, from every organisation.
 pub async fn forget_contact_in(
     txn: &DatabaseTransaction,
     cipher: &FieldCipher,
@@ -236,6 +237,26 @@ pub async fn forget_contact_in(
     let Some(found) = case::Entity::find_by_id(case_id).one(txn).await? else {
         return Ok(());
     };
+    // The referrals' snapshots may hold it too (`contact` is shareable).
+    for shared in referral::Entity::find()
+        .filter(referral::Column::CaseId.eq(case_id))
+        .all(txn)
+        .await?
+    {
+        let snapshot = sealed::Sealed::ReferralSnapshot.open(cipher, case_id, &shared.shared)?;
+        let mut fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&snapshot).map_err(|e| CareError::Internal(e.to_string()))?;
+        if fields.remove("contact").is_some() {
+            let resealed = sealed::Sealed::ReferralSnapshot.seal(
+                cipher,
+                case_id,
+                &serde_json::Value::Object(fields).to_string(),
+            )?;
+            let mut update: referral::ActiveModel = shared.into();
+            update.shared = sea_orm::ActiveValue::Set(resealed);
+            sea_orm::ActiveModelTrait::update(update, txn).await?;
+        }
+    }
     let mut identity = open_identity(cipher, &found)?;
     if identity.contact.is_none() {
         return Ok(());

@@ -13,34 +13,31 @@ use super::input::{Checked, FileHashes};
 use super::*;
 use crate::banks::matcher::{Matcher, Scope};
 
-/// The first bank match of a file, with the bank and the content's category.
+/// The first match of a file in the banks of `scope`, with the bank and the content's category.
 pub(super) fn match_file(
     matcher: &Matcher,
+    scope: &Scope,
     hashes: &FileHashes,
 ) -> Option<crate::banks::matcher::BankMatch> {
     let by_pdq = hashes.pdq.as_deref().and_then(|h| {
         let hash = pdq::Hash256::parse(h).ok()?;
         matcher
-            .lookup_pdq(&[hash], None, &Scope::every())
+            .lookup_pdq(&[hash], None, scope)
             .into_iter()
             .min_by_key(|m| m.distance)
     });
     by_pdq
         .or_else(|| {
-            hashes.md5.as_deref().and_then(|h| {
-                matcher
-                    .lookup_digest("md5", h, &Scope::every())
-                    .into_iter()
-                    .next()
-            })
+            hashes
+                .md5
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("md5", h, scope).into_iter().next())
         })
         .or_else(|| {
-            hashes.sha256.as_deref().and_then(|h| {
-                matcher
-                    .lookup_digest("sha256", h, &Scope::every())
-                    .into_iter()
-                    .next()
-            })
+            hashes
+                .sha256
+                .as_deref()
+                .and_then(|h| matcher.lookup_digest("sha256", h, scope).into_iter().next())
         })
 }
 
@@ -186,12 +183,20 @@ pub(super) struct MatchedFiles {
 }
 
 impl MatchedFiles {
+    /// Matches in the hotline's own banks only: a report must not tell a platform (through
+    /// `known_content`) or an analyst (through the bank's name) what another organisation's
+    /// private banks or the system's banks hold.
     pub(super) async fn find(
         txn: &DatabaseTransaction,
         matcher: &Matcher,
+        organisation_id: i32,
         files: &[FileHashes],
     ) -> Result<Self, DbErr> {
-        let matches: Vec<_> = files.iter().map(|f| match_file(matcher, f)).collect();
+        let scope = Scope::organisation(organisation_id);
+        let matches: Vec<_> = files
+            .iter()
+            .map(|f| match_file(matcher, &scope, f))
+            .collect();
         // The categories of the matched contents, in one query.
         let known: std::collections::HashMap<i64, String> =
             crate::banks::entities::content::Entity::find()

@@ -163,7 +163,8 @@ pub async fn submit(
     }
     let organisation_id = hotline_organisation(&txn, &ctx.config).await?;
     let at = now();
-    let matched = MatchedFiles::find(&txn, &ctx.banks.matcher, &checked.files).await?;
+    let matched =
+        MatchedFiles::find(&txn, &ctx.banks.matcher, organisation_id, &checked.files).await?;
     let repeats = find_duplicate(&txn, organisation_id, &checked).await?;
     let merged = repeats.open.is_some();
     let target = match repeats.open {

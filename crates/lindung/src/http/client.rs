@@ -91,15 +91,33 @@ impl ClientAddr {
     }
 }
 
+impl ClientAddr {
+    /// A coarser count, for when a window holds too many clients to count each: the /24 of an
+    /// IPv4 address, the /48 of an IPv6 one (one site's allocation).
+    pub fn network_key(self) -> [u8; 16] {
+        let mut key = self.limit_key();
+        match canonical(self.0) {
+            IpAddr::V4(_) => key[15] = 0,
+            IpAddr::V6(_) => key[6..].fill(0),
+        }
+        key
+    }
+}
+
 /// The client of a request, given the trusted proxies; `None` without a connection (tests that
 /// call the router directly).
 pub fn client_of(parts: &Parts, proxies: &TrustedProxies) -> Option<ClientAddr> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
-    let forwarded = parts
+    // A proxy may add its own header line rather than append to the client's: every line, in
+    // order, is one list.
+    let lines: Vec<&str> = parts
         .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    Some(ClientAddr(proxies.client(peer, forwarded)))
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = (!lines.is_empty()).then(|| lines.join(","));
+    Some(ClientAddr(proxies.client(peer, forwarded.as_deref())))
 }
 
 impl<S> FromRequestParts<S> for ClientAddr

@@ -4,8 +4,10 @@
 //! A rate limit counts a keyed hash of the client's address (its /64 for IPv6), never the
 //! address itself. The key is random and replaced at every window, with all the counts, so no
 //! address can be recovered from memory, and a window costs one hash and one map entry per
-//! request. The map is bounded: past `MAX_CLIENTS` distinct clients in a window, new ones share
-//! one count, so a flood of addresses cannot grow the server's memory.
+//! request. The map is bounded: past `MAX_CLIENTS` distinct clients in a window, new ones are
+//! counted by their network (IPv4 /24, IPv6 /48) in a second bounded map, and only past that
+//! share one count; so a flood of addresses can neither grow the server's memory nor, from one
+//! network, use up the count of everyone else.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,8 +21,10 @@ use sha2::{Digest, Sha256};
 
 use super::{ApiError, ClientAddr, TrustedProxies, client_of};
 
-/// Distinct clients counted per window before new ones share one count.
+/// Distinct clients counted per window before new ones are counted by network.
 pub const MAX_CLIENTS: usize = 100_000;
+/// Distinct networks counted per window before the rest share one count.
+pub const MAX_NETWORKS: usize = 20_000;
 
 /// Bodies of public routes (the self-report and report forms, status checks).
 pub const SMALL_BODY: usize = 64 * 1024;
@@ -45,7 +49,9 @@ struct Window {
     started: Instant,
     key: [u8; 32],
     counts: HashMap<[u8; 16], u32>,
-    /// The count shared by clients past `MAX_CLIENTS`.
+    /// Counts by network, for clients past `MAX_CLIENTS`.
+    networks: HashMap<[u8; 16], u32>,
+    /// The count shared by clients past both bounds.
     overflow: u32,
 }
 
@@ -58,6 +64,7 @@ impl Window {
             started,
             key,
             counts: HashMap::new(),
+            networks: HashMap::new(),
             overflow: 0,
         }
     }
@@ -79,17 +86,16 @@ impl RateLimiter {
         if now.duration_since(window.started) >= self.window {
             *window = Window::new(now);
         }
-        let digest = Sha256::new()
-            .chain_update(window.key)
-            .chain_update(client.limit_key())
-            .finalize();
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
-        let full = window.counts.len() >= MAX_CLIENTS;
-        let count = match window.counts.get_mut(&id) {
-            Some(count) => count,
-            None if full => &mut window.overflow,
-            None => window.counts.entry(id).or_insert(0),
+        let id = keyed_id(&window.key, &client.limit_key());
+        let count = if window.counts.contains_key(&id) || window.counts.len() < MAX_CLIENTS {
+            window.counts.entry(id).or_insert(0)
+        } else {
+            let network = keyed_id(&window.key, &client.network_key());
+            if window.networks.contains_key(&network) || window.networks.len() < MAX_NETWORKS {
+                window.networks.entry(network).or_insert(0)
+            } else {
+                &mut window.overflow
+            }
         };
         *count = count.saturating_add(1);
         *count > self.limit
@@ -103,6 +109,17 @@ impl RateLimiter {
             .counts
             .len()
     }
+}
+
+/// A client's (or network's) id in a window: a hash keyed with the window's key.
+fn keyed_id(key: &[u8; 32], address: &[u8; 16]) -> [u8; 16] {
+    let digest = Sha256::new()
+        .chain_update(key)
+        .chain_update(address)
+        .finalize();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    id
 }
 
 /// The answer to a client over its limit.
@@ -187,6 +204,21 @@ mod tests {
             limiter.exceeded(ClientAddr(std::net::IpAddr::V4(i.into())));
         }
         assert_eq!(limiter.clients(), MAX_CLIENTS);
+    }
+
+    #[test]
+    fn a_flood_of_addresses_does_not_use_up_everyone_elses_count() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(3600));
+        // One network's flood fills the per-client map and spills into networks of its own.
+        for i in 0..(MAX_CLIENTS as u32 + 1_000) {
+            limiter.exceeded(ClientAddr(std::net::IpAddr::V4((0x0A00_0000 + i).into())));
+        }
+        let visitor = client("192.0.2.1");
+        assert!(!limiter.exceeded(visitor) && !limiter.exceeded(visitor));
+        assert!(
+            limiter.exceeded(visitor),
+            "the visitor's own network's count"
+        );
     }
 
     #[test]

@@ -68,7 +68,7 @@ async fn reseal_column(
         let p = placeholders(backend, 2);
         // Names come from the domains' constant lists, never from input.
         let select = format!(
-            "SELECT id, CAST({from} AS TEXT) AS context_value, {col} AS sealed FROM {table} \
+            "SELECT id, CAST({from} AS TEXT) AS context_value FROM {table} \
              WHERE {col} IS NOT NULL AND {col} NOT LIKE {p0} AND id > {p1} ORDER BY id LIMIT {BATCH}",
             from = c.context_from,
             col = c.column,
@@ -89,8 +89,27 @@ async fn reseal_column(
         for row in rows {
             let id: i64 = row.try_get("", "id")?;
             let context_value: String = row.try_get("", "context_value")?;
-            let sealed: String = row.try_get("", "sealed")?;
             after = id;
+            // One value at a time: a column may hold whole evidence files.
+            let one = format!(
+                "SELECT {col} AS sealed FROM {table} WHERE id = {p0}",
+                col = c.column,
+                table = c.table,
+                p0 = placeholders(backend, 1)[0],
+            );
+            let Some(found) = db
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    one,
+                    [Value::from(id)],
+                ))
+                .await?
+            else {
+                continue;
+            };
+            let Ok(sealed) = found.try_get::<String>("", "sealed") else {
+                continue;
+            };
             let context = format!("{}:{context_value}", c.context);
             let Ok(plain) = cipher.open_bytes(&context, &sealed) else {
                 done.unreadable += 1;

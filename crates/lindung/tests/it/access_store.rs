@@ -351,6 +351,19 @@ async fn the_audit_chain_cannot_be_rebuilt_without_its_key() {
         let after = audit::verify(&t.store).await.expect("verify");
         assert_eq!(after.first_broken, None, "{}", t.name);
         assert_eq!(keyed, after.entries, "{}: every entry keyed", t.name);
+        // The key is not in the database: the same intact chain checked with another key fails.
+        let (ok, out, _) = support::lindung_on(&t.location, &["audit", "verify"]);
+        assert!(ok && out.contains("intact"), "{}: {out}", t.name);
+        let other_key = "ab".repeat(32);
+        let out = support::lindung_command(&t.location, &["audit", "verify"])
+            .env("LINDUNG_FIELD_KEY", &other_key)
+            .output()
+            .expect("run");
+        assert!(
+            !out.status.success() && String::from_utf8_lossy(&out.stdout).contains("BROKEN"),
+            "{}: another key must not verify the chain",
+            t.name
+        );
         // An edit covered by a chain rebuilt without the key is caught, at the edited entry.
         rebuild_without_the_key(&t.store).await;
         access::add_user(
@@ -367,6 +380,13 @@ async fn the_audit_chain_cannot_be_rebuilt_without_its_key() {
         assert_eq!(
             report.first_broken.map(|(id, _)| id),
             Some(first),
+            "{}",
+            t.name
+        );
+        // Unkeyed entries beside keyed ones are never keyed: that would launder the rewrite.
+        assert_eq!(
+            audit::key_the_chain(&t.store).await.expect("key"),
+            0,
             "{}",
             t.name
         );

@@ -60,7 +60,8 @@ fn add_pdq(server: &Server, token: &str, bank: &str, pdq: &str) {
 async fn a_radius_wider_than_a_bank_threshold_is_for_admins_only() {
     for t in support::stores("bank_radius").await {
         let platform = support::user(&t.store, "p@example.org", Role::Platform, Some("P")).await;
-        let admin = support::user(&t.store, "a@example.org", Role::Admin, None).await;
+        // An admin of the bank's organisation: a private bank is its organisation's alone.
+        let admin = support::user(&t.store, "a@example.org", Role::Admin, Some("P")).await;
         let server = Server::start(&t.location);
         assert_eq!(create(&server, &platform, "P_BANK", 31).0, 201);
         add_pdq(&server, &platform, "P_BANK", BRIDGE);

@@ -22,6 +22,15 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The banks of one organisation: what the hotline classifies its reports with.
+    pub fn organisation(organisation_id: i32) -> Self {
+        Scope {
+            every: false,
+            organisation_id,
+            platform: false,
+        }
+    }
+
     /// Every bank: for the deployment's own checks.
     pub fn every() -> Self {
         Scope {
@@ -31,10 +40,11 @@ impl Scope {
         }
     }
 
-    /// The banks `principal` may match against.
+    /// The banks `principal` may match against: their organisation's, and for platforms the
+    /// banks shared with platforms. An admin's are their organisation's too.
     pub fn of(principal: &Principal) -> Self {
         Scope {
-            every: principal.role == Role::Admin,
+            every: false,
             organisation_id: principal.organisation_id,
             platform: principal.role == Role::Platform,
         }

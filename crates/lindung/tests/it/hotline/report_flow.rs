@@ -1234,6 +1234,30 @@ pub(super) async fn step_evidence_is_encrypted_revealed_to_analysts_and_purged(h
             && head.contains("x-content-type-options: nosniff"),
         "{head}"
     );
+    // A file that is no picture or video is served as bytes, whatever it holds.
+    let page = b"<html><script>alert(1)</script></html>";
+    let upload = json!({"incident_type": "csam", "files": [{"md5": "00ff00ff00ff00ff00ff00ff00ff00ff", "content_base64": base64::engine::general_purpose::STANDARD.encode(page)}]});
+    let (status, with_page) =
+        server.json("POST", "/api/v1/reports", a(&platform).as_deref(), &upload);
+    assert_eq!(status, 201, "{with_page}");
+    let page_report = with_page["id"].as_str().expect("id");
+    let (_, view) = server.get(
+        &format!("/api/v1/reports/{page_report}"),
+        a(&analyst).as_deref(),
+    );
+    let page_file = view["files"][0]["id"].as_i64().expect("file");
+    let (status, head, _) = server.raw(
+        "GET",
+        &format!("/api/v1/reports/{page_report}/files/{page_file}/evidence"),
+        &[("Authorization", &bearer)],
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/octet-stream"),
+        "{head}"
+    );
     let (_, page) = server.request(
         "GET",
         &format!("/hotline/reports/{evidence_report}/files/{evidence_file}"),
@@ -1277,7 +1301,8 @@ pub(super) async fn step_evidence_is_encrypted_revealed_to_analysts_and_purged(h
         a(&admin).as_deref(),
         &json!({}),
     );
-    assert_eq!(run["evidence_purged"], 1, "{run}");
+    // Both files kept as evidence (the picture and the page) are past their time.
+    assert_eq!(run["evidence_purged"], 2, "{run}");
     assert_eq!(
         server
             .request("GET", &evidence_path, a(&analyst).as_deref(), &[], b"")
