@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::AccountsContext;
 use super::lifecycle::RESET_PATH;
-use super::sessions::{FORM_COOKIE, form_token_matches, fresh_form_token};
+use super::sessions::{FORM_COOKIE, anonymous_form, form_token_matches};
 use crate::access::{AccessError, lifecycle};
 use crate::http::{
-    Access, ApiError, Chrome, ClientAddr, Endpoint, OrPage, PageError, PageResult, render,
-    set_cookie, translator,
+    Access, ApiError, Chrome, ClientAddr, Endpoint, OrPage, PageError, PageResult, set_cookie,
+    translator,
 };
 
 pub fn endpoints<S>() -> Vec<Endpoint<S>>
@@ -45,19 +45,12 @@ fn reset_page(
     status: StatusCode,
     error: Option<String>,
 ) -> PageResult {
-    let form_csrf = fresh_form_token().or_page(headers)?;
-    let page = ResetPage {
+    anonymous_form(headers, status, |form_csrf| ResetPage {
         chrome: Chrome::anonymous(headers, "password-reset-title"),
-        form_csrf: form_csrf.clone(),
+        form_csrf,
         token: token.to_owned(),
         error,
-    };
-    let mut response = render(status, &page);
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(FORM_COOKIE, &form_csrf, 3600),
-    );
-    Ok(response)
+    })
 }
 
 fn link_not_valid(headers: &HeaderMap) -> PageError {

@@ -194,25 +194,34 @@ fn take_setup_token(state: &AccountsContext, token: &str) -> Option<String> {
     if matches { guard.take() } else { None }
 }
 
+/// A page with a form for someone not signed in (setup, a password reset): the page made
+/// from a fresh form token, and that token in its cookie.
+pub(super) fn anonymous_form<T: Template>(
+    headers: &HeaderMap,
+    status: StatusCode,
+    page: impl FnOnce(String) -> T,
+) -> PageResult {
+    let form_csrf = fresh_form_token().or_page(headers)?;
+    let mut response = render(status, &page(form_csrf.clone()));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(FORM_COOKIE, &form_csrf, 3600),
+    );
+    Ok(response)
+}
+
 fn setup_page(
     headers: &HeaderMap,
     token: &str,
     status: StatusCode,
     error: Option<String>,
 ) -> PageResult {
-    let form_csrf = fresh_form_token().or_page(headers)?;
-    let page = SetupPage {
+    anonymous_form(headers, status, |form_csrf| SetupPage {
         chrome: Chrome::anonymous(headers, "setup-title"),
-        form_csrf: form_csrf.clone(),
+        form_csrf,
         token: token.to_owned(),
         error,
-    };
-    let mut response = render(status, &page);
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(FORM_COOKIE, &form_csrf, 3600),
-    );
-    Ok(response)
+    })
 }
 
 async fn setup_form(
