@@ -80,26 +80,7 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
     })
     .map_err(anyhow::Error::msg)?;
     state.metrics = crate::http::metrics::install();
-    // Keying an unkeyed chain is the operator's act, never automatic: done at every start, it
-    // would also key a chain someone with database access rebuilt.
-    // A chain with unkeyed entries is either from before the upgrade or rewritten by someone
-    // without the key; the server does not add to it until the operator has looked.
-    if crate::access::audit::has_unkeyed_entries(&store).await? {
-        anyhow::bail!(
-            "the audit log holds entries that are not keyed: if this deployment ran an earlier version until now, run `lindung audit key` (once: it checks the old chain and keys it), then start again; if it ran a keyed version before, the log was rewritten: keep a copy and investigate"
-        );
-    }
-    // After a key rotation, what older keys sealed is sealed again under the newest, in the
-    // background; every key reads meanwhile.
-    let resealing = tokio::spawn(reseal_in_background(
-        store.clone(),
-        std::sync::Arc::clone(&state.care.fields),
-    ));
-    // Values an earlier version kept in the clear are sealed before the first request.
-    let sealed = crate::care::seal_plaintext(&store, &state.care.fields).await?;
-    if sealed > 0 {
-        tracing::info!(sealed, "care values kept in the clear are now encrypted");
-    }
+    let resealing = protect_stored_data(&store, &state.care.fields).await?;
     if crate::access::user_count(&store).await? == 0 {
         let secret = crate::access::new_secret("")?;
         state
@@ -165,6 +146,31 @@ async fn follow_change_log(
 
 /// A line for whoever started the server. A closed stdout (a supervisor that read the address
 /// and went away) must not bring the server down, so write errors are ignored.
+/// Before the first request: refuses an audit chain with unkeyed entries, seals care values an
+/// earlier version kept in the clear, and starts sealing again, in the background, what older
+/// field keys sealed (every key reads meanwhile).
+async fn protect_stored_data(
+    store: &crate::store::Store,
+    fields: &std::sync::Arc<crate::store::fields::FieldCipher>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    // Unkeyed entries are from before the upgrade, or were rewritten by someone without the
+    // key; the server adds nothing to such a chain until the operator has looked. Keying is
+    // their act, never automatic: done at every start, it would also key a rebuilt chain.
+    if crate::access::audit::has_unkeyed_entries(store).await? {
+        anyhow::bail!(
+            "the audit log holds entries that are not keyed: if this deployment ran an earlier version until now, run `lindung audit key` (once: it checks the old chain and keys it), then start again; if it ran a keyed version before, the log was rewritten: keep a copy and investigate"
+        );
+    }
+    let sealed = crate::care::seal_plaintext(store, fields).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "care values kept in the clear are now encrypted");
+    }
+    Ok(tokio::spawn(reseal_in_background(
+        store.clone(),
+        std::sync::Arc::clone(fields),
+    )))
+}
+
 /// Seals every value an older field key sealed under the newest key.
 async fn reseal_in_background(
     store: crate::store::Store,
