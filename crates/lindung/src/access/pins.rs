@@ -30,6 +30,32 @@ pub fn new_reference(prefix: &str) -> Result<String, String> {
     Ok(format!("{prefix}-{}-{}-{}", &d[0..4], &d[4..8], &d[8..12]))
 }
 
+/// A reference as people type it (`hr 1234 5678 9012`, `HR-123456789012`) in the one form it is
+/// stored in (`HR-1234-5678-9012`): two letters and twelve digits, whatever the spaces, dashes
+/// and case. Anything else is returned trimmed, to be looked up as it is (and not found).
+pub fn normalise_reference(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let (prefix, digits) = kept.split_at(kept.len().min(2));
+    if prefix.len() == 2
+        && prefix.chars().all(|c| c.is_ascii_uppercase())
+        && digits.len() == 12
+        && digits.chars().all(|c| c.is_ascii_digit())
+    {
+        format!(
+            "{prefix}-{}-{}-{}",
+            &digits[0..4],
+            &digits[4..8],
+            &digits[8..12]
+        )
+    } else {
+        text.trim().to_owned()
+    }
+}
+
 /// What a record keeps about its PIN.
 #[derive(Clone, Copy, Debug)]
 pub struct PinState<'a> {
@@ -82,4 +108,24 @@ pub async fn check(state: PinState<'_>, pin: &str, at: OffsetDateTime) -> PinChe
 /// Spends the time of a real check, so that timing does not tell which references exist.
 pub async fn check_nothing(pin: &str) {
     super::verify_nothing(pin).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_read_as_people_type_them() {
+        for typed in [
+            "HR-1234-5678-9012",
+            "hr-1234-5678-9012",
+            " hr 1234 5678 9012 ",
+            "HR123456789012",
+            "Hr 1234-56789012",
+        ] {
+            assert_eq!(normalise_reference(typed), "HR-1234-5678-9012", "{typed:?}");
+        }
+        assert_eq!(normalise_reference(" something else "), "something else");
+        assert_eq!(normalise_reference("HR-1234-5678-901"), "HR-1234-5678-901");
+    }
 }

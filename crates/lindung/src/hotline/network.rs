@@ -31,7 +31,15 @@ pub fn normalise_url(text: &str) -> Result<url::Url, String> {
     if text.len() > MAX_URL_LENGTH {
         return Err(format!("a URL has at most {MAX_URL_LENGTH} characters"));
     }
-    let mut url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    // People type web addresses without a scheme (`www.example.com/page`): one that looks
+    // like a host name is read as https.
+    let with_scheme = if !text.contains("://") && looks_like_a_web_address(text) {
+        format!("https://{text}")
+    } else {
+        text.to_owned()
+    };
+    let mut url =
+        url::Url::parse(&with_scheme).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "{text:?}: only http and https URLs can be reported"
@@ -45,6 +53,23 @@ pub fn normalise_url(text: &str) -> Result<url::Url, String> {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     Ok(url)
+}
+
+/// Whether `text` without a scheme reads as a web address: no spaces, and a host with a dot
+/// before any path, port or query (`www.example.com/page`, `example.org:8080/x`).
+fn looks_like_a_web_address(text: &str) -> bool {
+    let authority = text.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        Some(_) => return false,
+        None => authority,
+    };
+    !text.chars().any(char::is_whitespace)
+        && host.contains('.')
+        && !host.starts_with('.')
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
 }
 
 /// The key of a normalised URL in `hotline_urls.url_key`.
@@ -282,6 +307,22 @@ mod tests {
         assert_eq!(url_key(&a), url_key(&b));
         assert!(normalise_url("ftp://host.example/x").is_err());
         assert!(normalise_url("not a url").is_err());
+        // Typed without a scheme, as most people type them: read as https.
+        for (typed, read) in [
+            ("www.example.com/page", "https://www.example.com/page"),
+            ("example.org", "https://example.org/"),
+            ("Example.ORG:8443/x?y=1", "https://example.org:8443/x?y=1"),
+        ] {
+            assert_eq!(normalise_url(typed).expect(typed).as_str(), read);
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "mailto:a@b.example",
+            "localhost/x",
+        ] {
+            assert!(normalise_url(refused).is_err(), "{refused}");
+        }
         assert!(normalise_url(&format!("https://h.example/{}", "a".repeat(3000))).is_err());
     }
 

@@ -29,7 +29,7 @@ pub async fn public_status_of(
 ) -> Result<PublicStatus, HotlineError> {
     let txn = store.db().begin().await?;
     let found = submission::Entity::find()
-        .filter(submission::Column::Reference.eq(reference.trim()))
+        .filter(submission::Column::Reference.eq(pins::normalise_reference(reference)))
         .filter(submission::Column::Source.eq(ReportSource::Public))
         .lock_exclusive()
         .one(&txn)

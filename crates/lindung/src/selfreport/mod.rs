@@ -398,7 +398,7 @@ async fn unlock(
     pin: &str,
 ) -> Result<case::Model, SelfReportError> {
     let found = case::Entity::find()
-        .filter(case::Column::CaseNumber.eq(case_number.trim()))
+        .filter(case::Column::CaseNumber.eq(pins::normalise_reference(case_number)))
         .lock_exclusive()
         .one(txn)
         .await?;

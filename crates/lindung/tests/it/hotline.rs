@@ -228,3 +228,31 @@ async fn a_host_that_stops_resolving_counts_as_removed_on_the_second_check() {
         assert_eq!(report["urls"][0]["removal_evidence"], "dns_failure");
     }
 }
+
+/// The public form takes a web address the way most people type it, without `https://`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_public_form_reads_web_addresses_as_people_type_them() {
+    for t in support::stores("hotline_typed_urls").await {
+        let Small {
+            analyst, server, ..
+        } = small_deployment(&t, None).await;
+        let (status, page) = server.form(
+            "/report",
+            &[
+                ("lang", "th"),
+                ("urls", "www.example.org/seen-here"),
+                ("description", "เห็นในกลุ่ม"),
+            ],
+        );
+        assert_eq!(status, 201, "{}: {page}", t.name);
+        let (_, queue) = server.get("/api/v1/hotline/queue", Some(&analyst));
+        let id = queue[0]["id"].as_str().expect("a report").to_owned();
+        let (_, report) = server.get(&format!("/api/v1/reports/{id}"), Some(&analyst));
+        assert_eq!(
+            report["urls"][0]["url"], "https://www.example.org/seen-here",
+            "{}: {report}",
+            t.name
+        );
+        server.terminate();
+    }
+}

@@ -105,6 +105,12 @@ fn step_a_person_reports_hashes_and_gets_a_case_number_and_pin(f: &mut Flow<'_>)
         check(&pin),
         (200, json!({"status": "received", "matches": 0}))
     );
+    // The case number as people type it: lower case, without its dashes.
+    assert_eq!(
+        check_status(server, &case.to_lowercase().replace('-', ""), &pin).0,
+        200,
+        "{case}"
+    );
     (f.case, f.pin) = (case, pin);
 }
 

@@ -501,6 +501,13 @@ pub(super) fn step_the_reporter_sees_the_status_and_nothing_else(h: &Hotline<'_>
         "{page}"
     );
     assert!(!page.contains("witness42") && !page.contains(&url1));
+    // The reference as people type it: lower case, spaces for dashes.
+    let typed = reference.to_lowercase().replace('-', " ");
+    let (status, page) = server.form(
+        "/report/status",
+        &[("lang", "en"), ("reference", &typed), ("pin", &pin)],
+    );
+    assert_eq!(status, 200, "{typed}: {page}");
     let (status, _) = server.form(
         "/report/status",
         &[("reference", &reference), ("pin", "00000000")],
