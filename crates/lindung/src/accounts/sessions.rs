@@ -23,6 +23,7 @@ where
     crate::http::AuthContext: FromRef<S>,
 {
     vec![
+        Endpoint::get("/", Access::Public, home),
         Endpoint::get("/login", Access::Public, login_form),
         Endpoint::post("/login", Access::Public, login),
         Endpoint::get("/setup", Access::Public, setup_form),
@@ -52,24 +53,71 @@ struct LoginPage {
     chrome: Chrome,
     form_csrf: String,
     error: Option<String>,
+    /// The page to go back to after logging in.
+    next: String,
 }
 
-fn login_page(headers: &HeaderMap, status: StatusCode, error: Option<String>) -> PageResult {
-    let token = fresh_form_token().or_page(headers)?;
-    let page = LoginPage {
+fn login_page(
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    next: &str,
+) -> PageResult {
+    anonymous_form(headers, status, |form_csrf| LoginPage {
         chrome: Chrome::anonymous(headers, "login-title"),
-        form_csrf: token.clone(),
+        form_csrf,
         error,
-    };
-    let mut response = render(status, &page);
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(FORM_COOKIE, &token, 3600));
-    Ok(response)
+        next: local_path(next).unwrap_or_default().to_owned(),
+    })
 }
 
-async fn login_form(headers: HeaderMap) -> PageResult {
-    login_page(&headers, StatusCode::OK, None)
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_form(headers: HeaderMap, Query(q): Query<NextQuery>) -> PageResult {
+    login_page(
+        &headers,
+        StatusCode::OK,
+        None,
+        q.next.as_deref().unwrap_or(""),
+    )
+}
+
+/// `next` if it is a path on this site (never another site: `//host`, a scheme, a backslash).
+fn local_path(next: &str) -> Option<&str> {
+    let safe = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && !next.starts_with("/login")
+        && !next.starts_with("/logout");
+    safe.then_some(next)
+}
+
+/// The site's address: staff with a session go where their work is; everyone else to the
+/// public report form, never to a page that asks them to log in.
+async fn home(
+    State(state): State<AccountsContext>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some((principal, _))) = sessions::lookup(&state.store, secret).await
+    {
+        return Redirect::to(landing(principal.role)).into_response();
+    }
+    Redirect::to("/report").into_response()
+}
+
+/// Where each role's work is, after logging in.
+pub(super) fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Analyst => "/hotline",
+        Role::CaseWorker | Role::Supervisor => "/care",
+        Role::Researcher => "/hotline/stats",
+        Role::Admin | Role::Platform | Role::LawEnforcement => "/banks",
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,6 +125,8 @@ struct LoginForm {
     csrf: String,
     email: String,
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn login(
@@ -87,13 +137,19 @@ async fn login(
 ) -> PageResult {
     let tr = translator(&headers);
     if !form_token_matches(&headers, &form.csrf) {
-        return login_page(&headers, StatusCode::FORBIDDEN, Some(tr.t("form-expired")));
+        return login_page(
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some(tr.t("form-expired")),
+            &form.next,
+        );
     }
     if state.login_limit.exceeded(client) {
         return login_page(
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
             Some(tr.t("login-rate-limited")),
+            &form.next,
         );
     }
     // Staff are identified: their address goes to the audit log with their login.
@@ -109,11 +165,7 @@ async fn login(
         LoginOutcome::Success {
             secret, principal, ..
         } => {
-            let home = if matches!(principal.role, Role::CaseWorker | Role::Supervisor) {
-                "/care"
-            } else {
-                "/banks"
-            };
+            let home = local_path(&form.next).unwrap_or(landing(principal.role));
             let mut response = Redirect::to(home).into_response();
             let lifetime = sessions::SESSION_LIFETIME.whole_seconds();
             response.headers_mut().append(
@@ -129,6 +181,7 @@ async fn login(
             &headers,
             StatusCode::UNAUTHORIZED,
             Some(tr.t("login-invalid")),
+            &form.next,
         ),
     }
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use axum::response::Redirect;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use serve::{ServeConfig, serve};
@@ -160,7 +159,6 @@ impl AppState {
 /// OpenAPI document from its documented routes, so the two cannot drift apart.
 pub fn endpoints() -> Vec<Endpoint<AppState>> {
     let mut all = vec![
-        Endpoint::get("/", Access::Public, || async { Redirect::to("/banks") }),
         Endpoint::get("/status", Access::Public, status),
         Endpoint::get("/metrics", Access::Roles(&[Role::Admin]), metrics),
     ];

@@ -255,6 +255,15 @@ pub async fn require_roles_page(
             parts.extensions.insert(caller);
             next.run(Request::from_parts(parts, body)).await
         }
+        // Someone not signed in who asked for a page is sent to log in, and brought back.
+        Err(error) if error.status == StatusCode::UNAUTHORIZED && parts.method.is_safe() => {
+            let wanted = parts
+                .uri
+                .path_and_query()
+                .map_or("/", axum::http::uri::PathAndQuery::as_str);
+            let next: String = form_urlencoded::byte_serialize(wanted.as_bytes()).collect();
+            axum::response::Redirect::to(&format!("/login?next={next}")).into_response()
+        }
         Err(error) => super::chrome::page_error(&parts.headers, error).into_response(),
     }
 }

@@ -46,6 +46,9 @@ async fn registration_to_first_service_on_a_small_phone_without_javascript() {
     driver.go(&format!("{base}/care/new"));
     let form = driver.source();
     assert!(!form.contains("<script"), "care pages need no JavaScript");
+    // The form's language field and the header's language menu have ids of their own, so the
+    // field's label names the field.
+    assert_eq!(form.matches("id=\"language\"").count(), 1, "{form}");
     assert!(fits(&driver), "the registration form fits");
     driver.type_into("#name", "Nok Testchild");
     driver.type_into("#age_estimate", "12");
@@ -73,7 +76,7 @@ async fn registration_to_first_service_on_a_small_phone_without_javascript() {
     );
 
     // The same page in Thai, chosen from the language menu.
-    driver.script("document.getElementById('language').value = 'th'; return true;");
+    driver.script("document.getElementById('ui-language').value = 'th'; return true;");
     driver.click("form[action='/account/language'] button");
     driver.go(&case_url);
     let thai = driver.source();

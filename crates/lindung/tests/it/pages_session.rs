@@ -2,7 +2,7 @@
 //! refused without their CSRF token.
 
 use crate::support::server::Server;
-use crate::support::{self, TestStore};
+use crate::support::{self, TestStore, urlencode};
 
 fn set_cookies(raw: &str) -> Vec<(String, String)> {
     raw.lines()
@@ -299,8 +299,16 @@ fn step_logging_out_ends_the_session(p: &Pages<'_>) {
         format!("csrf={csrf}").as_bytes(),
     );
     assert_eq!(status, 303);
-    let (status, _, _) = server.raw("GET", "/banks", &[("Cookie", &session_cookie)], b"");
+    let (status, _, _) = server.raw("GET", "/api/v1/banks", &[("Cookie", &session_cookie)], b"");
     assert_eq!(status, 401);
+    // A page asked for without a session sends the browser to log in, and back afterwards.
+    let (status, head, _) = server.raw("GET", "/banks?page=2", &[("Cookie", &session_cookie)], b"");
+    assert_eq!(status, 303);
+    assert!(
+        head.lines()
+            .any(|l| l.eq_ignore_ascii_case("location: /login?next=%2Fbanks%3Fpage%3D2")),
+        "{head}"
+    );
 }
 
 /// Five wrong passwords lock the account, even against the right password.
@@ -339,4 +347,95 @@ fn step_five_wrong_passwords_lock_the_account_silently(p: &Pages<'_>) {
     let (status, _, body) = attempt("a+long+enough+passphrase");
     assert_eq!(status, 401, "{}: {body}", t.name);
     assert!(wrong_answer(&body), "{body}");
+}
+
+/// The `Location` a response sends the browser to.
+fn location(head: &str) -> String {
+    head.lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Logs in through the form, asking to go back to `next` (URL-encoded as the login page got
+/// it); returns the status and where the browser is sent.
+fn log_in(server: &Server, email: &str, next: &str) -> (u16, String, String) {
+    let (_, head, body) = server.raw("GET", &format!("/login?next={next}"), &[], b"");
+    let form_cookie = set_cookies(&head)
+        .into_iter()
+        .find(|(k, _)| k == "lindung_form")
+        .expect("form cookie")
+        .1;
+    let (status, head, _) = server.raw(
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &format!("lindung_form={form_cookie}")),
+        ],
+        format!(
+            "csrf={}&next={}&email={}&password=a+long+enough+passphrase",
+            hidden(&body, "csrf"),
+            urlencode(&hidden(&body, "next")),
+            urlencode(email)
+        )
+        .as_bytes(),
+    );
+    let session = set_cookies(&head)
+        .into_iter()
+        .find(|(k, _)| k == "lindung_session")
+        .map(|(k, v)| format!("{k}={v}"))
+        .unwrap_or_default();
+    (status, location(&head), session)
+}
+
+/// After logging in, each role lands where its work is; a page asked for first is where the
+/// browser goes back to, but only a page of this site.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
+    use lindung::access::Role;
+    for t in support::stores("pages_landing").await {
+        for (email, role, org) in [
+            ("admin@example.org", Role::Admin, None),
+            ("analyst@example.org", Role::Analyst, None),
+            ("worker@example.org", Role::CaseWorker, Some("Care")),
+            ("supervisor@example.org", Role::Supervisor, Some("Care")),
+            (
+                "researcher@example.org",
+                Role::Researcher,
+                Some("University"),
+            ),
+        ] {
+            support::user(&t.store, email, role, org).await;
+        }
+        let server = Server::start(&t.location);
+        // The site's address takes the public to the report form, never to a login page.
+        let (status, head, _) = server.raw("GET", "/", &[], b"");
+        assert_eq!((status, location(&head)), (303, "/report".to_owned()));
+        for (email, lands) in [
+            ("admin@example.org", "/banks"),
+            ("analyst@example.org", "/hotline"),
+            ("worker@example.org", "/care"),
+            ("supervisor@example.org", "/care"),
+            ("researcher@example.org", "/hotline/stats"),
+        ] {
+            let (status, went, session) = log_in(&server, email, "");
+            assert_eq!((status, went.as_str()), (303, lands), "{email}");
+            // Back at the site's address later, the same.
+            let (_, head, _) = server.raw("GET", "/", &[("Cookie", &session)], b"");
+            assert_eq!(location(&head), lands, "{email}");
+        }
+        for (next, lands) in [
+            ("%2Fadmin%2Fusers", "/admin/users"),
+            ("%2F%2Fevil.example%2F", "/banks"),
+            ("https%3A%2F%2Fevil.example%2F", "/banks"),
+        ] {
+            let (status, went, _) = log_in(&server, "admin@example.org", next);
+            assert_eq!((status, went.as_str()), (303, lands), "{}: {next}", t.name);
+        }
+        server.terminate();
+    }
 }

@@ -28,8 +28,12 @@ fn token_works(server: &Server, token: &str) -> u16 {
     server.get("/api/v1/banks", Some(token)).0
 }
 
+/// What a read with the session gets: 200 while it lives, 401 once it has ended (through the
+/// API, which answers rather than sending the browser to log in).
 fn session_works(server: &Server, cookie: &str) -> u16 {
-    server.raw("GET", "/banks", &[("Cookie", cookie)], b"").0
+    server
+        .raw("GET", "/api/v1/banks", &[("Cookie", cookie)], b"")
+        .0
 }
 
 #[tokio::test(flavor = "multi_thread")]
