@@ -101,3 +101,5 @@ hotline-name = Name
 hotline-email = Email
 hotline-language = Language of notices
 hotline-add = Add
+# A link on every public page that leaves at once for a neutral site.
+hl-quick-exit = Leave this site quickly

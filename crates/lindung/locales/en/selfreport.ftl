@@ -39,3 +39,5 @@ sr-withdrawn-now = Your hashes have been removed.
 sr-not-found = The case number or PIN is not right, or there were too many tries. Try again later.
 sr-rate-limited = Too many tries. Please wait and try again later.
 sr-consent-needed = A case worker can only contact you if you tick that you agree.
+# A link that leaves at once for a neutral site.
+sr-quick-exit = Leave this site quickly

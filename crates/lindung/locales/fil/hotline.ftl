@@ -38,3 +38,5 @@ hl-wrong-pin = Mali ang reference o PIN, o masyadong maraming subok. Subukang mu
 hl-rate-limited = Masyadong maraming ulat mula sa address na ito. Subukang muli mamaya.
 hl-check-form = Pakisuri ang form:
 hl-not-a-person = Hindi tao ang pumuno sa form.
+# A link on every public page that leaves at once for a neutral site.
+hl-quick-exit = Mabilis na umalis sa site na ito

@@ -38,3 +38,5 @@ sr-withdrawn-now = Naalis na ang mga hash mo.
 sr-not-found = Mali ang case number o PIN, o masyadong maraming subok. Subukang muli mamaya.
 sr-rate-limited = Masyadong maraming subok. Maghintay at subukang muli mamaya.
 sr-consent-needed = Makokontak ka lang ng case worker kung lalagyan mo ng tsek na pumapayag ka.
+# A link that leaves at once for a neutral site.
+sr-quick-exit = Mabilis na umalis sa site na ito

@@ -38,3 +38,5 @@ hl-wrong-pin = Nomor referensi atau PIN salah, atau terlalu banyak percobaan. Co
 hl-rate-limited = Terlalu banyak laporan dari alamat ini. Coba lagi nanti.
 hl-check-form = Mohon periksa formulir:
 hl-not-a-person = Formulir tidak diisi oleh manusia.
+# A link on every public page that leaves at once for a neutral site.
+hl-quick-exit = Keluar cepat dari situs ini

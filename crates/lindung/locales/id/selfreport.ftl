@@ -38,3 +38,5 @@ sr-withdrawn-now = Hash-mu telah dihapus.
 sr-not-found = Nomor kasus atau PIN salah, atau terlalu banyak percobaan. Coba lagi nanti.
 sr-rate-limited = Terlalu banyak percobaan. Harap tunggu dan coba lagi nanti.
 sr-consent-needed = Pendamping kasus hanya bisa menghubungimu jika kamu mencentang persetujuan.
+# A link that leaves at once for a neutral site.
+sr-quick-exit = Keluar cepat dari situs ini

@@ -8,3 +8,5 @@ sr-not-sent-title = អ្វីដែលមិនត្រូវបានផ្
 sr-not-sent = រូបភាព និងវីដេអូរបស់អ្នកផ្ទាល់។ វាមិនចាកចេញពីឧបករណ៍នេះទេ។
 sr-case-number = លេខករណី
 sr-pin = លេខ PIN
+# A link that leaves at once for a neutral site.
+sr-quick-exit = ចាកចេញពីគេហទំព័រនេះភ្លាមៗ

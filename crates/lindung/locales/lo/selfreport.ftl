@@ -8,3 +8,5 @@ sr-not-sent-title = ສິ່ງທີ່ບໍ່ຖືກສົ່ງ:
 sr-not-sent = ຮູບພາບ ແລະ ວິດີໂອຂອງທ່ານເອງ. ພວກມັນບໍ່ອອກຈາກອຸປະກອນນີ້.
 sr-case-number = ເລກກໍລະນີ
 sr-pin = ລະຫັດ PIN
+# A link that leaves at once for a neutral site.
+sr-quick-exit = ອອກຈາກເວັບໄຊນີ້ທັນທີ

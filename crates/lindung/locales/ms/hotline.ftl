@@ -38,3 +38,5 @@ hl-wrong-pin = Nombor rujukan atau PIN tidak betul, atau terlalu banyak cubaan. 
 hl-rate-limited = Terlalu banyak laporan dari alamat ini. Cuba lagi kemudian.
 hl-check-form = Sila semak borang:
 hl-not-a-person = Borang ini tidak diisi oleh manusia.
+# A link on every public page that leaves at once for a neutral site.
+hl-quick-exit = Keluar segera dari laman ini

@@ -38,3 +38,5 @@ sr-withdrawn-now = Hash anda telah dibuang.
 sr-not-found = Nombor kes atau PIN tidak betul, atau terlalu banyak percubaan. Cuba lagi nanti.
 sr-rate-limited = Terlalu banyak percubaan. Sila tunggu dan cuba lagi nanti.
 sr-consent-needed = Pegawai kes hanya boleh menghubungi anda jika anda menanda persetujuan.
+# A link that leaves at once for a neutral site.
+sr-quick-exit = Keluar segera dari laman ini

@@ -8,3 +8,5 @@ sr-not-sent-title = မပေးပို့သည့်အရာ -
 sr-not-sent = သင့်ဓာတ်ပုံနှင့် ဗီဒီယိုများ ကိုယ်တိုင်။ ၎င်းတို့သည် ဤစက်မှ ဘယ်တော့မှ မထွက်ခွာပါ။
 sr-case-number = ကိစ္စနံပါတ်
 sr-pin = PIN နံပါတ်
+# A link that leaves at once for a neutral site.
+sr-quick-exit = ဤဆိုက်မှ အမြန်ထွက်ရန်

@@ -101,3 +101,5 @@ hotline-name = ชื่อ
 hotline-email = อีเมล
 hotline-language = ภาษาของการแจ้งเตือน
 hotline-add = เพิ่ม
+# A link on every public page that leaves at once for a neutral site.
+hl-quick-exit = ออกจากเว็บไซต์นี้ทันที

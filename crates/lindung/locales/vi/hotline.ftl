@@ -38,3 +38,5 @@ hl-wrong-pin = Mã tham chiếu hoặc mã PIN không đúng, hoặc đã thử 
 hl-rate-limited = Có quá nhiều báo cáo từ địa chỉ này. Vui lòng thử lại sau.
 hl-check-form = Vui lòng kiểm tra biểu mẫu:
 hl-not-a-person = Biểu mẫu không được điền bởi một người.
+# A link on every public page that leaves at once for a neutral site.
+hl-quick-exit = Thoát nhanh khỏi trang này

@@ -38,3 +38,5 @@ sr-withdrawn-now = Mã băm của bạn đã được xóa.
 sr-not-found = Số hồ sơ hoặc mã PIN không đúng, hoặc bạn đã thử quá nhiều lần. Vui lòng thử lại sau.
 sr-rate-limited = Quá nhiều lần thử. Vui lòng đợi và thử lại sau.
 sr-consent-needed = Nhân viên hỗ trợ chỉ có thể liên hệ với bạn nếu bạn đánh dấu đồng ý.
+# A link that leaves at once for a neutral site.
+sr-quick-exit = Thoát nhanh khỏi trang này

@@ -89,3 +89,37 @@ fn the_public_report_form_is_complete_in_six_languages_and_the_analyst_pages_in_
     let tr = lindung::http::i18n::Tr::among("km", lindung::http::i18n::PUBLIC_LANGUAGES);
     assert_eq!(tr.t("hl-police"), "Police");
 }
+
+/// Every public page has a quick exit to a neutral site, in the page's language (StopNCII's
+/// pages have one: a person may need to leave the screen at once).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_public_page_has_a_quick_exit_in_its_language() {
+    let t = &crate::support::stores("quick_exit").await[0];
+    crate::support::user(
+        &t.store,
+        "a@hotline.example",
+        lindung::access::Role::Analyst,
+        None,
+    )
+    .await;
+    let server = crate::support::server::Server::start(&t.location);
+    for (path, words) in [
+        ("/report?lang=th", "ออกจากเว็บไซต์นี้ทันที"),
+        ("/report?lang=id", "Keluar cepat dari situs ini"),
+        ("/report/status?lang=vi", "Thoát nhanh khỏi trang này"),
+        ("/self-report?lang=km", "ចាកចេញពីគេហទំព័រនេះភ្លាមៗ"),
+        ("/self-report?lang=en", "Leave this site quickly"),
+    ] {
+        let (status, _, page) = server.raw("GET", path, &[], b"");
+        assert_eq!(status, 200, "{path}");
+        let exit = page
+            .split_once("id=\"quick-exit\"")
+            .map(|(_, rest)| rest.split("</a>").next().unwrap_or_default())
+            .unwrap_or_else(|| panic!("{path}: no quick exit"));
+        assert!(
+            exit.contains("href=\"https://www.google.com/\"") && exit.contains(words),
+            "{path}: {exit}"
+        );
+    }
+    server.terminate();
+}
