@@ -119,7 +119,9 @@ impl From<AccessError> for ApiError {
     fn from(error: AccessError) -> Self {
         match error {
             AccessError::Invalid(field, m) => ApiError::invalid(field, m),
-            AccessError::EmailTaken(_) => ApiError::conflict(error.to_string()),
+            AccessError::EmailTaken(_) => {
+                ApiError::new(StatusCode::CONFLICT, "email_taken", error.to_string())
+            }
             AccessError::NoSuchUser(_) => ApiError::not_found(error.to_string()),
             AccessError::Forbidden(m) => ApiError::forbidden(m),
             AccessError::Db(e) => ApiError::internal(e),

@@ -218,8 +218,29 @@ where
         router = router.route(&path, methods);
     }
     router
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .fallback(no_such_route)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(headers::secure))
         .with_state(state)
+}
+
+/// An unknown address: a page in the visitor's language, with a way back, for a browser; the
+/// error shape for the API and for clients that do not ask for HTML.
+async fn no_such_route(request: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let error = ApiError::not_found("there is no page at this address");
+    let path = request.uri().path();
+    let api = ["/api/", "/m/", "/c/", "/h/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+    let wants_html = request
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if api || !wants_html {
+        error.into_response()
+    } else {
+        chrome::page_error(request.headers(), error)
+    }
 }

@@ -353,3 +353,36 @@ async fn every_response_carries_the_security_headers() {
     let csp = header(&head, "content-security-policy").unwrap_or_default();
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
 }
+
+/// An unknown address is a page in the visitor's language with a way back, for a browser;
+/// the API's error shape for everyone else.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_page_says_so_in_the_visitors_language_with_a_way_back() {
+    let t = &support::stores("unknown_page").await[0];
+    let server = Server::start(&t.location);
+    let (status, _, page) = server.raw(
+        "GET",
+        "/no-such-page",
+        &[("Accept", "text/html"), ("Accept-Language", "th")],
+        b"",
+    );
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("ไม่พบสิ่งที่ต้องการ") && page.contains("href=\"/\" id=\"back-home\""),
+        "{page}"
+    );
+    assert_shape(
+        "an unknown API route",
+        server.request(
+            "GET",
+            "/api/v1/no-such-route",
+            None,
+            &[("Accept", "text/html")],
+            b"",
+        ),
+        404,
+        "not_found",
+        None,
+    );
+    server.terminate();
+}

@@ -171,6 +171,25 @@ async fn the_deployment_admin_adds_users_anywhere_but_mints_for_no_person(
         .await
         .expect("created");
     assert_eq!(created.organisation_id, org_b, "{}", t.name);
+    // The same email again: refused with words about the email, not a taken name.
+    let (status, body) = post(
+        server,
+        root,
+        "/admin/users",
+        &[
+            ("email", "new@b.example"),
+            ("role", "analyst"),
+            ("org", "org-b"),
+            ("password", super::PASSWORD),
+        ],
+    );
+    assert_eq!(status, 409, "{}: {body}", t.name);
+    assert!(
+        body.contains("That email address already has an account.")
+            && !body.contains("name is already taken"),
+        "{}: {body}",
+        t.name
+    );
     assert_audited(&t.store, "user.create", root_id, created.id).await;
     // Another organisation's platform account, yes; a person, never.
     let (status, body) = post(
