@@ -103,3 +103,14 @@ hotline-language = Language of notices
 hotline-add = Add
 # A link on every public page that leaves at once for a neutral site.
 hl-quick-exit = Leave this site quickly
+# Country names in the danger box and the country list, sorted in the page's language.
+hl-country-BN = Brunei
+hl-country-KH = Cambodia
+hl-country-ID = Indonesia
+hl-country-LA = Laos
+hl-country-MY = Malaysia
+hl-country-MM = Myanmar
+hl-country-PH = Philippines
+hl-country-SG = Singapore
+hl-country-TH = Thailand
+hl-country-VN = Vietnam

@@ -40,3 +40,14 @@ hl-check-form = Pakisuri ang form:
 hl-not-a-person = Hindi tao ang pumuno sa form.
 # A link on every public page that leaves at once for a neutral site.
 hl-quick-exit = Mabilis na umalis sa site na ito
+# Country names in the danger box and the country list, sorted in the page's language.
+hl-country-BN = Brunei
+hl-country-KH = Cambodia
+hl-country-ID = Indonesia
+hl-country-LA = Laos
+hl-country-MY = Malaysia
+hl-country-MM = Myanmar
+hl-country-PH = Pilipinas
+hl-country-SG = Singapore
+hl-country-TH = Thailand
+hl-country-VN = Vietnam

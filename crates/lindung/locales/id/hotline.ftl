@@ -40,3 +40,14 @@ hl-check-form = Mohon periksa formulir:
 hl-not-a-person = Formulir tidak diisi oleh manusia.
 # A link on every public page that leaves at once for a neutral site.
 hl-quick-exit = Keluar cepat dari situs ini
+# Country names in the danger box and the country list, sorted in the page's language.
+hl-country-BN = Brunei
+hl-country-KH = Kamboja
+hl-country-ID = Indonesia
+hl-country-LA = Laos
+hl-country-MY = Malaysia
+hl-country-MM = Myanmar
+hl-country-PH = Filipina
+hl-country-SG = Singapura
+hl-country-TH = Thailand
+hl-country-VN = Vietnam

@@ -40,3 +40,14 @@ hl-check-form = Sila semak borang:
 hl-not-a-person = Borang ini tidak diisi oleh manusia.
 # A link on every public page that leaves at once for a neutral site.
 hl-quick-exit = Keluar segera dari laman ini
+# Country names in the danger box and the country list, sorted in the page's language.
+hl-country-BN = Brunei
+hl-country-KH = Kemboja
+hl-country-ID = Indonesia
+hl-country-LA = Laos
+hl-country-MY = Malaysia
+hl-country-MM = Myanmar
+hl-country-PH = Filipina
+hl-country-SG = Singapura
+hl-country-TH = Thailand
+hl-country-VN = Vietnam

@@ -103,3 +103,14 @@ hotline-language = ภาษาของการแจ้งเตือน
 hotline-add = เพิ่ม
 # A link on every public page that leaves at once for a neutral site.
 hl-quick-exit = ออกจากเว็บไซต์นี้ทันที
+# Country names in the danger box and the country list, sorted in the page's language.
+hl-country-BN = บรูไน
+hl-country-KH = กัมพูชา
+hl-country-ID = อินโดนีเซีย
+hl-country-LA = ลาว
+hl-country-MY = มาเลเซีย
+hl-country-MM = เมียนมา
+hl-country-PH = ฟิลิปปินส์
+hl-country-SG = สิงคโปร์
+hl-country-TH = ประเทศไทย
+hl-country-VN = เวียดนาม

@@ -40,3 +40,14 @@ hl-check-form = Vui lòng kiểm tra biểu mẫu:
 hl-not-a-person = Biểu mẫu không được điền bởi một người.
 # A link on every public page that leaves at once for a neutral site.
 hl-quick-exit = Thoát nhanh khỏi trang này
+# Country names in the danger box and the country list, sorted in the page's language.
+hl-country-BN = Brunei
+hl-country-KH = Campuchia
+hl-country-ID = Indonesia
+hl-country-LA = Lào
+hl-country-MY = Malaysia
+hl-country-MM = Myanmar
+hl-country-PH = Philippines
+hl-country-SG = Singapore
+hl-country-TH = Thái Lan
+hl-country-VN = Việt Nam

@@ -89,7 +89,7 @@ struct ReportPage {
     here: &'static str,
     languages: Vec<(&'static str, &'static str, bool)>,
     countries: Vec<(String, String)>,
-    emergency: Vec<(String, Emergency)>,
+    emergency: Vec<(String, String, Emergency)>,
     seen_on: &'static [&'static str],
     kinds: &'static [&'static str],
     form: PublicForm,
@@ -103,19 +103,14 @@ fn report_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let emergency: Vec<(String, Emergency)> = ctx
-        .config
-        .emergency
-        .iter()
-        .map(|(code, e)| (code.clone(), e.clone()))
-        .collect();
+    let emergency = countries_in(&tr, ctx);
     let page = ReportPage {
         languages: language_menu(&tr),
         tr,
         here: "/report",
         countries: emergency
             .iter()
-            .map(|(code, e)| (code.clone(), e.country.clone()))
+            .map(|(code, name, _)| (code.clone(), name.clone()))
             .collect(),
         emergency,
         seen_on: SEEN_ON,
@@ -124,6 +119,54 @@ fn report_page(
         error,
     };
     public(render(status, &page))
+}
+
+/// The countries with their emergency numbers, named in the page's language (the
+/// configuration's name where the language has none) and sorted by that name.
+fn countries_in(tr: &Tr, ctx: &HotlineContext) -> Vec<(String, String, Emergency)> {
+    let mut countries: Vec<(String, String, Emergency)> = ctx
+        .config
+        .emergency
+        .iter()
+        .map(|(code, e)| {
+            let name = tr
+                .try_t(&format!("hl-country-{code}"))
+                .unwrap_or_else(|| e.country.clone());
+            (code.clone(), name, e.clone())
+        })
+        .collect();
+    countries.sort_by_key(|(_, name, _)| name.to_lowercase());
+    countries
+}
+
+/// The country a visitor most likely reports from: the one whose language the page is in,
+/// else the region of the browser's first language (`en-SG`); only a country the hotline has
+/// numbers for.
+fn likely_country(tr: &Tr, headers: &HeaderMap, ctx: &HotlineContext) -> String {
+    let by_language = match tr.lang.as_str() {
+        "th" => Some("TH"),
+        "vi" => Some("VN"),
+        "id" => Some("ID"),
+        "ms" => Some("MY"),
+        "fil" => Some("PH"),
+        "km" => Some("KH"),
+        "lo" => Some("LA"),
+        "my" => Some("MM"),
+        _ => None,
+    }
+    .map(str::to_owned);
+    let by_region = || {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split([',', ';']).next())
+            .and_then(|tag| tag.trim().split(['-', '_']).nth(1))
+            .map(str::to_ascii_uppercase)
+    };
+    by_language
+        .or_else(by_region)
+        .filter(|code| ctx.config.emergency.contains_key(code))
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -137,7 +180,11 @@ async fn report_form(
     Query(q): Query<LangQuery>,
 ) -> Response {
     let tr = public_tr(&headers, q.lang.as_deref());
-    report_page(&ctx, tr, PublicForm::default(), None, StatusCode::OK)
+    let form = PublicForm {
+        country: likely_country(&tr, &headers, &ctx),
+        ..PublicForm::default()
+    };
+    report_page(&ctx, tr, form, None, StatusCode::OK)
 }
 
 #[derive(Template)]

@@ -101,6 +101,11 @@ impl Tr {
         LOCALES.lookup(&self.id, key)
     }
 
+    /// The message `key` in this language or the fallback's, if any has it.
+    pub fn try_t(&self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(&self.id, key)
+    }
+
     /// A message with one argument.
     pub fn t1(&self, key: &str, name: &str, value: impl ToString) -> String {
         let mut args: HashMap<std::borrow::Cow<'static, str>, FluentValue> = HashMap::new();

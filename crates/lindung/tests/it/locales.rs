@@ -123,3 +123,77 @@ async fn every_public_page_has_a_quick_exit_in_its_language() {
     }
     server.terminate();
 }
+
+/// The countries of the report form (code, name, selected), in page order.
+fn country_options(page: &str) -> Vec<(String, String, bool)> {
+    let select = page
+        .split_once("<select id=\"country\"")
+        .and_then(|(_, rest)| rest.split_once("</select>"))
+        .map(|(options, _)| options)
+        .expect("the country list");
+    select
+        .split("<option value=\"")
+        .skip(2)
+        .filter_map(|option| {
+            let (code, rest) = option.split_once('"')?;
+            let name = rest.split_once('>')?.1.split('<').next()?;
+            Some((
+                code.to_owned(),
+                name.to_owned(),
+                rest.starts_with(" selected"),
+            ))
+        })
+        .collect()
+}
+
+/// In a crisis the numbers are at hand: the country is chosen from the page's language or the
+/// browser's region, and the countries are named in the page's language, in its order.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_danger_box_names_and_preselects_the_visitors_country() {
+    let t = &crate::support::stores("danger_box").await[0];
+    crate::support::user(
+        &t.store,
+        "a@hotline.example",
+        lindung::access::Role::Analyst,
+        None,
+    )
+    .await;
+    let server = crate::support::server::Server::start(&t.location);
+    let options = |path: &str, accept: &str| {
+        let (status, _, page) = server.raw("GET", path, &[("Accept-Language", accept)], b"");
+        assert_eq!(status, 200, "{path}");
+        country_options(&page)
+    };
+    let selected = |options: &[(String, String, bool)]| {
+        options
+            .iter()
+            .filter(|(_, _, chosen)| *chosen)
+            .map(|(code, _, _)| code.clone())
+            .collect::<Vec<_>>()
+    };
+    let thai = options("/report?lang=th", "en");
+    assert_eq!(thai.len(), 10, "{thai:?}");
+    assert_eq!(selected(&thai), ["TH"], "a Thai page chooses Thailand");
+    assert!(
+        thai.contains(&("TH".to_owned(), "ประเทศไทย".to_owned(), true)),
+        "{thai:?}"
+    );
+    assert!(
+        thai.iter()
+            .any(|(code, name, _)| code == "KH" && name == "กัมพูชา")
+    );
+    let names: Vec<&String> = thai.iter().map(|(_, name, _)| name).collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|name| name.to_lowercase());
+    assert_eq!(names, sorted, "sorted in the page's language");
+    assert_eq!(selected(&options("/report?lang=vi", "en")), ["VN"]);
+    assert_eq!(
+        selected(&options("/report", "en-SG,en;q=0.8")),
+        ["SG"],
+        "an English page in Singapore"
+    );
+    let english = options("/report?lang=en", "en");
+    assert!(selected(&english).is_empty(), "no guess without a clue");
+    assert_eq!(english[0].1, "Brunei", "{english:?}");
+    server.terminate();
+}
