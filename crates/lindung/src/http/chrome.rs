@@ -109,7 +109,10 @@ pub fn page_error(headers: &HeaderMap, error: ApiError) -> Response {
 fn page_error_in(tr: Tr, error: ApiError) -> Response {
     // The kind of error in the visitor's language; the detail (which names the field or value
     // at fault) follows as the domain wrote it.
-    let summary = tr.t(&format!("error-{}", error.code));
+    // Never a message key: a code without words of its own gets the general words.
+    let summary = tr
+        .try_t(&format!("error-{}", error.code))
+        .unwrap_or_else(|| tr.t("error-generic"));
     let page = MessagePage {
         show_login: error.status == StatusCode::UNAUTHORIZED,
         message: format!("{summary} ({})", error.message),

@@ -197,3 +197,78 @@ async fn the_danger_box_names_and_preselects_the_visitors_country() {
     assert_eq!(english[0].1, "Brunei", "{english:?}");
     server.terminate();
 }
+
+/// The error codes the code gives (`ApiError::new(StatusCode::…, "code", …)` and the domains'
+/// `…Error::Conflict("code", …)`), read from the source.
+fn error_codes_in_source() -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            let quoted_after = |rest: &str| -> Option<String> {
+                let rest = rest.trim_start().strip_prefix('"')?;
+                let code = rest.split('"').next()?;
+                (!code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                    .then(|| code.to_owned())
+            };
+            for (at, _) in text.match_indices("StatusCode::") {
+                // `StatusCode::` may come with its path (`axum::http::StatusCode::`).
+                let before = text[..at]
+                    .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == ':' || c == '_');
+                if !before.trim_end().ends_with("new(") {
+                    continue;
+                }
+                let rest = &text[at + "StatusCode::".len()..];
+                let after_status =
+                    rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+                if let Some(rest) = after_status.strip_prefix(',')
+                    && let Some(code) = quoted_after(rest)
+                {
+                    codes.insert(code);
+                }
+            }
+            for (at, _) in text.match_indices("Error::Conflict(") {
+                if let Some(code) = quoted_after(&text[at + "Error::Conflict(".len()..]) {
+                    codes.insert(code);
+                }
+            }
+        }
+    }
+    codes
+}
+
+/// No page shows a message key: every error code the code gives has words in every language
+/// the staff pages are in.
+#[test]
+fn every_error_code_has_words_in_every_staff_language() {
+    let codes = error_codes_in_source();
+    for code in [
+        "invalid",
+        "not_found",
+        "too_large",
+        "not_assessed",
+        "system_bank",
+    ] {
+        assert!(codes.contains(code), "the scan finds {code}: {codes:?}");
+    }
+    for lang in ["en", "th"] {
+        let words = keys(lang);
+        let missing: Vec<&String> = codes
+            .iter()
+            .filter(|code| !words.contains(&format!("error-{code}")))
+            .collect();
+        assert!(missing.is_empty(), "{lang}: no words for {missing:?}");
+    }
+}
