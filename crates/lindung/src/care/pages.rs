@@ -27,6 +27,7 @@ where
         Endpoint::get("/care/{id}", page, show),
         Endpoint::post("/care/{id}/consents", page, consent),
         Endpoint::post("/care/{id}/stage", page, stage),
+        Endpoint::post("/care/{id}/approval", page, approval),
         Endpoint::post("/care/{id}/services", page, plan),
         Endpoint::post("/care/{id}/services/{service}", page, update_service),
         Endpoint::post("/care/{id}/notes", page, note),
@@ -135,6 +136,9 @@ struct CasePage {
     services: Vec<String>,
     statuses: &'static [ServiceStatus],
     reasons: &'static [&'static str],
+    /// Whether the caller, a supervisor who sees the case in full, can approve or return what
+    /// awaits approval.
+    may_decide: bool,
 }
 
 async fn show(
@@ -146,7 +150,11 @@ async fn show(
     let case = super::read_case(&ctx, &caller.actor(), &caller.principal, id)
         .await
         .or_page(&headers)?;
+    let may_decide = caller.principal.role == crate::access::Role::Supervisor
+        && case.view == "full"
+        && case.pending_approval.is_some();
     let page = CasePage {
+        may_decide,
         chrome: Chrome::for_caller(&caller, &headers, "care-case"),
         case,
         purposes: ConsentPurpose::ALL,
@@ -225,6 +233,37 @@ async fn stage(
     )
     .await
     .or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    csrf: Option<String>,
+    /// `approve` or `return`.
+    decision: String,
+}
+
+/// A supervisor approves or returns the plan or the closure from the case's page.
+async fn approval(
+    State(ctx): State<CareContext>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    let approve = match form.decision.as_str() {
+        "approve" => Ok(true),
+        "return" => Ok(false),
+        _ => Err(CareError::Invalid(
+            "decision",
+            "decision is approve or return".into(),
+        )),
+    }
+    .or_page(&headers)?;
+    super::workflow::decide(&ctx.store, &caller.actor(), &caller.principal, id, approve)
+        .await
+        .or_page(&headers)?;
     Ok(back(id))
 }
 

@@ -1,6 +1,7 @@
 //! A case worker on a 360-pixel-wide phone screen in headless Chromium: log in, register a
-//! case, plan its first service, and see it on the case page in Thai. The pages carry no
-//! script, so they work without JavaScript.
+//! case, plan its first service, see it on the case page in Thai, and move the case to its plan;
+//! then the supervisor approves the plan from the case page. The pages carry no script, so they
+//! work without JavaScript.
 
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
@@ -21,6 +22,16 @@ async fn registration_to_first_service_on_a_small_phone_without_javascript() {
         &Actor::cli("test"),
         "worker@care.example",
         Role::CaseWorker,
+        Some("Care A"),
+        "a long enough passphrase",
+    )
+    .await
+    .expect("user");
+    access::add_user(
+        &t.store,
+        &Actor::cli("test"),
+        "supervisor@care.example",
+        Role::Supervisor,
         Some("Care A"),
         "a long enough passphrase",
     )
@@ -85,4 +96,35 @@ async fn registration_to_first_service_on_a_small_phone_without_javascript() {
         "Thai text on the case page"
     );
     assert!(fits(&driver), "Thai text fits too");
+
+    // The worker moves the case to its plan, which waits for the supervisor: the worker is
+    // offered no approval.
+    for to in ["assessment", "case_plan", "service_delivery"] {
+        driver.script(&format!(
+            "document.getElementById('to').value = '{to}'; return true;"
+        ));
+        driver.click("form[action$='/stage'] button");
+    }
+    let waiting = driver.source();
+    assert!(waiting.contains("แผนการช่วยเหลือ"), "still at the plan");
+    assert!(
+        !waiting.contains("id=\"approval\""),
+        "a worker does not approve"
+    );
+    driver.click("form[action='/logout'] button");
+
+    // The supervisor approves it from the case page, on the phone.
+    driver.go(&format!("{base}/login"));
+    driver.type_into("#email", "supervisor@care.example");
+    driver.type_into("#password", "a long enough passphrase");
+    driver.click("main button[type=submit]");
+    driver.go(&case_url);
+    assert!(fits(&driver), "the case page with its approval fits");
+    driver.click("#approve");
+    let stage = driver.script("return document.getElementById('stage').textContent;");
+    assert_eq!(stage, json!("service delivery"), "{}", driver.source());
+    assert!(
+        !driver.source().contains("id=\"approval\""),
+        "nothing awaits approval any more"
+    );
 }
