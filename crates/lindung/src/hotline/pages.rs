@@ -25,6 +25,7 @@ where
         Endpoint::get("/hotline/reports/{id}", page, show),
         Endpoint::post("/hotline/reports/{id}/claim", page, claim),
         Endpoint::post("/hotline/reports/{id}/release", page, release),
+        Endpoint::post("/hotline/reports/{id}/close", page, close),
         Endpoint::post("/hotline/reports/{id}/assess", page, assess),
         Endpoint::post(
             "/hotline/reports/{id}/urls/{url}/attribution",
@@ -164,6 +165,33 @@ async fn release(
     super::release(&ctx.store, &caller.actor(), &caller.principal, id)
         .await
         .or_page(&headers)?;
+    Ok(back(id))
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    csrf: Option<String>,
+    reason: String,
+}
+
+/// Closes a report with no further action (say, nothing in it is illegal), with the reason.
+async fn close(
+    State(ctx): State<HotlineContext>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CloseForm>,
+) -> PageResult {
+    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
+    super::close(
+        &ctx.store,
+        &caller.actor(),
+        &caller.principal,
+        id,
+        &form.reason,
+    )
+    .await
+    .or_page(&headers)?;
     Ok(back(id))
 }
 

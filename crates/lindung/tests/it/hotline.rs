@@ -256,3 +256,78 @@ async fn the_public_form_reads_web_addresses_as_people_type_them() {
         server.terminate();
     }
 }
+
+/// An analyst closes a report with no further action from its page, giving the reason; only
+/// once the report is theirs.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_analyst_closes_a_report_with_no_action_from_its_page() {
+    for t in support::stores("hotline_close_page").await {
+        let Small {
+            analyst,
+            platform,
+            server,
+            ..
+        } = small_deployment(&t, None).await;
+        let (status, created) = server.json(
+            "POST",
+            "/api/v1/reports",
+            Some(&platform),
+            &json!({"incident_type": "csam", "urls": ["https://example.org/p/9"]}),
+        );
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().expect("id").to_owned();
+        let (status, _, session) =
+            crate::accounts::login(&server, "a@hotline.example", crate::accounts::PASSWORD);
+        assert_eq!(status, 303);
+        let session = session.expect("session");
+        let page_of = |path: &str| server.raw("GET", path, &[("Cookie", &session)], b"").2;
+        let report_page = format!("/hotline/reports/{id}");
+        let page = page_of(&report_page);
+        assert!(
+            !page.contains("id=\"close-report\""),
+            "not theirs yet: {page}"
+        );
+        let csrf = crate::accounts::hidden(&page, "csrf");
+        let post = |action: &str, body: String| {
+            server
+                .raw(
+                    "POST",
+                    action,
+                    &[
+                        ("Content-Type", "application/x-www-form-urlencoded"),
+                        ("Cookie", &session),
+                    ],
+                    body.as_bytes(),
+                )
+                .0
+        };
+        assert_eq!(
+            post(&format!("{report_page}/claim"), format!("csrf={csrf}")),
+            303
+        );
+        let page = page_of(&report_page);
+        assert!(page.contains("id=\"close-report\""), "{page}");
+        assert_eq!(
+            post(
+                &format!("{report_page}/close"),
+                format!("csrf={csrf}&reason=")
+            ),
+            422,
+            "a reason is needed"
+        );
+        assert_eq!(
+            post(
+                &format!("{report_page}/close"),
+                format!("csrf={csrf}&reason=nothing+in+it+is+illegal")
+            ),
+            303
+        );
+        let (_, report) = server.get(&format!("/api/v1/reports/{id}"), Some(&analyst));
+        assert_eq!(report["status"], "closed", "{}: {report}", t.name);
+        assert!(
+            report.to_string().contains("nothing in it is illegal"),
+            "the reason is on the timeline: {report}"
+        );
+        server.terminate();
+    }
+}
