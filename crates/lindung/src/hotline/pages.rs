@@ -96,6 +96,8 @@ async fn queue(
 #[template(path = "hotline_case.html")]
 struct CasePage {
     chrome: Chrome,
+    /// What the action just made did, in words.
+    notice: Option<String>,
     report: super::ReportView,
     mine: bool,
     providers: Vec<super::entities::provider::Model>,
@@ -109,7 +111,9 @@ async fn show(
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
+    axum::extract::Query(query): axum::extract::Query<ShowQuery>,
 ) -> PageResult {
+    let done = query.done.as_deref().and_then(Done::named);
     use sea_orm::{EntityTrait, QueryOrder};
     let report = super::view(&ctx, &caller.actor(), &caller.principal, id)
         .await
@@ -119,8 +123,10 @@ async fn show(
         .all(ctx.store.db())
         .await
         .or_page(&headers)?;
+    let chrome = Chrome::for_caller(&caller, &headers, "hotline-report");
     let page = CasePage {
-        chrome: Chrome::for_caller(&caller, &headers, "hotline-report"),
+        notice: done.map(|d| chrome.tr.t(&format!("hotline-done-{}", d.as_str()))),
+        chrome,
         mine: report.claimed_by == Some(caller.principal.user_id),
         report,
         providers,
@@ -131,8 +137,55 @@ async fn show(
     Ok(render(StatusCode::OK, &page))
 }
 
-fn back(id: i64) -> Response {
-    Redirect::to(&format!("/hotline/reports/{id}")).into_response()
+/// What an action on the report page did, said on the page it returns to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Done {
+    Claimed,
+    Released,
+    Closed,
+    Assessed,
+    Saved,
+    RemovalConfirmed,
+    NoticesSent,
+}
+
+impl Done {
+    const ALL: [Done; 7] = [
+        Done::Claimed,
+        Done::Released,
+        Done::Closed,
+        Done::Assessed,
+        Done::Saved,
+        Done::RemovalConfirmed,
+        Done::NoticesSent,
+    ];
+
+    /// The confirmation a link names; anything else confirms nothing.
+    fn named(name: &str) -> Option<Done> {
+        Done::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Done::Claimed => "claimed",
+            Done::Released => "released",
+            Done::Closed => "closed",
+            Done::Assessed => "assessed",
+            Done::Saved => "saved",
+            Done::RemovalConfirmed => "removal-confirmed",
+            Done::NoticesSent => "notices-sent",
+        }
+    }
+}
+
+/// Back to the report's page, which confirms what was done.
+fn back_with(id: i64, done: Done) -> Response {
+    Redirect::to(&format!("/hotline/reports/{id}?done={}", done.as_str())).into_response()
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ShowQuery {
+    done: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -151,7 +204,7 @@ async fn claim(
     super::claim(&ctx.store, &caller.actor(), &caller.principal, id)
         .await
         .or_page(&headers)?;
-    Ok(back(id))
+    Ok(back_with(id, Done::Claimed))
 }
 
 async fn release(
@@ -165,7 +218,7 @@ async fn release(
     super::release(&ctx.store, &caller.actor(), &caller.principal, id)
         .await
         .or_page(&headers)?;
-    Ok(back(id))
+    Ok(back_with(id, Done::Released))
 }
 
 #[derive(Deserialize)]
@@ -192,7 +245,7 @@ async fn close(
     )
     .await
     .or_page(&headers)?;
-    Ok(back(id))
+    Ok(back_with(id, Done::Closed))
 }
 
 #[derive(Deserialize)]
@@ -245,7 +298,7 @@ async fn assess(
     if assessed.bank_content_id.is_some() {
         ctx.banks.sync().await.or_page(&headers)?;
     }
-    Ok(back(id))
+    Ok(back_with(id, Done::Assessed))
 }
 
 #[derive(Deserialize)]
@@ -284,7 +337,7 @@ async fn attribute(
     )
     .await
     .or_page(&headers)?;
-    Ok(back(id))
+    Ok(back_with(id, Done::Saved))
 }
 
 async fn confirm_removal(
@@ -298,7 +351,7 @@ async fn confirm_removal(
     super::takedown::confirm_removal(&ctx.store, &caller.actor(), &caller.principal, id, url_id)
         .await
         .or_page(&headers)?;
-    Ok(back(id))
+    Ok(back_with(id, Done::RemovalConfirmed))
 }
 
 async fn notices(
@@ -313,7 +366,7 @@ async fn notices(
     super::takedown::send_notices(&ctx, &caller.actor(), &caller.principal, id)
         .await
         .or_page(&headers)?;
-    Ok(back(id))
+    Ok(back_with(id, Done::NoticesSent))
 }
 
 #[derive(Template)]

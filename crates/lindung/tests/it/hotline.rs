@@ -289,24 +289,34 @@ async fn an_analyst_closes_a_report_with_no_action_from_its_page() {
         );
         let csrf = crate::accounts::hidden(&page, "csrf");
         let post = |action: &str, body: String| {
-            server
-                .raw(
-                    "POST",
-                    action,
-                    &[
-                        ("Content-Type", "application/x-www-form-urlencoded"),
-                        ("Cookie", &session),
-                    ],
-                    body.as_bytes(),
-                )
-                .0
+            let (status, head, _) = server.raw(
+                "POST",
+                action,
+                &[
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Cookie", &session),
+                ],
+                body.as_bytes(),
+            );
+            if status == 303 {
+                let expected = format!("location: {report_page}?done=");
+                assert!(head.to_ascii_lowercase().contains(&expected), "{head}");
+            }
+            status
         };
         assert_eq!(
             post(&format!("{report_page}/claim"), format!("csrf={csrf}")),
             303
         );
-        let page = page_of(&report_page);
+        // Each action says what it did on the page it returns to.
+        let page = page_of(&format!("{report_page}?done=claimed"));
+        assert!(page.contains("The report is yours now."), "{page}");
         assert!(page.contains("id=\"close-report\""), "{page}");
+        let page = page_of(&format!("{report_page}?done=anything"));
+        assert!(
+            !page.contains("id=\"done\""),
+            "an unknown confirmation says nothing"
+        );
         assert_eq!(
             post(
                 &format!("{report_page}/close"),
