@@ -90,11 +90,10 @@ fn the_public_report_form_is_complete_in_six_languages_and_the_analyst_pages_in_
     assert_eq!(tr.t("hl-police"), "Police");
 }
 
-/// Every public page has a quick exit to a neutral site, in the page's language (StopNCII's
-/// pages have one: a person may need to leave the screen at once).
-#[tokio::test(flavor = "multi_thread")]
-async fn every_public_page_has_a_quick_exit_in_its_language() {
-    let t = &crate::support::stores("quick_exit").await[0];
+/// A server whose hotline organisation (the default one) exists, for the public pages; the
+/// store lives as long as the server is used.
+async fn public_site(name: &str) -> (crate::support::TestStore, crate::support::server::Server) {
+    let t = crate::support::stores(name).await.remove(0);
     crate::support::user(
         &t.store,
         "a@hotline.example",
@@ -103,6 +102,14 @@ async fn every_public_page_has_a_quick_exit_in_its_language() {
     )
     .await;
     let server = crate::support::server::Server::start(&t.location);
+    (t, server)
+}
+
+/// Every public page has a quick exit to a neutral site, in the page's language (StopNCII's
+/// pages have one: a person may need to leave the screen at once).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_public_page_has_a_quick_exit_in_its_language() {
+    let (_t, server) = public_site("quick_exit").await;
     for (path, words) in [
         ("/report?lang=th", "ออกจากเว็บไซต์นี้ทันที"),
         ("/report?lang=id", "Keluar cepat dari situs ini"),
@@ -150,15 +157,7 @@ fn country_options(page: &str) -> Vec<(String, String, bool)> {
 /// browser's region, and the countries are named in the page's language, in its order.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_danger_box_names_and_preselects_the_visitors_country() {
-    let t = &crate::support::stores("danger_box").await[0];
-    crate::support::user(
-        &t.store,
-        "a@hotline.example",
-        lindung::access::Role::Analyst,
-        None,
-    )
-    .await;
-    let server = crate::support::server::Server::start(&t.location);
+    let (_t, server) = public_site("danger_box").await;
     let options = |path: &str, accept: &str| {
         let (status, _, page) = server.raw("GET", path, &[("Accept-Language", accept)], b"");
         assert_eq!(status, 200, "{path}");
