@@ -101,7 +101,7 @@ pub struct CaseView {
     pub assessments: Vec<plan::AssessmentView>,
     pub services: Vec<plan::ServiceView>,
     /// Times the child's pictures were seen again since the case was opened.
-    pub alerts: Vec<workflow::AlertView>,
+    pub alerts: Vec<alerts::AlertView>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -213,7 +213,7 @@ pub async fn read_case(
                     .all(&txn)
                     .await?
                     .into_iter()
-                    .map(|a| workflow::AlertView {
+                    .map(|a| alerts::AlertView {
                         id: a.id,
                         case_id: a.case_id,
                         source: a.source,

@@ -4,6 +4,7 @@
 //! to its assigned case workers, to supervisors of its organisation, and, for the shared part
 //! only, to organisations it was referred to. Every read and write is audited.
 
+pub mod alerts;
 pub mod api;
 mod cases;
 mod consents;
@@ -37,6 +38,7 @@ use crate::store::Store;
 use crate::store::fields::FieldCipher;
 use crate::store::reseal::SealedColumn;
 
+pub use alerts::ReuploadAlerts;
 pub use cases::{
     CaseRow, CaseView, ConsentView, ReferralView, assign, create_case, create_case_in, list_cases,
     read_case, transfer,
@@ -46,7 +48,6 @@ pub use consents::{add_consent, add_consent_in, withdraw_consent};
 pub use referrals::{ReferralRequest, answer_referral, refer};
 pub use sealed::seal_plaintext;
 pub use vocabulary::{CareStage, ConsentPurpose, ServiceStatus};
-pub use workflow::ReuploadAlerts;
 
 /// What care's routes and services need: the store, the field cipher for identifying details,
 /// the deployment's services and forms, the banks (a child's picture hashes are banked), and

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{Created, created_answer};
-use crate::care::workflow::{self, AlertView, StageView};
+use crate::care::alerts::{self, AlertView};
+use crate::care::workflow::{self, StageView};
 use crate::care::{CareContext, CareError, CareStage};
 use crate::http::{ApiResult, Caller, Json, Path};
 
@@ -150,6 +151,6 @@ pub(super) async fn alerts(
     caller: Caller,
 ) -> ApiResult<Json<Vec<AlertView>>> {
     Ok(Json(
-        workflow::my_alerts(&ctx.store, &caller.actor(), &caller.principal).await?,
+        alerts::my_alerts(&ctx.store, &caller.actor(), &caller.principal).await?,
     ))
 }
