@@ -287,6 +287,29 @@ async fn an_analyst_closes_a_report_with_no_action_from_its_page() {
             !page.contains("id=\"close-report\""),
             "not theirs yet: {page}"
         );
+        // Words, not values: the status and the type in the reader's language.
+        let in_thai = |path: &str| {
+            server
+                .raw(
+                    "GET",
+                    path,
+                    &[("Cookie", &session), ("Accept-Language", "th")],
+                    b"",
+                )
+                .2
+        };
+        let thai = in_thai(&report_page);
+        assert!(
+            thai.contains("id=\"status\">ใหม่<") && thai.contains("สื่อการล่วงละเมิดทางเพศเด็ก"),
+            "{thai}"
+        );
+        let queue = in_thai("/hotline");
+        assert!(
+            queue.contains("<td>สื่อการล่วงละเมิดทางเพศเด็ก")
+                && !queue.contains("<td>csam")
+                && !queue.contains("<td>new"),
+            "{queue}"
+        );
         let csrf = crate::accounts::hidden(&page, "csrf");
         let post = |action: &str, body: String| {
             let (status, head, _) = server.raw(

@@ -271,3 +271,24 @@ fn every_error_code_has_words_in_every_staff_language() {
         assert!(missing.is_empty(), "{lang}: no words for {missing:?}");
     }
 }
+
+/// Every report status and incident type has words on the analysts' pages, in every staff
+/// language: the pages show no raw value.
+#[test]
+fn every_report_status_and_incident_type_has_words() {
+    use lindung::hotline::{IncidentType, ReportStatus};
+    for lang in ["en", "th"] {
+        let words = keys_of(lang, "hotline.ftl");
+        let missing: Vec<String> = ReportStatus::names()
+            .into_iter()
+            .map(|s| format!("hotline-status-{s}"))
+            .chain(
+                IncidentType::names()
+                    .into_iter()
+                    .map(|t| format!("hotline-type-{t}")),
+            )
+            .filter(|key| !words.contains(key))
+            .collect();
+        assert!(missing.is_empty(), "{lang}: {missing:?}");
+    }
+}
