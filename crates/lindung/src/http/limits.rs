@@ -155,12 +155,22 @@ pub async fn declared_length(State(limit): State<usize>, request: Request, next:
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        let mut response = ApiError::new(
+        let error = ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("the body is over this route's limit of {limit} bytes"),
-        )
-        .into_response();
+            format!("this is over the limit of {}", size_in_words(limit)),
+        );
+        // A browser gets a page in its language (an upload form's answer); clients the shape.
+        let browser = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        let mut response = if browser {
+            super::chrome::page_error(request.headers(), error)
+        } else {
+            error.into_response()
+        };
         // The rest of the body is not read: the connection closes after this answer.
         response.headers_mut().insert(
             header::CONNECTION,
@@ -171,9 +181,25 @@ pub async fn declared_length(State(limit): State<usize>, request: Request, next:
     next.run(request).await
 }
 
+/// A size as people say it: `64 KB`, `70 MB`.
+fn size_in_words(bytes: usize) -> String {
+    const MB: usize = 1024 * 1024;
+    if bytes >= MB {
+        format!("{} MB", bytes / MB)
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_are_named_as_people_say_them() {
+        assert_eq!(size_in_words(SMALL_BODY), "64 KB");
+        assert_eq!(size_in_words(70 * 1024 * 1024), "70 MB");
+    }
 
     fn client(text: &str) -> ClientAddr {
         ClientAddr(text.parse().expect("address"))

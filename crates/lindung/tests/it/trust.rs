@@ -91,13 +91,25 @@ fn resident_bytes(pid: u32) -> u64 {
 /// Sends a head declaring a body of `length` bytes, then as much of the body as the server
 /// takes; returns the status line and how many body bytes were written.
 fn send_declared(server: &Server, path: &str, length: usize) -> (String, usize) {
+    let (status, sent, _) =
+        send_declared_with(server, path, length, "Content-Type: application/json\r\n");
+    (status, sent)
+}
+
+/// As [`send_declared`], with `headers` (whole lines); also returns the whole answer.
+fn send_declared_with(
+    server: &Server,
+    path: &str,
+    length: usize,
+    headers: &str,
+) -> (String, usize, String) {
     let host = server.base.trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&host).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("timeout");
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: {length}\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).expect("head");
     let mut writer = stream.try_clone().expect("clone");
@@ -116,8 +128,8 @@ fn send_declared(server: &Server, path: &str, length: usize) -> (String, usize) 
     let _ = stream.read_to_end(&mut answer);
     let _ = stream.shutdown(std::net::Shutdown::Both);
     let sent = sender.join().expect("sender");
-    let text = String::from_utf8_lossy(&answer);
-    (text.lines().next().unwrap_or("").to_owned(), sent)
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    (text.lines().next().unwrap_or("").to_owned(), sent, text)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -143,6 +155,19 @@ async fn a_huge_body_to_a_public_route_is_refused_before_it_is_read() {
     assert!(
         after < before + 16 * 1024 * 1024,
         "memory stays flat: {before} -> {after} bytes"
+    );
+    // An upload too big for a page's form: a page in the browser's language that names the
+    // limit, not a parser's message.
+    let (status, _, answer) = send_declared_with(
+        &server,
+        "/banks/ANY/upload",
+        80 * 1024 * 1024,
+        "Content-Type: multipart/form-data; boundary=x\r\nAccept: text/html\r\nAccept-Language: th\r\n",
+    );
+    assert!(status.contains(" 413 "), "{status}");
+    assert!(
+        answer.contains("ไฟล์หรือคำขอมีขนาดใหญ่เกินไป") && answer.contains("70 MB"),
+        "{answer}"
     );
     // Refused at once: this only guards against a server that waits for the whole body.
     assert!(started.elapsed() < Duration::from_secs(30));
