@@ -292,32 +292,48 @@ struct StatusPage {
     here: &'static str,
     languages: Vec<(&'static str, &'static str, bool)>,
     countries: Vec<(String, String)>,
+    /// The reference as the reporter gave it (from the receipt's link, or as typed).
+    reference: String,
     status: Option<String>,
     error: Option<String>,
 }
 
-fn status_page(
-    tr: Tr,
-    status: Option<String>,
-    error: Option<String>,
-    code: StatusCode,
-) -> Response {
+/// What the status page says: the status found, or why not.
+enum Said {
+    Nothing,
+    Status(String),
+    Error(String),
+}
+
+fn status_page(tr: Tr, reference: &str, said: Said, code: StatusCode) -> Response {
+    let (status, error) = match said {
+        Said::Nothing => (None, None),
+        Said::Status(text) => (Some(text), None),
+        Said::Error(text) => (None, Some(text)),
+    };
     let page = StatusPage {
         languages: language_menu(&tr),
         tr,
         here: "/report/status",
         countries: Vec::new(),
+        reference: reference.chars().take(64).collect(),
         status,
         error,
     };
     public(render(code, &page))
 }
 
-async fn status_form(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+#[derive(Deserialize)]
+struct StatusQuery {
+    lang: Option<String>,
+    reference: Option<String>,
+}
+
+async fn status_form(headers: HeaderMap, Query(q): Query<StatusQuery>) -> Response {
     status_page(
         public_tr(&headers, q.lang.as_deref()),
-        None,
-        None,
+        q.reference.as_deref().unwrap_or_default(),
+        Said::Nothing,
         StatusCode::OK,
     )
 }
@@ -338,7 +354,12 @@ async fn status_check(
     let tr = public_tr(&headers, form.lang.as_deref());
     if ctx.status_limit.exceeded(client) {
         let message = tr.t("hl-rate-limited");
-        return status_page(tr, None, Some(message), StatusCode::TOO_MANY_REQUESTS);
+        return status_page(
+            tr,
+            &form.reference,
+            Said::Error(message),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     match super::public_status_of(
         &ctx.store,
@@ -350,11 +371,16 @@ async fn status_check(
     {
         Ok(found) => {
             let text = tr.t(&format!("hl-status-{}", found.status));
-            status_page(tr, Some(text), None, StatusCode::OK)
+            status_page(tr, &form.reference, Said::Status(text), StatusCode::OK)
         }
         Err(HotlineError::WrongPin) => {
             let message = tr.t("hl-wrong-pin");
-            status_page(tr, None, Some(message), StatusCode::NOT_FOUND)
+            status_page(
+                tr,
+                &form.reference,
+                Said::Error(message),
+                StatusCode::NOT_FOUND,
+            )
         }
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -416,6 +416,14 @@ pub(super) fn step_a_public_report_of_the_same_url_joins_it(h: &mut Hotline<'_>)
     );
     let reference = element_text(&page, "reference");
     let pin = element_text(&page, "pin");
+    // The receipt's status link carries the reference, and the status form is filled with it.
+    let link = format!("/report/status?lang=th&amp;reference={reference}");
+    assert!(page.contains(&link), "{page}");
+    let (_, status_form) = server.request("GET", &link.replace("&amp;", "&"), None, &[], b"");
+    assert!(
+        status_form.contains(&format!("value=\"{reference}\"")),
+        "{status_form}"
+    );
     assert!(
         reference.starts_with("HR-") && pin.len() == 8,
         "{reference} {pin}"
