@@ -516,11 +516,15 @@ pub(super) fn step_the_reporter_sees_the_status_and_nothing_else(h: &Hotline<'_>
         &[("lang", "en"), ("reference", &typed), ("pin", &pin)],
     );
     assert_eq!(status, 200, "{typed}: {page}");
-    let (status, _) = server.form(
+    let (status, page) = server.form(
         "/report/status",
         &[("reference", &reference), ("pin", "00000000")],
     );
     assert_eq!(status, 404);
+    assert!(
+        page.contains(&format!("value=\"{reference}\"")),
+        "the form keeps the reference: {page}"
+    );
 }
 
 /// The queue: danger and sextortion first, filters, and nothing for another hotline.
