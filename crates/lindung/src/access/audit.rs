@@ -269,14 +269,15 @@ async fn chain_head(txn: &DatabaseTransaction) -> Result<String, DbErr> {
     row.try_get("", "last_hash")
 }
 
-/// Whether the log holds entries hashed before the chain was keyed.
-pub async fn has_unkeyed_entries(store: &Store) -> Result<bool, DbErr> {
-    use sea_orm::{ColumnTrait, QueryFilter};
+/// Whether the log begins with entries hashed before the chain was keyed (what an upgrade from
+/// an unkeyed version leaves). Only the oldest entry is read, by its key: start-up does not scan
+/// the log. Unkeyed entries later in the chain are a rewrite, which `verify` names.
+pub async fn starts_unkeyed(store: &Store) -> Result<bool, DbErr> {
     Ok(audit_entry::Entity::find()
-        .filter(audit_entry::Column::EntryHash.not_like(format!("{KEYED}%")))
+        .order_by_asc(audit_entry::Column::Id)
         .one(store.db())
         .await?
-        .is_some())
+        .is_some_and(|oldest| !oldest.entry_hash.starts_with(KEYED)))
 }
 
 /// Keys a chain written before the chain was keyed (`lindung audit key`, once, by the operator,
@@ -287,7 +288,7 @@ pub async fn has_unkeyed_entries(store: &Store) -> Result<bool, DbErr> {
 /// entries were hashed again.
 pub async fn key_the_chain(store: &Store) -> Result<u64, DbErr> {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, TransactionTrait};
-    if !has_unkeyed_entries(store).await? {
+    if !starts_unkeyed(store).await? {
         return Ok(0);
     }
     // Only a chain that was never keyed: unkeyed entries beside keyed ones were written by

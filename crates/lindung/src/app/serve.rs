@@ -156,7 +156,7 @@ async fn protect_stored_data(
     // Unkeyed entries are from before the upgrade, or were rewritten by someone without the
     // key; the server adds nothing to such a chain until the operator has looked. Keying is
     // their act, never automatic: done at every start, it would also key a rebuilt chain.
-    if crate::access::audit::has_unkeyed_entries(store).await? {
+    if crate::access::audit::starts_unkeyed(store).await? {
         anyhow::bail!(
             "the audit log holds entries that are not keyed: if this deployment ran an earlier version until now, run `lindung audit key` (once: it checks the old chain and keys it), then start again; if it ran a keyed version before, the log was rewritten: keep a copy and investigate"
         );

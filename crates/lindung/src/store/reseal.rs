@@ -47,17 +47,43 @@ pub async fn reseal(
 ) -> Result<Resealed, DbErr> {
     let mut done = Resealed::default();
     for column in columns {
-        let counted = reseal_column(store, cipher, column).await?;
+        let counted = reseal_column(store, cipher, column, InTheClear::Unreadable).await?;
         done.resealed += counted.resealed;
         done.unreadable += counted.unreadable;
     }
     Ok(done)
 }
 
+/// Seals what an earlier version kept in the clear in `columns` (and, on the way, what older
+/// keys sealed): for columns that were once stored unsealed, before the first request.
+pub async fn seal_values_in_the_clear(
+    store: &Store,
+    cipher: &FieldCipher,
+    columns: &[SealedColumn],
+) -> Result<Resealed, DbErr> {
+    let mut done = Resealed::default();
+    for column in columns {
+        let counted = reseal_column(store, cipher, column, InTheClear::Seal).await?;
+        done.resealed += counted.resealed;
+        done.unreadable += counted.unreadable;
+    }
+    Ok(done)
+}
+
+/// What to do with a value that is not sealed at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InTheClear {
+    /// Seal it: the column was once stored in the clear.
+    Seal,
+    /// Count it as unreadable: the column was always sealed, so this is damage.
+    Unreadable,
+}
+
 async fn reseal_column(
     store: &Store,
     cipher: &FieldCipher,
     c: &SealedColumn,
+    in_the_clear: InTheClear,
 ) -> Result<Resealed, DbErr> {
     let db = store.db();
     let backend = db.get_database_backend();
@@ -111,7 +137,14 @@ async fn reseal_column(
                 continue;
             };
             let context = format!("{}:{context_value}", c.context);
-            let Ok(plain) = cipher.open_bytes(&context, &sealed) else {
+            let opened = if FieldCipher::is_sealed(&sealed) {
+                cipher.open_bytes(&context, &sealed).ok()
+            } else if in_the_clear == InTheClear::Seal {
+                Some(sealed.as_bytes().to_vec())
+            } else {
+                None
+            };
+            let Some(plain) = opened else {
                 done.unreadable += 1;
                 continue;
             };
