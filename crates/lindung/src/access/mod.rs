@@ -405,3 +405,22 @@ pub async fn user_count(store: &Store) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     user::Entity::find().count(store.db()).await
 }
+
+/// The email addresses of users, by id, so pages name people rather than numbers. Ids with no
+/// user are left out.
+pub async fn user_emails(
+    store: &Store,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<std::collections::HashMap<i32, String>, DbErr> {
+    let ids: std::collections::BTreeSet<i32> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(store.db())
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect())
+}

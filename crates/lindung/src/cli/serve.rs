@@ -33,6 +33,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxy: Vec<String>,
+    /// The zone pages show times in: an IANA name of the region (`Asia/Manila`) or an offset
+    /// (`+08:00`). APIs and exports stay in UTC.
+    #[arg(long, env = "LINDUNG_TIME_ZONE", default_value = crate::http::time_zone::DEFAULT_ZONE)]
+    time_zone: String,
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -50,6 +54,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     } else {
         builder.init();
     }
+    let zone = crate::http::time_zone::parse_zone(&args.time_zone).map_err(anyhow::Error::msg)?;
+    crate::http::time_zone::set_local_zone(zone);
     runtime()?.block_on(async {
         let location = args.store.location();
         let store = Store::open(&location).await?;

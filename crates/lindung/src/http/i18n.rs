@@ -106,6 +106,18 @@ impl Tr {
         LOCALES.try_lookup(&self.id, key)
     }
 
+    /// A time in the deployment's zone, to the minute, in this language's calendar.
+    pub fn when(&self, at: time::OffsetDateTime) -> String {
+        super::time_zone::local_time(&self.lang, at)
+    }
+
+    /// As [`Tr::when`], for a stored RFC 3339 text; text that is not one is shown as it is.
+    pub fn when_text(&self, at: &str) -> String {
+        crate::helpers::parse_rfc3339(at)
+            .map(|t| self.when(t))
+            .unwrap_or_else(|_| at.to_owned())
+    }
+
     /// A message with one argument.
     pub fn t1(&self, key: &str, name: &str, value: impl ToString) -> String {
         let mut args: HashMap<std::borrow::Cow<'static, str>, FluentValue> = HashMap::new();

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod time_zone;
 mod upload;
 
 use std::collections::BTreeMap;

@@ -294,3 +294,93 @@ impl Drop for Driver {
         let _ = self.process.wait();
     }
 }
+
+/// Every message key of the English locale files: none may ever show on a page.
+fn message_keys() -> Vec<String> {
+    let dir = super::files::repo().join("crates/lindung/locales/en");
+    let mut keys = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("locales/en") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("ftl");
+        keys.extend(text.lines().filter_map(|line| {
+            let (key, _) = line.split_once(" =")?;
+            (!key.starts_with(' ') && !key.starts_with('#')).then(|| key.trim().to_owned())
+        }));
+    }
+    keys
+}
+
+/// What a person must never read on a page: a message key, a raw value of a closed vocabulary
+/// (`infant_toddler`, `not_illegal`), an internal reference (`user:3`) or a machine timestamp
+/// (`2026-11-30T16:52:00.123456Z`). `allowed` lists words the test itself typed (a bank named
+/// `school_photos`).
+pub fn raw_words(text: &str, allowed: &[&str]) -> Vec<String> {
+    let keys = message_keys();
+    let mut found = Vec::new();
+    if text.contains("Unknown localization key") {
+        found.push("Unknown localization key".to_owned());
+    }
+    let token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.');
+    for token in text.split(|c: char| !token_char(c)) {
+        let token = token.trim_matches(|c: char| matches!(c, '.' | ':' | '-'));
+        if token.is_empty() || allowed.contains(&token) {
+            continue;
+        }
+        let snake = token.contains('_')
+            && token
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit());
+        let reference = token.split_once(':').is_some_and(|(kind, id)| {
+            kind.chars().all(|c| c.is_ascii_lowercase())
+                && !kind.is_empty()
+                && id.parse::<u64>().is_ok()
+        });
+        let bytes = token.as_bytes();
+        let timestamp = bytes.len() >= 13
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+            && bytes[10] == b'T'
+            && bytes[..4].iter().all(u8::is_ascii_digit);
+        let key = token.contains('-') && keys.iter().any(|k| k == token);
+        if snake || reference || timestamp || key {
+            found.push(token.to_owned());
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Asserts that the page now shown fits the screen without scrolling sideways and shows no raw
+/// value or key (see [`raw_words`]).
+pub fn assert_readable(driver: &Driver, what: &str, allowed: &[&str]) {
+    let text = driver
+        .script("return document.title + '\\n' + document.body.innerText;")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let raw = raw_words(&text, allowed);
+    assert!(raw.is_empty(), "{what} shows {raw:?}:\n{text}");
+    let width = driver.script(
+        "return [document.documentElement.scrollWidth, window.innerWidth, \
+         [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && getComputedStyle(e).position !== 'absolute').slice(0, 3).map(e => e.outerHTML.slice(0, 120))];",
+    );
+    assert!(
+        fits(driver),
+        "{what} scrolls sideways at {} px: {width}",
+        width[1]
+    );
+}
+
+#[test]
+fn raw_words_finds_keys_values_references_and_machine_times() {
+    let text = "สถานะ: not_illegal · user:3 · 2026-11-30T16:52:00.123456Z · error-invalid · e-mail ok; 30/11/2569 23:52 · school_photos";
+    assert_eq!(
+        raw_words(text, &["school_photos"]),
+        vec![
+            "2026-11-30T16:52:00.123456Z".to_owned(),
+            "error-invalid".to_owned(),
+            "not_illegal".to_owned(),
+            "user:3".to_owned()
+        ]
+    );
+}
