@@ -108,18 +108,18 @@ mod tests {
     fn zones_are_the_offsets_of_the_region() {
         // Offsets from each country's official time (no daylight saving anywhere in the region).
         assert_eq!(
-            parse_zone("Asia/Yangon").unwrap(),
-            UtcOffset::from_hms(6, 30, 0).unwrap()
+            parse_zone("Asia/Yangon").expect("valid"),
+            UtcOffset::from_hms(6, 30, 0).expect("valid")
         );
         assert_eq!(
-            parse_zone("Asia/Manila").unwrap(),
-            UtcOffset::from_hms(8, 0, 0).unwrap()
+            parse_zone("Asia/Manila").expect("valid"),
+            UtcOffset::from_hms(8, 0, 0).expect("valid")
         );
         assert_eq!(
-            parse_zone("+09:00").unwrap(),
-            UtcOffset::from_hms(9, 0, 0).unwrap()
+            parse_zone("+09:00").expect("valid"),
+            UtcOffset::from_hms(9, 0, 0).expect("valid")
         );
-        let error = parse_zone("Europe/Nowhere").unwrap_err();
+        let error = parse_zone("Europe/Nowhere").expect_err("an unknown zone");
         assert!(error.contains("Asia/Bangkok"), "{error}");
     }
 
@@ -127,7 +127,8 @@ mod tests {
     fn times_are_local_to_the_minute_and_thai_years_are_buddhist_era() {
         // 2026-11-30 17:05:59.123456 UTC is 1 December 2026, 00:05 in Bangkok (UTC+7);
         // the Buddhist-era year is 2026 + 543 = 2569.
-        let at = OffsetDateTime::from_unix_timestamp_nanos(1_796_058_359_123_456_000).unwrap();
+        let at =
+            OffsetDateTime::from_unix_timestamp_nanos(1_796_058_359_123_456_000).expect("valid");
         assert_eq!(crate::helpers::rfc3339(at), "2026-11-30T17:05:59.123456Z");
         assert_eq!(local_time("en", at), "01/12/2026 00:05");
         assert_eq!(local_time("th", at), "01/12/2569 00:05");
