@@ -31,5 +31,6 @@ mod locales;
 mod match_cli;
 mod openapi;
 mod pages_session;
+mod route_coverage;
 mod selfreport;
 mod trust;
