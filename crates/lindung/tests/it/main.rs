@@ -31,6 +31,7 @@ mod locales;
 mod match_cli;
 mod openapi;
 mod pages_session;
+mod rate_limits;
 mod route_coverage;
 mod selfreport;
 mod trust;
