@@ -2,6 +2,7 @@
 //! scan kernel, updates interleaved with queries, compaction, and snapshot round trips.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use lindung_index::{
     HammingIndex, Hash256, IndexConfig, Match, ScanKernel, SearchPath, Update, brute_force,
@@ -26,7 +27,8 @@ fn available_kernels() -> Vec<ScanKernel> {
         .collect();
     for k in ScanKernel::ALL {
         if !k.is_available() {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "note: scan kernel {} is not available on this CPU; not tested",
                 k.name()
             );

@@ -448,7 +448,7 @@ fn browser_missing(test: &str) -> bool {
     match std::env::var("LINDUNG_PDQ_WASM") {
         Ok(path) if std::path::Path::new(&path).exists() => false,
         _ => {
-            note(&format!(
+            support::skip(&format!(
                 "SKIPPED {test}: LINDUNG_PDQ_WASM does not name the browser's PDQ module (scripts/test builds it with scripts/build-wasm)"
             ));
             true

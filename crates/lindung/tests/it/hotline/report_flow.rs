@@ -1121,13 +1121,9 @@ pub(super) fn step_the_cybertipline_xml_reads_back_in_ncmecs_models(h: &Hotline<
                     .starts_with("2026-11-01T10:00:00")
             );
         }
-        Err(_) => {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: CyberTipline XML validation (LINDUNG_CYBERTIP_PYTHON is not set; scripts/test sets it)"
-            );
-        }
+        Err(_) => support::skip(
+            "SKIPPED: CyberTipline XML validation (LINDUNG_CYBERTIP_PYTHON is not set; scripts/test sets it)",
+        ),
     }
 }
 

@@ -52,7 +52,7 @@ pub fn missing(test: &str) -> bool {
     let missing =
         !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists();
     if missing {
-        super::note(&format!(
+        super::skip(&format!(
             "SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is missing (scripts/test installs Debian's chromium and chromium-driver)"
         ));
     }

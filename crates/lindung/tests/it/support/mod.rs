@@ -21,6 +21,17 @@ pub fn note(message: &str) {
     let _ = writeln!(std::io::stderr(), "{message}");
 }
 
+/// Says that a test (or one backend of it) is skipped, where the test runner shows it. Under
+/// `LINDUNG_NO_SKIPS` (scripts/test sets it, having installed everything the tests need) a
+/// skip is a failure: CI must never pass by not running a test.
+pub fn skip(message: &str) {
+    note(message);
+    assert!(
+        std::env::var_os("LINDUNG_NO_SKIPS").is_none(),
+        "{message}; LINDUNG_NO_SKIPS is set, so a skip fails"
+    );
+}
+
 /// Whether FFmpeg is missing, in which case `test` is skipped and says so.
 pub fn ffmpeg_missing(test: &str) -> bool {
     let missing = std::process::Command::new("ffprobe")
@@ -28,7 +39,7 @@ pub fn ffmpeg_missing(test: &str) -> bool {
         .output()
         .is_err();
     if missing {
-        note(&format!(
+        skip(&format!(
             "SKIPPED {test}: ffmpeg is not installed (scripts/test installs it)"
         ));
     }

@@ -105,7 +105,7 @@ pub async fn stores(test: &str) -> Vec<TestStore> {
                 drop_database: Some((url.clone(), name)),
             });
         }
-        _ => super::note(&format!(
+        _ => super::skip(&format!(
             "SKIPPED on PostgreSQL: {test}: LINDUNG_TEST_DATABASE_URL is not set (scripts/test and .ci/run set it)"
         )),
     }
