@@ -280,6 +280,17 @@ pub async fn starts_unkeyed(store: &Store) -> Result<bool, DbErr> {
         .is_some_and(|oldest| !oldest.entry_hash.starts_with(KEYED)))
 }
 
+/// Whether the oldest entry's keyed hash is this store's key's (true for an empty log): a
+/// field key from another deployment, or a new one made beside a restored database, keys
+/// nothing here. Only the oldest entry is read.
+pub async fn oldest_entry_fits_the_key(store: &Store) -> Result<bool, DbErr> {
+    Ok(audit_entry::Entity::find()
+        .order_by_asc(audit_entry::Column::Id)
+        .one(store.db())
+        .await?
+        .is_none_or(|oldest| entry_hash(store.audit_key(), &oldest) == oldest.entry_hash))
+}
+
 /// Keys a chain written before the chain was keyed (`lindung audit key`, once, by the operator,
 /// before the first start of a keyed version: whoever runs it holds the key, so it proves
 /// nothing that key could not forge). Only a chain with no keyed entry is keyed. If every entry

@@ -161,6 +161,11 @@ async fn protect_stored_data(
             "the audit log holds entries that are not keyed: if this deployment ran an earlier version until now, run `lindung audit key` (once: it checks the old chain and keys it), then start again; if it ran a keyed version before, the log was rewritten: keep a copy and investigate"
         );
     }
+    if !crate::access::audit::oldest_entry_fits_the_key(store).await? {
+        anyhow::bail!(
+            "the field key loaded is not this store's: the audit log was keyed with another key. Put the key file kept with this store's backup in place (LINDUNG_FIELD_KEY_FILE, LINDUNG_FIELD_KEY, or field.key in the data directory) and start again"
+        );
+    }
     let sealed = crate::care::seal_plaintext(store, fields).await?;
     if sealed > 0 {
         tracing::info!(sealed, "care values kept in the clear are now encrypted");

@@ -70,6 +70,10 @@ pub enum StoreError {
     Migrate { location: String, source: DbErr },
     #[error("the field key: {0}")]
     Key(#[from] fields::FieldError),
+    #[error(
+        "the field key is missing: this store already holds data sealed and audited under its field key, but {path} does not exist and LINDUNG_FIELD_KEY is not set. Put the key file kept with this store's backup at {path} (or name it with LINDUNG_FIELD_KEY_FILE); a new key would read none of the data, so none is made"
+    )]
+    KeyMissing { path: PathBuf },
 }
 
 /// An open, migrated store.
@@ -126,7 +130,21 @@ impl Store {
                 location: location.describe(),
                 source,
             })?;
-        let field_key = keys::load_field_key(&keys::field_key_path(&location.data_dir))?;
+        let key_path = keys::field_key_path(&location.data_dir);
+        // A missing key file is made afresh only for a store with nothing in it yet: a restored
+        // database without its key must not get a new key that reads none of it.
+        if std::env::var_os("LINDUNG_FIELD_KEY").is_none()
+            && !key_path.exists()
+            && holds_audit_entries(&db)
+                .await
+                .map_err(|source| StoreError::Migrate {
+                    location: location.describe(),
+                    source,
+                })?
+        {
+            return Err(StoreError::KeyMissing { path: key_path });
+        }
+        let field_key = keys::load_field_key(&key_path)?;
         let audit_key = keys::audit_key(&field_key);
         let deployment = deployment_id(&db)
             .await
@@ -160,6 +178,17 @@ const DEPLOYMENT_ROW: &str = "deployment";
 
 /// The deployment's id: random, made when the database is first opened, kept in the database.
 /// It names which audit key is this database's; it is not a secret.
+/// Whether anything was ever audited here: every write is, so this tells a used store.
+async fn holds_audit_entries(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Query;
+    let probe = Query::select()
+        .column("id")
+        .from("audit_log")
+        .limit(1)
+        .to_owned();
+    Ok(db.query_one(&probe).await?.is_some())
+}
+
 async fn deployment_id(db: &DatabaseConnection) -> Result<String, DbErr> {
     use sea_orm::sea_query::{OnConflict, Query};
     let mut random = [0u8; 16];
