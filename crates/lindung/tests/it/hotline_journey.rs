@@ -371,12 +371,15 @@ async fn a_researcher_reads_the_statistics_in_thai_on_a_phone() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_refused_form_comes_back_as_typed_with_the_field_marked_in_thai() {
-    if browser::missing("a_refused_form_comes_back_as_typed_with_the_field_marked_in_thai") {
+async fn a_refused_form_comes_back_as_typed_with_the_field_marked_in_thai_and_settings_are_kept() {
+    if browser::missing(
+        "a_refused_form_comes_back_as_typed_with_the_field_marked_in_thai_and_settings_are_kept",
+    ) {
         return;
     }
     let t = support::stores("hotline_journey_errors").await.remove(0);
     thai_user(&t, "a@hotline.example", Role::Analyst, "Hotline TH").await;
+    thai_user(&t, "admin@hotline.example", Role::Admin, "Hotline TH").await;
     thai_user(
         &t,
         "officer@police.example",
@@ -437,4 +440,37 @@ async fn a_refused_form_comes_back_as_typed_with_the_field_marked_in_thai() {
         json!("true")
     );
     assert_readable(&driver, "the refused referral", &["Polis", "Nowhere"]);
+
+    // The analyst's own evidence settings: blurred and grey until they choose otherwise.
+    driver.go(&format!("{base}/hotline/settings"));
+    assert_readable(&driver, "the evidence settings", &[]);
+    let ticked = "return ['#blur', '#greyscale'].map(s => document.querySelector(s).checked);";
+    assert_eq!(driver.script(ticked), json!([true, true]));
+    driver.press("#blur");
+    driver.click("#save-settings");
+    assert_eq!(done(&driver), "บันทึกแล้ว");
+    assert_eq!(driver.script(ticked), json!([false, true]));
+
+    // An admin's provider with a country that is not a code comes back as typed.
+    log_in(&driver, &base, "admin@hotline.example");
+    driver.go(&format!("{base}/hotline/contacts"));
+    unfold(&driver);
+    driver.type_into("#providers-new-name", "Loopback Hosting");
+    driver.type_into("#providers-new-country", "T1");
+    driver.type_into("#providers-new-email", "abuse@host.example");
+    driver.click("#providers-new-add");
+    let summary = text(&driver, "#form-error");
+    assert!(summary.contains("รหัสสองตัวอักษร"), "{summary}");
+    assert_eq!(
+        attribute(&driver, "#providers-new-country", "aria-invalid"),
+        json!("true")
+    );
+    let kept = driver.script(
+        "return ['#providers-new-name', '#providers-new-country', '#providers-new-email'].map(s => document.querySelector(s).value);",
+    );
+    assert_eq!(
+        kept,
+        json!(["Loopback Hosting", "T1", "abuse@host.example"])
+    );
+    assert_readable(&driver, "the refused provider", &[]);
 }
