@@ -1,16 +1,22 @@
 //! The analysts' pages: the queue, a report with its assessment, attribution and notices, the
-//! evidence and police package views, contacts and statistics. The public pages are in
-//! `public`.
+//! evidence and police package views, contacts and statistics, the police's inbox of referred
+//! reports and a reviewer's settings. The public pages are in `public`.
+
+mod actions;
+mod case;
+mod contacts;
+mod form;
+mod notices;
+mod referred;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::config::{CATEGORIES, CONTENT_KINDS};
-use super::{ANALYSTS, AgeGroup, HotlineContext, HotlineError, IncidentType, ReportStatus};
+use self::form::{country, word};
+use super::{ANALYSTS, HotlineContext, HotlineError, IncidentType, ReportStatus};
 use crate::access::Role;
 use crate::http::{Access, ApiError, Caller, Chrome, Endpoint, OrPage, PageResult, render};
 
@@ -23,38 +29,52 @@ where
     vec![
         Endpoint::get("/hotline", page, queue),
         Endpoint::get("/hotline/reports/{id}", page, show),
-        Endpoint::post("/hotline/reports/{id}/claim", page, claim),
-        Endpoint::post("/hotline/reports/{id}/release", page, release),
-        Endpoint::post("/hotline/reports/{id}/close", page, close),
-        Endpoint::post("/hotline/reports/{id}/assess", page, assess),
+        Endpoint::post("/hotline/reports/{id}/claim", page, actions::claim),
+        Endpoint::post("/hotline/reports/{id}/release", page, actions::release),
+        Endpoint::post("/hotline/reports/{id}/close", page, actions::close),
+        Endpoint::post("/hotline/reports/{id}/assess", page, actions::assess),
         Endpoint::post(
             "/hotline/reports/{id}/urls/{url}/attribution",
             page,
-            attribute,
+            actions::attribute,
         ),
         Endpoint::post(
             "/hotline/reports/{id}/urls/{url}/removal",
             page,
-            confirm_removal,
+            actions::confirm_removal,
         ),
-        Endpoint::post("/hotline/reports/{id}/notices", page, notices),
+        Endpoint::post("/hotline/reports/{id}/police", page, actions::refer_police),
+        Endpoint::post("/hotline/reports/{id}/care", page, actions::refer_care),
+        Endpoint::get(
+            "/hotline/reports/{id}/notices/preview",
+            page,
+            notices::preview,
+        ),
+        Endpoint::post("/hotline/reports/{id}/notices", page, notices::send),
         Endpoint::get("/hotline/reports/{id}/files/{file}", page, evidence),
         Endpoint::get(
             "/hotline/reports/{id}/package",
             Access::Page(&[Role::Analyst, Role::Admin, Role::LawEnforcement]),
             package,
         ),
-        Endpoint::get("/hotline/contacts", page, contacts),
+        Endpoint::get("/hotline/contacts", page, contacts::contacts),
         Endpoint::post(
             "/hotline/contacts/{kind}",
             Access::Page(&[Role::Admin]),
-            add_contact,
+            contacts::add_contact,
         ),
         Endpoint::post(
             "/hotline/contacts/{kind}/{id}",
             Access::Page(&[Role::Admin]),
-            edit_contact,
+            contacts::edit_contact,
         ),
+        Endpoint::get(
+            "/hotline/referred",
+            Access::Page(&[Role::LawEnforcement]),
+            referred::inbox,
+        ),
+        Endpoint::get("/hotline/settings", page, referred::settings),
+        Endpoint::post("/hotline/settings", page, referred::save_settings),
         Endpoint::get(
             "/hotline/stats",
             Access::Page(&[Role::Analyst, Role::Admin, Role::Researcher]),
@@ -67,10 +87,23 @@ where
 #[template(path = "hotline_queue.html")]
 struct QueuePage {
     chrome: Chrome,
-    entries: Vec<super::QueueEntry>,
-    statuses: Vec<&'static str>,
-    types: Vec<&'static str>,
+    entries: Vec<QueueRow>,
+    statuses: Vec<(&'static str, String)>,
+    types: Vec<(&'static str, String)>,
     filter: super::QueueFilter,
+}
+
+/// A report of the queue in words.
+struct QueueRow {
+    id: String,
+    priority: i32,
+    danger: bool,
+    incident_type: String,
+    known: bool,
+    status: String,
+    claimed_by: Option<String>,
+    country: String,
+    received: String,
 }
 
 async fn queue(
@@ -82,57 +115,42 @@ async fn queue(
     let entries = super::queue(&ctx.store, &caller.actor(), &caller.principal, &filter)
         .await
         .or_page(&headers)?;
+    let emails =
+        crate::access::user_emails(&ctx.store, entries.iter().filter_map(|e| e.claimed_by))
+            .await
+            .or_page(&headers)?;
+    let chrome = Chrome::for_caller(&caller, &headers, "hotline-queue");
+    let tr = &chrome.tr;
+    let entries = entries
+        .into_iter()
+        .map(|e| QueueRow {
+            priority: e.priority,
+            danger: e.immediate_danger,
+            incident_type: word(tr, "hotline-type", e.incident_type.as_str()),
+            known: e.known_content,
+            status: word(tr, "hotline-status", e.status.as_str()),
+            claimed_by: e.claimed_by.and_then(|u| emails.get(&u).cloned()),
+            country: e
+                .reporter_country
+                .as_deref()
+                .map(|c| country(tr, c))
+                .unwrap_or_default(),
+            received: tr.when_text(&e.created_at),
+            id: e.id,
+        })
+        .collect();
     let page = QueuePage {
-        chrome: Chrome::for_caller(&caller, &headers, "hotline-queue"),
-        entries,
-        statuses: ReportStatus::names(),
-        types: IncidentType::names(),
-        filter,
-    };
-    Ok(render(StatusCode::OK, &page))
-}
-
-#[derive(Template)]
-#[template(path = "hotline_case.html")]
-struct CasePage {
-    chrome: Chrome,
-    /// What the action just made did, in words.
-    notice: Option<String>,
-    report: super::ReportView,
-    mine: bool,
-    providers: Vec<super::entities::provider::Model>,
-    categories: &'static [&'static str],
-    age_groups: Vec<&'static str>,
-    kinds: &'static [&'static str],
-}
-
-async fn show(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    axum::extract::Query(query): axum::extract::Query<ShowQuery>,
-) -> PageResult {
-    let done = query.done.as_deref().and_then(Done::named);
-    use sea_orm::{EntityTrait, QueryOrder};
-    let report = super::view(&ctx, &caller.actor(), &caller.principal, id)
-        .await
-        .or_page(&headers)?;
-    let providers = super::entities::provider::Entity::find()
-        .order_by_asc(super::entities::provider::Column::Name)
-        .all(ctx.store.db())
-        .await
-        .or_page(&headers)?;
-    let chrome = Chrome::for_caller(&caller, &headers, "hotline-report");
-    let page = CasePage {
-        notice: done.map(|d| chrome.tr.t(&format!("hotline-done-{}", d.as_str()))),
+        statuses: ReportStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), word(tr, "hotline-status", s.as_str())))
+            .collect(),
+        types: IncidentType::ALL
+            .iter()
+            .map(|t| (t.as_str(), word(tr, "hotline-type", t.as_str())))
+            .collect(),
         chrome,
-        mine: report.claimed_by == Some(caller.principal.user_id),
-        report,
-        providers,
-        categories: CATEGORIES,
-        age_groups: AgeGroup::names(),
-        kinds: CONTENT_KINDS,
+        entries,
+        filter,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -147,10 +165,14 @@ enum Done {
     Saved,
     RemovalConfirmed,
     NoticesSent,
+    /// Sent, but the mail server refused some: the timeline names them.
+    NoticesFailed,
+    ReferredPolice,
+    ReferredCare,
 }
 
 impl Done {
-    const ALL: [Done; 7] = [
+    const ALL: [Done; 10] = [
         Done::Claimed,
         Done::Released,
         Done::Closed,
@@ -158,6 +180,9 @@ impl Done {
         Done::Saved,
         Done::RemovalConfirmed,
         Done::NoticesSent,
+        Done::NoticesFailed,
+        Done::ReferredPolice,
+        Done::ReferredCare,
     ];
 
     /// The confirmation a link names; anything else confirms nothing.
@@ -174,6 +199,9 @@ impl Done {
             Done::Saved => "saved",
             Done::RemovalConfirmed => "removal-confirmed",
             Done::NoticesSent => "notices-sent",
+            Done::NoticesFailed => "notices-failed",
+            Done::ReferredPolice => "referred-police",
+            Done::ReferredCare => "referred-care",
         }
     }
 }
@@ -193,182 +221,30 @@ struct CsrfForm {
     csrf: Option<String>,
 }
 
-async fn claim(
+async fn show(
     State(ctx): State<HotlineContext>,
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    Query(query): Query<ShowQuery>,
 ) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::claim(&ctx.store, &caller.actor(), &caller.principal, id)
-        .await
-        .or_page(&headers)?;
-    Ok(back_with(id, Done::Claimed))
-}
-
-async fn release(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::release(&ctx.store, &caller.actor(), &caller.principal, id)
-        .await
-        .or_page(&headers)?;
-    Ok(back_with(id, Done::Released))
-}
-
-#[derive(Deserialize)]
-struct CloseForm {
-    csrf: Option<String>,
-    reason: String,
-}
-
-/// Closes a report with no further action (say, nothing in it is illegal), with the reason.
-async fn close(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<CloseForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::close(
-        &ctx.store,
-        &caller.actor(),
-        &caller.principal,
+    let tr = Chrome::for_caller(&caller, &headers, "hotline-report").tr;
+    let notice = query
+        .done
+        .as_deref()
+        .and_then(Done::named)
+        .map(|d| tr.t(&format!("hotline-done-{}", d.as_str())));
+    case::case_page(
+        &ctx,
+        &headers,
+        &caller,
         id,
-        &form.reason,
+        notice,
+        form::Typed::default(),
+        StatusCode::OK,
     )
     .await
-    .or_page(&headers)?;
-    Ok(back_with(id, Done::Closed))
 }
-
-#[derive(Deserialize)]
-struct AssessForm {
-    csrf: Option<String>,
-    item: String,
-    #[serde(default)]
-    category: String,
-    age_group: String,
-    #[serde(default)]
-    gender: String,
-    content_kind: String,
-    #[serde(default)]
-    add_to_bank: String,
-}
-
-async fn assess(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<AssessForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let (kind, item) = form
-        .item
-        .split_once(':')
-        .and_then(|(k, i)| Some((k.to_owned(), i.parse::<i64>().ok()?)))
-        .ok_or_else(|| HotlineError::Invalid("item", "choose an item".into()))
-        .or_page(&headers)?;
-    let filled = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let input = super::AssessmentInput {
-        item_kind: kind,
-        item_id: item,
-        category: filled(&form.category),
-        age_group: form
-            .age_group
-            .parse()
-            .map_err(|e| HotlineError::Invalid("age_group", e))
-            .or_page(&headers)?,
-        gender: filled(&form.gender),
-        content_kind: form.content_kind,
-        country: None,
-        legal_status: None,
-        add_to_bank: filled(&form.add_to_bank),
-    };
-    let assessed = super::assess(&ctx, &caller.actor(), &caller.principal, id, &input)
-        .await
-        .or_page(&headers)?;
-    if assessed.bank_content_id.is_some() {
-        ctx.banks.sync().await.or_page(&headers)?;
-    }
-    Ok(back_with(id, Done::Assessed))
-}
-
-#[derive(Deserialize)]
-struct AttributionForm {
-    csrf: Option<String>,
-    #[serde(default)]
-    hosting_country: String,
-    #[serde(default)]
-    provider_id: String,
-}
-
-async fn attribute(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path((id, url_id)): Path<(i64, i64)>,
-    Form(form): Form<AttributionForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let provider = match form.provider_id.trim() {
-        "" => None,
-        text => Some(
-            text.parse::<i64>()
-                .map_err(|_| HotlineError::Invalid("provider_id", "choose a provider".into()))
-                .or_page(&headers)?,
-        ),
-    };
-    super::attribute(
-        &ctx.store,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        url_id,
-        Some(form.hosting_country.as_str()),
-        provider,
-    )
-    .await
-    .or_page(&headers)?;
-    Ok(back_with(id, Done::Saved))
-}
-
-async fn confirm_removal(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path((id, url_id)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    super::takedown::confirm_removal(&ctx.store, &caller.actor(), &caller.principal, id, url_id)
-        .await
-        .or_page(&headers)?;
-    Ok(back_with(id, Done::RemovalConfirmed))
-}
-
-async fn notices(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let _one_run = ctx.runs.lock().await;
-    super::takedown::send_notices(&ctx, &caller.actor(), &caller.principal, id)
-        .await
-        .or_page(&headers)?;
-    Ok(back_with(id, Done::NoticesSent))
-}
-
 #[derive(Template)]
 #[template(path = "hotline_evidence.html")]
 struct EvidencePage {
@@ -411,7 +287,14 @@ async fn evidence(
 struct PackagePage {
     chrome: Chrome,
     sha256: String,
-    report: super::ReportView,
+    id: String,
+    incident_type: String,
+    status: String,
+    received: String,
+    urls: Vec<String>,
+    files: Vec<super::FileView>,
+    assessments: Vec<String>,
+    timeline: Vec<String>,
     json: String,
 }
 
@@ -429,11 +312,68 @@ async fn package(
     let report: super::ReportView = serde_json::from_value(built.package["report"].clone())
         .map_err(ApiError::internal)
         .or_page(&headers)?;
+    let chrome = Chrome::for_caller(&caller, &headers, "hotline-package");
+    let tr = &chrome.tr;
+    let urls = report
+        .urls
+        .iter()
+        .map(|u| {
+            let mut line = format!("{} · {}", u.url, word(tr, "hotline-url", &u.status));
+            if let Some(c) = &u.hosting_country {
+                line.push_str(&format!(" · {}", country(tr, c)));
+            }
+            if let Some(r) = &u.removed_at {
+                line.push_str(&format!(" · {}", tr.when_text(r)));
+            }
+            line
+        })
+        .collect();
+    let assessments = report
+        .assessments
+        .iter()
+        .map(|a| {
+            let item = match a.item_kind.as_str() {
+                "file" => tr.t1("hotline-file-n", "n", a.item_id),
+                _ => tr.t("hotline-url-item"),
+            };
+            let mut line = format!(
+                "{item}: {} ({})",
+                word(tr, "hotline-legal", &a.legal_status),
+                country(tr, &a.country)
+            );
+            if let Some(c) = &a.category {
+                line.push_str(&format!(" · {c}"));
+            }
+            line
+        })
+        .collect();
+    let timeline = report
+        .timeline
+        .iter()
+        .map(|e| {
+            let mut line = format!(
+                "{} · {}",
+                tr.when_text(&e.at),
+                word(tr, "hotline-event", &e.kind.replace('.', "-"))
+            );
+            if let Some(d) = case::event_detail(&e.kind, &e.detail) {
+                line.push_str(&format!(" · {d}"));
+            }
+            line
+        })
+        .collect();
     let page = PackagePage {
-        chrome: Chrome::for_caller(&caller, &headers, "hotline-package"),
         json: super::exports::canonical_json(&built.package),
         sha256: built.sha256,
-        report,
+        id: report.id.clone(),
+        incident_type: word(tr, "hotline-type", report.incident_type.as_str()),
+        status: word(tr, "hotline-status", report.status.as_str()),
+        received: tr.when_text(&report.created_at),
+        urls,
+        files: report.files,
+        assessments,
+        timeline,
+        chrome,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -454,119 +394,33 @@ async fn stats(
     let stats = super::api::stats_for(&ctx, &caller)
         .await
         .or_page(&headers)?;
+    let chrome = Chrome::for_caller(&caller, &headers, "hotline-stats");
+    let tr = &chrome.tr;
+    // The rows' labels are stored values; the charts say them in words.
+    let in_words = |rows: &[(String, super::stats::Cell)], say: &dyn Fn(&str) -> String| {
+        rows.iter()
+            .map(|(label, cell)| (say(label), cell.clone()))
+            .collect::<Vec<_>>()
+    };
     let charts = vec![
-        super::stats::bar_chart("Reports by month", &stats.by_month),
-        super::stats::bar_chart("Reports by type", &stats.by_type),
-        super::stats::bar_chart("Reports by reporter country", &stats.by_country),
-        super::stats::bar_chart("Reports by source", &stats.by_source),
+        super::stats::bar_chart(&tr.t("hotline-chart-month"), &stats.by_month),
+        super::stats::bar_chart(
+            &tr.t("hotline-chart-type"),
+            &in_words(&stats.by_type, &|t| word(tr, "hotline-type", t)),
+        ),
+        super::stats::bar_chart(
+            &tr.t("hotline-chart-country"),
+            &in_words(&stats.by_country, &|c| country(tr, c)),
+        ),
+        super::stats::bar_chart(
+            &tr.t("hotline-chart-source"),
+            &in_words(&stats.by_source, &|s| word(tr, "hotline-source", s)),
+        ),
     ];
     let page = StatsPage {
-        chrome: Chrome::for_caller(&caller, &headers, "hotline-stats"),
+        chrome,
         stats,
         charts,
     };
     Ok(render(StatusCode::OK, &page))
-}
-
-#[derive(Template)]
-#[template(path = "hotline_contacts.html")]
-struct ContactsPage {
-    chrome: Chrome,
-    providers: Vec<super::entities::provider::Model>,
-    partners: Vec<super::entities::partner::Model>,
-}
-
-async fn contacts(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-) -> PageResult {
-    use super::entities::{partner, provider};
-    use sea_orm::{EntityTrait, QueryOrder};
-    let providers = provider::Entity::find()
-        .order_by_asc(provider::Column::Name)
-        .all(ctx.store.db())
-        .await
-        .or_page(&headers)?;
-    let partners = partner::Entity::find()
-        .order_by_asc(partner::Column::Country)
-        .all(ctx.store.db())
-        .await
-        .or_page(&headers)?;
-    let page = ContactsPage {
-        chrome: Chrome::for_caller(&caller, &headers, "hotline-contacts"),
-        providers,
-        partners,
-    };
-    Ok(render(StatusCode::OK, &page))
-}
-
-#[derive(Deserialize)]
-struct ContactForm {
-    csrf: Option<String>,
-    name: String,
-    #[serde(default)]
-    country: String,
-    email: String,
-    #[serde(default)]
-    language: String,
-}
-
-impl ContactForm {
-    fn input(self) -> super::contacts::ContactInput {
-        super::contacts::ContactInput {
-            name: self.name,
-            country: Some(self.country),
-            email: self.email,
-            language: Some(self.language),
-        }
-    }
-}
-
-fn to_contacts() -> Response {
-    Redirect::to("/hotline/contacts").into_response()
-}
-
-/// Adds (no `id`) or edits a provider or partner hotline; `kind` is `providers` or `partners`.
-async fn save_contact(
-    ctx: &HotlineContext,
-    headers: &HeaderMap,
-    caller: &Caller,
-    kind: &str,
-    id: Option<i64>,
-    form: ContactForm,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(headers)?;
-    let (store, actor, input) = (&ctx.store, caller.actor(), form.input());
-    match kind {
-        "providers" => super::contacts::save_provider(store, &actor, id, &input)
-            .await
-            .map(drop),
-        "partners" => super::contacts::save_partner(store, &actor, id, &input)
-            .await
-            .map(drop),
-        _ => Err(HotlineError::NotFound),
-    }
-    .or_page(headers)?;
-    Ok(to_contacts())
-}
-
-async fn add_contact(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(kind): Path<String>,
-    Form(form): Form<ContactForm>,
-) -> PageResult {
-    save_contact(&ctx, &headers, &caller, &kind, None, form).await
-}
-
-async fn edit_contact(
-    State(ctx): State<HotlineContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path((kind, id)): Path<(String, i64)>,
-    Form(form): Form<ContactForm>,
-) -> PageResult {
-    save_contact(&ctx, &headers, &caller, &kind, Some(id), form).await
 }

@@ -24,6 +24,7 @@ mod error_shape;
 mod hash_cli;
 mod hotline;
 mod hotline_browser;
+mod hotline_journey;
 mod hotline_setup;
 mod index_snapshot;
 mod layering;
