@@ -675,3 +675,126 @@ async fn a_refused_form_keeps_what_was_typed_and_marks_the_field_in_thai() {
     assert_eq!(value_of(&driver, "#service"), json!("education"));
     assert_readable(&driver, "the refused service", &typed);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supervisor_assigns_and_transfers_and_the_worker_edits_a_note() {
+    if browser::missing("a_supervisor_assigns_and_transfers_and_the_worker_edits_a_note") {
+        return;
+    }
+    let t = support::stores("care_assign_transfer").await.remove(0);
+    support::user(
+        &t.store,
+        "lead@care-a.example",
+        Role::Supervisor,
+        Some("Care A"),
+    )
+    .await;
+    support::user(
+        &t.store,
+        "ann@care-a.example",
+        Role::CaseWorker,
+        Some("Care A"),
+    )
+    .await;
+    support::user(
+        &t.store,
+        "ben@care-b.example",
+        Role::CaseWorker,
+        Some("Care B"),
+    )
+    .await;
+    let server = Server::start(&t.location);
+    let (driver, base) = phone(&server);
+    let typed = [
+        "Nok",
+        "Testchild",
+        "Khon",
+        "Kaen",
+        "Thai",
+        "Care",
+        "B",
+        "Met",
+        "the",
+        "family",
+        "aunt",
+    ];
+
+    // A case the supervisor opens has no worker yet: it waits in the inbox to be assigned.
+    login(&driver, &base, "lead@care-a.example");
+    let case_url = register(&driver, &base, &typed);
+    let case_path = case_url.trim_start_matches(&base).to_owned();
+    driver.go(&format!("{base}/care/referrals"));
+    assert!(
+        driver
+            .source()
+            .contains(&format!("<a href=\"{case_path}\">")),
+        "the unassigned case is listed for the supervisor"
+    );
+    assert_readable(&driver, "the supervisor's inbox", &typed);
+    driver.click(&format!("#unassigned a[href='{case_path}']"));
+    choose(&driver, "assign_email", "ann@care-a.example");
+    driver.click("#assign");
+    assert_eq!(notice(&driver), "มอบหมายผู้รับผิดชอบแล้ว");
+    assert_readable(&driver, "the assigned case", &typed);
+    driver.go(&format!("{base}/care/referrals"));
+    assert_eq!(text_of(&driver, "#unassigned"), "ยังไม่มี");
+    logout(&driver);
+
+    // The worker finds it among their own cases, writes a note and corrects it.
+    login(&driver, &base, "ann@care-a.example");
+    driver.go(&format!("{base}/care"));
+    driver.click(&format!("#my-cases a[href='{case_path}']"));
+    driver.type_into("#body", "Met the family");
+    driver.click("#note-add");
+    assert_eq!(notice(&driver), "เพิ่มบันทึกแล้ว");
+    driver.script("document.querySelector('#note-list details').open = true; return true;");
+    let editor = driver
+        .script("return document.querySelector('#note-list textarea').id;")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    driver.script(&format!(
+        "document.getElementById('{editor}').value = ''; return true;"
+    ));
+    driver.type_into(&format!("#{editor}"), "Met the family and the aunt");
+    driver.click(&format!(
+        "#note-save-{}",
+        editor.trim_start_matches("note-")
+    ));
+    assert_eq!(notice(&driver), "บันทึกการแก้ไขแล้ว");
+    let notes = text_of(&driver, "#note-list");
+    assert!(
+        notes.contains("Met the family and the aunt")
+            && notes.contains("แก้ไขเมื่อ")
+            && notes.contains("ann@care-a.example"),
+        "{notes}"
+    );
+    assert_readable(&driver, "the edited note", &typed);
+    assert!(absent(&driver, "#transfer"), "a worker does not transfer");
+    logout(&driver);
+
+    // The supervisor transfers it: refused without the disclosure consent, then done.
+    login(&driver, &base, "lead@care-a.example");
+    driver.go(&case_url);
+    driver.type_into("#transfer_to_org", "Care B");
+    driver.click("#transfer");
+    assert!(
+        text_of(&driver, "#transfer-error").contains("การเปิดเผยข้อมูลแก่หน่วยงานอื่น"),
+        "{}",
+        driver.source()
+    );
+    assert_eq!(value_of(&driver, "#transfer_to_org"), json!("Care B"));
+    assert_eq!(attribute(&driver, "#transfer", "class"), json!("danger"));
+    assert_readable(&driver, "the refused transfer", &typed);
+    consent(&driver, "disclosure", &typed);
+    driver.type_into("#transfer_to_org", "Care B");
+    driver.click("#transfer");
+    assert_eq!(notice(&driver), "โอนกรณีแล้ว");
+    assert!(
+        !driver
+            .source()
+            .contains(&format!("<a href=\"{case_path}\">")),
+        "the case left the organisation's list"
+    );
+    assert_readable(&driver, "the list after the transfer", &typed);
+}
