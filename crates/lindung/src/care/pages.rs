@@ -1,6 +1,7 @@
 //! Care pages: the case list, registration and the printout for a child or guardian here; the
 //! case page with its forms in [`case_page`] (assessment in [`assess`]); the supervisor's
-//! approval queue and the referral inbox in [`inbox`]. Plain HTML forms that work without
+//! approval queue and the referral inbox in [`inbox`]; referral, assignment and transfer in
+//! [`team`]. Plain HTML forms that work without
 //! JavaScript on a small phone screen.
 //!
 //! Every action ends on a page that says what was done (`?done=<action>`); a form the domain
@@ -10,6 +11,8 @@
 mod assess;
 mod case_page;
 mod inbox;
+mod shown;
+mod team;
 
 use std::collections::HashMap;
 
@@ -39,6 +42,7 @@ where
     all.extend(inbox::endpoints());
     all.extend(assess::endpoints());
     all.extend(case_page::endpoints());
+    all.extend(team::endpoints());
     all
 }
 

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::case_page::label_in;
+use super::shown::label_in;
 use super::{Done, Failed, FormState, done_at, refused};
 use crate::care::plan::Answers;
 use crate::care::{CareContext, CareError};

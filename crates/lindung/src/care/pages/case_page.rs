@@ -1,7 +1,7 @@
 //! The case page and its forms: consent (recorded and withdrawn), the stage and the
-//! supervisor's decision, services, notes (added and edited), referrals out, assignment and
-//! transfer. Each form calls the domain function its API route calls, so the same checks run
-//! and the same audit entries are written.
+//! supervisor's decision, services, notes (added and edited); referrals out, assignment and
+//! transfer are in `team`. Each form calls the domain function its API route calls, so the same
+//! checks run and the same audit entries are written.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,12 +11,12 @@ use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
+use super::shown::{AssessmentShown, ReferralShown, assessments_shown, label_in, referrals_shown};
 use super::{Done, DoneQuery, Failed, FormState, chosen, done_at, refused};
 use crate::access::Role;
 use crate::care::{
     CareContext, CareError, CareStage, CaseView, ConsentPurpose, GIVEN_BY, ServiceStatus,
 };
-use crate::http::i18n::Tr;
 use crate::http::{Access, Caller, Chrome, Endpoint, OrPage, PageResult, render};
 
 pub(super) fn endpoints<S>() -> Vec<Endpoint<S>>
@@ -35,28 +35,7 @@ where
         Endpoint::post("/care/{id}/services/{service}", page, update_service),
         Endpoint::post("/care/{id}/notes", page, note),
         Endpoint::post("/care/{id}/notes/{note}", page, edit_note),
-        Endpoint::post("/care/{id}/referrals", page, refer),
-        Endpoint::post("/care/{id}/assign", page, assign),
-        Endpoint::post("/care/{id}/transfer", page, transfer),
     ]
-}
-
-/// An assessment as the page shows it: the form's title and each question with its answer, in
-/// the reader's language.
-pub(super) struct AssessmentShown {
-    pub title: String,
-    pub at: String,
-    pub author: String,
-    pub answers: Vec<(String, String)>,
-}
-
-/// A referral as the page shows it: what was shared, in words.
-pub(super) struct ReferralShown {
-    pub service: String,
-    pub to_org: String,
-    pub status: String,
-    pub reason: Option<String>,
-    pub shared: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -101,99 +80,6 @@ impl CasePage {
     fn may_edit(&self, note: &i64) -> bool {
         self.editable.contains(note)
     }
-}
-
-/// A label from a map of labels by language: the reader's, else English.
-pub(super) fn label_in(tr: &Tr, labels: &std::collections::BTreeMap<String, String>) -> String {
-    labels
-        .get(&tr.lang)
-        .or_else(|| labels.get("en"))
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn assessments_shown(
-    ctx: &CareContext,
-    tr: &Tr,
-    case: &CaseView,
-    emails: &HashMap<i32, String>,
-) -> Vec<AssessmentShown> {
-    case.assessments
-        .iter()
-        .map(|a| {
-            let form = ctx.config.forms.iter().find(|f| f.id == a.form);
-            let answers = a
-                .answers
-                .as_object()
-                .map(|answers| {
-                    answers
-                        .iter()
-                        .map(|(key, value)| {
-                            let question =
-                                form.and_then(|f| f.questions.iter().find(|q| &q.id == key));
-                            let label =
-                                question.map_or_else(|| key.clone(), |q| label_in(tr, &q.label));
-                            (label, answer_words(tr, value))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            AssessmentShown {
-                title: form.map_or_else(|| a.form.clone(), |f| label_in(tr, &f.title)),
-                at: tr.when_text(&a.at),
-                author: emails.get(&a.author_id).cloned().unwrap_or_default(),
-                answers,
-            }
-        })
-        .collect()
-}
-
-/// An answer in words: yes or no, a number, a choice by its label, or the text written.
-fn answer_words(tr: &Tr, value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Bool(yes) => tr.t(if *yes { "care-yes" } else { "care-no" }),
-        serde_json::Value::String(text) => tr
-            .try_t(&format!("care-choice-{text}"))
-            .unwrap_or_else(|| text.clone()),
-        serde_json::Value::Null => "—".into(),
-        other => other.to_string(),
-    }
-}
-
-pub(super) fn referrals_shown(tr: &Tr, case: &CaseView) -> Vec<ReferralShown> {
-    case.referrals
-        .iter()
-        .map(|r| ReferralShown {
-            service: tr.t(&format!("care-service-{}", r.service)),
-            to_org: r.to_org.clone(),
-            status: tr.t(&format!("care-referral-{}", r.status)),
-            reason: r.reason.clone(),
-            shared: r
-                .shared
-                .as_object()
-                .map(|fields| {
-                    fields
-                        .iter()
-                        .filter(|(key, _)| key.as_str() != "reference")
-                        .map(|(key, value)| {
-                            let label = tr
-                                .try_t(&format!("care-field-{key}"))
-                                .unwrap_or_else(|| tr.t("care-field-other"));
-                            let value = match (key.as_str(), value) {
-                                ("risk_level", serde_json::Value::String(level)) => {
-                                    tr.t(&format!("care-risk-{level}"))
-                                }
-                                (_, serde_json::Value::String(text)) => text.clone(),
-                                (_, serde_json::Value::Null) => "—".into(),
-                                (_, other) => other.to_string(),
-                            };
-                            (label, value)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .collect()
 }
 
 /// The case page as the caller may see it, with a refused form shown again when there is one.
@@ -296,7 +182,7 @@ async fn show(
 
 /// What follows an action: the case page confirming it, or the form shown again with the
 /// reason it was refused and what was typed.
-async fn after(
+pub(super) async fn after(
     ctx: &CareContext,
     headers: &HeaderMap,
     caller: &Caller,
@@ -612,103 +498,4 @@ async fn edit_note(
     let typed = [("body", form.body.as_str())];
     let name = format!("note-{note}");
     after(&ctx, &headers, &caller, id, outcome, &name, &typed).await
-}
-
-#[derive(Deserialize)]
-struct ReferForm {
-    csrf: Option<String>,
-    service: String,
-    to_org: String,
-    /// Supervisors only: why the referral goes ahead without disclosure consent.
-    #[serde(default)]
-    override_reason: String,
-}
-
-async fn refer(
-    State(ctx): State<CareContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<ReferForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let outcome = crate::care::refer(
-        &ctx,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        crate::care::ReferralRequest {
-            service: &form.service,
-            to_org: &form.to_org,
-            share: None,
-            override_reason: Some(form.override_reason.as_str()),
-        },
-    )
-    .await
-    .map(|_| Done::Referred);
-    let typed = [
-        ("service", form.service.as_str()),
-        ("to_org", form.to_org.as_str()),
-        ("override_reason", form.override_reason.as_str()),
-    ];
-    after(&ctx, &headers, &caller, id, outcome, "refer", &typed).await
-}
-
-#[derive(Deserialize)]
-struct AssignForm {
-    csrf: Option<String>,
-    email: String,
-}
-
-async fn assign(
-    State(ctx): State<CareContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<AssignForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let outcome = crate::care::assign(
-        &ctx.store,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        &form.email,
-    )
-    .await
-    .map(|()| Done::Assigned);
-    let typed = [("email", form.email.as_str())];
-    after(&ctx, &headers, &caller, id, outcome, "assign", &typed).await
-}
-
-#[derive(Deserialize)]
-struct TransferForm {
-    csrf: Option<String>,
-    to_org: String,
-}
-
-/// A transfer takes the case out of the supervisor's organisation: the list confirms it.
-async fn transfer(
-    State(ctx): State<CareContext>,
-    headers: HeaderMap,
-    caller: Caller,
-    Path(id): Path<i64>,
-    Form(form): Form<TransferForm>,
-) -> PageResult {
-    caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    match crate::care::transfer(
-        &ctx.store,
-        &caller.actor(),
-        &caller.principal,
-        id,
-        &form.to_org,
-    )
-    .await
-    {
-        Ok(()) => Ok(done_at("/care", Done::Transferred)),
-        Err(e) => {
-            let typed = [("to_org", form.to_org.as_str())];
-            after(&ctx, &headers, &caller, id, Err(e), "transfer", &typed).await
-        }
-    }
 }
