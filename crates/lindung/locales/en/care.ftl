@@ -179,3 +179,4 @@ care-error-email = No case worker of this organisation has that email.
 care-error-form = Choose an assessment form from the list.
 care-error-answers = An answer does not fit its question.
 care-error-share = Choose what to share from the list.
+care-error-hashes = Give the picture's PDQ or MD5 hash.

@@ -178,3 +178,4 @@ care-error-email = ไม่มีนักสังคมสงเคราะ�
 care-error-form = โปรดเลือกแบบประเมินจากรายการ
 care-error-answers = มีคำตอบที่ไม่ตรงกับคำถาม
 care-error-share = โปรดเลือกข้อมูลที่จะแบ่งปันจากรายการ
+care-error-hashes = โปรดระบุแฮช PDQ หรือ MD5 ของภาพ

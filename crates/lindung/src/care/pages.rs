@@ -415,3 +415,94 @@ async fn export(
     let tr = Chrome::for_caller(&caller, &headers, "care-export-title").tr;
     Ok(render(StatusCode::OK, &ExportPage { tr, case }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_confirmation_has_words_and_its_name_comes_back() {
+        for lang in ["en", "th"] {
+            let tr = Tr::new(lang);
+            for done in Done::ALL {
+                let key = format!("care-done-{}", done.as_str());
+                assert!(tr.try_t(&key).is_some(), "{lang}: {key}");
+                assert_eq!(Done::named(done.as_str()), Some(done));
+            }
+        }
+        assert_eq!(Done::named("care-done-approved"), None);
+    }
+
+    /// The fields care's domain names when it refuses a value, from its source: each needs
+    /// words of its own, or a page would fall back to the general "check what you entered".
+    fn refused_fields() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/care");
+        let mut fields = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("src/care") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            for opener in ["CareError::Invalid(", "check_one_of("] {
+                for (at, _) in text.match_indices(opener) {
+                    let rest = text[at + opener.len()..].trim_start();
+                    if let Some(quoted) = rest.strip_prefix('"')
+                        && let Some(end) = quoted.find('"')
+                        && quoted[..end]
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '_')
+                    {
+                        fields.push(quoted[..end].to_owned());
+                    }
+                }
+            }
+        }
+        fields.sort();
+        fields.dedup();
+        fields
+    }
+
+    #[test]
+    fn every_field_the_domain_refuses_has_words_in_english_and_thai() {
+        let fields = refused_fields();
+        assert!(fields.contains(&"age_estimate".to_owned()), "{fields:?}");
+        for field in fields {
+            for lang in ["en", "th"] {
+                let tr = Tr::new(lang);
+                let failed = Failed::of(&tr, "form", &CareError::Invalid(leak(&field), "x".into()))
+                    .expect("a form's fault");
+                assert_ne!(failed.message, tr.t("error-invalid"), "{lang}: {field}");
+            }
+        }
+    }
+
+    fn leak(text: &str) -> &'static str {
+        Box::leak(text.to_owned().into_boxed_str())
+    }
+
+    #[test]
+    fn a_refusal_is_said_in_the_readers_words_never_the_domains() {
+        let tr = Tr::new("th");
+        let error = CareError::Invalid("age_estimate", "the age is a number of years".into());
+        let failed = Failed::of(&tr, "register", &error)
+            .expect("a form's fault")
+            .typed("name", "Nok");
+        assert_eq!(failed.field, Some("age_estimate"));
+        assert_eq!(failed.message, "อายุต้องเป็นจำนวนปี เช่น 12");
+        assert_eq!(failed.typed.get("name").map(String::as_str), Some("Nok"));
+        let consent = Failed::of(
+            &tr,
+            "refer",
+            &CareError::ConsentRequired(super::super::ConsentPurpose::Disclosure),
+        )
+        .expect("a form's fault");
+        assert!(
+            consent.message.contains("การเปิดเผยข้อมูลแก่หน่วยงานอื่น"),
+            "{}",
+            consent.message
+        );
+        assert!(Failed::of(&tr, "register", &CareError::Forbidden).is_none());
+        assert!(Failed::of(&tr, "register", &CareError::NotFound).is_none());
+    }
+}
