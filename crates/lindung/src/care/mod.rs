@@ -45,7 +45,9 @@ pub use cases::{
 };
 pub(crate) use consents::has_consent;
 pub use consents::{add_consent, add_consent_in, withdraw_consent};
-pub use referrals::{ReferralRequest, answer_referral, refer};
+pub use referrals::{
+    IncomingReferral, ReferralRequest, answer_referral, incoming_referrals, refer, unassigned_cases,
+};
 pub use sealed::seal_plaintext;
 pub use vocabulary::{CareStage, ConsentPurpose, ServiceStatus};
 

@@ -222,3 +222,106 @@ pub async fn answer_referral(
     .await?;
     Ok(answered)
 }
+
+/// A referral as the receiving organisation's inbox lists it: the case's reference, the service
+/// asked for and who asked, never the child's details (the case page shows what was shared).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IncomingReferral {
+    pub id: i64,
+    pub case_id: i64,
+    pub reference: String,
+    pub service: String,
+    pub from_org: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub sent_at: String,
+}
+
+/// The referrals to the caller's organisation that still stand (a withdrawn disclosure consent
+/// ends them), newest first. Reading the inbox is audited like reading the case list.
+pub async fn incoming_referrals(
+    store: &Store,
+    actor: &Actor,
+    principal: &Principal,
+) -> Result<Vec<IncomingReferral>, CareError> {
+    use sea_orm::QueryOrder;
+    let txn = store.db().begin().await?;
+    let rows = referral::Entity::find()
+        .filter(referral::Column::ToOrg.eq(principal.organisation_id))
+        .filter(referral::Column::EndedAt.is_null())
+        .order_by_desc(referral::Column::Id)
+        .all(&txn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let reference = case::Entity::find_by_id(r.case_id)
+            .one(&txn)
+            .await?
+            .map(|c| c.reference)
+            .unwrap_or_default();
+        let from_org = organisation::Entity::find_by_id(r.from_org)
+            .one(&txn)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        out.push(IncomingReferral {
+            id: r.id,
+            case_id: r.case_id,
+            reference,
+            service: r.service,
+            from_org,
+            status: r.status,
+            reason: r.reason,
+            sent_at: crate::helpers::rfc3339(r.sent_at),
+        });
+    }
+    audit::commit_with(
+        txn,
+        actor,
+        AuditEvent::new("care.referral.list", "care_referral", None).detail("referrals", out.len()),
+    )
+    .await?;
+    Ok(out)
+}
+
+/// The open cases of a supervisor's organisation that no case worker is assigned to yet: what
+/// the hotline's care referral opens (it creates the case in the organisation, unassigned), and
+/// what a transfer leaves. Empty for anyone but a supervisor, who alone may assign.
+pub async fn unassigned_cases(
+    store: &Store,
+    principal: &Principal,
+) -> Result<Vec<CaseRow>, CareError> {
+    use super::entities::assignment;
+    use sea_orm::QueryOrder;
+    if principal.role != Role::Supervisor {
+        return Ok(Vec::new());
+    }
+    let txn = store.db().begin().await?;
+    let cases = case::Entity::find()
+        .filter(case::Column::OrganisationId.eq(principal.organisation_id))
+        .filter(case::Column::ClosedAt.is_null())
+        .order_by_desc(case::Column::Id)
+        .all(&txn)
+        .await?;
+    let assigned: std::collections::HashSet<i64> = assignment::Entity::find()
+        .filter(assignment::Column::CaseId.is_in(cases.iter().map(|c| c.id)))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| a.case_id)
+        .collect();
+    txn.commit().await?;
+    Ok(cases
+        .into_iter()
+        .filter(|c| !assigned.contains(&c.id))
+        .map(|c| CaseRow {
+            id: c.id,
+            reference: c.reference,
+            stage: c.stage,
+            risk_level: c.risk_level,
+            pending_approval: c.pending_approval,
+            unseen_alerts: 0,
+        })
+        .collect())
+}

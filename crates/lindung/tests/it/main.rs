@@ -19,6 +19,7 @@ mod bank_trust;
 mod browser;
 mod care_api;
 mod care_browser;
+mod care_journey;
 mod crash_import;
 mod error_shape;
 mod hash_cli;
