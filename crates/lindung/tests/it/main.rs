@@ -30,6 +30,8 @@ mod layering;
 mod locales;
 mod match_cli;
 mod openapi;
+mod operator_journey;
 mod pages_session;
+mod public_journey;
 mod selfreport;
 mod trust;

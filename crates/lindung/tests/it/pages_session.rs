@@ -392,8 +392,25 @@ fn log_in(server: &Server, email: &str, next: &str) -> (u16, String, String) {
     (status, location(&head), session)
 }
 
-/// After logging in, each role lands where its work is; a page asked for first is where the
-/// browser goes back to, but only a page of this site.
+/// The links of the header's navigation on a page, in order.
+fn navigation_of(page: &str) -> Vec<String> {
+    let nav = page
+        .split_once("id=\"site-nav\"")
+        .and_then(|(_, rest)| rest.split_once("</nav>"))
+        .map(|(links, _)| links)
+        .unwrap_or_else(|| panic!("no navigation: {page}"));
+    nav.split("<a href=\"")
+        .skip(1)
+        .filter_map(|link| link.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// After logging in, each role lands where its work is (issue 16: analyst the queue, case
+/// worker the cases, supervisor the approvals, researcher the statistics, admin the overview,
+/// platform its API page, law enforcement the reports referred to it), and its navigation
+/// shows exactly the pages that role may open; a page asked for first is where the browser
+/// goes back to, but only a page of this site.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
     use lindung::access::Role;
@@ -408,30 +425,84 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
                 Role::Researcher,
                 Some("University"),
             ),
+            ("platform@example.org", Role::Platform, Some("Platform")),
+            ("police@example.org", Role::LawEnforcement, Some("Police")),
         ] {
             support::user(&t.store, email, role, org).await;
         }
         let server = Server::start(&t.location);
-        // The site's address takes the public to the report form, never to a login page.
-        let (status, head, _) = server.raw("GET", "/", &[], b"");
-        assert_eq!((status, location(&head)), (303, "/report".to_owned()));
-        for (email, lands) in [
-            ("admin@example.org", "/banks"),
-            ("analyst@example.org", "/hotline"),
-            ("worker@example.org", "/care"),
-            ("supervisor@example.org", "/care"),
-            ("researcher@example.org", "/hotline/stats"),
-        ] {
+        // The site's address is the public home for a visitor, never a login page.
+        let (status, _, home) = server.raw("GET", "/", &[], b"");
+        assert_eq!(status, 200, "{home}");
+        assert!(
+            home.contains("href=\"/report?lang=en\"") && home.contains("id=\"quick-exit\""),
+            "{home}"
+        );
+        // Written from the issue, not from the navigation table.
+        let expected: [(&str, &str, &[&str]); 7] = [
+            (
+                "admin@example.org",
+                "/admin",
+                &[
+                    "/admin",
+                    "/admin/users",
+                    "/admin/audit",
+                    "/banks",
+                    "/match",
+                    "/hotline",
+                    "/hotline/contacts",
+                    "/hotline/settings",
+                    "/hotline/stats",
+                ],
+            ),
+            (
+                "analyst@example.org",
+                "/hotline",
+                &[
+                    "/hotline",
+                    "/hotline/contacts",
+                    "/hotline/stats",
+                    "/banks",
+                    "/match",
+                ],
+            ),
+            ("worker@example.org", "/care", &["/care", "/care/referrals"]),
+            (
+                "supervisor@example.org",
+                "/care/approvals",
+                &["/care/approvals", "/care", "/care/referrals"],
+            ),
+            (
+                "researcher@example.org",
+                "/hotline/stats",
+                &["/hotline/stats"],
+            ),
+            (
+                "platform@example.org",
+                "/platform",
+                &["/platform", "/banks", "/match"],
+            ),
+            (
+                "police@example.org",
+                "/hotline/referred",
+                &["/hotline/referred"],
+            ),
+        ];
+        for (email, lands, links) in expected {
             let (status, went, session) = log_in(&server, email, "");
             assert_eq!((status, went.as_str()), (303, lands), "{email}");
             // Back at the site's address later, the same.
             let (_, head, _) = server.raw("GET", "/", &[("Cookie", &session)], b"");
             assert_eq!(location(&head), lands, "{email}");
+            // Every role may open its own account page, which carries the navigation.
+            let (status, _, page) = server.raw("GET", "/account", &[("Cookie", &session)], b"");
+            assert_eq!(status, 200, "{email}: {page}");
+            assert_eq!(navigation_of(&page), links, "{email}");
         }
         for (next, lands) in [
             ("%2Fadmin%2Fusers", "/admin/users"),
-            ("%2F%2Fevil.example%2F", "/banks"),
-            ("https%3A%2F%2Fevil.example%2F", "/banks"),
+            ("%2F%2Fevil.example%2F", "/admin"),
+            ("https%3A%2F%2Fevil.example%2F", "/admin"),
         ] {
             let (status, went, _) = log_in(&server, "admin@example.org", next);
             assert_eq!((status, went.as_str()), (303, lands), "{}: {next}", t.name);
