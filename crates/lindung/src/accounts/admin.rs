@@ -299,7 +299,9 @@ async fn revoke_token(
         ));
     }
     state.auth.forget_tokens();
-    let notice = crate::http::translator(&headers).t("token-revoked");
+    let notice = Chrome::for_caller(&caller, &headers, "users-title")
+        .tr
+        .t("token-revoked");
     users_page(&state, &headers, &caller, Shown::Notice(notice)).await
 }
 
@@ -412,7 +414,9 @@ pub fn action_key(action: &str) -> String {
 /// A record in words: "report 12", "case 4".
 fn record_label(tr: &Tr, kind: &str, id: Option<&str>) -> String {
     let id = id.unwrap_or_default();
-    tr.try_t(&format!("audit-record-{kind}"))
+    // Whether the kind has words is asked of its name alone: the record's message needs the
+    // number, which a lookup without arguments does not have.
+    tr.try_t(&format!("audit-kind-{kind}"))
         .map(|_| tr.t1(&format!("audit-record-{kind}"), "id", id))
         .unwrap_or_else(|| format!("{} {id}", humanize(kind)))
         .trim()

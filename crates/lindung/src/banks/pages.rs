@@ -290,13 +290,18 @@ async fn add_hash(
         &headers,
         &caller,
         &name,
-        Some(added_notice(&headers, &added)),
+        Some(added_notice(&caller, &headers, &added)),
     )
     .await
 }
 
-fn added_notice(headers: &HeaderMap, added: &banks::Added) -> String {
-    let tr = crate::http::translator(headers);
+/// The signed-in user's translator: their own language setting first, then the browser's.
+fn user_tr(caller: &Caller, headers: &HeaderMap) -> crate::http::i18n::Tr {
+    Chrome::for_caller(caller, headers, "bank-title").tr
+}
+
+fn added_notice(caller: &Caller, headers: &HeaderMap, added: &banks::Added) -> String {
+    let tr = user_tr(caller, headers);
     tr.t(if added.new_signals > 0 {
         "added"
     } else {
@@ -339,7 +344,7 @@ async fn add_upload(
         &headers,
         &caller,
         &name,
-        Some(added_notice(&headers, &added)),
+        Some(added_notice(&caller, &headers, &added)),
     )
     .await
 }
@@ -384,8 +389,7 @@ async fn import(
     .await
     .or_page(&headers)?;
     ctx.sync().await.or_page(&headers)?;
-    let tr = crate::http::translator(&headers);
-    let notice = tr.t1("imported", "count", added);
+    let notice = user_tr(&caller, &headers).t1("imported", "count", added);
     bank_page(&ctx, &headers, &caller, &name, Some(notice)).await
 }
 
