@@ -73,6 +73,9 @@ pub(super) struct TypedUser {
     org: String,
     /// The field at fault (`email`, `role`, `org`, `password`) and the message.
     error: Option<(String, String)>,
+    /// The refusal's status, as the API would answer (409 for an email taken, 422 for a value
+    /// that is not valid).
+    status: StatusCode,
 }
 
 impl TypedUser {
@@ -173,11 +176,7 @@ async fn users_page_with(
             .collect(),
         new_token,
         reset_link,
-        status: if typed.error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
+        status: typed.status,
         typed,
     };
     Ok(render(page.status, &page))
@@ -208,14 +207,15 @@ async fn add_user(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     let tr = Chrome::for_caller(&caller, &headers, "users-title").tr;
-    let refused = |field: &str, message: String| TypedUser {
+    let refused = |field: &str, message: String, status: StatusCode| TypedUser {
         email: form.email.clone(),
         role: form.role.clone(),
         org: form.org.clone().unwrap_or_default(),
         error: Some((field.to_owned(), message)),
+        status,
     };
     let Ok(role) = form.role.parse::<Role>() else {
-        let typed = refused("role", tr.t("error-invalid"));
+        let typed = refused("role", tr.t("error-invalid"), StatusCode::BAD_REQUEST);
         return users_page_with(&state, &headers, &caller, Shown::Nothing, typed).await;
     };
     let org = form.org.as_deref().map(str::trim).filter(|o| !o.is_empty());
@@ -234,13 +234,16 @@ async fn add_user(
     .await
     {
         Ok(created) => created,
-        Err(access::AccessError::EmailTaken(_)) => {
-            let typed = refused("email", tr.t("error-email_taken"));
+        Err(e @ access::AccessError::EmailTaken(_)) => {
+            let status = ApiError::from(e).status;
+            let typed = refused("email", tr.t("error-email_taken"), status);
             return users_page_with(&state, &headers, &caller, Shown::Nothing, typed).await;
         }
         Err(access::AccessError::Invalid(field, message)) => {
             // The kind of fault in the admin's language, then the detail as the domain wrote it.
-            let typed = refused(field, format!("{} ({message})", tr.t("error-invalid")));
+            let status = ApiError::invalid(field, message.clone()).status;
+            let text = format!("{} ({message})", tr.t("error-invalid"));
+            let typed = refused(field, text, status);
             return users_page_with(&state, &headers, &caller, Shown::Nothing, typed).await;
         }
         Err(e) => return Err(PageError::new(&headers, e.into())),
