@@ -510,3 +510,52 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
         server.terminate();
     }
 }
+
+/// The platform's own page lists its API tokens by name and time, never a secret, and says
+/// where the API is described and how to call it; an admin's overview counts what there is.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_platform_sees_its_tokens_and_the_api_and_the_admin_an_overview() {
+    for t in support::stores("pages_platform").await {
+        platform_and_overview(&t).await;
+    }
+}
+
+async fn platform_and_overview(t: &TestStore) {
+    use lindung::access::Role;
+    let secret = support::user(&t.store, "platform@example.org", Role::Platform, Some("P")).await;
+    support::user(&t.store, "other@example.org", Role::Platform, Some("Q")).await;
+    support::user(&t.store, "admin@example.org", Role::Admin, None).await;
+    let server = Server::start(&t.location);
+    let (status, went, session) = log_in(&server, "platform@example.org", "");
+    assert_eq!((status, went.as_str()), (303, "/platform"));
+    let (status, _, page) = server.raw("GET", "/platform", &[("Cookie", &session)], b"");
+    assert_eq!(status, 200, "{page}");
+    let tokens = page
+        .split_once("id=\"platform-tokens\"")
+        .map(|(_, rest)| rest.split("</table>").next().unwrap_or_default())
+        .unwrap_or_else(|| panic!("no token list: {page}"));
+    assert_eq!(
+        tokens.matches("<tr>").count(),
+        2,
+        "a heading and its one token, not another organisation's: {tokens}"
+    );
+    assert!(tokens.contains("<td>test</td>"), "{tokens}");
+    assert!(!page.contains(&secret), "never the secret");
+    assert!(page.contains("href=\"/api/v1/openapi.json\""), "{page}");
+    assert!(page.contains("Authorization: Bearer"), "{page}");
+    let (status, _, _) = server.raw("GET", "/api/v1/openapi.json", &[], b"");
+    assert_eq!(status, 200, "the documented address serves the document");
+    // Not the admin's pages.
+    let (status, _, _) = server.raw("GET", "/admin", &[("Cookie", &session)], b"");
+    assert_eq!(status, 403);
+
+    let (_, _, session) = log_in(&server, "admin@example.org", "");
+    let (status, _, page) = server.raw("GET", "/admin", &[("Cookie", &session)], b"");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"count-users\">3<"), "{page}");
+    assert!(page.contains("id=\"count-banks\">0<"), "{page}");
+    assert!(page.contains("id=\"count-reports\">0<"), "{page}");
+    assert!(page.contains("id=\"count-cases\">0<"), "{page}");
+    assert!(page.contains("The audit chain is intact"), "{page}");
+    server.terminate();
+}
