@@ -305,3 +305,4 @@ audit-action-user-reset_link = made a password-reset link
 audit-action-user-sessions_end = ended a user's sessions
 account-title = Your account
 account-home = Go to your work
+back-to-work = Back to your work

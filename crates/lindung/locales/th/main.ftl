@@ -305,3 +305,4 @@ audit-action-user-reset_link = สร้างลิงก์ตั้งรห�
 audit-action-user-sessions_end = สิ้นสุดเซสชันของผู้ใช้
 account-title = บัญชีของคุณ
 account-home = ไปที่งานของคุณ
+back-to-work = กลับไปที่งานของคุณ

@@ -186,14 +186,23 @@ struct MessagePage {
     chrome: Chrome,
     message: String,
     show_login: bool,
+    /// The request carried a session: the way back leads to the user's work (`/` sends a
+    /// signed-in user to their landing page).
+    signed_in: bool,
+}
+
+/// Whether a request carries a session cookie (not whether the session is live: an error page
+/// only words its way back by it).
+fn has_session(headers: &HeaderMap) -> bool {
+    super::cookie(headers, super::SESSION_COOKIE).is_some_and(|s| !s.is_empty())
 }
 
 /// An error as an HTML page; a 401 links to the login form.
 pub fn page_error(headers: &HeaderMap, error: ApiError) -> Response {
-    page_error_in(translator(headers), error)
+    page_error_in(translator(headers), error, has_session(headers))
 }
 
-fn page_error_in(tr: Tr, error: ApiError) -> Response {
+fn page_error_in(tr: Tr, error: ApiError, signed_in: bool) -> Response {
     // The kind of error in the visitor's language; the detail (which names the field or value
     // at fault) follows as the domain wrote it.
     // Never a message key: a code without words of its own gets the general words.
@@ -202,6 +211,7 @@ fn page_error_in(tr: Tr, error: ApiError) -> Response {
         .unwrap_or_else(|| tr.t("error-generic"));
     let page = MessagePage {
         show_login: error.status == StatusCode::UNAUTHORIZED,
+        signed_in: signed_in && error.status != StatusCode::UNAUTHORIZED,
         message: format!("{summary} ({})", error.message),
         chrome: Chrome::anonymous_in(tr, "error-title"),
     };
@@ -213,6 +223,7 @@ fn page_error_in(tr: Tr, error: ApiError) -> Response {
 pub struct PageError {
     lang: String,
     error: ApiError,
+    signed_in: bool,
 }
 
 impl PageError {
@@ -220,13 +231,14 @@ impl PageError {
         PageError {
             lang: translator(headers).lang,
             error,
+            signed_in: has_session(headers),
         }
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        page_error_in(Tr::new(&self.lang), self.error)
+        page_error_in(Tr::new(&self.lang), self.error, self.signed_in)
     }
 }
 

@@ -546,8 +546,12 @@ async fn platform_and_overview(t: &TestStore) {
     let (status, _, _) = server.raw("GET", "/api/v1/openapi.json", &[], b"");
     assert_eq!(status, 200, "the documented address serves the document");
     // Not the admin's pages.
-    let (status, _, _) = server.raw("GET", "/admin", &[("Cookie", &session)], b"");
+    let (status, _, page) = server.raw("GET", "/admin", &[("Cookie", &session)], b"");
     assert_eq!(status, 403);
+    assert!(
+        page.contains("href=\"/\" id=\"back-home\">Back to your work<"),
+        "a refusal leads back to the user's work: {page}"
+    );
 
     let (_, _, session) = log_in(&server, "admin@example.org", "");
     let (status, _, page) = server.raw("GET", "/admin", &[("Cookie", &session)], b"");
