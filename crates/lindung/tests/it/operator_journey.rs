@@ -297,6 +297,19 @@ async fn an_admin_runs_the_deployment_from_a_phone_in_thai() {
         "the filter stays: {}",
         driver.url()
     );
+
+    // Filtered by record: the case's kind chosen, its number typed.
+    driver.go(&format!("{base}/admin/audit"));
+    choose(&driver, "#f-record-type", "กรณี");
+    driver.type_into("#f-record-id", "4");
+    driver.click("#audit-apply");
+    assert_readable(&driver, "the audit log by record", &[]);
+    let rows = audit_rows(&driver);
+    assert!(
+        !rows.is_empty() && rows.iter().all(|(_, _, record, _)| record == "กรณี 4"),
+        "{rows:?}"
+    );
+    assert_eq!(value(&driver, "#f-record-id"), "4", "the filter as typed");
     drop(driver);
     server.terminate();
 }
