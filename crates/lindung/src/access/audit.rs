@@ -352,3 +352,165 @@ pub async fn key_the_chain(store: &Store) -> Result<u64, DbErr> {
     txn.commit().await?;
     Ok(rehashed)
 }
+
+/// Which entries the audit page lists; every field left out matches every entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The actor as recorded (`user:3`, `cli`, `system`, …).
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub record_type: Option<String>,
+    pub record_id: Option<String>,
+}
+
+impl AuditFilter {
+    fn apply(
+        &self,
+        mut query: sea_orm::Select<audit_entry::Entity>,
+    ) -> sea_orm::Select<audit_entry::Entity> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        if let Some(actor) = &self.actor {
+            query = query.filter(audit_entry::Column::Actor.eq(actor.as_str()));
+        }
+        if let Some(action) = &self.action {
+            query = query.filter(audit_entry::Column::Action.eq(action.as_str()));
+        }
+        if let Some(kind) = &self.record_type {
+            query = query.filter(audit_entry::Column::RecordType.eq(kind.as_str()));
+        }
+        if let Some(id) = &self.record_id {
+            query = query.filter(audit_entry::Column::RecordId.eq(id.as_str()));
+        }
+        query
+    }
+}
+
+/// One page of the log, newest first: up to `per_page` entries after skipping `page` pages,
+/// and whether older entries follow.
+pub async fn list(
+    store: &Store,
+    filter: &AuditFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<audit_entry::Model>, bool), DbErr> {
+    use sea_orm::QuerySelect;
+    let mut entries = filter
+        .apply(audit_entry::Entity::find())
+        .order_by_desc(audit_entry::Column::Id)
+        .offset(page.saturating_mul(per_page))
+        // One more than the page holds tells whether there is a next page.
+        .limit(per_page + 1)
+        .all(store.db())
+        .await?;
+    let more = entries.len() as u64 > per_page;
+    entries.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    Ok((entries, more))
+}
+
+/// The distinct values of one column of the log, sorted, for the audit page's filter menus.
+async fn distinct(store: &Store, column: audit_entry::Column) -> Result<Vec<String>, DbErr> {
+    use sea_orm::QuerySelect;
+    let mut values: Vec<String> = audit_entry::Entity::find()
+        .select_only()
+        .column(column)
+        .distinct()
+        .into_tuple::<String>()
+        .all(store.db())
+        .await?;
+    values.sort();
+    Ok(values)
+}
+
+/// Every actor that appears in the log (`user:3`, `cli`, …).
+pub async fn actors(store: &Store) -> Result<Vec<String>, DbErr> {
+    distinct(store, audit_entry::Column::Actor).await
+}
+
+/// Every action that appears in the log.
+pub async fn actions(store: &Store) -> Result<Vec<String>, DbErr> {
+    distinct(store, audit_entry::Column::Action).await
+}
+
+/// Every kind of record that appears in the log.
+pub async fn record_types(store: &Store) -> Result<Vec<String>, DbErr> {
+    distinct(store, audit_entry::Column::RecordType).await
+}
+
+/// Whether an action only read something: consecutive reads of one record by one actor are
+/// shown as one row.
+pub fn is_read(action: &str) -> bool {
+    action.ends_with(".read") || action.ends_with(".list")
+}
+
+/// A run of entries the audit page shows as one row: a single entry, or consecutive reads of
+/// the same record by the same actor.
+#[derive(Clone, Debug)]
+pub struct Grouped {
+    /// The newest entry of the run.
+    pub newest: audit_entry::Model,
+    /// The oldest entry's time (the newest's for a single entry).
+    pub first_at: time::OffsetDateTime,
+    pub count: usize,
+}
+
+/// Groups entries (newest first, as [`list`] returns them) into rows.
+pub fn group_reads(entries: Vec<audit_entry::Model>) -> Vec<Grouped> {
+    let mut rows: Vec<Grouped> = Vec::new();
+    for entry in entries {
+        if let Some(last) = rows.last_mut()
+            && is_read(&entry.action)
+            && last.newest.action == entry.action
+            && last.newest.actor == entry.actor
+            && last.newest.record_type == entry.record_type
+            && last.newest.record_id == entry.record_id
+        {
+            last.count += 1;
+            last.first_at = entry.at;
+            continue;
+        }
+        rows.push(Grouped {
+            first_at: entry.at,
+            newest: entry,
+            count: 1,
+        });
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, actor: &str, action: &str, record: &str) -> audit_entry::Model {
+        audit_entry::Model {
+            id,
+            at: time::OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(id),
+            actor_user_id: None,
+            actor: actor.into(),
+            action: action.into(),
+            record_type: "care_case".into(),
+            record_id: Some(record.into()),
+            source: None,
+            details: "{}".into(),
+            prev_hash: String::new(),
+            entry_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn consecutive_reads_of_one_record_by_one_actor_are_one_row() {
+        let newest_first = vec![
+            entry(7, "user:1", "care.case.read", "4"),
+            entry(6, "user:1", "care.case.read", "4"),
+            entry(5, "user:1", "care.case.read", "4"),
+            entry(4, "user:2", "care.case.read", "4"),
+            entry(3, "user:1", "care.note.add", "4"),
+            entry(2, "user:1", "care.note.add", "4"),
+            entry(1, "user:1", "care.case.read", "5"),
+        ];
+        let rows = group_reads(newest_first);
+        let shape: Vec<(i64, usize)> = rows.iter().map(|r| (r.newest.id, r.count)).collect();
+        assert_eq!(shape, [(7, 3), (4, 1), (3, 1), (2, 1), (1, 1)]);
+        assert_eq!(rows[0].first_at, entry(5, "", "", "").at);
+    }
+}

@@ -2,14 +2,17 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{FromRef, Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
 use super::AccountsContext;
-use crate::access::entities::{api_token, audit_entry, organisation, user};
+use crate::access::entities::{api_token, organisation, user};
 use crate::access::{self, Administrator, Role, audit};
+use crate::http::i18n::Tr;
 use crate::http::{
     Access, ApiError, Caller, Chrome, Endpoint, OrPage, PageError, PageResult, render,
 };
@@ -40,7 +43,8 @@ struct TokenRow {
 struct UserRow {
     id: i32,
     email: String,
-    role: Role,
+    /// The role in words.
+    role: String,
     organisation: String,
     disabled: bool,
     tokens: Vec<TokenRow>,
@@ -51,9 +55,38 @@ struct UserRow {
 struct UsersPage {
     chrome: Chrome,
     users: Vec<UserRow>,
-    roles: Vec<&'static str>,
+    /// The roles a new user may have: (value, label).
+    roles: Vec<(&'static str, String)>,
     new_token: Option<String>,
     reset_link: Option<String>,
+    status: StatusCode,
+    /// The add-user form as typed, when it was refused.
+    typed: TypedUser,
+}
+
+/// What the admin typed into the add-user form, kept when it is refused so nothing is typed
+/// twice, with the field at fault and why (never the password: it is typed again).
+#[derive(Clone, Debug, Default)]
+pub(super) struct TypedUser {
+    email: String,
+    role: String,
+    org: String,
+    /// The field at fault (`email`, `role`, `org`, `password`) and the message.
+    error: Option<(String, String)>,
+    /// The refusal's status, as the API would answer (409 for an email taken, 422 for a value
+    /// that is not valid).
+    status: StatusCode,
+}
+
+impl TypedUser {
+    fn invalid(&self, field: &str) -> bool {
+        self.error.as_ref().is_some_and(|(f, _)| f == field)
+    }
+}
+
+/// A role in words.
+pub(super) fn role_label(tr: &Tr, role: Role) -> String {
+    tr.t(&format!("role-{}", role.as_str()))
 }
 
 /// What the users page shows above the list after a change.
@@ -74,6 +107,16 @@ pub(super) async fn users_page(
     caller: &Caller,
     shown: Shown,
 ) -> PageResult {
+    users_page_with(state, headers, caller, shown, TypedUser::default()).await
+}
+
+async fn users_page_with(
+    state: &AccountsContext,
+    headers: &HeaderMap,
+    caller: &Caller,
+    shown: Shown,
+    typed: TypedUser,
+) -> PageResult {
     let db = state.store.db();
     let by = Administrator::of(&state.store, &caller.principal)
         .await
@@ -92,6 +135,7 @@ pub(super) async fn users_page(
         .all(db)
         .await
         .or_page(headers)?;
+    let tr = Chrome::for_caller(caller, headers, "users-title").tr;
     let users = all_users
         .into_iter()
         .map(|u| UserRow {
@@ -111,7 +155,7 @@ pub(super) async fn users_page(
                 .unwrap_or_default(),
             id: u.id,
             email: u.email,
-            role: u.role,
+            role: role_label(&tr, u.role),
             disabled: u.disabled,
         })
         .collect();
@@ -126,11 +170,16 @@ pub(super) async fn users_page(
     let page = UsersPage {
         chrome,
         users,
-        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), role_label(&tr, *r)))
+            .collect(),
         new_token,
         reset_link,
+        status: typed.status,
+        typed,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(page.status, &page))
 }
 
 async fn users(
@@ -157,16 +206,23 @@ async fn add_user(
     Form(form): Form<AddUserForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let role: Role = form
-        .role
-        .parse()
-        .map_err(ApiError::bad_request)
-        .or_page(&headers)?;
+    let tr = Chrome::for_caller(&caller, &headers, "users-title").tr;
+    let refused = |field: &str, message: String, status: StatusCode| TypedUser {
+        email: form.email.clone(),
+        role: form.role.clone(),
+        org: form.org.clone().unwrap_or_default(),
+        error: Some((field.to_owned(), message)),
+        status,
+    };
+    let Ok(role) = form.role.parse::<Role>() else {
+        let typed = refused("role", tr.t("error-invalid"), StatusCode::BAD_REQUEST);
+        return users_page_with(&state, &headers, &caller, Shown::Nothing, typed).await;
+    };
     let org = form.org.as_deref().map(str::trim).filter(|o| !o.is_empty());
     let by = Administrator::of(&state.store, &caller.principal)
         .await
         .or_page(&headers)?;
-    let created = access::add_user_as(
+    let created = match access::add_user_as(
         &state.store,
         &caller.actor(),
         &by,
@@ -176,8 +232,23 @@ async fn add_user(
         &form.password,
     )
     .await
-    .or_page(&headers)?;
-    let notice = crate::http::translator(&headers).t1("user-added", "email", &created.email);
+    {
+        Ok(created) => created,
+        Err(e @ access::AccessError::EmailTaken(_)) => {
+            let status = ApiError::from(e).status;
+            let typed = refused("email", tr.t("error-email_taken"), status);
+            return users_page_with(&state, &headers, &caller, Shown::Nothing, typed).await;
+        }
+        Err(access::AccessError::Invalid(field, message)) => {
+            // The kind of fault in the admin's language, then the detail as the domain wrote it.
+            let status = ApiError::invalid(field, message.clone()).status;
+            let text = format!("{} ({message})", tr.t("error-invalid"));
+            let typed = refused(field, text, status);
+            return users_page_with(&state, &headers, &caller, Shown::Nothing, typed).await;
+        }
+        Err(e) => return Err(PageError::new(&headers, e.into())),
+    };
+    let notice = tr.t1("user-added", "email", &created.email);
     users_page(&state, &headers, &caller, Shown::Notice(notice)).await
 }
 
@@ -231,13 +302,17 @@ async fn revoke_token(
         ));
     }
     state.auth.forget_tokens();
-    let notice = crate::http::translator(&headers).t("token-revoked");
+    let notice = Chrome::for_caller(&caller, &headers, "users-title")
+        .tr
+        .t("token-revoked");
     users_page(&state, &headers, &caller, Shown::Notice(notice)).await
 }
 
 struct AuditRow {
-    id: i64,
+    /// When (the newest entry's time, for a run of reads).
     at: String,
+    /// For a run of reads: how many, and when the first was.
+    reads: Option<(usize, String)>,
     actor: String,
     action: String,
     record: String,
@@ -249,44 +324,198 @@ struct AuditRow {
 struct AuditPage {
     chrome: Chrome,
     verdict: String,
+    intact: bool,
     entries: Vec<AuditRow>,
+    filter: AuditQuery,
+    /// The filter menus: (value, label).
+    actors: Vec<(String, String)>,
+    actions: Vec<(String, String)>,
+    record_types: Vec<(String, String)>,
+    /// Links to the newer and the older page, keeping the filter.
+    newer: Option<String>,
+    older: Option<String>,
+    page_number: u64,
 }
 
-/// The newest entries shown on the audit page.
-const AUDIT_PAGE_SIZE: u64 = 200;
+/// Entries per page of the audit log.
+const AUDIT_PAGE_SIZE: u64 = 50;
+
+/// The audit page's filter and page, from its GET form.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    record_type: String,
+    #[serde(default)]
+    record_id: String,
+    /// 0 is the newest page.
+    #[serde(default)]
+    page: u64,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> audit::AuditFilter {
+        let given = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        audit::AuditFilter {
+            actor: given(&self.actor),
+            action: given(&self.action),
+            record_type: given(&self.record_type),
+            record_id: given(&self.record_id),
+        }
+    }
+
+    /// This filter's address at another page.
+    fn link(&self, page: u64) -> String {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("actor", self.actor.trim())
+            .append_pair("action", self.action.trim())
+            .append_pair("record_type", self.record_type.trim())
+            .append_pair("record_id", self.record_id.trim())
+            .append_pair("page", &page.to_string())
+            .finish();
+        format!("/admin/audit?{query}")
+    }
+}
+
+/// The audit chain's verdict in words, and whether it is intact.
+pub(super) async fn chain_verdict(
+    state: &AccountsContext,
+    tr: &Tr,
+) -> Result<(String, bool), sea_orm::DbErr> {
+    let report = audit::verify(&state.store).await?;
+    Ok(match report.first_broken {
+        None => (tr.t1("audit-intact", "count", report.entries), true),
+        Some((id, reason)) => (format!("{} {id}: {reason}", tr.t("audit-broken")), false),
+    })
+}
+
+/// A readable, lowercase version of a machine name (`hotline.report.claim` → `hotline report
+/// claim`), for an action or record kind that has no words yet.
+fn humanize(name: &str) -> String {
+    name.replace(['.', '_'], " ")
+}
+
+/// An action in words: its label, a refusal of a labelled action, or the name made readable.
+pub(super) fn action_label(tr: &Tr, action: &str) -> String {
+    if let Some(label) = tr.try_t(&action_key(action)) {
+        return label;
+    }
+    if let Some(refused) = action.strip_suffix(".denied") {
+        return tr.t1("audit-action-denied", "action", action_label(tr, refused));
+    }
+    humanize(action)
+}
+
+/// The message key of an action's label (Fluent keys have no dots).
+pub fn action_key(action: &str) -> String {
+    format!("audit-action-{}", action.replace('.', "-"))
+}
+
+/// A record in words: "report 12", "case 4".
+fn record_label(tr: &Tr, kind: &str, id: Option<&str>) -> String {
+    let id = id.unwrap_or_default();
+    // Whether the kind has words is asked of its name alone: the record's message needs the
+    // number, which a lookup without arguments does not have.
+    tr.try_t(&format!("audit-kind-{kind}"))
+        .map(|_| tr.t1(&format!("audit-record-{kind}"), "id", id))
+        .unwrap_or_else(|| format!("{} {id}", humanize(kind)))
+        .trim()
+        .to_owned()
+}
+
+/// Who an actor is in words: a user by email, else what the server or the public did.
+fn actor_label(tr: &Tr, actor: &str, emails: &HashMap<i32, String>) -> String {
+    if let Some(id) = actor
+        .strip_prefix("user:")
+        .and_then(|id| id.parse::<i32>().ok())
+    {
+        return emails
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| tr.t1("audit-actor-gone", "id", id));
+    }
+    tr.try_t(&format!("audit-actor-{actor}"))
+        .unwrap_or_else(|| humanize(actor))
+}
+
+fn user_ids<'a>(actors: impl IntoIterator<Item = &'a String>) -> Vec<i32> {
+    actors
+        .into_iter()
+        .filter_map(|a| a.strip_prefix("user:").and_then(|id| id.parse().ok()))
+        .collect()
+}
 
 async fn audit_log(
     State(state): State<AccountsContext>,
     headers: HeaderMap,
     caller: Caller,
+    Query(query): Query<AuditQuery>,
 ) -> PageResult {
-    let tr = crate::http::translator(&headers);
-    let report = audit::verify(&state.store).await.or_page(&headers)?;
-    let verdict = match report.first_broken {
-        None => tr.t1("audit-intact", "count", report.entries),
-        Some((id, reason)) => format!("{} {id}: {reason}", tr.t("audit-broken")),
-    };
-    let rows = audit_entry::Entity::find()
-        .order_by_desc(audit_entry::Column::Id)
-        .limit(AUDIT_PAGE_SIZE)
-        .all(state.store.db())
+    let chrome = Chrome::for_caller(&caller, &headers, "audit-title");
+    let tr = chrome.tr.clone();
+    let (verdict, intact) = chain_verdict(&state, &tr).await.or_page(&headers)?;
+    let (entries, more) = audit::list(&state.store, &query.filter(), query.page, AUDIT_PAGE_SIZE)
         .await
         .or_page(&headers)?;
-    let entries = rows
+    let all_actors = audit::actors(&state.store).await.or_page(&headers)?;
+    let emails = access::user_emails(
+        &state.store,
+        user_ids(all_actors.iter().chain(entries.iter().map(|e| &e.actor))),
+    )
+    .await
+    .or_page(&headers)?;
+    let rows = audit::group_reads(entries)
         .into_iter()
-        .map(|e| AuditRow {
-            id: e.id,
-            at: crate::helpers::rfc3339(e.at),
-            actor: e.actor,
-            action: e.action,
-            record: format!("{} {}", e.record_type, e.record_id.unwrap_or_default()),
-            source: e.source.unwrap_or_default(),
+        .map(|g| AuditRow {
+            at: tr.when(g.newest.at),
+            reads: (g.count > 1).then(|| (g.count, tr.when(g.first_at))),
+            actor: actor_label(&tr, &g.newest.actor, &emails),
+            action: action_label(&tr, &g.newest.action),
+            record: record_label(&tr, &g.newest.record_type, g.newest.record_id.as_deref()),
+            source: g.newest.source.unwrap_or_default(),
+        })
+        .collect();
+    let mut actors: Vec<(String, String)> = all_actors
+        .iter()
+        .map(|a| (a.clone(), actor_label(&tr, a, &emails)))
+        .collect();
+    actors.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut actions: Vec<(String, String)> = audit::actions(&state.store)
+        .await
+        .or_page(&headers)?
+        .into_iter()
+        .map(|a| {
+            let label = action_label(&tr, &a);
+            (a, label)
+        })
+        .collect();
+    actions.sort_by(|a, b| a.1.cmp(&b.1));
+    let record_types = audit::record_types(&state.store)
+        .await
+        .or_page(&headers)?
+        .into_iter()
+        .map(|kind| {
+            let label = tr
+                .try_t(&format!("audit-kind-{kind}"))
+                .unwrap_or_else(|| humanize(&kind));
+            (kind, label)
         })
         .collect();
     let page = AuditPage {
-        chrome: Chrome::for_caller(&caller, &headers, "audit-title"),
+        newer: (query.page > 0).then(|| query.link(query.page - 1)),
+        older: more.then(|| query.link(query.page + 1)),
+        page_number: query.page + 1,
+        chrome,
         verdict,
-        entries,
+        intact,
+        entries: rows,
+        filter: query,
+        actors,
+        actions,
+        record_types,
     };
     Ok(render(StatusCode::OK, &page))
 }

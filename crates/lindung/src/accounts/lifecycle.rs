@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use super::AccountsContext;
 use super::admin::{ADMIN, CsrfForm, Shown, users_page};
 use crate::access::{Administrator, lifecycle};
-use crate::http::{Access, Caller, Endpoint, OrPage, PageResult, translator};
+use crate::http::{Access, Caller, Chrome, Endpoint, OrPage, PageResult};
 
 pub fn endpoints<S>() -> Vec<Endpoint<S>>
 where
@@ -59,7 +59,10 @@ async fn set_disabled(
     } else {
         "user-enabled"
     };
-    let notice = translator(&headers).t1(key, "email", &changed.email);
+    let notice =
+        Chrome::for_caller(&caller, &headers, "users-title")
+            .tr
+            .t1(key, "email", &changed.email);
     users_page(&state, &headers, &caller, Shown::Notice(notice)).await
 }
 
@@ -94,7 +97,11 @@ async fn end_sessions(
     let ended = lifecycle::end_sessions(&state.store, &caller.actor(), &by, id)
         .await
         .or_page(&headers)?;
-    let notice = translator(&headers).t1("sessions-ended", "count", ended);
+    let notice = Chrome::for_caller(&caller, &headers, "users-title").tr.t1(
+        "sessions-ended",
+        "count",
+        ended,
+    );
     users_page(&state, &headers, &caller, Shown::Notice(notice)).await
 }
 

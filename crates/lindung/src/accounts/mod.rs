@@ -5,6 +5,7 @@
 
 mod admin;
 mod lifecycle;
+mod overview;
 mod reset;
 mod sessions;
 
@@ -55,5 +56,6 @@ where
     all.extend(admin::endpoints());
     all.extend(lifecycle::endpoints());
     all.extend(reset::endpoints());
+    all.extend(overview::endpoints());
     all
 }

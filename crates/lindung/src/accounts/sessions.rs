@@ -23,13 +23,13 @@ where
     crate::http::AuthContext: FromRef<S>,
 {
     vec![
-        Endpoint::get("/", Access::Public, home),
         Endpoint::get("/login", Access::Public, login_form),
         Endpoint::post("/login", Access::Public, login),
         Endpoint::get("/setup", Access::Public, setup_form),
         Endpoint::post("/setup", Access::Public, setup),
         Endpoint::post("/logout", Access::Page(Role::ALL), logout),
         Endpoint::post("/account/language", Access::Page(Role::ALL), set_language),
+        Endpoint::get("/account", Access::Page(Role::ALL), account),
     ]
 }
 
@@ -96,28 +96,11 @@ fn local_path(next: &str) -> Option<&str> {
     safe.then_some(next)
 }
 
-/// The site's address: staff with a session go where their work is; everyone else to the
-/// public report form, never to a page that asks them to log in.
-async fn home(
-    State(state): State<AccountsContext>,
-    headers: HeaderMap,
-) -> axum::response::Response {
-    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
-        && let Ok(Some((principal, _))) = sessions::lookup(&state.store, secret).await
-    {
-        return Redirect::to(landing(principal.role)).into_response();
-    }
-    Redirect::to("/report").into_response()
-}
-
-/// Where each role's work is, after logging in.
+/// Where each role's work is, after logging in (the page chrome's table, which the header's
+/// navigation follows too). The site's address `/` is the hotline's public home, which sends
+/// signed-in staff here as well.
 pub(super) fn landing(role: Role) -> &'static str {
-    match role {
-        Role::Analyst => "/hotline",
-        Role::CaseWorker | Role::Supervisor => "/care",
-        Role::Researcher => "/hotline/stats",
-        Role::Admin | Role::Platform | Role::LawEnforcement => "/banks",
-    }
+    crate::http::chrome::landing(role)
 }
 
 #[derive(Deserialize)]
@@ -414,6 +397,28 @@ async fn set_language(
                 .and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_owned()))
         })
         .filter(|path| path.starts_with('/') && !path.starts_with("//"))
-        .unwrap_or_else(|| "/banks".to_owned());
+        .unwrap_or_else(|| landing(caller.principal.role).to_owned());
     Ok(Redirect::to(&back).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    role: String,
+    home: &'static str,
+}
+
+/// The signed-in user's own account: who they are, their role in words, and where their work
+/// starts. Every role may open it, so every role has a page with its navigation.
+async fn account(headers: HeaderMap, caller: Caller) -> PageResult {
+    let chrome = Chrome::for_caller(&caller, &headers, "account-title");
+    let page = AccountPage {
+        role: chrome
+            .tr
+            .t(&format!("role-{}", caller.principal.role.as_str())),
+        home: landing(caller.principal.role),
+        chrome,
+    };
+    Ok(render(StatusCode::OK, &page))
 }

@@ -58,20 +58,42 @@ struct BankRow {
 struct BanksPage {
     chrome: Chrome,
     banks: Vec<BankRow>,
+    /// The new bank's name as typed, and why it was refused.
+    typed_name: String,
+    error: Option<String>,
+}
+
+/// A refused form's message: the kind of fault in the user's language, then the detail.
+fn refusal(chrome: &Chrome, error: ApiError) -> String {
+    let summary = chrome
+        .tr
+        .try_t(&format!("error-{}", error.code))
+        .unwrap_or_else(|| chrome.tr.t("error-generic"));
+    format!("{summary} ({})", error.message)
 }
 
 async fn list(State(ctx): State<BanksContext>, headers: HeaderMap, caller: Caller) -> PageResult {
+    list_page(&ctx, &headers, &caller, String::new(), None).await
+}
+
+async fn list_page(
+    ctx: &BanksContext,
+    headers: &HeaderMap,
+    caller: &Caller,
+    typed_name: String,
+    error: Option<ApiError>,
+) -> PageResult {
     let mut rows = Vec::new();
     let listed = banks::listed_banks(&ctx.store, &caller.principal)
         .await
-        .or_page(&headers)?
+        .or_page(headers)?
         .all(ctx.store.db())
         .await
-        .or_page(&headers)?;
+        .or_page(headers)?;
     for b in listed {
         let signals = banks::bank_signals(&ctx.store, b.id)
             .await
-            .or_page(&headers)?
+            .or_page(headers)?
             .len();
         rows.push(BankRow {
             name: b.name,
@@ -80,11 +102,15 @@ async fn list(State(ctx): State<BanksContext>, headers: HeaderMap, caller: Calle
             signals,
         });
     }
+    let chrome = Chrome::for_caller(caller, headers, "banks-title");
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
     let page = BanksPage {
-        chrome: Chrome::for_caller(&caller, &headers, "banks-title"),
+        error: error.map(|e| refusal(&chrome, e)),
+        chrome,
         banks: rows,
+        typed_name,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
 }
 
 #[derive(Deserialize)]
@@ -100,7 +126,7 @@ async fn create(
     Form(form): Form<CreateForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let created = banks::create_bank(
+    let created = match banks::create_bank(
         &ctx.store,
         &caller.actor(),
         &caller.principal,
@@ -110,7 +136,17 @@ async fn create(
         banks::BankSharing::Private,
     )
     .await
-    .or_page(&headers)?;
+    {
+        Ok(created) => created,
+        // A name that is not valid or taken: the form again, with the name as typed.
+        Err(e) => {
+            let error = ApiError::from(e);
+            if error.status.is_server_error() {
+                return Err(PageError::new(&headers, error));
+            }
+            return list_page(&ctx, &headers, &caller, form.name, Some(error)).await;
+        }
+    };
     ctx.sync().await.or_page(&headers)?;
     Ok(Redirect::to(&format!("/banks/{}", created.name)).into_response())
 }
@@ -126,6 +162,9 @@ struct BankPage {
     signals: Vec<signal::Model>,
     total: usize,
     sharing_options: &'static [banks::BankSharing],
+    /// The add-hash form as typed (hash, note), and why it was refused.
+    typed_hash: (String, String),
+    error: Option<String>,
 }
 
 impl BankPage {
@@ -156,6 +195,18 @@ async fn bank_page(
     name: &str,
     notice: Option<String>,
 ) -> PageResult {
+    bank_page_with(ctx, headers, caller, name, notice, Default::default(), None).await
+}
+
+async fn bank_page_with(
+    ctx: &BanksContext,
+    headers: &HeaderMap,
+    caller: &Caller,
+    name: &str,
+    notice: Option<String>,
+    typed_hash: (String, String),
+    error: Option<ApiError>,
+) -> PageResult {
     let found = visible(ctx, headers, caller, name).await?;
     let mut signals = banks::bank_signals(&ctx.store, found.id)
         .await
@@ -178,14 +229,17 @@ async fn bank_page(
     if let Some(notice) = notice {
         chrome = chrome.with_notice(notice);
     }
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
     let page = BankPage {
+        error: error.map(|e| refusal(&chrome, e)),
         chrome,
         bank: found,
         signals,
         total,
         sharing_options: banks::BankSharing::ALL,
+        typed_hash,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
 }
 
 async fn show(
@@ -213,9 +267,18 @@ async fn add_hash(
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
     visible(&ctx, &headers, &caller, &name).await?;
-    let signal = NewSignal::new(SignalType::Pdq, &form.pdq, None).or_page(&headers)?;
+    let note = form.note.unwrap_or_default();
+    let signal = match NewSignal::new(SignalType::Pdq, form.pdq.trim(), None) {
+        Ok(signal) => signal,
+        // Not a PDQ hash: the form again, with what was typed and the field marked.
+        Err(e) => {
+            let typed = (form.pdq, note);
+            return bank_page_with(&ctx, &headers, &caller, &name, None, typed, Some(e.into()))
+                .await;
+        }
+    };
     let meta = ContentMeta {
-        note: form.note.unwrap_or_default(),
+        note,
         source: "page".into(),
         ..ContentMeta::default()
     };
@@ -227,13 +290,18 @@ async fn add_hash(
         &headers,
         &caller,
         &name,
-        Some(added_notice(&headers, &added)),
+        Some(added_notice(&caller, &headers, &added)),
     )
     .await
 }
 
-fn added_notice(headers: &HeaderMap, added: &banks::Added) -> String {
-    let tr = crate::http::translator(headers);
+/// The signed-in user's translator: their own language setting first, then the browser's.
+fn user_tr(caller: &Caller, headers: &HeaderMap) -> crate::http::i18n::Tr {
+    Chrome::for_caller(caller, headers, "bank-title").tr
+}
+
+fn added_notice(caller: &Caller, headers: &HeaderMap, added: &banks::Added) -> String {
+    let tr = user_tr(caller, headers);
     tr.t(if added.new_signals > 0 {
         "added"
     } else {
@@ -276,7 +344,7 @@ async fn add_upload(
         &headers,
         &caller,
         &name,
-        Some(added_notice(&headers, &added)),
+        Some(added_notice(&caller, &headers, &added)),
     )
     .await
 }
@@ -321,8 +389,7 @@ async fn import(
     .await
     .or_page(&headers)?;
     ctx.sync().await.or_page(&headers)?;
-    let tr = crate::http::translator(&headers);
-    let notice = tr.t1("imported", "count", added);
+    let notice = user_tr(&caller, &headers).t1("imported", "count", added);
     bank_page(&ctx, &headers, &caller, &name, Some(notice)).await
 }
 

@@ -94,10 +94,29 @@ pub struct EvidencePolicy {
     pub max_bytes: usize,
 }
 
+/// Who runs the hotline, as the public home and the privacy notice name them. Every field is
+/// optional, so configuration files written before these existed stay valid.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Operator {
+    /// The organisation's name as the public knows it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its own website (`https://…`), linked from the home page.
+    #[serde(default)]
+    pub website: Option<String>,
+    /// Where people ask about, or object to, what is kept about them (an email address or a
+    /// web address).
+    #[serde(default)]
+    pub privacy_contact: Option<String>,
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct HotlineConfig {
     /// The organisation whose analysts handle reports.
     pub organisation: String,
+    /// Who runs the hotline, for the public pages.
+    #[serde(default)]
+    pub operator: Operator,
     /// The hotline's own country, whose law applies unless the analyst names another.
     pub country: String,
     pub emergency: BTreeMap<String, Emergency>,
@@ -123,6 +142,11 @@ impl HotlineConfig {
         let mut config: HotlineConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if !config.notices.templates.contains_key("en") {
             return Err("notices.templates needs an \"en\" template, the fallback".into());
+        }
+        if let Some(website) = &config.operator.website
+            && !(website.starts_with("https://") || website.starts_with("http://"))
+        {
+            return Err("operator.website is a web address (https://…)".into());
         }
         if config.checks.confirmations == 0 {
             return Err("checks.confirmations is at least 1".into());
@@ -259,6 +283,29 @@ mod tests {
         assert_eq!(config.emergency.len(), 10);
         assert_eq!(config.emergency["TH"].police, ["191"]);
         assert_eq!(config.emergency["ID"].police, ["110", "112"]);
+    }
+
+    #[test]
+    fn who_runs_the_hotline_is_optional_and_read_when_given() {
+        let config = HotlineConfig::parse(DEFAULT_CONFIG).expect("parses");
+        assert!(config.operator.name.is_none(), "an older file stays valid");
+        let mut text: serde_json::Value = serde_json::from_str(DEFAULT_CONFIG).expect("json");
+        text["operator"] = serde_json::json!({
+            "name": "Example Child Safety Foundation",
+            "website": "https://hotline.example",
+            "privacy_contact": "privacy@hotline.example"
+        });
+        let config = HotlineConfig::parse(&text.to_string()).expect("parses");
+        assert_eq!(
+            config.operator.name.as_deref(),
+            Some("Example Child Safety Foundation")
+        );
+        assert_eq!(
+            config.operator.privacy_contact.as_deref(),
+            Some("privacy@hotline.example")
+        );
+        text["operator"]["website"] = serde_json::json!("javascript:alert(1)");
+        assert!(HotlineConfig::parse(&text.to_string()).is_err());
     }
 
     #[test]

@@ -9,11 +9,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::config::Emergency;
+use super::config::{Emergency, Operator};
 use super::{HotlineContext, HotlineError, IncidentType, ReportInput, SEEN_ON, Source};
 use crate::access::audit::Actor;
 use crate::http::i18n::{PUBLIC_LANGUAGES, Tr};
-use crate::http::{Access, ApiError, ClientAddr, Endpoint, render};
+use crate::http::{Access, ApiError, ClientAddr, Endpoint, SESSION_COOKIE, cookie, render};
 
 /// What the public form asks about, each with its incident type and annotations.
 const KINDS: &[&str] = &["csam", "online_enticement", "sextortion"];
@@ -25,6 +25,8 @@ where
     crate::http::AuthContext: FromRef<S>,
 {
     vec![
+        Endpoint::get("/", Access::Public, home),
+        Endpoint::get("/privacy", Access::Public, privacy),
         Endpoint::get("/report", Access::Public, report_form),
         Endpoint::post("/report", Access::Public, report_submit),
         Endpoint::get("/report/status", Access::Public, status_form),
@@ -185,6 +187,92 @@ async fn report_form(
         ..PublicForm::default()
     };
     report_page(&ctx, tr, form, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    lang: Option<String>,
+    /// The country whose help numbers the visitor chose (the home's country menu).
+    country: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    /// Empty: the layout's danger-box rules belong to the report form.
+    countries: Vec<(String, String)>,
+    operator: Operator,
+    /// Every country with its numbers, named in the page's language.
+    emergency: Vec<(String, String, Emergency)>,
+    /// The country whose numbers are shown first; empty when there is no clue.
+    country: String,
+}
+
+/// The site's address. A visitor without a session gets the public home: who runs this
+/// hotline, the ways to report, help numbers for their country, the languages and the privacy
+/// notice. Staff with a session go where their work is.
+async fn home(
+    State(ctx): State<HotlineContext>,
+    headers: HeaderMap,
+    Query(q): Query<HomeQuery>,
+) -> Response {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some((principal, _))) = crate::access::sessions::lookup(&ctx.store, secret).await
+    {
+        return axum::response::Redirect::to(crate::http::chrome::landing(principal.role))
+            .into_response();
+    }
+    let tr = public_tr(&headers, q.lang.as_deref());
+    // A country the visitor chose wins over the guess, if the hotline has numbers for it.
+    let country = q
+        .country
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| ctx.config.emergency.contains_key(c))
+        .unwrap_or_else(|| likely_country(&tr, &headers, &ctx));
+    let page = HomePage {
+        languages: language_menu(&tr),
+        emergency: countries_in(&tr, &ctx),
+        tr,
+        here: "/",
+        countries: Vec::new(),
+        operator: ctx.config.operator.clone(),
+        country,
+    };
+    public(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyPage {
+    tr: Tr,
+    here: &'static str,
+    languages: Vec<(&'static str, &'static str, bool)>,
+    countries: Vec<(String, String)>,
+    operator: Operator,
+    /// How long evidence files are kept, from the evidence policy.
+    retention_days: u32,
+}
+
+/// The privacy notice: what is collected, how it is protected, who can read it and how long it
+/// is kept, in the visitor's language.
+async fn privacy(
+    State(ctx): State<HotlineContext>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let tr = public_tr(&headers, q.lang.as_deref());
+    let page = PrivacyPage {
+        languages: language_menu(&tr),
+        tr,
+        here: "/privacy",
+        countries: Vec::new(),
+        operator: ctx.config.operator.clone(),
+        retention_days: ctx.config.evidence.retention_days,
+    };
+    public(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]

@@ -23,7 +23,87 @@ pub struct Chrome {
     pub is_care: bool,
     /// Analysts and admins: the navigation includes the hotline's reports.
     pub is_hotline: bool,
+    /// The pages the caller's role may open, as (path, label), from [`NAVIGATION`].
+    pub nav: Vec<(&'static str, String)>,
+    /// Where the caller's work starts ([`landing`]); `/` for a visitor.
+    pub home: &'static str,
     pub notice: Option<String>,
+}
+
+/// Where each role's work is: where login leads, and where `/` sends a signed-in user.
+pub fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Analyst => "/hotline",
+        Role::CaseWorker => "/care",
+        Role::Supervisor => "/care/approvals",
+        Role::Researcher => "/hotline/stats",
+        Role::Admin => "/admin",
+        Role::Platform => "/platform",
+        Role::LawEnforcement => "/hotline/referred",
+    }
+}
+
+/// The header's links for each role, as (path, message key): only pages the role may open, its
+/// landing first. One table, so the navigation and the routes' roles are read side by side.
+pub const NAVIGATION: &[(Role, &[(&str, &str)])] = &[
+    (
+        Role::Admin,
+        &[
+            ("/admin", "nav-overview"),
+            ("/admin/users", "nav-users"),
+            ("/admin/audit", "nav-audit"),
+            ("/banks", "nav-banks"),
+            ("/match", "nav-match"),
+            ("/hotline", "nav-hotline"),
+            ("/hotline/contacts", "nav-contacts"),
+            ("/hotline/settings", "nav-settings"),
+            ("/hotline/stats", "nav-stats"),
+        ],
+    ),
+    (
+        Role::Analyst,
+        &[
+            ("/hotline", "nav-hotline"),
+            ("/hotline/contacts", "nav-contacts"),
+            ("/hotline/stats", "nav-stats"),
+            ("/banks", "nav-banks"),
+            ("/match", "nav-match"),
+        ],
+    ),
+    (
+        Role::CaseWorker,
+        &[("/care", "nav-cases"), ("/care/referrals", "nav-referrals")],
+    ),
+    (
+        Role::Supervisor,
+        &[
+            ("/care/approvals", "nav-approvals"),
+            ("/care", "nav-cases"),
+            ("/care/referrals", "nav-referrals"),
+        ],
+    ),
+    (Role::Researcher, &[("/hotline/stats", "nav-stats")]),
+    (
+        Role::Platform,
+        &[
+            ("/platform", "nav-platform"),
+            ("/banks", "nav-banks"),
+            ("/match", "nav-match"),
+        ],
+    ),
+    (
+        Role::LawEnforcement,
+        &[("/hotline/referred", "nav-referred")],
+    ),
+];
+
+/// The links of `role`'s navigation, as (path, message key).
+pub fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {
+    NAVIGATION
+        .iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, links)| *links)
+        .unwrap_or(&[])
 }
 
 impl Chrome {
@@ -41,6 +121,11 @@ impl Chrome {
             is_admin: caller.principal.role == Role::Admin,
             is_care: matches!(caller.principal.role, Role::CaseWorker | Role::Supervisor),
             is_hotline: matches!(caller.principal.role, Role::Analyst | Role::Admin),
+            nav: navigation(caller.principal.role)
+                .iter()
+                .map(|&(path, key)| (path, tr.t(key)))
+                .collect(),
+            home: landing(caller.principal.role),
             notice: None,
             tr,
         }
@@ -60,6 +145,8 @@ impl Chrome {
             is_admin: false,
             is_care: false,
             is_hotline: false,
+            nav: Vec::new(),
+            home: "/",
             notice: None,
             tr,
         }
@@ -99,14 +186,23 @@ struct MessagePage {
     chrome: Chrome,
     message: String,
     show_login: bool,
+    /// The request carried a session: the way back leads to the user's work (`/` sends a
+    /// signed-in user to their landing page).
+    signed_in: bool,
+}
+
+/// Whether a request carries a session cookie (not whether the session is live: an error page
+/// only words its way back by it).
+fn has_session(headers: &HeaderMap) -> bool {
+    super::cookie(headers, super::SESSION_COOKIE).is_some_and(|s| !s.is_empty())
 }
 
 /// An error as an HTML page; a 401 links to the login form.
 pub fn page_error(headers: &HeaderMap, error: ApiError) -> Response {
-    page_error_in(translator(headers), error)
+    page_error_in(translator(headers), error, has_session(headers))
 }
 
-fn page_error_in(tr: Tr, error: ApiError) -> Response {
+fn page_error_in(tr: Tr, error: ApiError, signed_in: bool) -> Response {
     // The kind of error in the visitor's language; the detail (which names the field or value
     // at fault) follows as the domain wrote it.
     // Never a message key: a code without words of its own gets the general words.
@@ -115,6 +211,7 @@ fn page_error_in(tr: Tr, error: ApiError) -> Response {
         .unwrap_or_else(|| tr.t("error-generic"));
     let page = MessagePage {
         show_login: error.status == StatusCode::UNAUTHORIZED,
+        signed_in: signed_in && error.status != StatusCode::UNAUTHORIZED,
         message: format!("{summary} ({})", error.message),
         chrome: Chrome::anonymous_in(tr, "error-title"),
     };
@@ -126,6 +223,7 @@ fn page_error_in(tr: Tr, error: ApiError) -> Response {
 pub struct PageError {
     lang: String,
     error: ApiError,
+    signed_in: bool,
 }
 
 impl PageError {
@@ -133,13 +231,14 @@ impl PageError {
         PageError {
             lang: translator(headers).lang,
             error,
+            signed_in: has_session(headers),
         }
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        page_error_in(Tr::new(&self.lang), self.error)
+        page_error_in(Tr::new(&self.lang), self.error, self.signed_in)
     }
 }
 
@@ -162,4 +261,21 @@ pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> HeaderValue 
         "{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_seconds}"
     );
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_has_navigation_that_starts_at_its_landing() {
+        for role in Role::ALL {
+            let links = navigation(*role);
+            assert_eq!(
+                links.first().map(|(path, _)| *path),
+                Some(landing(*role)),
+                "{role:?}"
+            );
+        }
+    }
 }

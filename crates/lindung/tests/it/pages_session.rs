@@ -392,8 +392,25 @@ fn log_in(server: &Server, email: &str, next: &str) -> (u16, String, String) {
     (status, location(&head), session)
 }
 
-/// After logging in, each role lands where its work is; a page asked for first is where the
-/// browser goes back to, but only a page of this site.
+/// The links of the header's navigation on a page, in order.
+fn navigation_of(page: &str) -> Vec<String> {
+    let nav = page
+        .split_once("id=\"site-nav\"")
+        .and_then(|(_, rest)| rest.split_once("</nav>"))
+        .map(|(links, _)| links)
+        .unwrap_or_else(|| panic!("no navigation: {page}"));
+    nav.split("<a href=\"")
+        .skip(1)
+        .filter_map(|link| link.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// After logging in, each role lands where its work is (issue 16: analyst the queue, case
+/// worker the cases, supervisor the approvals, researcher the statistics, admin the overview,
+/// platform its API page, law enforcement the reports referred to it), and its navigation
+/// shows exactly the pages that role may open; a page asked for first is where the browser
+/// goes back to, but only a page of this site.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
     use lindung::access::Role;
@@ -408,34 +425,141 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
                 Role::Researcher,
                 Some("University"),
             ),
+            ("platform@example.org", Role::Platform, Some("Platform")),
+            ("police@example.org", Role::LawEnforcement, Some("Police")),
         ] {
             support::user(&t.store, email, role, org).await;
         }
         let server = Server::start(&t.location);
-        // The site's address takes the public to the report form, never to a login page.
-        let (status, head, _) = server.raw("GET", "/", &[], b"");
-        assert_eq!((status, location(&head)), (303, "/report".to_owned()));
-        for (email, lands) in [
-            ("admin@example.org", "/banks"),
-            ("analyst@example.org", "/hotline"),
-            ("worker@example.org", "/care"),
-            ("supervisor@example.org", "/care"),
-            ("researcher@example.org", "/hotline/stats"),
-        ] {
+        // The site's address is the public home for a visitor, never a login page.
+        let (status, _, home) = server.raw("GET", "/", &[], b"");
+        assert_eq!(status, 200, "{home}");
+        assert!(
+            home.contains("href=\"/report?lang=en\"") && home.contains("id=\"quick-exit\""),
+            "{home}"
+        );
+        // Written from the issue, not from the navigation table.
+        let expected: [(&str, &str, &[&str]); 7] = [
+            (
+                "admin@example.org",
+                "/admin",
+                &[
+                    "/admin",
+                    "/admin/users",
+                    "/admin/audit",
+                    "/banks",
+                    "/match",
+                    "/hotline",
+                    "/hotline/contacts",
+                    "/hotline/settings",
+                    "/hotline/stats",
+                ],
+            ),
+            (
+                "analyst@example.org",
+                "/hotline",
+                &[
+                    "/hotline",
+                    "/hotline/contacts",
+                    "/hotline/stats",
+                    "/banks",
+                    "/match",
+                ],
+            ),
+            ("worker@example.org", "/care", &["/care", "/care/referrals"]),
+            (
+                "supervisor@example.org",
+                "/care/approvals",
+                &["/care/approvals", "/care", "/care/referrals"],
+            ),
+            (
+                "researcher@example.org",
+                "/hotline/stats",
+                &["/hotline/stats"],
+            ),
+            (
+                "platform@example.org",
+                "/platform",
+                &["/platform", "/banks", "/match"],
+            ),
+            (
+                "police@example.org",
+                "/hotline/referred",
+                &["/hotline/referred"],
+            ),
+        ];
+        for (email, lands, links) in expected {
             let (status, went, session) = log_in(&server, email, "");
             assert_eq!((status, went.as_str()), (303, lands), "{email}");
             // Back at the site's address later, the same.
             let (_, head, _) = server.raw("GET", "/", &[("Cookie", &session)], b"");
             assert_eq!(location(&head), lands, "{email}");
+            // Every role may open its own account page, which carries the navigation.
+            let (status, _, page) = server.raw("GET", "/account", &[("Cookie", &session)], b"");
+            assert_eq!(status, 200, "{email}: {page}");
+            assert_eq!(navigation_of(&page), links, "{email}");
         }
         for (next, lands) in [
             ("%2Fadmin%2Fusers", "/admin/users"),
-            ("%2F%2Fevil.example%2F", "/banks"),
-            ("https%3A%2F%2Fevil.example%2F", "/banks"),
+            ("%2F%2Fevil.example%2F", "/admin"),
+            ("https%3A%2F%2Fevil.example%2F", "/admin"),
         ] {
             let (status, went, _) = log_in(&server, "admin@example.org", next);
             assert_eq!((status, went.as_str()), (303, lands), "{}: {next}", t.name);
         }
         server.terminate();
     }
+}
+
+/// The platform's own page lists its API tokens by name and time, never a secret, and says
+/// where the API is described and how to call it; an admin's overview counts what there is.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_platform_sees_its_tokens_and_the_api_and_the_admin_an_overview() {
+    for t in support::stores("pages_platform").await {
+        platform_and_overview(&t).await;
+    }
+}
+
+async fn platform_and_overview(t: &TestStore) {
+    use lindung::access::Role;
+    let secret = support::user(&t.store, "platform@example.org", Role::Platform, Some("P")).await;
+    support::user(&t.store, "other@example.org", Role::Platform, Some("Q")).await;
+    support::user(&t.store, "admin@example.org", Role::Admin, None).await;
+    let server = Server::start(&t.location);
+    let (status, went, session) = log_in(&server, "platform@example.org", "");
+    assert_eq!((status, went.as_str()), (303, "/platform"));
+    let (status, _, page) = server.raw("GET", "/platform", &[("Cookie", &session)], b"");
+    assert_eq!(status, 200, "{page}");
+    let tokens = page
+        .split_once("id=\"platform-tokens\"")
+        .map(|(_, rest)| rest.split("</table>").next().unwrap_or_default())
+        .unwrap_or_else(|| panic!("no token list: {page}"));
+    assert_eq!(
+        tokens.matches("<tr>").count(),
+        2,
+        "a heading and its one token, not another organisation's: {tokens}"
+    );
+    assert!(tokens.contains("<td>test</td>"), "{tokens}");
+    assert!(!page.contains(&secret), "never the secret");
+    assert!(page.contains("href=\"/api/v1/openapi.json\""), "{page}");
+    assert!(page.contains("Authorization: Bearer"), "{page}");
+    let (status, _, _) = server.raw("GET", "/api/v1/openapi.json", &[], b"");
+    assert_eq!(status, 200, "the documented address serves the document");
+    // Not the admin's pages.
+    let (status, _, page) = server.raw("GET", "/admin", &[("Cookie", &session)], b"");
+    assert_eq!(status, 403);
+    assert!(
+        page.contains("href=\"/\" id=\"back-home\">Back to your work<"),
+        "a refusal leads back to the user's work: {page}"
+    );
+
+    let (_, _, session) = log_in(&server, "admin@example.org", "");
+    let (status, _, page) = server.raw("GET", "/admin", &[("Cookie", &session)], b"");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"count-users\">3<"), "{page}");
+    assert!(page.contains("id=\"count-banks\">0<"), "{page}");
+    assert!(page.contains("id=\"count-reports\">0<"), "{page}");
+    assert!(page.contains("id=\"count-cases\">0<"), "{page}");
+    assert!(page.contains("The audit chain is intact"), "{page}");
+    server.terminate();
 }
