@@ -306,3 +306,5 @@ audit-action-user-sessions_end = ended a user's sessions
 account-title = Your account
 account-home = Go to your work
 back-to-work = Back to your work
+audit-action-care-referral-list = read the referral inbox
+audit-action-hotline-referred-read = read the police inbox

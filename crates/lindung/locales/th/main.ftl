@@ -306,3 +306,5 @@ audit-action-user-sessions_end = สิ้นสุดเซสชันขอ�
 account-title = บัญชีของคุณ
 account-home = ไปที่งานของคุณ
 back-to-work = กลับไปที่งานของคุณ
+audit-action-care-referral-list = อ่านกล่องรับการส่งต่อ
+audit-action-hotline-referred-read = อ่านกล่องรับเรื่องของตำรวจ

@@ -11,6 +11,7 @@
 mod assess;
 mod case_page;
 mod inbox;
+mod pictures;
 mod shown;
 mod team;
 
@@ -43,6 +44,7 @@ where
     all.extend(assess::endpoints());
     all.extend(case_page::endpoints());
     all.extend(team::endpoints());
+    all.extend(pictures::endpoints());
     all
 }
 
@@ -66,10 +68,11 @@ pub(crate) enum Done {
     Transferred,
     Accepted,
     Rejected,
+    Linked,
 }
 
 impl Done {
-    const ALL: [Done; 17] = [
+    const ALL: [Done; 18] = [
         Done::Registered,
         Done::Consented,
         Done::Withdrawn,
@@ -87,6 +90,7 @@ impl Done {
         Done::Transferred,
         Done::Accepted,
         Done::Rejected,
+        Done::Linked,
     ];
 
     fn named(name: &str) -> Option<Done> {
@@ -112,6 +116,7 @@ impl Done {
             Done::Transferred => "transferred",
             Done::Accepted => "accepted",
             Done::Rejected => "rejected",
+            Done::Linked => "hashes-linked",
         }
     }
 }

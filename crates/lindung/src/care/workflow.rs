@@ -330,6 +330,30 @@ pub async fn link_signals_in(
 /// The bank that holds hashes of children's pictures added from their cases.
 pub const CARE_BANK: &str = "CARE_HASHES";
 
+/// The signals of a picture's hashes as a worker gives them (a PDQ hash with its quality, an
+/// MD5, or both), each refused with the field at fault.
+pub fn picture_signals(
+    pdq: Option<&str>,
+    quality: Option<i32>,
+    md5: Option<&str>,
+) -> Result<Vec<crate::banks::store::NewSignal>, CareError> {
+    use crate::banks::store::{NewSignal, SignalType};
+    let mut signals = Vec::new();
+    if let Some(pdq) = pdq.map(str::trim).filter(|p| !p.is_empty()) {
+        signals.push(
+            NewSignal::new(SignalType::Pdq, pdq, quality)
+                .map_err(|e| CareError::Invalid("pdq", e.to_string()))?,
+        );
+    }
+    if let Some(md5) = md5.map(str::trim).filter(|m| !m.is_empty()) {
+        signals.push(
+            NewSignal::new(SignalType::Md5, md5, None)
+                .map_err(|e| CareError::Invalid("md5", e.to_string()))?,
+        );
+    }
+    Ok(signals)
+}
+
 /// Adds hashes of the child's pictures to the care bank and links them to the case, so that a
 /// platform's match alerts the case's workers. Needs the `hash_sharing` consent.
 pub async fn add_case_hashes(

@@ -232,6 +232,31 @@ async fn a_case_workers_day_from_registration_to_closure_in_thai_on_a_phone() {
     // Consent, then the assessment stage and an assessment.
     consent(&driver, "services", &typed);
     assert!(text_of(&driver, "#consent-list").contains("การรับบริการ"));
+    // A picture's hashes (synthetic) need the hash-sharing consent: refused without it, with
+    // what was typed kept; linked once the guardian consents.
+    let pdq = "f".repeat(64);
+    driver.type_into("#pdq", &pdq);
+    driver.type_into("#quality", "90");
+    driver.click("#link-hashes");
+    assert!(
+        text_of(&driver, "#hashes-error").contains("แบ่งปันแฮช"),
+        "{}",
+        text_of(&driver, "#hashes-error")
+    );
+    assert_eq!(
+        driver.script("return document.getElementById('pdq').value;"),
+        serde_json::Value::String(pdq.clone())
+    );
+    assert_readable(&driver, "the refused hashes", &typed);
+    consent(&driver, "hash_sharing", &typed);
+    driver.type_into("#pdq", &pdq);
+    driver.type_into("#quality", "90");
+    driver.click("#link-hashes");
+    assert!(
+        notice(&driver).starts_with("เชื่อมแฮชของภาพแล้ว"),
+        "{}",
+        notice(&driver)
+    );
     move_to(&driver, "assessment", None);
     assert_eq!(notice(&driver), "เลื่อนกรณีไปขั้นตอนถัดไปแล้ว");
     assert_eq!(stage(&driver), "ประเมิน");

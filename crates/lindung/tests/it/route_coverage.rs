@@ -132,7 +132,7 @@ const REACH: &[(&str, Reach)] = &[
     ),
     (
         "POST /api/v1/cases/{id}/assessments",
-        Form("/care/{id}/assessments"),
+        Form("/care/{id}/assess"),
     ),
     ("POST /api/v1/cases/{id}/assign", Form("/care/{id}/assign")),
     (

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::{Created, created_answer};
 use crate::care::indicators::{self, Indicators};
 use crate::care::plan::{self, Answers, Form, ServiceView};
-use crate::care::{CareContext, CareError, ServiceStatus, workflow};
+use crate::care::{CareContext, ServiceStatus, workflow};
 use crate::http::{ApiResult, Caller, Json, Path};
 
 /// The deployment's services and assessment forms.
@@ -161,20 +161,8 @@ pub(super) async fn add_hashes(
     Path(id): Path<i64>,
     Json(body): Json<CaseHashes>,
 ) -> ApiResult<(StatusCode, Json<Linked>)> {
-    use crate::banks::store::{NewSignal, SignalType};
-    let mut signals = Vec::new();
-    if let Some(pdq) = &body.pdq {
-        signals.push(
-            NewSignal::new(SignalType::Pdq, pdq, body.quality)
-                .map_err(|e| CareError::Invalid("pdq", e.to_string()))?,
-        );
-    }
-    if let Some(md5) = &body.md5 {
-        signals.push(
-            NewSignal::new(SignalType::Md5, md5, None)
-                .map_err(|e| CareError::Invalid("md5", e.to_string()))?,
-        );
-    }
+    let signals =
+        workflow::picture_signals(body.pdq.as_deref(), body.quality, body.md5.as_deref())?;
     let linked =
         workflow::add_case_hashes(&ctx.store, &caller.actor(), &caller.principal, id, &signals)
             .await?;
