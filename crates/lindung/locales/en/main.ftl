@@ -308,3 +308,6 @@ account-home = Go to your work
 back-to-work = Back to your work
 audit-action-care-referral-list = read the referral inbox
 audit-action-hotline-referred-read = read the police inbox
+audit-chain-deployment = The deployment's administrator checks the whole audit chain; here are your organisation's entries.
+audit-chain-unchecked = The audit chain is checked when you ask: it reads every entry.
+audit-chain-check = Check the chain now

@@ -308,3 +308,6 @@ account-home = ไปที่งานของคุณ
 back-to-work = กลับไปที่งานของคุณ
 audit-action-care-referral-list = อ่านกล่องรับการส่งต่อ
 audit-action-hotline-referred-read = อ่านกล่องรับเรื่องของตำรวจ
+audit-chain-deployment = ผู้ดูแลระบบของทั้งระบบเป็นผู้ตรวจห่วงโซ่การตรวจสอบทั้งหมด ที่นี่แสดงรายการขององค์กรของคุณ
+audit-chain-unchecked = ห่วงโซ่การตรวจสอบจะถูกตรวจเมื่อคุณสั่ง เพราะต้องอ่านทุกรายการ
+audit-chain-check = ตรวจห่วงโซ่ตอนนี้

@@ -361,6 +361,8 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub record_type: Option<String>,
     pub record_id: Option<String>,
+    /// Only what users of this organisation did (an organisation's admin sees no further).
+    pub organisation: Option<i32>,
 }
 
 impl AuditFilter {
@@ -369,6 +371,9 @@ impl AuditFilter {
         mut query: sea_orm::Select<audit_entry::Entity>,
     ) -> sea_orm::Select<audit_entry::Entity> {
         use sea_orm::{ColumnTrait, QueryFilter};
+        if let Some(organisation) = self.organisation {
+            query = query.filter(in_organisation(organisation));
+        }
         if let Some(actor) = &self.actor {
             query = query.filter(audit_entry::Column::Actor.eq(actor.as_str()));
         }
@@ -407,10 +412,33 @@ pub async fn list(
     Ok((entries, more))
 }
 
-/// The distinct values of one column of the log, sorted, for the audit page's filter menus.
-async fn distinct(store: &Store, column: audit_entry::Column) -> Result<Vec<String>, DbErr> {
-    use sea_orm::QuerySelect;
-    let mut values: Vec<String> = audit_entry::Entity::find()
+/// Entries made by users of `organisation`.
+fn in_organisation(organisation: i32) -> sea_orm::sea_query::SimpleExpr {
+    use crate::access::entities::user;
+    use sea_orm::ColumnTrait;
+    use sea_orm::sea_query::Query;
+    audit_entry::Column::ActorUserId.in_subquery(
+        Query::select()
+            .column(user::Column::Id)
+            .from(user::Entity)
+            .and_where(user::Column::OrganisationId.eq(organisation))
+            .to_owned(),
+    )
+}
+
+/// The distinct values of one column of the log, sorted, for the audit page's filter menus;
+/// only of `organisation`'s users' entries when one is given.
+async fn distinct(
+    store: &Store,
+    column: audit_entry::Column,
+    organisation: Option<i32>,
+) -> Result<Vec<String>, DbErr> {
+    use sea_orm::{QueryFilter, QuerySelect};
+    let mut query = audit_entry::Entity::find();
+    if let Some(organisation) = organisation {
+        query = query.filter(in_organisation(organisation));
+    }
+    let mut values: Vec<String> = query
         .select_only()
         .column(column)
         .distinct()
@@ -422,18 +450,18 @@ async fn distinct(store: &Store, column: audit_entry::Column) -> Result<Vec<Stri
 }
 
 /// Every actor that appears in the log (`user:3`, `cli`, …).
-pub async fn actors(store: &Store) -> Result<Vec<String>, DbErr> {
-    distinct(store, audit_entry::Column::Actor).await
+pub async fn actors(store: &Store, organisation: Option<i32>) -> Result<Vec<String>, DbErr> {
+    distinct(store, audit_entry::Column::Actor, organisation).await
 }
 
 /// Every action that appears in the log.
-pub async fn actions(store: &Store) -> Result<Vec<String>, DbErr> {
-    distinct(store, audit_entry::Column::Action).await
+pub async fn actions(store: &Store, organisation: Option<i32>) -> Result<Vec<String>, DbErr> {
+    distinct(store, audit_entry::Column::Action, organisation).await
 }
 
 /// Every kind of record that appears in the log.
-pub async fn record_types(store: &Store) -> Result<Vec<String>, DbErr> {
-    distinct(store, audit_entry::Column::RecordType).await
+pub async fn record_types(store: &Store, organisation: Option<i32>) -> Result<Vec<String>, DbErr> {
+    distinct(store, audit_entry::Column::RecordType, organisation).await
 }
 
 /// Whether an action only read something: consecutive reads of one record by one actor are

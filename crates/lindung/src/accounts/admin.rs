@@ -325,6 +325,7 @@ struct AuditPage {
     chrome: Chrome,
     verdict: String,
     intact: bool,
+    offer_check: bool,
     entries: Vec<AuditRow>,
     filter: AuditQuery,
     /// The filter menus: (value, label).
@@ -354,6 +355,9 @@ struct AuditQuery {
     /// 0 is the newest page.
     #[serde(default)]
     page: u64,
+    /// Non-empty: check the whole chain now.
+    #[serde(default)]
+    verify: String,
 }
 
 impl AuditQuery {
@@ -364,6 +368,7 @@ impl AuditQuery {
             action: given(&self.action),
             record_type: given(&self.record_type),
             record_id: given(&self.record_id),
+            organisation: None,
         }
     }
 
@@ -381,14 +386,48 @@ impl AuditQuery {
 }
 
 /// The audit chain's verdict in words, and whether it is intact.
+/// What the page says of the audit chain. Checking reads and hashes every entry, so it runs
+/// when the deployment's admin asks (`?verify=1`), never on every page load; an organisation's
+/// admin sees only their organisation's entries and cannot judge the whole chain.
+pub(super) struct ChainVerdict {
+    pub text: String,
+    pub intact: bool,
+    /// Offer the link that checks the chain now.
+    pub offer_check: bool,
+}
+
 pub(super) async fn chain_verdict(
     state: &AccountsContext,
     tr: &Tr,
-) -> Result<(String, bool), sea_orm::DbErr> {
+    by: &Administrator,
+    check_now: bool,
+) -> Result<ChainVerdict, sea_orm::DbErr> {
+    if by.confined_to().is_some() {
+        return Ok(ChainVerdict {
+            text: tr.t("audit-chain-deployment"),
+            intact: true,
+            offer_check: false,
+        });
+    }
+    if !check_now {
+        return Ok(ChainVerdict {
+            text: tr.t("audit-chain-unchecked"),
+            intact: true,
+            offer_check: true,
+        });
+    }
     let report = audit::verify(&state.store).await?;
     Ok(match report.first_broken {
-        None => (tr.t1("audit-intact", "count", report.entries), true),
-        Some((id, reason)) => (format!("{} {id}: {reason}", tr.t("audit-broken")), false),
+        None => ChainVerdict {
+            text: tr.t1("audit-intact", "count", report.entries),
+            intact: true,
+            offer_check: false,
+        },
+        Some((id, reason)) => ChainVerdict {
+            text: format!("{} {id}: {reason}", tr.t("audit-broken")),
+            intact: false,
+            offer_check: false,
+        },
     })
 }
 
@@ -448,6 +487,10 @@ fn user_ids<'a>(actors: impl IntoIterator<Item = &'a String>) -> Vec<i32> {
         .collect()
 }
 
+/// The furthest page the audit page goes back (50 entries a page): older entries are found with
+/// the filters, not by paging through half a million rows.
+const MAX_AUDIT_PAGE: u64 = 10_000;
+
 async fn audit_log(
     State(state): State<AccountsContext>,
     headers: HeaderMap,
@@ -456,11 +499,23 @@ async fn audit_log(
 ) -> PageResult {
     let chrome = Chrome::for_caller(&caller, &headers, "audit-title");
     let tr = chrome.tr.clone();
-    let (verdict, intact) = chain_verdict(&state, &tr).await.or_page(&headers)?;
-    let (entries, more) = audit::list(&state.store, &query.filter(), query.page, AUDIT_PAGE_SIZE)
+    let by = Administrator::of(&state.store, &caller.principal)
         .await
         .or_page(&headers)?;
-    let all_actors = audit::actors(&state.store).await.or_page(&headers)?;
+    // An organisation's admin reads what their own organisation's people did, nothing more.
+    let own = by.confined_to();
+    let chain = chain_verdict(&state, &tr, &by, !query.verify.is_empty())
+        .await
+        .or_page(&headers)?;
+    let filter = audit::AuditFilter {
+        organisation: own,
+        ..query.filter()
+    };
+    let page_number = query.page.min(MAX_AUDIT_PAGE);
+    let (entries, more) = audit::list(&state.store, &filter, page_number, AUDIT_PAGE_SIZE)
+        .await
+        .or_page(&headers)?;
+    let all_actors = audit::actors(&state.store, own).await.or_page(&headers)?;
     let emails = access::user_emails(
         &state.store,
         user_ids(all_actors.iter().chain(entries.iter().map(|e| &e.actor))),
@@ -483,7 +538,7 @@ async fn audit_log(
         .map(|a| (a.clone(), actor_label(&tr, a, &emails)))
         .collect();
     actors.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut actions: Vec<(String, String)> = audit::actions(&state.store)
+    let mut actions: Vec<(String, String)> = audit::actions(&state.store, own)
         .await
         .or_page(&headers)?
         .into_iter()
@@ -493,7 +548,7 @@ async fn audit_log(
         })
         .collect();
     actions.sort_by(|a, b| a.1.cmp(&b.1));
-    let record_types = audit::record_types(&state.store)
+    let record_types = audit::record_types(&state.store, own)
         .await
         .or_page(&headers)?
         .into_iter()
@@ -505,12 +560,13 @@ async fn audit_log(
         })
         .collect();
     let page = AuditPage {
-        newer: (query.page > 0).then(|| query.link(query.page - 1)),
-        older: more.then(|| query.link(query.page + 1)),
-        page_number: query.page + 1,
+        newer: (page_number > 0).then(|| query.link(page_number - 1)),
+        older: (more && page_number < MAX_AUDIT_PAGE).then(|| query.link(page_number + 1)),
+        page_number: page_number + 1,
         chrome,
-        verdict,
-        intact,
+        verdict: chain.text,
+        intact: chain.intact,
+        offer_check: chain.offer_check,
         entries: rows,
         filter: query,
         actors,

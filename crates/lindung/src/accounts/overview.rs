@@ -38,6 +38,7 @@ struct OverviewPage {
     open_cases: i64,
     verdict: String,
     intact: bool,
+    offer_check: bool,
 }
 
 /// Counts the rows of `table`, within one organisation when `own` is given. The accounts
@@ -89,15 +90,18 @@ async fn admin_overview(
     .await
     .or_page(&headers)?;
     let chrome = Chrome::for_caller(&caller, &headers, "overview-title");
-    let (verdict, intact) = chain_verdict(&state, &chrome.tr).await.or_page(&headers)?;
+    let chain = chain_verdict(&state, &chrome.tr, &by, false)
+        .await
+        .or_page(&headers)?;
     let page = OverviewPage {
         chrome,
         users,
         banks,
         open_reports,
         open_cases,
-        verdict,
-        intact,
+        verdict: chain.text,
+        intact: chain.intact,
+        offer_check: chain.offer_check,
     };
     Ok(render(StatusCode::OK, &page))
 }

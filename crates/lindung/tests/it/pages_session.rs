@@ -560,6 +560,10 @@ async fn platform_and_overview(t: &TestStore) {
     assert!(page.contains("id=\"count-banks\">0<"), "{page}");
     assert!(page.contains("id=\"count-reports\">0<"), "{page}");
     assert!(page.contains("id=\"count-cases\">0<"), "{page}");
+    assert!(page.contains("id=\"chain-check\""), "{page}");
+    let (status, _, page) =
+        server.raw("GET", "/admin/audit?verify=1", &[("Cookie", &session)], b"");
+    assert_eq!(status, 200, "{page}");
     assert!(page.contains("The audit chain is intact"), "{page}");
     server.terminate();
 }

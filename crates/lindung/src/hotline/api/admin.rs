@@ -66,7 +66,16 @@ pub(super) async fn set_reviewer_settings(
     caller: Caller,
     Json(settings): Json<ReviewerSettings>,
 ) -> ApiResult<Json<ReviewerSettings>> {
-    let user_id = caller.principal.user_id;
+    save_reviewer_settings(&ctx, caller.principal.user_id, &settings).await?;
+    Ok(Json(settings))
+}
+
+/// Keeps a reviewer's own settings (the API and the settings page).
+pub async fn save_reviewer_settings(
+    ctx: &HotlineContext,
+    user_id: i32,
+    settings: &ReviewerSettings,
+) -> Result<(), sea_orm::DbErr> {
     let row = reviewer::ActiveModel {
         user_id: Set(user_id),
         blur: Set(settings.blur),
@@ -79,7 +88,7 @@ pub(super) async fn set_reviewer_settings(
         Some(_) => row.update(ctx.store.db()).await?,
         None => row.insert(ctx.store.db()).await?,
     };
-    Ok(Json(settings))
+    Ok(())
 }
 
 /// The hosting providers on record, by name.

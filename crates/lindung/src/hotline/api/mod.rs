@@ -17,7 +17,7 @@ mod reports;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
 
-pub use admin::{ReviewerSettings, reviewer_settings_of};
+pub use admin::{ReviewerSettings, reviewer_settings_of, save_reviewer_settings};
 pub use exports::stats_for;
 
 use super::{ANALYSTS, HotlineContext, HotlineError};

@@ -11,6 +11,7 @@ use super::form::language;
 use super::{CsrfForm, Done, back_with, case};
 use crate::access::entities::organisation;
 use crate::hotline::entities::{provider, report};
+use crate::hotline::takedown::notice_text;
 use crate::hotline::{self, HotlineContext, HotlineError};
 use crate::http::{Caller, Chrome, OrPage, PageResult, render};
 
@@ -32,15 +33,6 @@ struct PreviewPage {
     notices: Vec<Preview>,
     /// Why nothing can be sent, in words, when nothing can.
     blocked: Option<String>,
-}
-
-/// Fills a notice template's `{placeholders}`, as `takedown::notices` does when it sends.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    values
-        .iter()
-        .fold(template.to_owned(), |text, (key, value)| {
-            text.replace(&format!("{{{key}}}"), value)
-        })
 }
 
 /// The notices "Send notices" would send now: the first notice for every online URL with a
@@ -70,7 +62,6 @@ pub(super) async fn preview(
         .await
         .or_page(&headers)?
         .map_or_else(|| "Lindung".to_owned(), |o| o.name);
-    let reference = format!("Lindung report {id}");
     let mut notices = Vec::new();
     if blocked.is_none() {
         for target in case::sendable(&view) {
@@ -81,12 +72,6 @@ pub(super) async fn preview(
             else {
                 continue;
             };
-            let values = [
-                ("reference", reference.as_str()),
-                ("url", target.url.as_str()),
-                ("hotline", hotline_name.as_str()),
-                ("attempt", "1"),
-            ];
             // The template the mail will use: the provider's language's, else English's.
             let written_in = if ctx.config.notices.templates.contains_key(&to.language) {
                 to.language.as_str()
@@ -94,13 +79,14 @@ pub(super) async fn preview(
                 "en"
             };
             let template = ctx.config.template(&to.language);
+            let (subject, body) = notice_text(template, id, &target.url, &hotline_name, 1);
             notices.push(Preview {
                 url: target.url.clone(),
                 provider: to.name,
                 recipient: to.abuse_email,
                 language: language(written_in),
-                subject: fill(&template.subject, &values),
-                body: fill(&template.body, &values),
+                subject,
+                body,
             });
         }
     }

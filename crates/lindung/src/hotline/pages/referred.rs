@@ -6,16 +6,15 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 
 use super::ShowQuery;
 use super::form::word;
 use crate::access::audit::{self, AuditEvent};
-use crate::hotline::entities::{referral, report, reviewer};
-use crate::hotline::{HotlineContext, api::reviewer_settings_of};
+use crate::hotline::HotlineContext;
+use crate::hotline::api::{ReviewerSettings, reviewer_settings_of, save_reviewer_settings};
+use crate::hotline::entities::{referral, report};
 use crate::http::{Caller, Chrome, OrPage, PageResult, render};
 
 /// One report referred to the caller's organisation.
@@ -138,20 +137,12 @@ pub(super) async fn save_settings(
     Form(form): Form<SettingsForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    let user_id = caller.principal.user_id;
-    let row = reviewer::ActiveModel {
-        user_id: Set(user_id),
-        blur: Set(form.blur.is_some()),
-        greyscale: Set(form.greyscale.is_some()),
+    let settings = ReviewerSettings {
+        blur: form.blur.is_some(),
+        greyscale: form.greyscale.is_some(),
     };
-    let db = ctx.store.db();
-    match reviewer::Entity::find_by_id(user_id)
-        .one(db)
+    save_reviewer_settings(&ctx, caller.principal.user_id, &settings)
         .await
-        .or_page(&headers)?
-    {
-        Some(_) => row.update(db).await.or_page(&headers)?,
-        None => row.insert(db).await.or_page(&headers)?,
-    };
+        .or_page(&headers)?;
     Ok(Redirect::to("/hotline/settings?done=saved").into_response())
 }

@@ -10,7 +10,7 @@ mod vault;
 pub use checks::{
     ANALYST_CONFIRMED, CheckOutcome, Holds, check_url, confirm_removal, probe, still_holds,
 };
-pub use notices::{DueRun, NoticeOutcome, run_due, send_notices};
+pub use notices::{DueRun, NoticeOutcome, notice_text, run_due, send_notices};
 pub use vault::{purge_expired_evidence, reveal_evidence, store_evidence};
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};

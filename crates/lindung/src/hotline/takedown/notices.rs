@@ -30,6 +30,29 @@ pub struct NoticeOutcome {
     pub error: Option<String>,
 }
 
+/// A notice's subject and body as the mail carries them: the template's `{placeholders}`
+/// filled. The preview page shows exactly this before anything is sent.
+pub fn notice_text(
+    template: &crate::hotline::config::Template,
+    report_id: i64,
+    url: &str,
+    hotline: &str,
+    attempt: i32,
+) -> (String, String) {
+    let reference = format!("Lindung report {report_id}");
+    let attempt = attempt.to_string();
+    let values = [
+        ("reference", reference.as_str()),
+        ("url", url),
+        ("hotline", hotline),
+        ("attempt", attempt.as_str()),
+    ];
+    (
+        fill(&template.subject, &values),
+        fill(&template.body, &values),
+    )
+}
+
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
     values
         .iter()
@@ -82,23 +105,9 @@ async fn send_and_record(
         attempt,
     } = notice;
     let kind = kind.as_str();
-    let reference = format!("Lindung report {}", target.report_id);
-    let attempt_text = attempt.to_string();
-    let values = [
-        ("reference", reference.as_str()),
-        ("url", target.url.as_str()),
-        ("hotline", hotline),
-        ("attempt", attempt_text.as_str()),
-    ];
+    let (subject, body) = notice_text(template, target.report_id, &target.url, hotline, attempt);
     let error = match recipient.parse::<Mailbox>() {
-        Ok(to) => mailer
-            .send(
-                to,
-                &fill(&template.subject, &values),
-                fill(&template.body, &values),
-            )
-            .await
-            .err(),
+        Ok(to) => mailer.send(to, &subject, body).await.err(),
         Err(e) => Some(format!("bad address: {e}")),
     };
     let txn = store.db().begin().await?;

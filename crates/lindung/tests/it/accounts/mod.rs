@@ -2,6 +2,7 @@
 //! sessions: who may mint tokens and add users (`minting`), and an account's lifecycle
 //! (`lifecycle`): disabling, one-time password-reset links, ending sessions.
 
+mod audit_scope;
 mod lifecycle;
 mod minting;
 
