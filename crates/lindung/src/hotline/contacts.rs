@@ -7,10 +7,10 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::entities::{partner, provider};
-use super::{HotlineError, check_country, invalid};
+use super::{HotlineContext, HotlineError, check_country, invalid};
+use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::helpers::now;
-use crate::store::Store;
 
 /// A provider's or partner's details as an admin gives them.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -69,14 +69,31 @@ fn check(input: &ContactInput, country_required: bool) -> Result<Checked, Hotlin
 }
 
 /// Adds a provider (`id` none) or replaces one's details.
+/// Only the hotline's own admins keep its contacts: every takedown notice, with the reported
+/// addresses, goes to the address kept here, so an admin of another organisation (a platform,
+/// a care organisation) must not be able to change it.
+async fn ensure_hotline_admin(
+    ctx: &HotlineContext,
+    principal: &Principal,
+) -> Result<(), HotlineError> {
+    let hotline = super::hotline_organisation(ctx.store.db(), &ctx.config).await?;
+    if principal.organisation_id == hotline {
+        Ok(())
+    } else {
+        Err(HotlineError::Forbidden)
+    }
+}
+
 pub async fn save_provider(
-    store: &Store,
+    ctx: &HotlineContext,
     actor: &Actor,
+    principal: &Principal,
     id: Option<i64>,
     input: &ContactInput,
 ) -> Result<provider::Model, HotlineError> {
+    ensure_hotline_admin(ctx, principal).await?;
     let c = check(input, false)?;
-    let txn = store.db().begin().await?;
+    let txn = ctx.store.db().begin().await?;
     let mut row: provider::ActiveModel = match id {
         Some(id) => provider::Entity::find_by_id(id)
             .one(&txn)
@@ -109,14 +126,16 @@ pub async fn save_provider(
 
 /// Adds a partner hotline (one per country) or replaces one's details.
 pub async fn save_partner(
-    store: &Store,
+    ctx: &HotlineContext,
     actor: &Actor,
+    principal: &Principal,
     id: Option<i64>,
     input: &ContactInput,
 ) -> Result<partner::Model, HotlineError> {
+    ensure_hotline_admin(ctx, principal).await?;
     let c = check(input, true)?;
     let country = c.country.unwrap_or_default();
-    let txn = store.db().begin().await?;
+    let txn = ctx.store.db().begin().await?;
     let same_country = partner::Entity::find()
         .filter(partner::Column::Country.eq(country.as_str()))
         .one(&txn)

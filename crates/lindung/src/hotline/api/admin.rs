@@ -116,7 +116,8 @@ pub(super) async fn add_provider(
     caller: Caller,
     Json(body): Json<ContactInput>,
 ) -> ApiResult<(StatusCode, Json<provider::Model>)> {
-    let created = contacts::save_provider(&ctx.store, &caller.actor(), None, &body).await?;
+    let created =
+        contacts::save_provider(&ctx, &caller.actor(), &caller.principal, None, &body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -132,7 +133,7 @@ pub(super) async fn edit_provider(
     Json(body): Json<ContactInput>,
 ) -> ApiResult<Json<provider::Model>> {
     Ok(Json(
-        contacts::save_provider(&ctx.store, &caller.actor(), Some(id), &body).await?,
+        contacts::save_provider(&ctx, &caller.actor(), &caller.principal, Some(id), &body).await?,
     ))
 }
 
@@ -162,7 +163,8 @@ pub(super) async fn add_partner(
     caller: Caller,
     Json(body): Json<ContactInput>,
 ) -> ApiResult<(StatusCode, Json<partner::Model>)> {
-    let created = contacts::save_partner(&ctx.store, &caller.actor(), None, &body).await?;
+    let created =
+        contacts::save_partner(&ctx, &caller.actor(), &caller.principal, None, &body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -179,7 +181,7 @@ pub(super) async fn edit_partner(
     Json(body): Json<ContactInput>,
 ) -> ApiResult<Json<partner::Model>> {
     Ok(Json(
-        contacts::save_partner(&ctx.store, &caller.actor(), Some(id), &body).await?,
+        contacts::save_partner(&ctx, &caller.actor(), &caller.principal, Some(id), &body).await?,
     ))
 }
 

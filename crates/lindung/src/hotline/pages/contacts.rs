@@ -181,12 +181,13 @@ async fn save_contact(
     form: ContactForm,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(headers)?;
-    let (store, actor, input) = (&ctx.store, caller.actor(), form.input());
+    let (actor, input) = (caller.actor(), form.input());
+    let by = &caller.principal;
     let saved = match kind {
-        "providers" => contacts::save_provider(store, &actor, id, &input)
+        "providers" => contacts::save_provider(ctx, &actor, by, id, &input)
             .await
             .map(drop),
-        "partners" => contacts::save_partner(store, &actor, id, &input)
+        "partners" => contacts::save_partner(ctx, &actor, by, id, &input)
             .await
             .map(drop),
         _ => Err(HotlineError::NotFound),

@@ -65,3 +65,53 @@ async fn an_organisations_admin_reads_only_their_organisations_audit_entries() {
         server.terminate();
     }
 }
+
+/// Takedown notices go to the provider addresses the hotline keeps, so only the hotline's own
+/// admins change them: another organisation's admin is refused, with a token and with a
+/// session, and nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_hotlines_admins_change_its_takedown_contacts() {
+    let t = &support::stores("contacts_scope").await[0];
+    let p = people(&t.store).await;
+    // The hotline is run by the deployment's own organisation (`default`), not org-a.
+    let server = Server::start_with_env(&t.location, &[("LINDUNG_HOTLINE_ORG", "default")]);
+    let provider = json!({"name": "Host Co", "country": "TH", "email": "abuse@host.example",
+                          "language": "th"});
+    let (status, body) = server.json(
+        "POST",
+        "/api/v1/hotline/providers",
+        Some(&p.admin_a_token),
+        &provider,
+    );
+    assert_eq!(
+        status, 403,
+        "another organisation's admin, by token: {body}"
+    );
+    let session = admin_session(&server, "admin@a.example");
+    let (status, page) = super::post(
+        &server,
+        &session,
+        "/hotline/contacts/providers",
+        &[
+            ("name", "Host Co"),
+            ("country", "TH"),
+            ("email", "attacker@evil.example"),
+            ("language", "th"),
+        ],
+    );
+    assert_eq!(
+        status, 403,
+        "another organisation's admin, by session: {page}"
+    );
+    let (status, listed) = server.get("/api/v1/hotline/providers", Some(&p.root_token));
+    assert_eq!(status, 200);
+    assert_eq!(listed, json!([]), "nothing was added");
+    let (status, body) = server.json(
+        "POST",
+        "/api/v1/hotline/providers",
+        Some(&p.root_token),
+        &provider,
+    );
+    assert_eq!(status, 201, "the hotline's own admin: {body}");
+    server.terminate();
+}
