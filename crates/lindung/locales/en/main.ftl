@@ -311,3 +311,4 @@ audit-action-hotline-referred-read = read the police inbox
 audit-chain-deployment = The deployment's administrator checks the whole audit chain; here are your organisation's entries.
 audit-chain-unchecked = The audit chain is checked when you ask: it reads every entry.
 audit-chain-check = Check the chain now
+audit-action-hotline-reviewer_settings-set = changed how evidence is shown to them

@@ -311,3 +311,4 @@ audit-action-hotline-referred-read = อ่านกล่องรับเร�
 audit-chain-deployment = ผู้ดูแลระบบของทั้งระบบเป็นผู้ตรวจห่วงโซ่การตรวจสอบทั้งหมด ที่นี่แสดงรายการขององค์กรของคุณ
 audit-chain-unchecked = ห่วงโซ่การตรวจสอบจะถูกตรวจเมื่อคุณสั่ง เพราะต้องอ่านทุกรายการ
 audit-chain-check = ตรวจห่วงโซ่ตอนนี้
+audit-action-hotline-reviewer_settings-set = เปลี่ยนวิธีแสดงหลักฐานสำหรับตนเอง

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 
 use super::entities::{case, referral};
@@ -238,6 +238,9 @@ pub struct IncomingReferral {
     pub sent_at: String,
 }
 
+/// How many entries the inbox lists show, newest first: a page of work, never the whole table.
+const LIST_LENGTH: u64 = 200;
+
 /// The referrals to the caller's organisation that still stand (a withdrawn disclosure consent
 /// ends them), newest first. Reading the inbox is audited like reading the case list.
 pub async fn incoming_referrals(
@@ -251,6 +254,7 @@ pub async fn incoming_referrals(
         .filter(referral::Column::ToOrg.eq(principal.organisation_id))
         .filter(referral::Column::EndedAt.is_null())
         .order_by_desc(referral::Column::Id)
+        .limit(LIST_LENGTH)
         .all(&txn)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -302,6 +306,7 @@ pub async fn unassigned_cases(
         .filter(case::Column::OrganisationId.eq(principal.organisation_id))
         .filter(case::Column::ClosedAt.is_null())
         .order_by_desc(case::Column::Id)
+        .limit(LIST_LENGTH)
         .all(&txn)
         .await?;
     let assigned: std::collections::HashSet<i64> = assignment::Entity::find()

@@ -154,6 +154,13 @@ impl HotlineConfig {
         if config.notices.escalate_after == 0 {
             return Err("notices.escalate_after is at least 1".into());
         }
+        // Pages show each country's first police number: a country listed without one would
+        // leave a person in danger with nothing to call.
+        if let Some((country, _)) = config.emergency.iter().find(|(_, e)| e.police.is_empty()) {
+            return Err(format!(
+                "emergency.{country}.police names at least one number"
+            ));
+        }
         for (country, law) in &config.national_law {
             for category in &law.illegal_categories {
                 if !CATEGORIES.contains(&category.as_str()) {
@@ -283,6 +290,14 @@ mod tests {
         assert_eq!(config.emergency.len(), 10);
         assert_eq!(config.emergency["TH"].police, ["191"]);
         assert_eq!(config.emergency["ID"].police, ["110", "112"]);
+    }
+
+    #[test]
+    fn a_country_without_a_police_number_is_refused() {
+        let mut text: serde_json::Value = serde_json::from_str(DEFAULT_CONFIG).expect("json");
+        text["emergency"]["TH"]["police"] = serde_json::json!([]);
+        let error = HotlineConfig::parse(&text.to_string()).expect_err("refused");
+        assert_eq!(error, "emergency.TH.police names at least one number");
     }
 
     #[test]

@@ -322,6 +322,9 @@ struct DecisionForm {
 
 /// A supervisor approves or returns the plan or the closure. A return says why: the reason is
 /// kept as the supervisor's note on the case, where its workers read it.
+/// The longest reason for returning a plan or closure (a note holds 10,000 characters).
+const MAX_RETURN_REASON: usize = 2_000;
+
 async fn approval(
     State(ctx): State<CareContext>,
     headers: HeaderMap,
@@ -341,6 +344,11 @@ async fn approval(
                 .await
                 .map(|_| Done::Approved)
         }
+        // The reason becomes a note after the decision: refuse one a note could not hold
+        // before deciding, so a case is never returned without its reason.
+        ("return", Some(reason)) if reason.chars().count() > MAX_RETURN_REASON => Err(
+            CareError::Invalid("return_reason", "the reason is too long".into()),
+        ),
         ("return", Some(reason)) => {
             match crate::care::workflow::decide(
                 &ctx.store,

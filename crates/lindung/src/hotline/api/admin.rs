@@ -66,13 +66,14 @@ pub(super) async fn set_reviewer_settings(
     caller: Caller,
     Json(settings): Json<ReviewerSettings>,
 ) -> ApiResult<Json<ReviewerSettings>> {
-    save_reviewer_settings(&ctx, caller.principal.user_id, &settings).await?;
+    save_reviewer_settings(&ctx, &caller.actor(), caller.principal.user_id, &settings).await?;
     Ok(Json(settings))
 }
 
 /// Keeps a reviewer's own settings (the API and the settings page).
 pub async fn save_reviewer_settings(
     ctx: &HotlineContext,
+    actor: &crate::access::audit::Actor,
     user_id: i32,
     settings: &ReviewerSettings,
 ) -> Result<(), sea_orm::DbErr> {
@@ -81,14 +82,24 @@ pub async fn save_reviewer_settings(
         blur: Set(settings.blur),
         greyscale: Set(settings.greyscale),
     };
-    match reviewer::Entity::find_by_id(user_id)
-        .one(ctx.store.db())
-        .await?
-    {
-        Some(_) => row.update(ctx.store.db()).await?,
-        None => row.insert(ctx.store.db()).await?,
+    let txn = sea_orm::TransactionTrait::begin(ctx.store.db()).await?;
+    match reviewer::Entity::find_by_id(user_id).one(&txn).await? {
+        Some(_) => row.update(&txn).await?,
+        None => row.insert(&txn).await?,
     };
-    Ok(())
+    // Whether a reviewer sees abuse material unblurred or in colour is worth a record.
+    crate::access::audit::commit_with(
+        txn,
+        actor,
+        crate::access::audit::AuditEvent::new(
+            "hotline.reviewer_settings.set",
+            "user",
+            user_id.to_string(),
+        )
+        .detail("blur", settings.blur)
+        .detail("greyscale", settings.greyscale),
+    )
+    .await
 }
 
 /// The hosting providers on record, by name.

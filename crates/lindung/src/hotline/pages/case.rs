@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::form::{Typed, country, word};
 use crate::access::Role;
@@ -123,14 +123,16 @@ async fn organisations_with(
     ctx: &HotlineContext,
     roles: &[Role],
 ) -> Result<Vec<String>, sea_orm::DbErr> {
+    // Only the distinct organisation ids: never every user row.
     let ids: Vec<i32> = user::Entity::find()
+        .select_only()
+        .column(user::Column::OrganisationId)
+        .distinct()
         .filter(user::Column::Role.is_in(roles.iter().copied()))
         .filter(user::Column::Disabled.eq(false))
+        .into_tuple::<i32>()
         .all(ctx.store.db())
-        .await?
-        .into_iter()
-        .map(|u| u.organisation_id)
-        .collect();
+        .await?;
     Ok(organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(ids))
         .order_by_asc(organisation::Column::Name)

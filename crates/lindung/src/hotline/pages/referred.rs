@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::ShowQuery;
@@ -33,6 +33,9 @@ struct InboxPage {
     reports: Vec<Referred>,
 }
 
+/// How many referrals the police inbox lists, newest first.
+const INBOX_LENGTH: u64 = 200;
+
 /// The reports referred to the caller's law-enforcement organisation, latest first; only
 /// theirs (a referral names one organisation), as the package itself checks.
 pub(super) async fn inbox(
@@ -45,6 +48,8 @@ pub(super) async fn inbox(
         .filter(referral::Column::Kind.eq("law_enforcement"))
         .filter(referral::Column::OrganisationId.eq(caller.principal.organisation_id))
         .order_by_desc(referral::Column::SentAt)
+        // The latest page of work; older referrals are found from the report itself.
+        .limit(INBOX_LENGTH)
         .all(db)
         .await
         .or_page(&headers)?;
@@ -141,7 +146,7 @@ pub(super) async fn save_settings(
         blur: form.blur.is_some(),
         greyscale: form.greyscale.is_some(),
     };
-    save_reviewer_settings(&ctx, caller.principal.user_id, &settings)
+    save_reviewer_settings(&ctx, &caller.actor(), caller.principal.user_id, &settings)
         .await
         .or_page(&headers)?;
     Ok(Redirect::to("/hotline/settings?done=saved").into_response())
