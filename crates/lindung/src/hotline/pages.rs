@@ -295,7 +295,6 @@ struct PackagePage {
     files: Vec<super::FileView>,
     assessments: Vec<String>,
     timeline: Vec<String>,
-    json: String,
 }
 
 async fn package(
@@ -363,7 +362,6 @@ async fn package(
         })
         .collect();
     let page = PackagePage {
-        json: super::exports::canonical_json(&built.package),
         sha256: built.sha256,
         id: report.id.clone(),
         incident_type: word(tr, "hotline-type", report.incident_type.as_str()),

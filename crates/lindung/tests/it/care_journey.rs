@@ -22,6 +22,7 @@ pub(crate) fn phone(server: &Server) -> (Driver, String) {
         "/window/rect",
         Some(&json!({"width": 360, "height": 740})),
     );
+    crate::support::browser::assert_phone_width(&driver);
     // Chromium keeps Secure cookies on plain HTTP only for `localhost`, a secure context.
     (driver, server.base.replace("127.0.0.1", "localhost"))
 }
@@ -313,7 +314,7 @@ async fn a_case_workers_day_from_registration_to_closure_in_thai_on_a_phone() {
     driver.click("#return");
     assert_eq!(
         text_of(&driver, "#approval-error"),
-        "โปรดระบุเหตุผลที่ส่งกลับ เพื่อให้ผู้รับผิดชอบทราบว่าต้องแก้ไขอะไร"
+        "โปรดระบุเหตุผลที่ส่งกลับ (ไม่เกิน 2,000 ตัวอักษร) เพื่อให้ผู้รับผิดชอบทราบว่าต้องแก้ไขอะไร"
     );
     assert_eq!(
         attribute(&driver, "#return_reason", "aria-invalid"),

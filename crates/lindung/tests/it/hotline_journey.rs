@@ -56,6 +56,7 @@ fn phone() -> Driver {
         "/window/rect",
         Some(&json!({"width": 360, "height": 740})),
     );
+    crate::support::browser::assert_phone_width(&driver);
     driver
 }
 

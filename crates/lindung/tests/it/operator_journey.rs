@@ -88,6 +88,7 @@ async fn an_admin_runs_the_deployment_from_a_phone_in_thai() {
         "/window/rect",
         Some(&json!({"width": 360, "height": 740})),
     );
+    crate::support::browser::assert_phone_width(&driver);
 
     // The first admin, through the one-time setup page; then logging in.
     driver.go(&setup);

@@ -91,6 +91,7 @@ async fn a_visitor_in_thai_finds_help_reports_a_child_in_danger_and_checks_the_s
         "/window/rect",
         Some(&json!({"width": 360, "height": 740})),
     );
+    crate::support::browser::assert_phone_width(&driver);
     driver.go(&format!("{}/?lang=th", server.base));
     assert_readable(&driver, "the home in Thai", &[]);
     assert!(
