@@ -65,6 +65,7 @@ pub const NAVIGATION: &[(Role, &[(&str, &str)])] = &[
         &[
             ("/hotline", "nav-hotline"),
             ("/hotline/contacts", "nav-contacts"),
+            ("/hotline/settings", "nav-settings"),
             ("/hotline/stats", "nav-stats"),
             ("/banks", "nav-banks"),
             ("/match", "nav-match"),
@@ -212,7 +213,13 @@ fn page_error_in(tr: Tr, error: ApiError, signed_in: bool) -> Response {
     let page = MessagePage {
         show_login: error.status == StatusCode::UNAUTHORIZED,
         signed_in: signed_in && error.status != StatusCode::UNAUTHORIZED,
-        message: format!("{summary} ({})", error.message),
+        // The detail is the domain's English: it helps an English reader and would be a
+        // foreign, developer's sentence on a page in another language.
+        message: if tr.lang == "en" {
+            format!("{summary} ({})", error.message)
+        } else {
+            summary
+        },
         chrome: Chrome::anonymous_in(tr, "error-title"),
     };
     render(error.status, &page)

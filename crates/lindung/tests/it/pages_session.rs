@@ -461,6 +461,7 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
                 &[
                     "/hotline",
                     "/hotline/contacts",
+                    "/hotline/settings",
                     "/hotline/stats",
                     "/banks",
                     "/match",
@@ -498,6 +499,13 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
             let (status, _, page) = server.raw("GET", "/account", &[("Cookie", &session)], b"");
             assert_eq!(status, 200, "{email}: {page}");
             assert_eq!(navigation_of(&page), links, "{email}");
+            // The navigation shows only pages the role may open: each link opens, and shows
+            // the same navigation.
+            for link in links {
+                let (status, _, page) = server.raw("GET", link, &[("Cookie", &session)], b"");
+                assert_eq!(status, 200, "{email} follows {link}: {page}");
+                assert_eq!(navigation_of(&page), links, "{email} on {link}");
+            }
         }
         for (next, lands) in [
             ("%2Fadmin%2Fusers", "/admin/users"),
