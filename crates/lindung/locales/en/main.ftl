@@ -312,3 +312,4 @@ audit-chain-deployment = The deployment's administrator checks the whole audit c
 audit-chain-unchecked = The audit chain is checked when you ask: it reads every entry.
 audit-chain-check = Check the chain now
 audit-action-hotline-reviewer_settings-set = changed how evidence is shown to them
+error-too_large-limit = The file or request is over the limit of { $limit }.

@@ -312,3 +312,4 @@ audit-chain-deployment = ผู้ดูแลระบบของทั้ง�
 audit-chain-unchecked = ห่วงโซ่การตรวจสอบจะถูกตรวจเมื่อคุณสั่ง เพราะต้องอ่านทุกรายการ
 audit-chain-check = ตรวจห่วงโซ่ตอนนี้
 audit-action-hotline-reviewer_settings-set = เปลี่ยนวิธีแสดงหลักฐานสำหรับตนเอง
+error-too_large-limit = ไฟล์หรือคำขอมีขนาดใหญ่เกินไป เกินขีดจำกัด { $limit }

@@ -203,6 +203,18 @@ pub fn page_error(headers: &HeaderMap, error: ApiError) -> Response {
     page_error_in(translator(headers), error, has_session(headers))
 }
 
+/// A body over a route's limit, to a browser: the limit named in the visitor's language.
+pub fn too_large_page(headers: &HeaderMap, limit: &str) -> Response {
+    let tr = translator(headers);
+    let page = MessagePage {
+        show_login: false,
+        signed_in: has_session(headers),
+        message: tr.t1("error-too_large-limit", "limit", limit),
+        chrome: Chrome::anonymous_in(tr, "error-title"),
+    };
+    render(StatusCode::PAYLOAD_TOO_LARGE, &page)
+}
+
 fn page_error_in(tr: Tr, error: ApiError, signed_in: bool) -> Response {
     // The kind of error in the visitor's language; the detail (which names the field or value
     // at fault) follows as the domain wrote it.

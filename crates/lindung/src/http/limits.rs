@@ -167,7 +167,7 @@ pub async fn declared_length(State(limit): State<usize>, request: Request, next:
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"));
         let mut response = if browser {
-            super::chrome::page_error(request.headers(), error)
+            super::chrome::too_large_page(request.headers(), &size_in_words(limit))
         } else {
             error.into_response()
         };

@@ -153,6 +153,19 @@ async fn an_admin_runs_the_deployment_from_a_phone_in_thai() {
     assert!(invalid(&driver, "#name"));
 
     driver.go(&format!("{base}/banks/phone_bank"));
+    // Deleting the bank looks destructive, unlike saving its settings.
+    assert_eq!(
+        driver.script(
+            "return [...document.querySelectorAll('main form button')].map(b => b.className + ':' + b.closest('form').getAttribute('action'));"
+        )
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter(|b| b.as_str().is_some_and(|b| b.starts_with("danger:")))
+        .map(|b| b.as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<_>>(),
+        vec!["danger:/banks/phone_bank/delete".to_owned()]
+    );
     // The browser would refuse the wrong hash itself; the server must too.
     driver.script("document.getElementById('pdq').removeAttribute('pattern'); return true;");
     driver.type_into("#pdq", "not a hash");
