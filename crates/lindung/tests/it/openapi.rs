@@ -104,3 +104,31 @@ async fn the_server_serves_the_document_and_it_matches_the_snapshot() {
          LINDUNG_UPDATE_SNAPSHOTS=1 cargo test -p lindung --test it openapi and review the diff"
     );
 }
+
+/// The document's closed vocabularies list the values the API sends and takes (`private`,
+/// `case_plan`), not the Rust names of the variants (`Private`, `CasePlan`): a client generated
+/// from the document must understand the API's answers (schemathesis found the difference).
+#[test]
+fn vocabularies_list_the_values_on_the_wire() {
+    let doc = document();
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    let mut enums = 0;
+    for (name, schema) in schemas {
+        let Some(values) = schema["enum"].as_array() else {
+            continue;
+        };
+        enums += 1;
+        for value in values {
+            let value = value.as_str().unwrap_or_default();
+            assert!(
+                value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name}: {value:?} is not a value the API sends"
+            );
+        }
+    }
+    assert!(enums >= 8, "{enums} vocabularies");
+    // As docs/api.md describes a bank's sharing scope.
+    assert_eq!(schemas["BankSharing"]["enum"], serde_json::json!(["private", "platforms"]));
+}

@@ -69,12 +69,15 @@ fn bank_out(b: &bank::Model) -> Bank {
     }
 }
 
+/// The furthest page a list goes to: 10^7 pages of 1,000 is past any bank's size.
+const MAX_PAGE: u64 = 10_000_000;
+
 /// Page selection for lists.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// 1-based page number.
+    /// 1-based page number (at most 10,000,000).
     page: Option<u64>,
     /// Items per page (1 to 1000, default 100).
     per_page: Option<u64>,
@@ -84,8 +87,9 @@ impl PageQuery {
     fn resolve(&self) -> ApiResult<(u64, u64)> {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(100);
-        if page == 0 {
-            return Err(ApiError::invalid("page", "page starts at 1"));
+        // The offset (page × per_page) must fit the database's 64-bit integers.
+        if !(1..=MAX_PAGE).contains(&page) {
+            return Err(ApiError::invalid("page", "page is 1 to 10000000"));
         }
         if !(1..=1000).contains(&per_page) {
             return Err(ApiError::invalid("per_page", "per_page is 1 to 1000"));

@@ -919,7 +919,18 @@ pub(super) fn step_time_to_removal_shows_in_the_statistics(h: &Hotline<'_>) {
     assert_eq!(stats["removed_within_3_days_pct"], 100.0);
     assert_eq!(stats["known_content_pct"], 50.0);
     assert_eq!(stats["providers"][0]["provider"], "Loopback Hosting");
-    assert_eq!(stats["providers"][0]["notices"], 4.0);
+    // One notice per URL, then one resend per URL at each run that finds it still online after
+    // the resend delay: at least 4, more on a slow machine. The statistics count what the mail
+    // server received for the provider.
+    let to_provider = h
+        .mail
+        .lock()
+        .expect("mail")
+        .iter()
+        .filter(|m| m.contains("abuse@host.example"))
+        .count();
+    assert!(to_provider >= 4, "{to_provider} notices");
+    assert_eq!(stats["providers"][0]["notices"], to_provider as f64);
     let (status, stats) = server.get("/api/v1/hotline/stats", a(&researcher).as_deref());
     assert_eq!(status, 200);
     assert_eq!(
