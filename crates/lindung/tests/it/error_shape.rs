@@ -143,11 +143,7 @@ fn query_parameters_that_do_not_parse(c: &Callers) {
         ("/api/v1/banks?colour=red", &c.analyst, "colour"),
         // Past the last page a database offset can hold: refused, not a dropped connection
         // (schemathesis found the overflow).
-        (
-            "/api/v1/banks?page=9223372036854775808",
-            &c.analyst,
-            "page",
-        ),
+        ("/api/v1/banks?page=9223372036854775808", &c.analyst, "page"),
         ("/api/v1/banks?page=10000001", &c.analyst, "page"),
         (
             "/api/v1/hotline/queue?status=archived",

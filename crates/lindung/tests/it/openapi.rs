@@ -130,5 +130,8 @@ fn vocabularies_list_the_values_on_the_wire() {
     }
     assert!(enums >= 8, "{enums} vocabularies");
     // As docs/api.md describes a bank's sharing scope.
-    assert_eq!(schemas["BankSharing"]["enum"], serde_json::json!(["private", "platforms"]));
+    assert_eq!(
+        schemas["BankSharing"]["enum"],
+        serde_json::json!(["private", "platforms"])
+    );
 }
