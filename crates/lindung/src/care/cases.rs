@@ -143,7 +143,7 @@ async fn referral_views(
             service: r.service.clone(),
             to_org: organisation_name(txn, r.to_org).await?,
             status: r.status.clone(),
-            reason: r.reason.clone(),
+            reason: super::referrals::open_reason(cipher, r.case_id, r.reason.as_deref())?,
             shared: serde_json::from_str(
                 &Sealed::ReferralSnapshot.open(cipher, r.case_id, &r.shared)?,
             )

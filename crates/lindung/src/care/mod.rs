@@ -194,6 +194,12 @@ pub const SEALED_COLUMNS: &[SealedColumn] = &[
         context_from: "case_id",
     },
     SealedColumn {
+        table: "care_referrals",
+        column: "reason",
+        context: "care_referrals.reason",
+        context_from: "case_id",
+    },
+    SealedColumn {
         table: "care_consents",
         column: "evidence",
         context: "care_consents.evidence",

@@ -269,7 +269,7 @@ async fn list(
     let shared = if is_supervisor {
         Vec::new()
     } else {
-        super::incoming_referrals(&ctx.store, &caller.actor(), &caller.principal)
+        super::incoming_referrals(&ctx.store, &ctx.fields, &caller.actor(), &caller.principal)
             .await
             .or_page(&headers)?
             .into_iter()

@@ -176,6 +176,7 @@ pub async fn refer(
 /// The receiving organisation accepts or rejects a referral, with a reason.
 pub async fn answer_referral(
     store: &Store,
+    cipher: &FieldCipher,
     actor: &Actor,
     principal: &Principal,
     referral_id: i64,
@@ -204,9 +205,16 @@ pub async fn answer_referral(
             "give a reason for rejecting a referral".into(),
         ));
     }
+    let case_id = found.case_id;
+    let reason = reason
+        .map(|r| {
+            let kept: String = r.chars().take(500).collect();
+            Sealed::ReferralReason.seal(cipher, case_id, &kept)
+        })
+        .transpose()?;
     let mut update: referral::ActiveModel = found.into();
     update.status = Set(if accept { "accepted" } else { "rejected" }.into());
-    update.reason = Set(reason.map(|r| r.chars().take(500).collect()));
+    update.reason = Set(reason);
     update.answered_at = Set(Some(now()));
     let answered = update.update(&txn).await?;
     audit::commit_with(
@@ -221,6 +229,17 @@ pub async fn answer_referral(
     )
     .await?;
     Ok(answered)
+}
+
+/// A referral's answer reason as written (stored sealed).
+pub(super) fn open_reason(
+    cipher: &FieldCipher,
+    case_id: i64,
+    stored: Option<&str>,
+) -> Result<Option<String>, CareError> {
+    stored
+        .map(|r| Sealed::ReferralReason.open(cipher, case_id, r))
+        .transpose()
 }
 
 /// A referral as the receiving organisation's inbox lists it: the case's reference, the service
@@ -245,6 +264,7 @@ const LIST_LENGTH: u64 = 200;
 /// ends them), newest first. Reading the inbox is audited like reading the case list.
 pub async fn incoming_referrals(
     store: &Store,
+    cipher: &FieldCipher,
     actor: &Actor,
     principal: &Principal,
 ) -> Result<Vec<IncomingReferral>, CareError> {
@@ -276,7 +296,7 @@ pub async fn incoming_referrals(
             service: r.service,
             from_org,
             status: r.status,
-            reason: r.reason,
+            reason: open_reason(cipher, r.case_id, r.reason.as_deref())?,
             sent_at: crate::helpers::rfc3339(r.sent_at),
         });
     }

@@ -15,6 +15,8 @@ pub(super) enum Sealed {
     ConsentEvidence,
     ServiceOutcome,
     OverrideReason,
+    /// Why the receiving organisation rejected a referral: it may say something of the child.
+    ReferralReason,
 }
 
 impl Sealed {
@@ -24,6 +26,7 @@ impl Sealed {
             Sealed::ConsentEvidence => "care_consents.evidence",
             Sealed::ServiceOutcome => "care_services.outcome",
             Sealed::OverrideReason => "care_override.reason",
+            Sealed::ReferralReason => "care_referrals.reason",
         };
         format!("{column}:{case_id}")
     }

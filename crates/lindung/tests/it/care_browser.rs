@@ -302,6 +302,14 @@ async fn a_referral_reaches_the_other_organisations_inbox_and_only_theirs() {
         "{answers}"
     );
     assert_readable(&driver, "the answered referrals", &typed);
+    // The reason is shown to both organisations and kept sealed: it may say something of the
+    // child.
+    let stored = support::everything_stored(&t).await;
+    assert!(!stored.is_empty());
+    assert!(
+        !support::contains(&stored, "No place left"),
+        "a rejection's reason is stored in the clear"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

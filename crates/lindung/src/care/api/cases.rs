@@ -268,6 +268,7 @@ async fn answer(
 ) -> ApiResult<Json<Answered>> {
     let answered = care::answer_referral(
         &ctx.store,
+        &ctx.fields,
         &caller.actor(),
         &caller.principal,
         id,

@@ -90,9 +90,14 @@ async fn inbox(
     chrome: Chrome,
     failed: Option<Failed>,
 ) -> PageResult {
-    let all = crate::care::incoming_referrals(&ctx.store, &caller.actor(), &caller.principal)
-        .await
-        .or_page(headers)?;
+    let all = crate::care::incoming_referrals(
+        &ctx.store,
+        &ctx.fields,
+        &caller.actor(),
+        &caller.principal,
+    )
+    .await
+    .or_page(headers)?;
     let unassigned = crate::care::unassigned_cases(&ctx.store, &caller.principal)
         .await
         .or_page(headers)?;
@@ -151,6 +156,7 @@ async fn answer(
     let reason = form.reason.trim();
     match crate::care::answer_referral(
         &ctx.store,
+        &ctx.fields,
         &caller.actor(),
         &caller.principal,
         id,
