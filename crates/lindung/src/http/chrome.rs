@@ -19,10 +19,6 @@ pub struct Chrome {
     pub user: Option<String>,
     pub csrf: String,
     pub is_admin: bool,
-    /// Case workers and supervisors: the navigation leads to cases rather than banks.
-    pub is_care: bool,
-    /// Analysts and admins: the navigation includes the hotline's reports.
-    pub is_hotline: bool,
     /// The pages the caller's role may open, as (path, label), from [`NAVIGATION`].
     pub nav: Vec<(&'static str, String)>,
     /// Where the caller's work starts ([`landing`]); `/` for a visitor.
@@ -120,8 +116,6 @@ impl Chrome {
             user: Some(caller.principal.email.clone()),
             csrf: caller.csrf.clone().unwrap_or_default(),
             is_admin: caller.principal.role == Role::Admin,
-            is_care: matches!(caller.principal.role, Role::CaseWorker | Role::Supervisor),
-            is_hotline: matches!(caller.principal.role, Role::Analyst | Role::Admin),
             nav: navigation(caller.principal.role)
                 .iter()
                 .map(|&(path, key)| (path, tr.t(key)))
@@ -144,8 +138,6 @@ impl Chrome {
             user: None,
             csrf: String::new(),
             is_admin: false,
-            is_care: false,
-            is_hotline: false,
             nav: Vec::new(),
             home: "/",
             notice: None,

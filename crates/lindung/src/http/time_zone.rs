@@ -91,15 +91,6 @@ pub fn local_time(lang: &str, at: OffsetDateTime) -> String {
     )
 }
 
-/// The date alone, in the same form.
-pub fn local_date(lang: &str, at: OffsetDateTime) -> String {
-    local_time(lang, at)
-        .split(' ')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +123,5 @@ mod tests {
         assert_eq!(crate::helpers::rfc3339(at), "2026-11-30T17:05:59.123456Z");
         assert_eq!(local_time("en", at), "01/12/2026 00:05");
         assert_eq!(local_time("th", at), "01/12/2569 00:05");
-        assert_eq!(local_date("th", at), "01/12/2569");
     }
 }
