@@ -135,8 +135,7 @@ pub async fn commit_with(
 /// Records one entry on its own, for actions whose write is outside the database (a read,
 /// a file sent) or already committed.
 pub async fn record(store: &Store, actor: &Actor, event: AuditEvent) -> Result<(), DbErr> {
-    use sea_orm::TransactionTrait;
-    commit_with(store.db().begin().await?, actor, event).await
+    commit_with(store.write().await?, actor, event).await
 }
 
 /// Ends a transaction that recorded a refusal (an audited denial, a wrong-PIN count): keeps what
@@ -207,8 +206,8 @@ pub struct ChainReport {
 /// Walks the whole log in id order and checks every link and every entry's own hash, and that
 /// the newest entry is the one the chain head records (so deleting the last rows is caught).
 pub async fn verify(store: &Store) -> Result<ChainReport, DbErr> {
-    use sea_orm::{PaginatorTrait, TransactionTrait};
-    let txn = store.db().begin().await?;
+    use sea_orm::PaginatorTrait;
+    let txn = store.write().await?;
     let mut pages = audit_entry::Entity::find()
         .order_by_asc(audit_entry::Column::Id)
         .paginate(&txn, 1000);
@@ -298,7 +297,7 @@ pub async fn oldest_entry_fits_the_key(store: &Store) -> Result<bool, DbErr> {
 /// one transaction; a broken chain is left as it is, for `verify` to name. Returns how many
 /// entries were hashed again.
 pub async fn key_the_chain(store: &Store) -> Result<u64, DbErr> {
-    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
     if !starts_unkeyed(store).await? {
         return Ok(0);
     }
@@ -312,7 +311,7 @@ pub async fn key_the_chain(store: &Store) -> Result<u64, DbErr> {
         return Ok(0);
     }
     let key = store.audit_key();
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     lock_chain(&txn, "audit").await?;
     let mut pages = audit_entry::Entity::find()
         .order_by_asc(audit_entry::Column::Id)

@@ -4,7 +4,6 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -50,7 +49,7 @@ pub async fn set_disabled(
     user_id: i32,
     disabled: bool,
 ) -> Result<user::Model, AccessError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let target = managed_user(&txn, by, user_id).await?;
     if disabled && by.is(&target) {
         return Err(AccessError::Invalid(
@@ -91,7 +90,7 @@ pub async fn end_sessions(
     by: &Administrator,
     user_id: i32,
 ) -> Result<u64, AccessError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let target = managed_user(&txn, by, user_id).await?;
     let ended = delete_sessions(&txn, user_id).await?;
     append(
@@ -116,7 +115,7 @@ pub async fn issue_reset(
 ) -> Result<String, AccessError> {
     let secret = new_secret("lndr_")?;
     let at = now();
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let target = managed_user(&txn, by, user_id).await?;
     spend_open_resets(&txn, user_id, at).await?;
     let reset = password_reset::ActiveModel {
@@ -183,7 +182,7 @@ pub async fn reset_password(
     }
     let password_hash = hash_password(password).await?;
     let at = now();
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let Some(reset) = password_reset::Entity::find()
         .filter(password_reset::Column::SecretHash.eq(token_digest(secret)))
         .one(&txn)

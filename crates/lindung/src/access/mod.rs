@@ -14,10 +14,7 @@ pub use admins::Administrator;
 use audit::{Actor, AuditEvent};
 use entities::{api_token, organisation, user};
 pub use passwords::{hash_password, verify_nothing, verify_password};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 /// The organisation users join when none is named.
 pub const DEFAULT_ORGANISATION: &str = "default";
@@ -121,7 +118,7 @@ pub async fn find_organisation(
 
 /// The id of the named organisation, created (and audited) if it does not exist yet.
 pub async fn organisation_id(store: &Store, actor: &Actor, name: &str) -> Result<i32, AccessError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let org = find_or_create_organisation(&txn, actor, name).await?;
     txn.commit().await?;
     Ok(org.id)
@@ -190,7 +187,7 @@ pub async fn add_user_as(
     let email = check_email(email)?;
     check_password_strength(password)?;
     let password_hash = hash_password(password).await?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let org_name = match organisation {
         Some(name) => name.trim().to_owned(),
         None => by.default_organisation(&txn).await?,
@@ -274,7 +271,7 @@ pub async fn create_token_as(
         ));
     }
     let secret = new_secret("lndg_")?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let owner = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
@@ -321,7 +318,7 @@ pub async fn revoke_token_as(
     by: &Administrator,
     token_id: i32,
 ) -> Result<bool, AccessError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let Some(token) = api_token::Entity::find_by_id(token_id).one(&txn).await? else {
         return Ok(false);
     };
@@ -383,7 +380,7 @@ pub async fn set_language(
     user_id: i32,
     language: Option<&str>,
 ) -> Result<(), AccessError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let Some(found) = user::Entity::find_by_id(user_id).one(&txn).await? else {
         return Err(AccessError::NoSuchUser(format!("#{user_id}")));
     };

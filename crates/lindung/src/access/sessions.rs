@@ -1,10 +1,7 @@
 //! Browser sessions: password login with lockout, session lookup, logout.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use time::{Duration, OffsetDateTime};
 
 use super::audit::{self, Actor, AuditEvent};
@@ -69,7 +66,7 @@ pub async fn login(
         count_failure(store, &actor, account.id, at).await?;
         return Ok(LoginOutcome::Invalid);
     }
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     // Checked again as the session is made: guesses sent at once all read "not locked" before
     // any was checked, and an admin may have disabled the account meanwhile. Only an account
     // still usable now opens a session (and only then is its count cleared).
@@ -127,7 +124,7 @@ async fn count_failure(
     user_id: i32,
     at: OffsetDateTime,
 ) -> Result<(), DbErr> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     user::Entity::update_many()
         .col_expr(
             user::Column::FailedLogins,
@@ -182,7 +179,7 @@ pub async fn lookup(store: &Store, secret: &str) -> Result<Option<(Principal, St
 }
 
 pub async fn logout(store: &Store, secret: &str, actor: &Actor) -> Result<(), DbErr> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let removed = session::Entity::delete_by_id(token_digest(secret))
         .exec(&txn)
         .await?;

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 
 pub use super::entities::BankSharing;
@@ -158,7 +158,7 @@ pub async fn create_bank(
 ) -> Result<bank::Model, BankError> {
     let name = check_bank_name(name)?;
     let threshold = check_threshold(principal, pdq_threshold.unwrap_or(DEFAULT_PDQ_THRESHOLD))?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     if bank::Entity::find()
         .filter(bank::Column::Name.eq(&name))
         .one(&txn)
@@ -212,7 +212,7 @@ pub async fn update_bank(
         pdq_threshold,
         sharing,
     } = changes;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
     let mut active: bank::ActiveModel = current.into();
@@ -288,7 +288,7 @@ pub async fn delete_bank(
     principal: &Principal,
     name: &str,
 ) -> Result<(), BankError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let current = bank_for_write(&txn, principal, name).await?;
     let id = current.id;
     record_removals(&txn, id).await?;
@@ -334,7 +334,7 @@ pub async fn add_content(
     meta: &ContentMeta,
     signals: &[NewSignal],
 ) -> Result<Added, BankError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let added = add_content_in(&txn, principal, bank_name, meta, signals).await?;
     if added.new_signals > 0 {
         audit::append(
@@ -486,7 +486,7 @@ pub async fn import_signals(
     // rows of 8 columns stay under both backends' parameter limits.
     const BATCH: usize = 3000;
 
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let target = bank_for_write(&txn, principal, bank_name).await?;
     lock_chain(&txn, "changes").await?;
     let existing: Vec<(String, String)> = signal::Entity::find()

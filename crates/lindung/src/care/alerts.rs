@@ -3,9 +3,7 @@
 //! signal and day, and with nothing of the match beyond where it was seen.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::CareError;
@@ -161,7 +159,7 @@ pub async fn alert_on_matches(
     }
     let at = now();
     let day = at.date().to_string();
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let mut cases = Vec::new();
     for (case_id, signal_id) in links {
         let raised = alert::Entity::insert(alert::ActiveModel {
@@ -222,7 +220,7 @@ pub async fn my_alerts(
     actor: &Actor,
     principal: &Principal,
 ) -> Result<Vec<AlertView>, CareError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let mine: Vec<i64> = assignment::Entity::find()
         .filter(assignment::Column::UserId.eq(principal.user_id))
         .all(&txn)

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 
@@ -70,7 +70,7 @@ pub async fn create_case(
         fields: cipher,
         ..
     } = ctx;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let created = create_case_in(&txn, cipher, principal, identity, risk_level, "direct").await?;
     audit::commit_with(
         txn,
@@ -166,7 +166,7 @@ pub async fn read_case(
         fields: cipher,
         ..
     } = ctx;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let (found, view) = match load(&txn, actor, principal, case_id, "care.case.read").await {
         Ok(loaded) => loaded,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -318,7 +318,7 @@ pub async fn list_cases(
     actor: &Actor,
     principal: &Principal,
 ) -> Result<Vec<CaseRow>, CareError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let cases = if principal.role == Role::Supervisor {
         case::Entity::find()
             .filter(case::Column::OrganisationId.eq(principal.organisation_id))

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 
 use super::entities::{consent, linked_signal, referral};
@@ -53,7 +53,7 @@ pub async fn add_consent(
     given_by: &str,
     evidence: &str,
 ) -> Result<consent::Model, CareError> {
-    let txn = ctx.store.db().begin().await?;
+    let txn = ctx.store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.consent.add").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -101,7 +101,7 @@ pub async fn withdraw_consent(
     case_id: i64,
     consent_id: i64,
 ) -> Result<(), CareError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.consent.withdraw").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,

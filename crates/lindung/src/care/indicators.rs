@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -61,7 +61,7 @@ pub async fn indicators(
         _ => return Err(CareError::Forbidden),
     };
     let suppress = principal.role == Role::Researcher;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let mut query = case::Entity::find();
     if let Some(org) = scope {
         query = query.filter(case::Column::OrganisationId.eq(org));

@@ -18,9 +18,7 @@ mod sealed;
 pub mod vocabulary;
 pub mod workflow;
 
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
@@ -387,7 +385,7 @@ async fn open_supervised(
     case_id: i64,
     denied: &str,
 ) -> Result<(DatabaseTransaction, case::Model), CareError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = case::Entity::find_by_id(case_id)
         .one(&txn)
         .await?

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -161,7 +161,7 @@ pub async fn record_assessment(
     } = ctx;
     let (form, answers) = (input.form.as_str(), &input.answers);
     config.check(form, answers)?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.assessment.add").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -220,7 +220,7 @@ pub async fn plan_service(
             "name the provider (up to 200 characters)".into(),
         ));
     }
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.service.plan").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -261,7 +261,7 @@ pub async fn update_service(
     status: ServiceStatus,
     outcome: Option<&str>,
 ) -> Result<service::Model, CareError> {
-    let txn = ctx.store.db().begin().await?;
+    let txn = ctx.store.write().await?;
     if let Err(e) = load_full(&txn, actor, principal, case_id, "care.service.update").await {
         return audit::keep_refusal(txn, e).await;
     }

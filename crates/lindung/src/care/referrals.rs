@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use super::entities::{case, referral};
@@ -110,7 +110,7 @@ pub async fn refer(
     for f in &fields {
         check_one_of("share", f, SHAREABLE)?;
     }
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.referral.create").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -183,7 +183,7 @@ pub async fn answer_referral(
     accept: bool,
     reason: Option<&str>,
 ) -> Result<referral::Model, CareError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = referral::Entity::find_by_id(referral_id)
         .one(&txn)
         .await?
@@ -269,7 +269,7 @@ pub async fn incoming_referrals(
     principal: &Principal,
 ) -> Result<Vec<IncomingReferral>, CareError> {
     use sea_orm::QueryOrder;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let rows = referral::Entity::find()
         .filter(referral::Column::ToOrg.eq(principal.organisation_id))
         .filter(referral::Column::EndedAt.is_null())
@@ -321,7 +321,7 @@ pub async fn unassigned_cases(
     if principal.role != Role::Supervisor {
         return Ok(Vec::new());
     }
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let cases = case::Entity::find()
         .filter(case::Column::OrganisationId.eq(principal.organisation_id))
         .filter(case::Column::ClosedAt.is_null())

@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 
@@ -56,7 +56,7 @@ pub async fn move_stage(
     to: CareStage,
     reason: Option<&str>,
 ) -> Result<StageView, CareError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.stage.move").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -222,7 +222,7 @@ pub async fn add_note(
         ..
     } = ctx;
     let body = check_note(body)?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.note.add").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,
@@ -277,7 +277,7 @@ pub async fn edit_note(
         ..
     } = ctx;
     let body = check_note(body)?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     if let Err(e) = load_full(&txn, actor, principal, case_id, "care.note.edit").await {
         return audit::keep_refusal(txn, e).await;
     }
@@ -373,7 +373,7 @@ pub async fn add_case_hashes(
     let owner = banks::system_bank(store, CARE_BANK)
         .await
         .map_err(|e| CareError::Internal(e.to_string()))?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match load_full(&txn, actor, principal, case_id, "care.hashes.add").await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,

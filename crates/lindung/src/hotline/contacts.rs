@@ -1,9 +1,7 @@
 //! Hosting providers (where notices go) and partner hotlines (where escalations go), kept in
 //! the database and edited by admins through the API and the contacts page.
 
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::entities::{partner, provider};
@@ -93,7 +91,7 @@ pub async fn save_provider(
 ) -> Result<provider::Model, HotlineError> {
     ensure_hotline_admin(ctx, principal).await?;
     let c = check(input, false)?;
-    let txn = ctx.store.db().begin().await?;
+    let txn = ctx.store.write().await?;
     let mut row: provider::ActiveModel = match id {
         Some(id) => provider::Entity::find_by_id(id)
             .one(&txn)
@@ -135,7 +133,7 @@ pub async fn save_partner(
     ensure_hotline_admin(ctx, principal).await?;
     let c = check(input, true)?;
     let country = c.country.unwrap_or_default();
-    let txn = ctx.store.db().begin().await?;
+    let txn = ctx.store.write().await?;
     let same_country = partner::Entity::find()
         .filter(partner::Column::Country.eq(country.as_str()))
         .one(&txn)

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -155,7 +155,7 @@ pub async fn submit(
     let checked = check_input(input, &ctx.config)?;
     let idempotency = idempotency_key(&source)?;
     let digest = request_digest(raw);
-    let txn = ctx.store.db().begin().await?;
+    let txn = ctx.store.write().await?;
     if let Some(key) = &idempotency
         && let Some(earlier) = replay(&txn, key, &digest).await?
     {

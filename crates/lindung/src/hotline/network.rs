@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use super::config::{HotlineConfig, ip_key};
@@ -146,7 +145,7 @@ pub fn parse_ip_ranges(text: &[u8]) -> Result<Vec<IpRange>, String> {
 
 /// Replaces the IP-to-country table, all at once: a failed load leaves the old table.
 pub async fn replace_ip_ranges(store: &Store, ranges: &[IpRange]) -> Result<usize, DbErr> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     ip_range::Entity::delete_many().exec(&txn).await?;
     for chunk in ranges.chunks(500) {
         ip_range::Entity::insert_many(chunk.iter().map(|r| ip_range::ActiveModel {

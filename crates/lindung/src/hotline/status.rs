@@ -2,7 +2,6 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -27,7 +26,7 @@ pub async fn public_status_of(
     reference: &str,
     pin: &str,
 ) -> Result<PublicStatus, HotlineError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = submission::Entity::find()
         .filter(submission::Column::Reference.eq(pins::normalise_reference(reference)))
         .filter(submission::Column::Source.eq(ReportSource::Public))

@@ -1,8 +1,6 @@
 //! Reports as analysts see them, and the transactions that open and finish work on one.
 
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -41,7 +39,7 @@ pub(crate) async fn open_report(
     principal: &Principal,
     id: i64,
 ) -> Result<(DatabaseTransaction, report::Model), HotlineError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     match visible_report(&txn, principal, id).await {
         Ok(found) => Ok((txn, found)),
         Err(e) => refuse(txn, actor, id, e).await,

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 
 use super::entities::{case, feedback, hash};
@@ -103,7 +103,7 @@ pub async fn record_feedback(
         .map_err(|e| SelfReportError::Invalid("signal_type", e.to_string()))?;
     let normalised = NewSignal::new(signal_type, value, None)
         .map_err(|e| SelfReportError::Invalid("hash", e.to_string()))?;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = hash::Entity::find()
         .filter(hash::Column::SignalType.eq(signal_type.as_str()))
         .filter(hash::Column::Value.eq(&normalised.value))
@@ -176,7 +176,7 @@ pub async fn help_requests(
         // Other organisations' staff have no self-reports to see.
         return Ok(Vec::new());
     }
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let cases = case::Entity::find()
         .filter(case::Column::HelpRequested.eq(true))
         .filter(case::Column::ConsentToContact.eq(true))

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
 
 use self::entities::{case, feedback, hash};
@@ -251,7 +251,7 @@ pub async fn submit(
         .unwrap_or("en")
         .to_owned();
 
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let new_signals: Vec<NewSignal> = signals.iter().map(|(s, _)| s.clone()).collect();
     let meta = ContentMeta {
         note: String::new(),
@@ -461,7 +461,7 @@ pub async fn status(
     case_number: &str,
     pin: &str,
 ) -> Result<Status, SelfReportError> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = match unlock(&txn, case_number, pin).await {
         Ok(found) => found,
         // Keeps the wrong-PIN count.
@@ -485,7 +485,7 @@ pub async fn withdraw(
     case_number: &str,
     pin: &str,
 ) -> Result<Status, SelfReportError> {
-    let txn = ctx.store.db().begin().await?;
+    let txn = ctx.store.write().await?;
     let found = match unlock(&txn, case_number, pin).await {
         Ok(found) => found,
         Err(e) => return audit::keep_refusal(txn, e).await,

@@ -10,7 +10,10 @@ pub mod reseal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 pub use migrations::{GENESIS_HASH, Migrator};
@@ -166,6 +169,21 @@ impl Store {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads, then writes (an audited read does), fails
+    /// with "database is locked" at its first write when another connection committed in
+    /// between, and the busy timeout cannot help it; an immediate one waits its turn at the
+    /// start instead. PostgreSQL ignores the mode: its row locks need nothing of the kind.
+    pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                isolation_level: None,
+                access_mode: None,
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            })
+            .await
     }
 
     pub fn backend(&self) -> DbBackend {

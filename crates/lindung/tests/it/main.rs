@@ -20,6 +20,7 @@ mod browser;
 mod care_api;
 mod care_browser;
 mod care_journey;
+mod concurrent_writes;
 mod crash_import;
 mod error_shape;
 mod hash_cli;

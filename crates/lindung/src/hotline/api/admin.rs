@@ -82,7 +82,7 @@ pub async fn save_reviewer_settings(
         blur: Set(settings.blur),
         greyscale: Set(settings.greyscale),
     };
-    let txn = sea_orm::TransactionTrait::begin(ctx.store.db()).await?;
+    let txn = ctx.store.write().await?;
     match reviewer::Entity::find_by_id(user_id).one(&txn).await? {
         Some(_) => row.update(&txn).await?,
         None => row.insert(&txn).await?,

@@ -6,9 +6,7 @@ mod cybertip;
 
 pub use cybertip::{cybertip_file, cybertip_report};
 
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -122,7 +120,7 @@ pub async fn law_enforcement_package(
         fields: cipher,
         ..
     } = ctx;
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let found = if principal.role == Role::LawEnforcement {
         match report::Entity::find_by_id(id).one(&txn).await? {
             Some(found) if referred_to(&txn, principal, id).await? => found,

@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::access::Principal;
@@ -169,7 +169,7 @@ pub async fn check_url(ctx: &HotlineContext, target: &url_row::Model) -> Result<
         }
         _ => false,
     };
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     check::ActiveModel {
         url_id: Set(target.id),
         checked_at: Set(at),

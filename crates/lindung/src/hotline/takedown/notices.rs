@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use lettre::message::Mailbox;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -110,7 +109,7 @@ async fn send_and_record(
         Ok(to) => mailer.send(to, &subject, body).await.err(),
         Err(e) => Some(format!("bad address: {e}")),
     };
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     notice::ActiveModel {
         url_id: Set(target.id),
         kind: Set(kind.to_owned()),
@@ -268,7 +267,7 @@ pub async fn send_notices(
             .await?,
         );
     }
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     audit::commit_with(
         txn,
         actor,

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
 };
 
 use crate::access::Principal;
@@ -85,7 +85,7 @@ pub async fn reveal_evidence(
 
 /// Deletes evidence past its retention period.
 pub async fn purge_expired_evidence(store: &Store) -> Result<u64, DbErr> {
-    let txn = store.db().begin().await?;
+    let txn = store.write().await?;
     let expired = evidence::Entity::find()
         .filter(evidence::Column::DeleteAfter.lt(now()))
         .all(&txn)

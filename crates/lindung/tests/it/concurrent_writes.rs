@@ -1,0 +1,72 @@
+//! Audited reads beside writers, over loopback on SQLite and PostgreSQL: every answer is a
+//! success. An audited read reads, then writes its audit entry; on SQLite a transaction begun
+//! deferred cannot become a writer once another connection has committed since its first read,
+//! and fails with "database is locked" whatever the busy timeout. This ran as a 500 under
+//! schemathesis with two workers.
+
+use lindung::access::Role;
+use serde_json::json;
+
+use crate::support::server::Server;
+use crate::support::{self};
+
+/// Readers of the caseload indicators (each read is audited) per writer thread.
+const READERS: usize = 4;
+const WRITERS: usize = 2;
+const ROUNDS: usize = 40;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audited_reads_beside_writers_all_succeed() {
+    for t in support::stores("concurrent_writes").await {
+        let token = support::user(&t.store, "admin@example.org", Role::Admin, None).await;
+        let server = Server::start(&t.location);
+        let failures: Vec<String> = std::thread::scope(|scope| {
+            let mut threads = Vec::new();
+            for reader in 0..READERS {
+                let (server, token) = (&server, token.as_str());
+                threads.push(scope.spawn(move || {
+                    let mut failed = Vec::new();
+                    for round in 0..ROUNDS {
+                        let (status, body) = server.get("/api/v1/care/indicators", Some(token));
+                        if status != 200 {
+                            failed.push(format!("reader {reader} round {round}: {status} {body}"));
+                        }
+                    }
+                    failed
+                }));
+            }
+            for writer in 0..WRITERS {
+                let (server, token) = (&server, token.as_str());
+                threads.push(scope.spawn(move || {
+                    let mut failed = Vec::new();
+                    for round in 0..ROUNDS {
+                        let name = format!("W{writer}R{round}");
+                        let (status, body) = server.json(
+                            "POST",
+                            "/api/v1/banks",
+                            Some(token),
+                            &json!({"name": name}),
+                        );
+                        if status != 201 {
+                            failed.push(format!("writer {writer} round {round}: {status} {body}"));
+                        }
+                    }
+                    failed
+                }));
+            }
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().expect("thread"))
+                .collect()
+        });
+        assert!(failures.is_empty(), "{}: {failures:#?}", t.name);
+        let (status, banks) = server.get("/api/v1/banks?per_page=500", Some(&token));
+        assert_eq!(status, 200, "{}", t.name);
+        assert_eq!(
+            banks["items"].as_array().map(Vec::len),
+            Some(WRITERS * ROUNDS),
+            "{}: every bank written once: {banks}",
+            t.name
+        );
+    }
+}
