@@ -275,6 +275,7 @@ audit-action-hotline-report-assess = assessed a report
 audit-action-hotline-report-claim = claimed a report
 audit-action-hotline-report-close = closed a report
 audit-action-hotline-report-denied = was refused a report
+audit-action-hotline-denied = was refused the hotline's work (not of its organisation)
 audit-action-hotline-report-read = read a report
 audit-action-hotline-report-refer_care = referred a report to care
 audit-action-hotline-report-refer_police = referred a report to the police

@@ -275,6 +275,7 @@ audit-action-hotline-report-assess = ประเมินรายงาน
 audit-action-hotline-report-claim = รับรายงานไปดำเนินการ
 audit-action-hotline-report-close = ปิดรายงาน
 audit-action-hotline-report-denied = ถูกปฏิเสธการเข้าถึงรายงาน
+audit-action-hotline-denied = ถูกปฏิเสธงานของสายด่วน (ไม่ได้อยู่ในองค์กรของสายด่วน)
 audit-action-hotline-report-read = อ่านรายงาน
 audit-action-hotline-report-refer_care = ส่งต่อรายงานไปยังฝ่ายดูแล
 audit-action-hotline-report-refer_police = ส่งต่อรายงานไปยังตำรวจ

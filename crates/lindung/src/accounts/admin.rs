@@ -1,7 +1,7 @@
 //! Admin pages: users and their tokens, and the audit log.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use std::collections::HashMap;
 
 use axum::extract::{FromRef, Path, Query, State};

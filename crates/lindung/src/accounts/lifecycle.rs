@@ -2,7 +2,7 @@
 //! issue a one-time password-reset link. Each checks the user's organisation against the
 //! admin's (see `access::admins`).
 
-use axum::Form;
+use crate::http::Form;
 use axum::extract::{FromRef, Path, State};
 use axum::http::HeaderMap;
 

@@ -2,8 +2,8 @@
 //! carries its own CSRF token (double submit, as `/setup` and `/login` do); the link works
 //! once and until it expires, and using it ends the user's sessions.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
@@ -86,6 +86,8 @@ async fn reset_form(
 
 #[derive(Deserialize)]
 struct ResetForm {
+    /// Missing, it is empty, and so refused as a wrong token (403).
+    #[serde(default)]
     csrf: String,
     token: String,
     password: String,

@@ -1,8 +1,8 @@
 //! Signing in and out: the login form, the one-time first-admin setup, logout and the
 //! interface language. Forms shown before login carry their own CSRF token.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
@@ -105,6 +105,8 @@ pub(super) fn landing(role: Role) -> &'static str {
 
 #[derive(Deserialize)]
 struct LoginForm {
+    /// Missing, it is empty, and so refused as a wrong token (403).
+    #[serde(default)]
     csrf: String,
     email: String,
     password: String,
@@ -279,6 +281,8 @@ async fn setup_form(
 
 #[derive(Deserialize)]
 struct SetupForm {
+    /// Missing, it is empty, and so refused as a wrong token (403).
+    #[serde(default)]
     csrf: String,
     token: String,
     email: String,

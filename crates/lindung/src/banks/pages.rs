@@ -1,8 +1,8 @@
 //! Bank pages: the bank list, a bank's content with add, import and export, and the match
 //! tester.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};

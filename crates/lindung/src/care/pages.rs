@@ -17,8 +17,8 @@ mod team;
 
 use std::collections::HashMap;
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

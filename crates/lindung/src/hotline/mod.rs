@@ -139,6 +139,38 @@ async fn require_configured(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     match ctx.organisation_id().await {
+        // The hotline's work is its own organisation's: an analyst or admin of another gets
+        // 403 on every hotline route, even one that would show them nothing (docs/hotline.md).
+        Ok(hotline)
+            if request
+                .extensions()
+                .get::<crate::http::Caller>()
+                .is_some_and(|caller| {
+                    ANALYSTS.contains(&caller.principal.role)
+                        && caller.principal.organisation_id != hotline
+                }) =>
+        {
+            if let Some(caller) = request.extensions().get::<crate::http::Caller>() {
+                // Every refusal is audited; a failure to write it still refuses.
+                let route = format!("{} {}", request.method(), request.uri().path());
+                let _ = crate::access::audit::record(
+                    &ctx.store,
+                    &caller.actor(),
+                    crate::access::audit::AuditEvent::new("hotline.denied", "hotline_route", route),
+                )
+                .await;
+            }
+            let error = crate::http::ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                "only the hotline's own analysts and admins do the hotline's work",
+            );
+            if request.uri().path().starts_with("/api/") {
+                error.into_response()
+            } else {
+                crate::http::chrome::page_error(request.headers(), error)
+            }
+        }
         Ok(_) => next.run(request).await,
         Err(e) => {
             // The operator was told how to fix it at start; callers learn only that the

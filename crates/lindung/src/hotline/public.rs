@@ -2,8 +2,8 @@
 //! reporter's language; "a child is in danger" shows the country's emergency numbers at once,
 //! through CSS alone.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -11,6 +11,7 @@ pub mod chrome;
 mod client;
 mod error;
 mod extract;
+mod form;
 mod headers;
 pub mod i18n;
 pub mod limits;
@@ -32,6 +33,7 @@ pub use chrome::{Chrome, OrPage, PageError, PageResult, render, set_cookie, tran
 pub use client::{ClientAddr, TrustedProxies, client_of};
 pub use error::{ApiError, ApiResult};
 pub use extract::{Json, Multipart, Path, Query, parse_json, require_content_type};
+pub use form::Form;
 pub use limits::{RateLimiter, rate_limited, too_many};
 pub use upload::{
     MAX_BODY_BYTES, UPLOAD_VIDEO_LIMITS, Upload, fingerprint_upload, fingerprint_video_upload,

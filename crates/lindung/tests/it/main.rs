@@ -9,6 +9,7 @@
 
 mod support;
 
+mod access_matrix;
 mod access_store;
 mod accounts;
 mod api_banks;

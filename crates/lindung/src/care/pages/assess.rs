@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;

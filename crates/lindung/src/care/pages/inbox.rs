@@ -2,8 +2,8 @@
 //! organisation's cases) and the referral inbox (referrals from other organisations, cases the
 //! hotline referred), with accept and reject-with-a-reason.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;

@@ -2,7 +2,7 @@
 //! match raises a re-upload alert to the case's workers. The worker gives the hashes (made on
 //! the family's device by the self-report page, or by a partner); the picture never comes here.
 
-use axum::Form;
+use crate::http::Form;
 use axum::extract::{FromRef, Path, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;

@@ -2,7 +2,7 @@
 //! the case; a supervisor may go ahead without consent, with a reason), assignment of a case
 //! worker and transfer to another organisation (the case's supervisors), from the case page.
 
-use axum::Form;
+use crate::http::Form;
 use axum::extract::{FromRef, Path, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;

@@ -4,7 +4,7 @@
 //! the report with a confirmation; a form refused for what was typed comes back filled in, with
 //! the fault marked.
 
-use axum::Form;
+use crate::http::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;

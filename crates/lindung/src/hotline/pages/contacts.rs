@@ -1,8 +1,8 @@
 //! Hosting providers and partner hotlines: everyone who works reports reads them; admins add
 //! and change them here (as through the API), and a refused entry comes back as typed.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -1,8 +1,8 @@
 //! Notices from the report page: a preview of every notice that would go out (to whom, in which
 //! language, with the very text), then sending them.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use sea_orm::EntityTrait;

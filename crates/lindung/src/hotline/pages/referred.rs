@@ -1,8 +1,8 @@
 //! The police's inbox (the reports referred to the caller's organisation, each with its
 //! package) and a reviewer's own settings for how evidence is shown.
 
+use crate::http::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
