@@ -1,12 +1,11 @@
-//! The server over loopback on SQLite and PostgreSQL: every route with every role, the HMA
-//! bank and matching flow, the native API, videos, and two processes sharing one PostgreSQL
-//! database.
+//! The server over loopback on SQLite and PostgreSQL: the HMA bank and matching flow, the
+//! native API, videos, and two processes sharing one PostgreSQL database. Who may call each
+//! route is the access matrix's to prove (`access_matrix`).
 
 use std::time::{Duration, Instant};
 
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
-use lindung::app::endpoints;
 use serde_json::json;
 
 use crate::support::server::Server;
@@ -40,61 +39,6 @@ async fn tokens(store: &lindung::store::Store) -> Vec<(Role, String)> {
         ));
     }
     out
-}
-
-fn concrete(path: &str) -> String {
-    path.replace("{name}", "NO_SUCH_BANK")
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn every_route_refuses_missing_credentials_and_wrong_roles() {
-    for t in support::stores("route_roles").await {
-        let tokens = tokens(&t.store).await;
-        let server = Server::start(&t.location);
-        let routes = endpoints();
-        assert!(
-            routes.len() >= 30,
-            "the table lists every route: {}",
-            routes.len()
-        );
-        for endpoint in &routes {
-            let path = concrete(&endpoint.path);
-            let method = endpoint.method.as_str();
-            let (status, _) = server.request(method, &path, None, &[], b"");
-            // Unauthenticated: an API route answers 401; a page asked for by a browser sends it
-            // to log in (303), which refuses just the same.
-            let refused =
-                if matches!(endpoint.access, lindung::http::Access::Page(_)) && method == "GET" {
-                    303
-                } else {
-                    401
-                };
-            match endpoint.access.roles() {
-                None => assert_ne!(status, 401, "{}: {endpoint:?}", t.name),
-                Some(allowed) => {
-                    assert_eq!(
-                        status, refused,
-                        "{}: {endpoint:?} without credentials",
-                        t.name
-                    );
-                    let (status, _) = server.request(method, &path, Some("lndg_bogus"), &[], b"");
-                    assert_eq!(status, refused, "{}: {endpoint:?} with a bad token", t.name);
-                    for (role, token) in &tokens {
-                        let (status, body) = server.request(method, &path, Some(token), &[], b"");
-                        if allowed.contains(role) {
-                            assert!(
-                                status != 401 && status != 403,
-                                "{}: {endpoint:?} as {role}: {status} {body}",
-                                t.name
-                            );
-                        } else {
-                            assert_eq!(status, 403, "{}: {endpoint:?} as {role}: {body}", t.name);
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

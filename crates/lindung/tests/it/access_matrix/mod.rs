@@ -3,10 +3,10 @@
 //! `policy_*.rs` hold a table, written from `docs/` and the issues, of who may call each route
 //! and what each caller gets, by the caller's role and relation to the object: of the object's
 //! organisation (A) or of another (B); for care cases, assigned to the case or not. The test
-//! makes real objects in organisation A (a bank, a report with its URL, a care case with its
-//! consent, note and service, a referral to A, a self-report, users and tokens), fills every path
-//! with their ids, and calls every route as every role of A and B, with a bearer token and with
-//! a session cookie. A route of the server missing from the table fails, and so does any answer
+//! makes real objects in organisation A (a bank, a report with its URL and evidence file, a care
+//! case with its consent, note and service, a referral to A, a self-report, users and tokens),
+//! fills every path with their ids, and calls every route as every role of A and B, with a
+//! bearer token and with a session cookie. A route of the server missing from the table fails, and so does any answer
 //! that differs from the table's. Every state-changing call made with a session without its
 //! CSRF token is refused.
 
@@ -15,13 +15,15 @@ mod policy_accounts;
 mod policy_banks;
 mod policy_care;
 mod policy_hotline;
+mod requests;
 
 use std::collections::BTreeSet;
 
 use lindung::access::Role;
 
 use crate::support::{self, server::Server};
-use fixtures::{Fixtures, Mode, People, Req};
+use fixtures::{Fixtures, Mode, People};
+use requests::Req;
 
 /// Who may call a route at all.
 #[derive(Clone, Copy, Debug)]
@@ -137,14 +139,17 @@ fn expected(rule: &Rule, role: Role, relation: fixtures::Relation) -> u16 {
 async fn every_route_answers_every_role_and_organisation_as_the_policy_says() {
     for t in support::stores("access_matrix").await {
         let people = People::add(&t.store).await;
-        let server =
-            Server::start_with_env(&t.location, &[("LINDUNG_HOTLINE_ORG", fixtures::ORG_A)]);
+        let config = fixtures::hotline_config(&t.location.data_dir);
+        let server = Server::start_with_env(
+            &t.location,
+            &[("LINDUNG_HOTLINE_CONFIG", config.to_str().expect("path"))],
+        );
         let mut fixtures = Fixtures::new(&server, &t.store, &people);
         let mut differences = Vec::new();
         let mut calls = 0usize;
         for rule in policy() {
             let (method, _) = rule.route.split_once(' ').expect("METHOD /path");
-            let page = fixtures::is_page(rule.route);
+            let page = requests::is_page(rule.route);
             let Who::Roles(_) = rule.who else {
                 // A public route answers everyone alike; it is called without credentials.
                 let req = (rule.call)(&mut fixtures);
@@ -156,7 +161,7 @@ async fn every_route_answers_every_role_and_organisation_as_the_policy_says() {
                         rule.route,
                         got.0,
                         rule.own,
-                        fixtures::brief(&got.1)
+                        requests::brief(&got.1)
                     ));
                 }
                 continue;
@@ -172,7 +177,7 @@ async fn every_route_answers_every_role_and_organisation_as_the_policy_says() {
                         "{} without valid credentials ({token:?}): {} (policy: {refused}) {}",
                         rule.route,
                         got.0,
-                        fixtures::brief(&got.1)
+                        requests::brief(&got.1)
                     ));
                 }
             }
@@ -196,7 +201,7 @@ async fn every_route_answers_every_role_and_organisation_as_the_policy_says() {
                                 rule.route,
                                 caller.email,
                                 got.0,
-                                fixtures::brief(&got.1)
+                                requests::brief(&got.1)
                             ));
                         }
                     }
@@ -210,7 +215,7 @@ async fn every_route_answers_every_role_and_organisation_as_the_policy_says() {
                             caller.relation,
                             mode,
                             got.0,
-                            fixtures::brief(&got.1)
+                            requests::brief(&got.1)
                         ));
                     }
                 }

@@ -6,7 +6,8 @@
 use lindung::access::Role;
 use serde_json::json;
 
-use super::fixtures::{Fixtures, PDQ, Req};
+use super::fixtures::{Fixtures, PDQ};
+use super::requests::Req;
 use super::{Rule, Who};
 
 const ADMIN: Who = Who::Roles(&[Role::Admin]);

@@ -8,7 +8,8 @@
 use lindung::access::Role;
 use serde_json::json;
 
-use super::fixtures::{Body, Fixtures, PDQ, Req};
+use super::fixtures::{Fixtures, PDQ};
+use super::requests::{Body, Req};
 use super::{Rule, Who};
 use crate::support::testdata;
 

@@ -7,7 +7,8 @@
 use lindung::access::Role;
 use serde_json::json;
 
-use super::fixtures::{Fixtures, ORG_B, PDQ, Req};
+use super::fixtures::{Fixtures, ORG_B, PDQ};
+use super::requests::Req;
 use super::{Rule, Who};
 
 const STAFF: Who = Who::Roles(&[Role::CaseWorker, Role::Supervisor]);

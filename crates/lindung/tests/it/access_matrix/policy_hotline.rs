@@ -9,7 +9,8 @@
 use lindung::access::Role;
 use serde_json::json;
 
-use super::fixtures::{Body, Fixtures, ORG_A, Req};
+use super::fixtures::{Fixtures, ORG_A};
+use super::requests::{Body, Req};
 use super::{Rule, Who};
 
 const ANALYSTS: Who = Who::Roles(&[Role::Analyst, Role::Admin]);
@@ -185,7 +186,7 @@ pub fn rules() -> Vec<Rule> {
             |f| Req::get(report_path(f, "/cybertip.xml")),
             200,
         ),
-        // The file's details for NCMEC (its hashes; a platform sends no bytes).
+        // The file's details for NCMEC (its hashes, never its bytes).
         hotline(
             "GET /api/v1/reports/{id}/cybertip/files/{file}",
             ANALYSTS,
@@ -208,7 +209,7 @@ pub fn rules() -> Vec<Rule> {
                     report.id, report.file
                 ))
             },
-            404,
+            200,
         ),
         hotline(
             "POST /api/v1/hotline/partner-import",
@@ -449,7 +450,7 @@ pub fn rules() -> Vec<Rule> {
                     report.id, report.file
                 ))
             },
-            404,
+            200,
         ),
         hotline(
             "GET /hotline/reports/{id}/package",
