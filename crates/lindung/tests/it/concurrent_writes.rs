@@ -70,3 +70,53 @@ async fn audited_reads_beside_writers_all_succeed() {
         );
     }
 }
+
+/// The `.rs` files under `dir`.
+fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// A transaction begun straight on the connection would begin deferred on SQLite, and fail as
+/// above the first time it read before writing beside another writer: every one begins through
+/// `Store::write`, which alone names the connection's `begin`.
+#[test]
+fn every_transaction_begins_through_the_store() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let store = src.join("store").join("mod.rs");
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| **f != store) {
+        let text = std::fs::read_to_string(file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            if [
+                ".begin()",
+                "::begin(",
+                "begin_with_options",
+                "TransactionTrait",
+            ]
+            .iter()
+            .any(|call| line.contains(call))
+            {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "transactions begun beside the store: {found:#?}"
+    );
+    // The rule would see one, written as the code it forbids.
+    let store_text = std::fs::read_to_string(&store).expect("read");
+    assert!(
+        store_text.contains("begin_with_options"),
+        "Store::write begins them"
+    );
+}

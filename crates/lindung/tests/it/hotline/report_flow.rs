@@ -562,7 +562,11 @@ pub(super) fn step_the_queue_puts_danger_first_and_shows_other_hotlines_nothing(
     );
     // Another organisation's analyst is refused the hotline's queue, not shown an empty one.
     let (status, theirs) = server.get("/api/v1/hotline/queue", a(&stranger).as_deref());
-    assert_eq!((status, &theirs["error"]["code"]), (403, &json!("forbidden")), "{theirs}");
+    assert_eq!(
+        (status, &theirs["error"]["code"]),
+        (403, &json!("forbidden")),
+        "{theirs}"
+    );
     assert_eq!(
         server
             .get(&format!("/api/v1/reports/{id}"), a(&stranger).as_deref())
