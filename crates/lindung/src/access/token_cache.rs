@@ -90,8 +90,13 @@ pub fn unreachable(store: &Store) -> bool {
 /// Claims the one background question to `store`'s database; `false` if one is out already.
 /// The claim ends when the returned guard is dropped.
 pub fn begin_probe(store: &Store) -> Option<ProbeGuard> {
-    let id = store_id(store);
-    cache().probing.insert(id.clone()).then_some(ProbeGuard(id))
+    claim(store_id(store))
+}
+
+fn claim(id: String) -> Option<ProbeGuard> {
+    // The lock is released before a guard exists: dropping one takes the lock again.
+    let claimed = cache().probing.insert(id.clone());
+    claimed.then(|| ProbeGuard(id))
 }
 
 /// Ends a background question when dropped, however its task ends.
@@ -130,6 +135,22 @@ mod tests {
             role: super::super::Role::Platform,
             language: None,
         }
+    }
+
+    #[test]
+    fn one_background_question_at_a_time_per_store() {
+        let first = claim("store-a".into());
+        assert!(first.is_some());
+        // A second claim is refused, and refusing it leaves the first one standing.
+        assert!(claim("store-a".into()).is_none());
+        assert!(claim("store-a".into()).is_none());
+        let other = claim("store-b".into());
+        assert!(other.is_some(), "another store's question is its own");
+        drop(first);
+        assert!(
+            claim("store-a".into()).is_some(),
+            "free again once answered"
+        );
     }
 
     #[test]

@@ -242,7 +242,7 @@ async fn bank_import_killed_mid_write_is_all_or_nothing() {
             }
             last = (name, id);
         }
-        rerun(&t, &last.0, last.1, &list, &t.name).await;
+        rerun(&t, &last.0, last.1, &list, t.name).await;
         reruns += 1;
         let first_proof = proofs.iter().min().copied().unwrap_or_default();
         note(&format!(

@@ -133,7 +133,7 @@ impl PgCluster {
     }
 
     fn pg_ctl(&self, args: &[&str]) -> Output {
-        let mut all = vec!["-D", &*self.data.to_str().expect("UTF-8 path")];
+        let mut all = vec!["-D", self.data.to_str().expect("UTF-8 path")];
         all.extend_from_slice(args);
         self.run("pg_ctl", &all)
     }
