@@ -381,13 +381,18 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
         took[took.len() / 2]
     };
     let writes_after = |at: Duration| writes.iter().filter(|e| e.at >= at).count();
+    let slow = down_lookups
+        .iter()
+        .filter(|e| e.took > Duration::from_secs(1))
+        .count();
     note(&format!(
         "outage timeline (s from the start of the load; acquire timeout {ACQUIRE_TIMEOUT:?}):\n\
          \x20 0.0 load begins: 2 lookup clients, 2 report clients\n\
          \x20 {:.1} pg_ctl stop -m immediate begins; {:.1} stopped\n\
          \x20 {:.1} pg_ctl start begins; {:.1} accepting connections\n\
          \x20 {:.1} first write acknowledged again ({:.1} s after start)\n\
-         \x20 while down: {} lookups, all 200 with the right matches (p50 {:?}, slowest {:?}); \
+         \x20 while down: {} lookups, all 200 with the right matches (p50 {:?}, slowest {:?}, \
+         {slow} over 1 s); \
          {} writes, all 503 store_unavailable with Retry-After\n\
          \x20 in all: {} lookups, {} writes ({acked} acknowledged, {} refused and retried, \
          {replayed} of them found already committed: each once in the store), {} after recovery; test {:.1} s",
