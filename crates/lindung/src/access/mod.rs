@@ -7,6 +7,7 @@ pub mod lifecycle;
 mod passwords;
 pub mod pins;
 pub mod sessions;
+pub mod token_cache;
 
 use crate::helpers::{hex, now, sha256_hex};
 use crate::store::Store;
@@ -331,6 +332,7 @@ pub async fn revoke_token_as(
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(now()));
     active.update(&txn).await?;
+    token_cache::forget_all();
     audit::append(
         &txn,
         actor,
@@ -341,10 +343,53 @@ pub async fn revoke_token_as(
     Ok(true)
 }
 
-/// The caller a bearer token belongs to, if the token is live and its user enabled.
+/// The caller a bearer token belongs to, if the token is live and its user enabled. The
+/// database decides whenever it can be reached; while it cannot, the answer it last gave for
+/// this token stands in (see [`token_cache`]), so that lookups outlive a database outage.
 pub async fn authenticate_token(store: &Store, secret: &str) -> Result<Option<Principal>, DbErr> {
+    let digest = token_digest(secret);
+    if token_cache::unreachable(store)
+        && let Some(principal) = token_cache::fallback(store, &digest)
+    {
+        // The database could not be reached when last asked: answer from what it said, and ask
+        // it again in the background, one question at a time, so that no request waits for the
+        // pool to give up during an outage. The first answer it gives ends the fallback.
+        if let Some(guard) = token_cache::begin_probe(store) {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let _ = checked_token(&store, &digest).await;
+                drop(guard);
+            });
+        }
+        return Ok(Some(principal));
+    }
+    match checked_token(store, &digest).await {
+        Err(error) if crate::store::unreachable(&error) => {
+            token_cache::fallback(store, &digest).map(Some).ok_or(error)
+        }
+        answer => answer,
+    }
+}
+
+/// Asks the database about a token, and remembers its answer, or that it could not be reached.
+async fn checked_token(store: &Store, digest: &str) -> Result<Option<Principal>, DbErr> {
+    match token_from_database(store, digest).await {
+        Ok(found) => {
+            token_cache::record(store, digest, found.as_ref());
+            Ok(found)
+        }
+        Err(error) => {
+            if crate::store::unreachable(&error) {
+                token_cache::mark_unreachable(store);
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn token_from_database(store: &Store, digest: &str) -> Result<Option<Principal>, DbErr> {
     let Some(token) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(token_digest(secret)))
+        .filter(api_token::Column::TokenHash.eq(digest))
         .filter(api_token::Column::RevokedAt.is_null())
         .one(store.db())
         .await?

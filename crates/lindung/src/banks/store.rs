@@ -577,7 +577,7 @@ impl From<BankError> for crate::http::ApiError {
                 "system_bank",
                 error.to_string(),
             ),
-            BankError::Db(e) => ApiError::internal(e),
+            BankError::Db(e) => e.into(),
         }
     }
 }

@@ -34,23 +34,29 @@ struct LinkCache {
 impl LinkCache {
     /// Those of `signal_ids` that are linked to a case.
     pub async fn linked(&self, store: &Store, signal_ids: &[i64]) -> Result<Vec<i64>, DbErr> {
-        let fresh = self
+        let known = self
             .current
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
-            .filter(|(at, _)| at.elapsed() < LINK_CACHE_TTL)
-            .map(|(_, set)| std::sync::Arc::clone(set));
-        let set = match fresh {
-            Some(set) => set,
-            None => {
-                let ids: std::collections::HashSet<i64> = linked_signal::Entity::find()
-                    .all(store.db())
-                    .await?
-                    .into_iter()
-                    .map(|l| l.signal_id)
-                    .collect();
-                let set = std::sync::Arc::new(ids);
+            .map(|(at, set)| (at.elapsed() < LINK_CACHE_TTL, std::sync::Arc::clone(set)));
+        let set = match known {
+            Some((true, set)) => set,
+            known => {
+                let set = match linked_signal::Entity::find().all(store.db()).await {
+                    Ok(rows) => std::sync::Arc::new(
+                        rows.into_iter()
+                            .map(|l| l.signal_id)
+                            .collect::<std::collections::HashSet<i64>>(),
+                    ),
+                    // While the database cannot be reached, the last set serves for another TTL:
+                    // lookups must not each wait for the pool to give up on it.
+                    Err(e) if crate::store::unreachable(&e) => match known {
+                        Some((_, stale)) => stale,
+                        None => return Err(e),
+                    },
+                    Err(e) => return Err(e),
+                };
                 *self
                     .current
                     .write()

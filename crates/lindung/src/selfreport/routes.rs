@@ -72,7 +72,7 @@ impl From<SelfReportError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "withdrawn", error.to_string())
             }
             SelfReportError::Bank(e) => e.into(),
-            SelfReportError::Db(e) => ApiError::internal(e),
+            SelfReportError::Db(e) => e.into(),
             SelfReportError::Internal(e) => ApiError::internal(e),
         }
     }

@@ -79,6 +79,37 @@ pub enum StoreError {
     KeyMissing { path: PathBuf },
 }
 
+/// How long a request waits for a PostgreSQL connection (a free one, or a new one while the
+/// server cannot be reached) before it fails as unavailable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether `error` says the database cannot be reached (it is down, restarting, or the pool
+/// cannot get a connection in time), rather than that a statement failed: the caller may try
+/// again shortly, and HTTP answers 503 with `Retry-After`.
+pub fn unreachable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed => true,
+            // PostgreSQL's connection exceptions (08…) and operator interventions (57P…: shut
+            // down, crashed, starting up).
+            Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// An open, migrated store.
 #[derive(Clone)]
 pub struct Store {
@@ -110,6 +141,12 @@ impl Store {
             } else {
                 8
             });
+        if location.database_url.is_some() {
+            // While PostgreSQL is down the pool keeps retrying to connect until this runs out:
+            // a request then fails fast with 503 (see `unreachable`) instead of hanging. SQLite
+            // cannot go away; its waits are the busy timeout's, below.
+            options.acquire_timeout(ACQUIRE_TIMEOUT);
+        }
         options.map_sqlx_sqlite_opts(|o| {
             // WAL lets readers run beside the writer; the timeout makes a busy writer wait
             // instead of failing; foreign keys are off by default in SQLite. Deleted and

@@ -67,7 +67,7 @@ impl From<CareError> for ApiError {
             CareError::ConsentRequired(_) => {
                 ApiError::new(StatusCode::CONFLICT, "consent_required", error.to_string())
             }
-            CareError::Db(e) => ApiError::internal(e),
+            CareError::Db(e) => e.into(),
             CareError::Internal(e) => ApiError::internal(e),
         }
     }

@@ -91,7 +91,7 @@ impl From<HotlineError> for ApiError {
                 "hotline_not_configured",
                 error.to_string(),
             ),
-            HotlineError::Db(e) => ApiError::internal(e),
+            HotlineError::Db(e) => e.into(),
             HotlineError::Internal(e) => ApiError::internal(e),
         }
     }

@@ -4,7 +4,9 @@
 
 pub mod browser;
 pub mod cli;
+pub mod drills;
 pub mod files;
+pub mod pg_cluster;
 pub mod server;
 pub mod site;
 pub mod smtp;
