@@ -207,7 +207,8 @@ pub struct ChainReport {
 /// the newest entry is the one the chain head records (so deleting the last rows is caught).
 pub async fn verify(store: &Store) -> Result<ChainReport, DbErr> {
     use sea_orm::PaginatorTrait;
-    let txn = store.write().await?;
+    // Only reads: a snapshot that holds no writer back while the whole chain is walked.
+    let txn = store.read().await?;
     let mut pages = audit_entry::Entity::find()
         .order_by_asc(audit_entry::Column::Id)
         .paginate(&txn, 1000);

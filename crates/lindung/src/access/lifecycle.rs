@@ -80,6 +80,8 @@ pub async fn set_disabled(
     )
     .await?;
     txn.commit().await?;
+    // A disabled account's tokens must not pass on what the database said before.
+    super::token_cache::forget_all();
     Ok(updated)
 }
 

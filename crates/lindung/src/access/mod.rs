@@ -332,7 +332,6 @@ pub async fn revoke_token_as(
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(now()));
     active.update(&txn).await?;
-    token_cache::forget_all();
     audit::append(
         &txn,
         actor,
@@ -340,24 +339,41 @@ pub async fn revoke_token_as(
     )
     .await?;
     txn.commit().await?;
+    // After the commit: a check that read the token before it would otherwise put it back.
+    token_cache::forget_all();
     Ok(true)
 }
 
-/// The caller a bearer token belongs to, if the token is live and its user enabled. The
-/// database decides whenever it can be reached; while it cannot, the answer it last gave for
-/// this token stands in (see [`token_cache`]), so that lookups outlive a database outage.
+/// The caller a bearer token belongs to, if the token is live and its user enabled, as the
+/// database says now. An error if the database cannot say (nothing stands in for it).
 pub async fn authenticate_token(store: &Store, secret: &str) -> Result<Option<Principal>, DbErr> {
+    checked_token(store, &token_digest(secret)).await
+}
+
+/// As [`authenticate_token`], for the routes answered from memory alone (hash lookups): while
+/// the database cannot be reached, the answer it last gave for this token stands in (see
+/// [`token_cache`]), so that lookups outlive a database outage. No other route takes a token
+/// this way: a disabled or revoked token could pass here until the database is back.
+pub async fn authenticate_token_from_memory(
+    store: &Store,
+    secret: &str,
+) -> Result<Option<Principal>, DbErr> {
     let digest = token_digest(secret);
     if token_cache::unreachable(store)
         && let Some(principal) = token_cache::fallback(store, &digest)
     {
         // The database could not be reached when last asked: answer from what it said, and ask
-        // it again in the background, one question at a time, so that no request waits for the
-        // pool to give up during an outage. The first answer it gives ends the fallback.
+        // it again in the background, one question at a time and for a bounded time, so that no
+        // request waits for the pool to give up during an outage. The first answer it gives
+        // ends the fallback.
         if let Some(guard) = token_cache::begin_probe(store) {
             let store = store.clone();
             tokio::spawn(async move {
-                let _ = checked_token(&store, &digest).await;
+                let _ = tokio::time::timeout(
+                    token_cache::PROBE_TIMEOUT,
+                    checked_token(&store, &digest),
+                )
+                .await;
                 drop(guard);
             });
         }

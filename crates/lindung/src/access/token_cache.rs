@@ -1,7 +1,8 @@
 //! Stale-if-error for API tokens: the last answer the database gave for each token, used only
-//! while the database cannot be reached, so that hash lookups (answered from the in-memory
-//! index) keep working through a database outage. While the database answers, every check asks
-//! it, so a revocation or a disabled account takes effect as before.
+//! by the hash lookups (answered from the in-memory index) and only while the database cannot
+//! be reached, so that lookups keep working through a database outage. Every other route asks
+//! the database every time, and answers 503 while it cannot; so do lookups while it answers. A
+//! revocation or a disabled account forgets every remembered answer at once.
 //!
 //! Bounded in age ([`MAX_AGE`]: a token last verified longer ago is refused during an outage)
 //! and in size ([`MAX_ENTRIES`]: past it, the oldest entry makes room). A token revoked through
@@ -17,6 +18,8 @@ use crate::store::Store;
 
 /// How long after its last verification a token's answer may stand in for the database.
 pub const MAX_AGE: Duration = Duration::from_secs(10 * 60);
+/// How long the background question to a database thought unreachable may take.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most tokens remembered (in all stores of the process).
 pub const MAX_ENTRIES: usize = 10_000;
 

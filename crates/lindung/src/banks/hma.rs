@@ -33,10 +33,14 @@ where
 {
     let hma = Access::Roles(PLATFORM_OR_ADMIN);
     vec![
-        Endpoint::post("/h/hash", hma, hash_upload).with_body_limit(MAX_BODY_BYTES),
-        Endpoint::get("/m/lookup", hma, lookup_get),
-        Endpoint::post("/m/lookup", hma, lookup_upload).with_body_limit(MAX_BODY_BYTES),
-        Endpoint::get("/m/raw_lookup", hma, raw_lookup),
+        Endpoint::post("/h/hash", hma, hash_upload)
+            .with_body_limit(MAX_BODY_BYTES)
+            .from_memory(),
+        Endpoint::get("/m/lookup", hma, lookup_get).from_memory(),
+        Endpoint::post("/m/lookup", hma, lookup_upload)
+            .with_body_limit(MAX_BODY_BYTES)
+            .from_memory(),
+        Endpoint::get("/m/raw_lookup", hma, raw_lookup).from_memory(),
         Endpoint::get("/c/banks", hma, list_banks),
         Endpoint::post("/c/banks", hma, create_bank),
         Endpoint::get("/c/bank/{name}", hma, get_bank),

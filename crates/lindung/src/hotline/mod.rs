@@ -151,8 +151,13 @@ async fn require_configured(
                 }) =>
         {
             if let Some(caller) = request.extensions().get::<crate::http::Caller>() {
-                // Every refusal is audited; a failure to write it still refuses.
-                let route = format!("{} {}", request.method(), request.uri().path());
+                // Every refusal is audited (by the route's pattern, never the path as sent, which
+                // is the caller's to fill); a failure to write it still refuses.
+                let pattern = request
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("", axum::extract::MatchedPath::as_str);
+                let route = format!("{} {pattern}", request.method());
                 let _ = crate::access::audit::record(
                     &ctx.store,
                     &caller.actor(),

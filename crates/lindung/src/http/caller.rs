@@ -48,6 +48,16 @@ impl AuthContext {
     }
 }
 
+/// A route's role guard: who may call it, and whether it is answered from memory alone (a hash
+/// lookup), so that a token the database vouched for shortly before an outage still passes
+/// while the database cannot be reached.
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub auth: AuthContext,
+    pub roles: &'static [Role],
+    pub from_memory: bool,
+}
+
 /// The authenticated caller of a guarded route, with the address it came from.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -126,6 +136,7 @@ fn bearer(parts: &Parts) -> Result<&str, AuthError> {
 async fn cached_token(
     state: &AuthContext,
     token: &str,
+    from_memory: bool,
 ) -> Result<Option<Principal>, sea_orm::DbErr> {
     let digest = access::token_digest(token);
     if let Some((principal, at)) = state
@@ -137,7 +148,11 @@ async fn cached_token(
     {
         return Ok(Some(principal.clone()));
     }
-    let found = access::authenticate_token(&state.store, token).await?;
+    let found = if from_memory {
+        access::authenticate_token_from_memory(&state.store, token).await?
+    } else {
+        access::authenticate_token(&state.store, token).await?
+    };
     let mut cache = state.tokens.write().unwrap_or_else(PoisonError::into_inner);
     if cache.len() > 10_000 {
         cache.clear();
@@ -155,16 +170,13 @@ async fn cached_token(
 
 /// Finds the caller (bearer token, else session cookie) and checks its role: 401 without valid
 /// credentials, 403 with the wrong role.
-async fn authenticate(
-    state: &AuthContext,
-    roles: &[Role],
-    parts: &Parts,
-) -> Result<Caller, ApiError> {
+async fn authenticate(guard: &Guard, parts: &Parts) -> Result<Caller, ApiError> {
+    let (state, roles) = (&guard.auth, guard.roles);
     let unauthorised =
         |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_owned());
     let (principal, csrf, session_secret) = match bearer(parts) {
         Ok(token) => (
-            cached_token(state, token)
+            cached_token(state, token, guard.from_memory)
                 .await?
                 .ok_or_else(|| unauthorised("unknown or revoked token"))?,
             None,
@@ -201,12 +213,12 @@ async fn authenticate(
 
 /// Guard for API routes: errors are JSON.
 pub async fn require_roles(
-    State((state, roles)): State<(AuthContext, &'static [Role])>,
+    State(guard): State<Guard>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let caller = authenticate(&state, roles, &parts).await?;
+    let caller = authenticate(&guard, &parts).await?;
     require_csrf_header(&parts, &caller)?;
     parts.extensions.insert(caller);
     Ok(next.run(Request::from_parts(parts, body)).await)
@@ -244,13 +256,13 @@ fn require_csrf_header(parts: &Parts, caller: &Caller) -> Result<(), ApiError> {
 
 /// Guard for pages: errors are HTML pages (a 401 offers the login form).
 pub async fn require_roles_page(
-    State((state, roles)): State<(AuthContext, &'static [Role])>,
+    State(guard): State<Guard>,
     request: Request,
     next: Next,
 ) -> Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = request.into_parts();
-    match authenticate(&state, roles, &parts).await {
+    match authenticate(&guard, &parts).await {
         Ok(caller) => {
             parts.extensions.insert(caller);
             next.run(Request::from_parts(parts, body)).await

@@ -78,6 +78,8 @@ pub struct Endpoint<S> {
     /// The largest body the route takes; by default `SMALL_BODY` for public routes and
     /// `JSON_BODY` for others.
     body_limit: Option<usize>,
+    /// Whether the route is answered from memory alone (see [`Endpoint::from_memory`]).
+    from_memory: bool,
 }
 
 /// A layer made from the application state: the route's handler in, the wrapped handler out.
@@ -99,6 +101,7 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
             doc: None,
             state_layer: None,
             body_limit: None,
+            from_memory: false,
         }
     }
 
@@ -141,6 +144,7 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
             doc: Some(operation),
             state_layer: None,
             body_limit: None,
+            from_memory: false,
         }
     }
 
@@ -153,6 +157,14 @@ impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
     /// The same route behind a layer made from the application state.
     pub fn with_state_layer(mut self, layer: StateLayer<S>) -> Self {
         self.state_layer = Some(layer);
+        self
+    }
+
+    /// The same route, marked as answered from memory alone (a hash lookup in the in-memory
+    /// index): while the database cannot be reached, a token it vouched for shortly before
+    /// still passes here, and nowhere else.
+    pub fn from_memory(mut self) -> Self {
+        self.from_memory = true;
         self
     }
 
@@ -194,11 +206,19 @@ where
         let guarded = match endpoint.access {
             Access::Public => handler,
             Access::Roles(roles) => handler.route_layer(axum::middleware::from_fn_with_state(
-                (auth.clone(), roles),
+                caller::Guard {
+                    auth: auth.clone(),
+                    roles,
+                    from_memory: endpoint.from_memory,
+                },
                 caller::require_roles,
             )),
             Access::Page(roles) => handler.route_layer(axum::middleware::from_fn_with_state(
-                (auth.clone(), roles),
+                caller::Guard {
+                    auth: auth.clone(),
+                    roles,
+                    from_memory: false,
+                },
                 caller::require_roles_page,
             )),
         };

@@ -223,6 +223,19 @@ impl Store {
             .await
     }
 
+    /// Begins a transaction that only reads, for a consistent view of several queries: on
+    /// SQLite a deferred one, which reads a snapshot and never holds up a writer (a long read
+    /// begun with [`Store::write`] would hold every writer back for its whole length).
+    pub async fn read(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                isolation_level: None,
+                access_mode: None,
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Deferred),
+            })
+            .await
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }

@@ -5,6 +5,8 @@
 //! schemathesis with two workers.
 
 use lindung::access::Role;
+use lindung::access::entities::audit_entry;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::support::server::Server;
@@ -60,6 +62,13 @@ async fn audited_reads_beside_writers_all_succeed() {
                 .collect()
         });
         assert!(failures.is_empty(), "{}: {failures:#?}", t.name);
+        // Each read was audited (else this would prove nothing about read-then-write).
+        let reads = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("care.indicators.read"))
+            .count(t.store.db())
+            .await
+            .expect("count");
+        assert_eq!(reads, (READERS * ROUNDS) as u64, "{}", t.name);
         let (status, banks) = server.get("/api/v1/banks?per_page=500", Some(&token));
         assert_eq!(status, 200, "{}", t.name);
         assert_eq!(
@@ -85,7 +94,8 @@ fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 
 /// A transaction begun straight on the connection would begin deferred on SQLite, and fail as
 /// above the first time it read before writing beside another writer: every one begins through
-/// `Store::write`, which alone names the connection's `begin`.
+/// `Store::write` (or, for one that only reads, `Store::read`), which alone name the
+/// connection's `begin`.
 #[test]
 fn every_transaction_begins_through_the_store() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -100,7 +110,12 @@ fn every_transaction_begins_through_the_store() {
                 ".begin()",
                 "::begin(",
                 "begin_with_options",
+                "begin_with_config",
+                ".transaction(",
+                "transaction_with_config",
                 "TransactionTrait",
+                "use sea_orm::*",
+                "\"BEGIN",
             ]
             .iter()
             .any(|call| line.contains(call))

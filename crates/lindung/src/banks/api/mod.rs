@@ -38,11 +38,21 @@ where
         Endpoint::api(api, routes!(delete_bank)),
         Endpoint::api(api, routes!(list_content)),
         Endpoint::api(api, routes!(add_content)).with_body_limit(limits::SIGNALS_BODY),
-        Endpoint::api(api, routes!(matching::match_signals)).with_body_limit(limits::SIGNALS_BODY),
-        Endpoint::api(api, routes!(matching::hash_image)).with_body_limit(MAX_BODY_BYTES),
-        Endpoint::api(api, routes!(matching::match_image)).with_body_limit(MAX_BODY_BYTES),
-        Endpoint::api(api, routes!(matching::hash_video)).with_body_limit(MAX_BODY_BYTES),
-        Endpoint::api(api, routes!(matching::match_video)).with_body_limit(MAX_BODY_BYTES),
+        Endpoint::api(api, routes!(matching::match_signals))
+            .with_body_limit(limits::SIGNALS_BODY)
+            .from_memory(),
+        Endpoint::api(api, routes!(matching::hash_image))
+            .with_body_limit(MAX_BODY_BYTES)
+            .from_memory(),
+        Endpoint::api(api, routes!(matching::match_image))
+            .with_body_limit(MAX_BODY_BYTES)
+            .from_memory(),
+        Endpoint::api(api, routes!(matching::hash_video))
+            .with_body_limit(MAX_BODY_BYTES)
+            .from_memory(),
+        Endpoint::api(api, routes!(matching::match_video))
+            .with_body_limit(MAX_BODY_BYTES)
+            .from_memory(),
     ]
 }
 
