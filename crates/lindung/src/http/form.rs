@@ -1,6 +1,8 @@
 //! The page form extractor. A form posted in a signed-in session must carry the session's CSRF
-//! token: it is checked here, before the form is read, so that no page route can forget it
-//! (a form without it is refused with 403 whatever else it holds). A form that cannot be read
+//! token: it is checked here, before the form is deserialised, so that no page route taking a
+//! form can forget it (a form without it is refused with 403 whatever else it holds). The
+//! three multipart page forms (a picture or a list for a bank, a picture to match) check the
+//! token in their handlers, before they change anything. A form that cannot be read
 //! is answered with an error page in the visitor's language naming what was wrong, never with
 //! axum's plain-text rejection.
 
