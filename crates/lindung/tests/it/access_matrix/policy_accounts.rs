@@ -14,7 +14,9 @@ const ADMIN: Who = Who::Roles(&[Role::Admin]);
 const EVERYONE: Who = Who::Roles(Role::ALL);
 /// Who follows the self-reported hashes and tells how they were used (docs/self-report.md).
 const PLATFORMS: Who = Who::Roles(&[Role::Admin, Role::Platform]);
-/// Who sees who asked for help: admins, analysts, case workers and supervisors.
+/// Who sees who asked for help: admins, analysts, case workers and supervisors. Only the staff
+/// of the organisation that runs the deployment see any; others get the empty list
+/// (docs/self-report.md), and the table's A and B are neither.
 const HELPERS: Who = Who::Roles(&[
     Role::Admin,
     Role::Analyst,
