@@ -1,12 +1,38 @@
 //! Crash drills, on SQLite and PostgreSQL: `lindung bank import`, and a `lindung serve` taking
-//! reports from several clients, are killed with SIGKILL at least [`KILLS`] times each, every
-//! time while a write is proven to be in flight (see `support::drills::WriteProbe`: the SQLite
-//! WAL has grown, or PostgreSQL shows a session in a transaction or inserting), and at delays
-//! after that proof spread over the write, so that kills land early, midway and late. After each
-//! kill: SQLite's `PRAGMA integrity_check` says `ok`, the data is all or nothing, the audit chain
-//! verifies, and a rerun (an import, a restarted server) completes.
+//! reports from several clients, are killed with SIGKILL many times each, at delays after a
+//! proof that the write is in flight spread over the write, so that kills land early, midway
+//! and late. After every kill, counted or not: SQLite's `PRAGMA integrity_check` says `ok`, the
+//! data is all or nothing, the audit chain verifies, and a rerun (an import, a restarted server)
+//! completes. At least [`KILLS`] kills per drill and backend must be proven to have interrupted
+//! a write; the others are checked the same way but not counted.
+//!
+//! What proves that a kill interrupted the import's write:
+//! - the process was still running when it was killed, and afterwards the bank holds nothing of
+//!   the import (so its transaction had not committed: an import that committed leaves every
+//!   entry, and the drill checks it is one or the other);
+//! - PostgreSQL: `pg_stat_activity` showed a session of the store's database inside a
+//!   transaction or inserting, once as the proof and again immediately before the kill (only
+//!   the import is connected to that database besides the drill itself);
+//! - SQLite: another process can observe only the files. The WAL grew after the import said it
+//!   had begun (the store opened and the list read, so the only write left is the import's one
+//!   transaction), before the kill. SQLite appends a transaction's pages to the WAL when its page
+//!   cache spills and at commit, so growth alone shows a write begun *or* committed; growth
+//!   together with an empty bank afterwards shows the transaction had written and had not
+//!   committed at the kill (a commit frame cut short leaves it uncommitted too).
+//!
+//! What proves that a kill interrupted report intake: at least one client's request, sent to
+//! that server, was cut off by the kill (connected, and the connection ended with no response);
+//! on PostgreSQL, `pg_stat_activity` also showed a session writing immediately before the kill.
+//! All or nothing there covers every table intake writes: the report, its URLs, its submission,
+//! its timeline event and its audit entry.
+//!
+//! On PostgreSQL every check waits until the killed process's sessions have stopped: a backend
+//! carries on with the statement it was given, the COMMIT included, until it next talks to its
+//! client, so a check made at once could count rows of a transaction that commits a moment
+//! later (an earlier version of this drill did, and saw an import's audit entry without its
+//! signals).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
@@ -18,14 +44,17 @@ use lindung::access::{self, Principal, Role, audit::Actor};
 use lindung::banks::store as banks;
 use sea_orm::DbBackend;
 
-use crate::support::drills::{self, WriteProbe, count, pairs};
+use crate::support::drills::{self, Ack, Outcome, WriteProbe, count};
 use crate::support::server::Server;
 use crate::support::{self, TestStore, lindung_command, note, user};
 
-/// Kills that must land while a write is proven in flight, per drill and backend.
+/// Kills that must be proven to have interrupted a write, per drill and backend.
 const KILLS: usize = 50;
-/// Attempts allowed in all: an attempt whose write finished before the kill does not count.
-const MAX_ATTEMPTS: usize = 90;
+/// Import attempts allowed in all: a kill that lands after the commit (the bank then holds
+/// everything) or before a proof does not count.
+const MAX_ATTEMPTS: usize = 160;
+/// Distinct kill delays, spread evenly over the write and visited in a scattered order.
+const DELAYS: usize = 100;
 /// Entries in the imported list: a few statements' worth (the import writes 3000 rows a
 /// statement), small enough that an attempt takes well under a second in a debug build.
 const ENTRIES: usize = 9_000;
@@ -57,7 +86,8 @@ struct ImportRun {
     proof: Option<Duration>,
     /// From the proof to the process's end (when left to finish).
     write: Option<Duration>,
-    /// Killed while running, after the proof.
+    /// Killed while running, after the proof (and, on PostgreSQL, with the session still seen
+    /// writing immediately before the kill).
     killed_in_flight: bool,
 }
 
@@ -107,8 +137,12 @@ async fn import(t: &TestStore, bank: &str, list: &Path, kill_after: Option<Durat
     if let (Some(at), Some(delay)) = (proof, kill_after) {
         tokio::time::sleep_until((at + delay).into()).await;
         if child.try_wait().expect("try_wait").is_none() {
+            // PostgreSQL can tell whether the session is still writing now; a grown WAL stays
+            // grown, so on SQLite the proof stands, and the bank's contents settle it.
+            let writing =
+                t.store.backend() != DbBackend::Postgres || probe.in_flight(&t.store).await;
             child.kill().expect("SIGKILL");
-            killed_in_flight = true;
+            killed_in_flight = writing;
         }
     }
     let status = child.wait().expect("wait");
@@ -209,8 +243,9 @@ async fn bank_import_killed_mid_write_is_all_or_nothing() {
         let full = import(&t, "DRILL-CAL", &list, None).await;
         assert_eq!(holdings(&t, id).await, ALL, "{}: a full import", t.name);
         let window = full.write.expect("the full import's write was seen");
-        let step = window.mul_f64(0.95) / KILLS as u32;
+        let step = window.mul_f64(0.95) / DELAYS as u32;
         let (mut counted, mut attempts, mut none, mut all, mut reruns) = (0, 0, 0, 0, 0);
+        let mut late = 0;
         let mut proofs = Vec::new();
         let mut last = ("DRILL-CAL".to_owned(), id);
         while counted < KILLS {
@@ -221,10 +256,13 @@ async fn bank_import_killed_mid_write_is_all_or_nothing() {
             );
             let name = format!("DRILL-{attempts}");
             let id = new_bank(&t, &name).await;
-            let delay = step * (attempts % KILLS) as u32;
+            // 37 is prime to DELAYS: successive attempts jump across the write, and every
+            // DELAYS attempts visit each delay once.
+            let delay = step * ((attempts * 37) % DELAYS) as u32;
             let run = import(&t, &name, &list, Some(delay)).await;
             attempts += 1;
             let context = format!("{}: attempt {attempts}, kill {delay:?} after proof", t.name);
+            drills::await_sessions_idle(&t, &context).await;
             drills::assert_integrity(&t, &context).await;
             let held = holdings(&t, id).await;
             assert!(
@@ -232,10 +270,19 @@ async fn bank_import_killed_mid_write_is_all_or_nothing() {
                 "{context}: half-written: {held:?}"
             );
             drills::assert_audit_verifies(&t, &context).await;
-            if run.killed_in_flight {
-                counted += 1;
-                proofs.extend(run.proof);
-                if held == NOTHING { none += 1 } else { all += 1 }
+            match (run.killed_in_flight, held == NOTHING) {
+                // Running, seen writing, and nothing committed: the kill interrupted the write.
+                (true, true) => {
+                    counted += 1;
+                    proofs.extend(run.proof);
+                }
+                (true, false) => late += 1,
+                _ => {}
+            }
+            if held == NOTHING {
+                none += 1
+            } else {
+                all += 1
             }
             if attempts % 10 == 0 {
                 rerun(&t, &name, id, &list, &context).await;
@@ -247,42 +294,61 @@ async fn bank_import_killed_mid_write_is_all_or_nothing() {
         reruns += 1;
         let first_proof = proofs.iter().min().copied().unwrap_or_default();
         note(&format!(
-            "crash drill, bank import, {}: {counted} kills mid-write of {attempts} attempts \
-             ({none} left nothing, {all} everything: killed after commit), kills 0 to {:?} \
-             after the proof (write lasts {window:?}; proof {first_proof:?} after start at the \
-             earliest), {reruns} reruns complete, {:.1} s",
+            "crash drill, bank import, {}: {counted} kills counted (running, seen writing, \
+             nothing committed) of {attempts} attempts; every attempt all or nothing \
+             ({none} left nothing, {all} everything, {late} of them killed running after \
+             their commit); kills 0 to {:?} after the proof (write lasts {window:?}; proof \
+             {first_proof:?} after start at the earliest), {reruns} reruns complete, {:.1} s",
             t.name,
-            step * (KILLS as u32 - 1),
+            step * (DELAYS as u32 - 1),
             began.elapsed().as_secs_f64()
         ));
         assert!(counted >= KILLS);
     }
 }
 
-/// A report the server acknowledged with 201.
-#[derive(Clone, Debug)]
-struct Ack {
-    id: String,
-    reference: String,
-    urls: [String; 2],
-}
-
 /// What the client threads share with the drill.
 #[derive(Default)]
 struct Intake {
-    /// The server to send to; `None` while it is down.
-    base: RwLock<Option<String>>,
+    /// The server to send to and its life (which start it is); `None` while it is down.
+    base: RwLock<Option<(String, usize)>>,
     acks: Mutex<Vec<Ack>>,
     /// Answers other than 201 (a running server must take every report).
     odd: Mutex<Vec<String>>,
+    /// Requests cut off (connected, no answer), by server life: when each had been sent.
+    cut_off: Mutex<BTreeMap<usize, Vec<Instant>>>,
+    /// Requests sent and not yet settled.
+    sending: AtomicU64,
     next: AtomicU64,
     stop: AtomicBool,
+}
+
+impl Intake {
+    /// Stops sending to the server, and waits until every request sent to it is settled, so
+    /// that what was cut off is all known.
+    fn settle(&self) {
+        *self.base.write().expect("lock") = None;
+        let wait = Instant::now();
+        while self.sending.load(Ordering::SeqCst) > 0 {
+            assert!(wait.elapsed() < PATIENCE, "a client never settled");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
 
 fn client(shared: &Intake, token: &str) {
     let auth = format!("Bearer {token}");
     while !shared.stop.load(Ordering::SeqCst) {
-        let Some(base) = shared.base.read().expect("lock").clone() else {
+        let target = {
+            // Counted as sending while the read lock is held: once `settle` has taken the write
+            // lock, every request to the old server is counted.
+            let base = shared.base.read().expect("lock");
+            if base.is_some() {
+                shared.sending.fetch_add(1, Ordering::SeqCst);
+            }
+            base.clone()
+        };
+        let Some((base, life)) = target else {
             std::thread::sleep(Duration::from_millis(2));
             continue;
         };
@@ -296,7 +362,7 @@ fn client(shared: &Intake, token: &str) {
             ("Authorization", auth.as_str()),
             ("Content-Type", "application/json"),
         ];
-        let reply = drills::send(
+        let reply = drills::exchange(
             &base,
             "POST",
             "/api/v1/reports",
@@ -305,9 +371,19 @@ fn client(shared: &Intake, token: &str) {
             PATIENCE,
         );
         match reply {
-            // Killed midway: no answer, so nothing was promised.
-            None => {}
-            Some(r) if r.status == 201 => {
+            // The server was already gone: the request reached nothing.
+            Outcome::NotConnected => {}
+            // Killed while it had the request: no answer, so nothing was promised.
+            Outcome::CutOff { sent } => {
+                shared
+                    .cut_off
+                    .lock()
+                    .expect("lock")
+                    .entry(life)
+                    .or_default()
+                    .push(sent);
+            }
+            Outcome::Answered(r) if r.status == 201 => {
                 let receipt = r.json();
                 shared.acks.lock().expect("lock").push(Ack {
                     id: receipt["id"].as_str().expect("id").to_owned(),
@@ -315,101 +391,23 @@ fn client(shared: &Intake, token: &str) {
                     urls,
                 });
             }
-            Some(r) => shared
+            Outcome::Answered(r) => shared
                 .odd
                 .lock()
                 .expect("lock")
                 .push(format!("{} {}", r.status, r.body)),
         }
+        shared.sending.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-/// Every acknowledged report is there with both its URLs and its submission, and no report is
-/// there without its URLs, its one submission and its one audit entry.
-async fn check_reports(t: &TestStore, acks: &[Ack], context: &str) {
-    drills::assert_integrity(t, context).await;
-    let reports: BTreeSet<String> = pairs(
-        &t.store,
-        "SELECT CAST(id AS TEXT) AS a, CAST(id AS TEXT) AS b FROM hotline_reports",
-    )
-    .await
-    .into_iter()
-    .map(|(a, _)| a)
-    .collect();
-    let mut urls: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (report, url) in pairs(
-        &t.store,
-        "SELECT CAST(report_id AS TEXT) AS a, url AS b FROM hotline_urls",
-    )
-    .await
-    {
-        urls.entry(report).or_default().push(url);
-    }
-    let mut submissions: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut references = BTreeMap::new();
-    for (reference, report) in pairs(
-        &t.store,
-        "SELECT reference AS a, CAST(report_id AS TEXT) AS b FROM hotline_submissions",
-    )
-    .await
-    {
-        submissions
-            .entry(report.clone())
-            .or_default()
-            .push(reference.clone());
-        references.insert(reference, report);
-    }
-    let mut audited: BTreeMap<String, usize> = BTreeMap::new();
-    for (report, _) in pairs(
-        &t.store,
-        "SELECT COALESCE(record_id, '') AS a, action AS b FROM audit_log \
-         WHERE action = 'hotline.report.submit'",
-    )
-    .await
-    {
-        *audited.entry(report).or_default() += 1;
-    }
-    for report in &reports {
-        let n_urls = urls.get(report).map_or(0, Vec::len);
-        let n_subs = submissions.get(report).map_or(0, Vec::len);
-        let n_audit = audited.get(report).copied().unwrap_or(0);
-        assert_eq!(
-            (n_urls, n_subs, n_audit),
-            (2, 1, 1),
-            "{context}: report {report}: its URLs, submissions and audit entries"
-        );
-    }
-    for report in urls.keys().chain(submissions.keys()).chain(audited.keys()) {
-        assert!(
-            reports.contains(report),
-            "{context}: rows of report {report}, which is not there"
-        );
-    }
-    for ack in acks {
-        assert!(
-            reports.contains(&ack.id),
-            "{context}: acknowledged report {} is missing",
-            ack.id
-        );
-        assert_eq!(
-            references.get(&ack.reference),
-            Some(&ack.id),
-            "{context}: the submission {}",
-            ack.reference
-        );
-        let mut held = urls.get(&ack.id).cloned().unwrap_or_default();
-        held.sort();
-        let mut sent = ack.urls.to_vec();
-        sent.sort();
-        assert_eq!(held, sent, "{context}: the URLs of report {}", ack.id);
-    }
-    drills::assert_audit_verifies(t, context).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn report_intake_killed_mid_write_keeps_every_acknowledged_report() {
     const CLIENTS: usize = 3;
-    // Kill k waits k × STEP after the proof: 0 to about 150 ms.
+    /// Server lives allowed in all: a kill that cuts off no request (or, on PostgreSQL, finds
+    /// no session writing) does not count.
+    const MAX_ROUNDS: usize = 120;
+    // Round k kills (k × 37 mod 50) × STEP after the proof: 0 to about 150 ms, scattered.
     const STEP: Duration = Duration::from_millis(3);
     for t in support::stores("crash_drill_intake").await {
         let began = Instant::now();
@@ -435,10 +433,24 @@ async fn report_intake_killed_mid_write_keeps_every_acknowledged_report() {
                 std::thread::spawn(move || client(&shared, &token))
             })
             .collect();
-        let (mut counted, mut at_kill) = (0, 0);
+        let postgres = t.store.backend() == DbBackend::Postgres;
+        let (mut counted, mut rounds, mut cut_rounds, mut writing_rounds) = (0, 0, 0, 0);
+        let (mut cut_total, mut cut_after) = (0, 0);
         while counted < KILLS {
+            assert!(
+                rounds < MAX_ROUNDS,
+                "{}: only {counted} of {rounds} kills cut off a request{}",
+                t.name,
+                if postgres {
+                    " with a session writing"
+                } else {
+                    ""
+                }
+            );
+            let life = rounds;
+            rounds += 1;
             let server = Server::start_with_env(&t.location, &env);
-            *shared.base.write().expect("lock") = Some(server.base.clone());
+            *shared.base.write().expect("lock") = Some((server.base.clone(), life));
             // A restart serves again: new reports are taken before the next kill.
             let before = shared.acks.lock().expect("lock").len();
             let wait = Instant::now();
@@ -451,16 +463,36 @@ async fn report_intake_killed_mid_write_keeps_every_acknowledged_report() {
                 assert!(wait.elapsed() < PATIENCE, "{}: no write seen", t.name);
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
-            tokio::time::sleep(STEP * (counted % KILLS) as u32).await;
-            // Still writing at the kill itself: PostgreSQL can tell; a WAL, once grown, stays so.
-            if t.store.backend() == DbBackend::Postgres && probe.in_flight(&t.store).await {
-                at_kill += 1;
-            }
+            tokio::time::sleep(STEP * ((life * 37) % KILLS) as u32).await;
+            // Still writing at the kill itself: PostgreSQL can tell (a WAL, once grown, stays
+            // so; on SQLite the cut-off request is the proof).
+            let writing = !postgres || probe.in_flight(&t.store).await;
+            let killed = Instant::now();
             drop(server); // SIGKILL, and waits for it
-            *shared.base.write().expect("lock") = None;
-            counted += 1;
+            shared.settle();
+            let context = format!("{}: kill {rounds}", t.name);
+            drills::await_sessions_idle(&t, &context).await;
+            // Only requests sent before the kill: until the dying process's socket closes, the
+            // kernel still accepts connections the server never sees, and resets them.
+            let (cut, after) =
+                shared
+                    .cut_off
+                    .lock()
+                    .expect("lock")
+                    .get(&life)
+                    .map_or((0, 0), |sent| {
+                        let before = sent.iter().filter(|s| **s < killed).count();
+                        (before, sent.len() - before)
+                    });
+            cut_total += cut;
+            cut_after += after;
+            cut_rounds += usize::from(cut > 0);
+            writing_rounds += usize::from(postgres && writing);
+            if cut > 0 && writing {
+                counted += 1;
+            }
             let acks = shared.acks.lock().expect("lock").clone();
-            check_reports(&t, &acks, &format!("{}: kill {counted}", t.name)).await;
+            drills::check_reports(&t, &acks, &context).await;
         }
         shared.stop.store(true, Ordering::SeqCst);
         for c in clients {
@@ -484,16 +516,19 @@ async fn report_intake_killed_mid_write_keeps_every_acknowledged_report() {
         server.terminate();
         let acks = shared.acks.lock().expect("lock").len();
         note(&format!(
-            "crash drill, report intake, {}: {counted} kills with a write proven in flight \
-             ({}), kills 0 to {:?} after the proof, \
-             {acks} acknowledged reports all present and whole, {:.1} s",
+            "crash drill, report intake, {}: {counted} kills counted of {rounds} \
+             ({cut_rounds} cut off a request sent before the kill; {cut_total} such requests \
+             in all, {cut_after} more sent after the kill began, not counted{}), kills 0 to \
+             {:?} after the proof, {acks} acknowledged reports all present and whole, every \
+             report all or nothing, {:.1} s",
             t.name,
-            match t.store.backend() {
-                DbBackend::Postgres => format!("{at_kill} still writing at the kill itself"),
-                _ => "SQLite cannot show whether still writing at the kill itself".into(),
+            match postgres {
+                true => format!("; {writing_rounds} with a session writing at the kill itself"),
+                false => String::new(),
             },
             STEP * (KILLS as u32 - 1),
             began.elapsed().as_secs_f64()
         ));
+        assert!(counted >= KILLS);
     }
 }

@@ -4,7 +4,9 @@
 //! from the in-memory index, with the right matches; writes get 503 `store_unavailable` with
 //! `Retry-After`, never a 500, and neither hangs past its bound; the server, never restarted,
 //! takes writes again by itself; every report acknowledged with 201 is there exactly once, and
-//! so is every refused one once retried with its idempotency key.
+//! so is every refused one once retried with its idempotency key, each with one audit entry.
+//! While it is down, a token never used before gets 503 on a lookup, and a token used before
+//! is accepted by the lookup routes only: listing banks with it gets 503.
 //!
 //! The bounds: a request waits at most the pool's acquire timeout (`ACQUIRE_TIMEOUT`, 3 s) for
 //! each database call it makes while the database is unreachable. A lookup makes at most two
@@ -35,6 +37,9 @@ const WRITE_BOUND: Duration = Duration::from_secs(12);
 const RECOVERY_BOUND: Duration = Duration::from_secs(20);
 const DOWN: Duration = Duration::from_secs(10);
 const HASHES: usize = 2_000;
+/// `Retry-After` on a 503 while the database is unreachable, as docs/operations.md ("When the
+/// database is unreachable") documents it.
+const RETRY_AFTER: &str = "5";
 
 /// A synthetic PDQ hash (64 hex digits) from a counter.
 fn pdq(i: u64) -> String {
@@ -136,19 +141,22 @@ fn submit(base: &str, token: &str, n: u64) -> Option<Reply> {
     )
 }
 
+/// A 503 as documented for an unreachable database: `Retry-After` and `store_unavailable`.
+fn unavailable(r: &Reply) -> bool {
+    r.status == 503
+        && r.header("retry-after") == Some(RETRY_AFTER)
+        && r.json()["error"]["code"] == "store_unavailable"
+        && r.json()["error"]["message"].is_string()
+}
+
 fn report_client(load: &Load) {
     while !load.stop.load(Ordering::SeqCst) {
         let n = load.next.fetch_add(1, Ordering::SeqCst);
         let start = Instant::now();
         let reply = submit(&load.base, &load.token, n);
-        let right = reply.as_ref().is_some_and(|r| {
-            r.status == 201
-                || (r.status == 503
-                    && r.header("retry-after")
-                        .is_some_and(|v| v.parse::<u32>().is_ok())
-                    && r.json()["error"]["code"] == "store_unavailable"
-                    && r.json()["error"]["message"].is_string())
-        });
+        let right = reply
+            .as_ref()
+            .is_some_and(|r| r.status == 201 || (r.status == 503 && unavailable(r)));
         load.writes.lock().expect("lock").push(Event {
             at: start - load.t0,
             took: start.elapsed(),
@@ -160,8 +168,9 @@ fn report_client(load: &Load) {
     }
 }
 
-/// A bank of synthetic PDQ hashes that platforms see, and a platform token.
-async fn deployment(store: &Store) -> String {
+/// A bank of synthetic PDQ hashes that platforms see, and two platform tokens: one the load
+/// uses, and one never used before the outage.
+async fn deployment(store: &Store) -> (String, String) {
     user(
         store,
         "analyst@hotline.example",
@@ -200,7 +209,53 @@ async fn deployment(store: &Store) -> String {
     banks::import_signals(store, &actor, &admin, "OUTAGE", "test", &signals, |_| {})
         .await
         .expect("import");
-    token
+    let fresh = user(
+        store,
+        "fresh@platform.example",
+        Role::Platform,
+        Some("Platform"),
+    )
+    .await;
+    (token, fresh)
+}
+
+/// Requests made while the database is down, each on its own thread: a lookup with the token
+/// never used, and the list of banks with the token the load has been using.
+fn outage_probes(base: &str, used: &str, fresh: &str) -> [(String, Option<Reply>); 2] {
+    let probes = [
+        (
+            "a lookup with a token never used before",
+            format!("/m/lookup?signal_type=pdq&signal={}", pdq(1)),
+            fresh,
+        ),
+        (
+            "GET /api/v1/banks with a token used before",
+            "/api/v1/banks".to_owned(),
+            used,
+        ),
+    ];
+    let threads: Vec<_> = probes
+        .into_iter()
+        .map(|(what, path, token)| {
+            let (base, auth) = (base.to_owned(), format!("Bearer {token}"));
+            std::thread::spawn(move || {
+                let reply = drills::send(
+                    &base,
+                    "GET",
+                    &path,
+                    &[("Authorization", &auth)],
+                    b"",
+                    Duration::from_secs(60),
+                );
+                (what.to_owned(), reply)
+            })
+        })
+        .collect();
+    let mut answers = threads.into_iter().map(|t| t.join().expect("probe"));
+    [
+        answers.next().expect("first"),
+        answers.next().expect("second"),
+    ]
 }
 
 fn secs(d: Duration) -> f64 {
@@ -216,7 +271,7 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
     let dir = tempfile::tempdir().expect("tempdir");
     let location = StoreLocation::new(dir.path(), Some(cluster.url("postgres")));
     let store = Store::open(&location).await.expect("open store");
-    let token = deployment(&store).await;
+    let (token, fresh) = deployment(&store).await;
     let server = Server::start_with_env(&location, &[("LINDUNG_HOTLINE_ORG", "Hotline")]);
     let load = Arc::new(Load {
         base: server.base.clone(),
@@ -241,7 +296,10 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
     let stop_begun = Instant::now();
     cluster.stop_immediately();
     let stopped = Instant::now();
-    std::thread::sleep(DOWN);
+    std::thread::sleep(Duration::from_secs(1));
+    let probes = outage_probes(&server.base, &token, &fresh);
+    // Down for DOWN, or until the probes were answered if they took longer.
+    std::thread::sleep(DOWN.saturating_sub(stopped.elapsed()));
     let start_begun = Instant::now();
     cluster.start_server();
     let started = Instant::now();
@@ -315,6 +373,21 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
             );
         }
     }
+    // Only the lookup routes take a token while the database is away, and only one verified
+    // before; anything else is refused as any write is.
+    for (what, reply) in &probes {
+        let reply = reply
+            .as_ref()
+            .unwrap_or_else(|| panic!("{what}: no answer"));
+        assert!(
+            unavailable(reply),
+            "{what} while PostgreSQL is down: {} {} {} (503 store_unavailable with \
+             Retry-After: {RETRY_AFTER})",
+            reply.status,
+            reply.head,
+            reply.body
+        );
+    }
     let down_writes: Vec<&Event> = writes.iter().filter(during).collect();
     assert!(!down_writes.is_empty(), "writes while down");
     assert!(
@@ -341,8 +414,25 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
         }
     }
     let mut urls: BTreeMap<String, usize> = BTreeMap::new();
-    for (url, _) in pairs(&store, "SELECT url AS a, url AS b FROM hotline_urls").await {
-        *urls.entry(url).or_default() += 1;
+    let mut report_of: BTreeMap<String, String> = BTreeMap::new();
+    for (url, report) in pairs(
+        &store,
+        "SELECT url AS a, CAST(report_id AS TEXT) AS b FROM hotline_urls",
+    )
+    .await
+    {
+        *urls.entry(url.clone()).or_default() += 1;
+        report_of.insert(url, report);
+    }
+    let mut audited: BTreeMap<String, usize> = BTreeMap::new();
+    for (report, _) in pairs(
+        &store,
+        "SELECT COALESCE(record_id, '') AS a, action AS b FROM audit_log \
+         WHERE action = 'hotline.report.submit'",
+    )
+    .await
+    {
+        *audited.entry(report).or_default() += 1;
     }
     let mut keys: BTreeMap<String, usize> = BTreeMap::new();
     for (key, _) in pairs(
@@ -369,7 +459,20 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
             .map(|(_, n)| n)
             .sum();
         assert_eq!(held, 1, "submission {} recorded once", e.n);
+        let report = &report_of[&url];
+        assert_eq!(
+            audited.get(report),
+            Some(&1),
+            "submission {} ({:?}): report {report}'s hotline.report.submit audit entries",
+            e.n,
+            e.status
+        );
     }
+    assert_eq!(
+        audited.values().sum::<usize>(),
+        writes.len(),
+        "no audited submission but the ones made"
+    );
     assert_eq!(urls.len(), writes.len(), "no report but the ones submitted");
     let chain = lindung::access::audit::verify(&store)
         .await
@@ -398,7 +501,9 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
          {slow} over 1 s); \
          {} writes, all 503 store_unavailable with Retry-After\n\
          \x20 in all: {} lookups, {} writes ({acked} acknowledged, {} refused and retried, \
-         {replayed} of them found already committed: each once in the store), {} after recovery; test {:.1} s",
+         {replayed} of them found already committed: each once in the store, with one audit \
+         entry), {} after recovery\n\
+         \x20 while down: {}; test {:.1} s",
         secs(since(stop_begun)),
         secs(since(stopped)),
         secs(since(start_begun)),
@@ -413,6 +518,11 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
         writes.len(),
         refused.len(),
         writes_after(recovered),
+        probes
+            .iter()
+            .map(|(what, r)| format!("{what}: {:?}", r.as_ref().map(|r| r.status)))
+            .collect::<Vec<_>>()
+            .join(", "),
         secs(began.elapsed()),
     ));
     server.terminate();
