@@ -170,7 +170,7 @@ fn report_client(load: &Load) {
 
 /// A bank of synthetic PDQ hashes that platforms see, and two platform tokens: one the load
 /// uses, and one never used before the outage.
-async fn deployment(store: &Store) -> (String, String) {
+async fn deployment(store: &Store) -> (String, String, String) {
     user(
         store,
         "analyst@hotline.example",
@@ -216,12 +216,21 @@ async fn deployment(store: &Store) -> (String, String) {
         Some("Platform"),
     )
     .await;
-    (token, fresh)
+    // A case worker's token, used once before the outage: the care catalogue needs nothing of
+    // the database but the token's check, so only the rule that tokens pass from memory on
+    // lookups alone refuses it during the outage.
+    let worker = user(store, "worker@care.example", Role::CaseWorker, Some("Care")).await;
+    (token, fresh, worker)
 }
 
 /// Requests made while the database is down, each on its own thread: a lookup with the token
 /// never used, and the list of banks with the token the load has been using.
-fn outage_probes(base: &str, used: &str, fresh: &str) -> [(String, Option<Reply>); 2] {
+fn outage_probes(
+    base: &str,
+    used: &str,
+    fresh: &str,
+    worker: &str,
+) -> [(String, Option<Reply>); 3] {
     let probes = [
         (
             "a lookup with a token never used before",
@@ -232,6 +241,11 @@ fn outage_probes(base: &str, used: &str, fresh: &str) -> [(String, Option<Reply>
             "GET /api/v1/banks with a token used before",
             "/api/v1/banks".to_owned(),
             used,
+        ),
+        (
+            "the care catalogue (no database but the token's check) with a token used before",
+            "/api/v1/care/catalogue".to_owned(),
+            worker,
         ),
     ];
     let threads: Vec<_> = probes
@@ -255,6 +269,7 @@ fn outage_probes(base: &str, used: &str, fresh: &str) -> [(String, Option<Reply>
     [
         answers.next().expect("first"),
         answers.next().expect("second"),
+        answers.next().expect("third"),
     ]
 }
 
@@ -271,8 +286,10 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
     let dir = tempfile::tempdir().expect("tempdir");
     let location = StoreLocation::new(dir.path(), Some(cluster.url("postgres")));
     let store = Store::open(&location).await.expect("open store");
-    let (token, fresh) = deployment(&store).await;
+    let (token, fresh, worker) = deployment(&store).await;
     let server = Server::start_with_env(&location, &[("LINDUNG_HOTLINE_ORG", "Hotline")]);
+    let (status, catalogue) = server.get("/api/v1/care/catalogue", Some(&worker));
+    assert_eq!(status, 200, "the catalogue before the outage: {catalogue}");
     let load = Arc::new(Load {
         base: server.base.clone(),
         token: token.clone(),
@@ -297,7 +314,7 @@ async fn postgres_going_away_under_load_costs_no_lookup_and_no_acknowledged_writ
     cluster.stop_immediately();
     let stopped = Instant::now();
     std::thread::sleep(Duration::from_secs(1));
-    let probes = outage_probes(&server.base, &token, &fresh);
+    let probes = outage_probes(&server.base, &token, &fresh, &worker);
     // Down for DOWN, or until the probes were answered if they took longer.
     std::thread::sleep(DOWN.saturating_sub(stopped.elapsed()));
     let start_begun = Instant::now();
