@@ -296,7 +296,7 @@ impl Requests<'_> {
             ),
             _ => {
                 let k = (n / 2) as usize;
-                let hit = n % 2 == 0;
+                let hit = n.is_multiple_of(2);
                 let hash = if hit {
                     &self.seeded.hashes[k % self.seeded.hashes.len()]
                 } else {
