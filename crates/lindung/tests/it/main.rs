@@ -41,4 +41,5 @@ mod public_journey;
 mod rate_limits;
 mod route_coverage;
 mod selfreport;
+mod soak;
 mod trust;
