@@ -113,3 +113,21 @@ fn bin_names_reads_only_bin_tables() {
     let manifest = "[package]\nname = \"x\"\n[[bin]]\nname = \"a\"\npath = \"a.rs\"\n\n[[bin]]\nname=\"b\"\n[workspace]\n";
     assert_eq!(bin_names(manifest), ["a", "b"]);
 }
+
+/// Found by `report_json`: a URL within the length limit as typed grew past it once escaped,
+/// so the hotline kept (and exported to partners) a URL it would itself refuse on import.
+#[test]
+fn a_url_is_measured_in_its_normal_form() {
+    use lindung::hotline::network::{MAX_URL_LENGTH, normalise_url};
+    // `é` is 2 bytes as typed and 6 characters (`%C3%A9`) once escaped.
+    let grows = format!("https://host.example/{}", "é".repeat(1000));
+    assert!(grows.len() <= MAX_URL_LENGTH);
+    assert!(
+        normalise_url(&grows).is_err(),
+        "accepted a URL that escapes to over the limit"
+    );
+    let fits = format!("https://host.example/{}", "é".repeat(300));
+    let once = normalise_url(&fits).expect("a URL that fits once escaped");
+    assert_eq!(once.as_str().len(), "https://host.example/".len() + 300 * 6);
+    assert_eq!(normalise_url(once.as_str()).expect("again"), once);
+}
