@@ -97,6 +97,8 @@ put("partner_import", "minimal", json.dumps({
 put("ip_ranges", "v4_v6",
     "start_ip,end_ip,country\n1.0.0.0,1.0.0.255,AU\n192.0.2.0 , 192.0.2.255 , th\n"
     "2001:db8::,2001:db8::ffff,VN\n")
+put("ip_ranges", "defaults_example",
+    open(ROOT / "crates/lindung/defaults/ip-ranges-example.csv", encoding="utf-8").read())
 put("ip_ranges", "quoted", '"10.0.0.0","10.255.255.255","ZZ",extra\n')
 
 def form(parts):
