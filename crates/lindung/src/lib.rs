@@ -15,6 +15,8 @@ pub mod app;
 pub mod banks;
 pub mod care;
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod helpers;
 pub mod hotline;
 pub mod http;

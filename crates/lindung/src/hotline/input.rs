@@ -239,6 +239,12 @@ pub(super) fn check_input(
     })
 }
 
+/// Runs every check of a submission without storing anything: what the fuzz targets drive.
+#[doc(hidden)]
+pub fn check_report(input: &ReportInput, config: &HotlineConfig) -> Result<(), HotlineError> {
+    check_input(input, config).map(|_| ())
+}
+
 fn check_annotations(given: &[String]) -> Result<BTreeSet<String>, HotlineError> {
     let mut annotations = BTreeSet::new();
     for a in given {

@@ -43,7 +43,7 @@ pub use assessment::{
 };
 pub use input::{
     FileInput, IpCapture, ReportInput, ReportedUser, SubmissionDetails, Victim, check_country,
-    parse_time,
+    check_report, parse_time,
 };
 pub use intake::{Receipt, Source, add_event, hotline_organisation, priority, submit};
 pub use queue::{QueueEntry, QueueFilter, claim, queue, release};

@@ -51,6 +51,14 @@ pub fn normalise_url(text: &str) -> Result<url::Url, String> {
     // Cannot fail on an http(s) URL with a host.
     let _ = url.set_username("");
     let _ = url.set_password(None);
+    // The normal form is what is kept and exported (to a partner hotline, which normalises it
+    // again): percent-encoding can make it longer than the text given, so it is the normal
+    // form that must fit.
+    if url.as_str().len() > MAX_URL_LENGTH {
+        return Err(format!(
+            "a URL has at most {MAX_URL_LENGTH} characters once its special characters are escaped"
+        ));
+    }
     Ok(url)
 }
 

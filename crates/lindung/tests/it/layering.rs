@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("hotline", 4),
     ("app", 5),
     ("cli", 6),
+    ("fuzzing", 6),
 ];
 
 /// Which domains each domain may name: detection knows nothing of who listens to it, care

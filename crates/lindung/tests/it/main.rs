@@ -24,6 +24,7 @@ mod care_journey;
 mod concurrent_writes;
 mod crash_drills;
 mod error_shape;
+mod fuzz_corpora;
 mod hash_cli;
 mod hotline;
 mod hotline_browser;

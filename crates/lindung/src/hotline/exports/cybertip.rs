@@ -23,8 +23,29 @@ type XmlResult = std::io::Result<()>;
 
 fn text_element(w: &mut Writer<Vec<u8>>, tag: &str, value: &str) -> XmlResult {
     w.create_element(tag)
-        .write_text_content(BytesText::new(value))?;
+        .write_text_content(BytesText::new(&xml_text(value)))?;
     Ok(())
+}
+
+/// Whether XML 1.0 allows `c` in a document at all (its `Char` production): escaping cannot
+/// carry the other control characters, and NCMEC's parser refuses a document that holds one.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
+}
+
+/// Text as an XML 1.0 document may hold it: a reporter's words can carry any character JSON
+/// can (`\u0000`, say); those XML cannot are replaced by U+FFFD, the replacement character.
+fn xml_text(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.chars().all(is_xml_char) {
+        value.into()
+    } else {
+        value
+            .chars()
+            .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
+            .collect::<String>()
+            .into()
+    }
 }
 
 fn finish(writer: Writer<Vec<u8>>) -> Result<String, HotlineError> {
@@ -76,6 +97,13 @@ pub async fn cybertip_report(
         .await?
         .map(|o| o.name)
         .unwrap_or_else(|| "Lindung".into());
+    report_xml(&view, &hotline)
+}
+
+/// The `<report>` document of a loaded report, filed by `hotline` (no store, no audit: the
+/// caller loaded and audited the view).
+#[doc(hidden)]
+pub fn report_xml(view: &ReportView, hotline: &str) -> Result<String, HotlineError> {
     let details: Vec<&crate::hotline::SubmissionDetails> =
         view.submissions.iter().map(|s| &s.details).collect();
     let platform = details.iter().find_map(|d| d.platform.clone());
@@ -90,7 +118,7 @@ pub async fn cybertip_report(
     writer
         .create_element("report")
         .write_inner_content(|w| {
-            write_summary(w, &view, platform.as_deref())?;
+            write_summary(w, view, platform.as_deref())?;
             if !view.urls.is_empty() {
                 w.create_element("internetDetails")
                     .write_inner_content(|w| {
@@ -108,7 +136,7 @@ pub async fn cybertip_report(
                 w.create_element("reportingPerson")
                     .write_inner_content(|w| {
                         text_element(w, "firstName", "Hotline")?;
-                        text_element(w, "lastName", &hotline)
+                        text_element(w, "lastName", hotline)
                     })?;
                 Ok(())
             })?;
@@ -224,6 +252,16 @@ pub async fn cybertip_file(
         ..
     } = ctx;
     let view = view_for_export(ctx, actor, principal, id, "hotline.export.cybertip").await?;
+    file_xml(&view, file_id, ncmec_report_id)
+}
+
+/// The `<fileDetails>` document of one file of a loaded report (no store, no audit).
+#[doc(hidden)]
+pub fn file_xml(
+    view: &ReportView,
+    file_id: i64,
+    ncmec_report_id: i64,
+) -> Result<String, HotlineError> {
     let f = view
         .files
         .iter()
@@ -262,7 +300,7 @@ pub async fn cybertip_file(
                 if let Some(v) = value {
                     w.create_element("originalFileHash")
                         .with_attribute(("hashType", kind))
-                        .write_text_content(BytesText::new(v))?;
+                        .write_text_content(BytesText::new(&xml_text(v)))?;
                 }
             }
             if let Some(p) = &f.pdq {

@@ -1,0 +1,6 @@
+//! Any bytes through `lindung::fuzzing::partner_import`: errors are fine, panics and hangs are not.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| lindung::fuzzing::partner_import(data));
