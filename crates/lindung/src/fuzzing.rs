@@ -20,8 +20,10 @@ use crate::hotline::{
     SubmissionView, UrlView, check_report,
 };
 
-/// A fuzz target: any bytes in; a panic is a finding.
-pub type Target = fn(&[u8]);
+/// A fuzz target: any bytes in; a panic is a finding. It answers whether the input went past
+/// the parser into the checks behind it (an accepted list exported, a report exported), so the
+/// replay test can tell a corpus that reaches them from a target that does nothing.
+pub type Target = fn(&[u8]) -> bool;
 
 /// Every target, by the name of its `[[bin]]` in `crates/lindung/fuzz/Cargo.toml` (the replay
 /// test checks that the two lists agree).
@@ -38,16 +40,16 @@ pub const TARGETS: &[(&str, Target)] = &[
 /// A hash list as `lindung bank import` and the bank pages read it (every format), then, for a
 /// list that yields bank signals, the invariant that each export format imports again to the
 /// same signals.
-pub fn hash_list(data: &[u8]) {
+pub fn hash_list(data: &[u8]) -> bool {
     let Ok(text) = crate::banks::file_bank::text_of(Path::new("fuzz.txt"), data.to_vec()) else {
-        return;
+        return false;
     };
     let Ok(list) = crate::banks::parse_hash_list(&text) else {
-        return;
+        return false;
     };
     let _ = list.without_pdq_match();
     let Ok(signals) = list.bank_signals() else {
-        return;
+        return false;
     };
     let rows: Vec<signal::Model> = signals
         .iter()
@@ -88,17 +90,20 @@ pub fn hash_list(data: &[u8]) {
             "{format:?} export imports to other signals:\n{exported}"
         );
     }
+    true
 }
 
 /// A `vpdq` signal string (what the HMA API and bank lists carry) and the reference tools'
 /// frame-per-line format. Invariants: a signal that is accepted writes out to a signal that
 /// reads back to the same frames' hashes and qualities and the same signal string.
-pub fn vpdq_signal(data: &[u8]) {
+pub fn vpdq_signal(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
-        return;
+        return false;
     };
     use lindung_media::vpdq::{parse_frames, parse_signal, to_signal, write_frames};
+    let mut reached = false;
     if let Ok(frames) = parse_signal(text.trim()) {
+        reached = true;
         let written = to_signal(&frames);
         let again = parse_signal(&written)
             .unwrap_or_else(|e| panic!("written signal does not parse: {e}\n{written}"));
@@ -112,6 +117,7 @@ pub fn vpdq_signal(data: &[u8]) {
         }
     }
     if let Ok(frames) = parse_frames(text) {
+        reached = true;
         let written = write_frames(&frames);
         let again = parse_frames(&written)
             .unwrap_or_else(|e| panic!("written frames do not parse: {e}\n{written}"));
@@ -122,6 +128,7 @@ pub fn vpdq_signal(data: &[u8]) {
             "written frames are not stable"
         );
     }
+    reached
 }
 
 /// The hotline configuration the report targets check against: the shipped defaults, with
@@ -157,12 +164,14 @@ fn route_json<T: serde::de::DeserializeOwned>(data: &[u8]) -> Option<(T, serde_j
 
 /// `POST /api/v1/reports`: the report JSON and every check a submission passes before it is
 /// stored. Invariant: a URL that is accepted is normalised once and for all.
-pub fn report_json(data: &[u8]) {
+pub fn report_json(data: &[u8]) -> bool {
     let Some((input, _)) = route_json::<ReportInput>(data) else {
-        return;
+        return false;
     };
+    let mut reached = false;
     for config in configs() {
         if check_report(&input, config).is_ok() {
+            reached = true;
             for url in &input.urls {
                 let once = crate::hotline::network::normalise_url(url)
                     .unwrap_or_else(|e| panic!("an accepted URL does not normalise: {e}"));
@@ -172,25 +181,31 @@ pub fn report_json(data: &[u8]) {
             }
         }
     }
+    reached
 }
 
 /// `POST /api/v1/hotline/partner-import`: a partner hotline's exchange file, as the report it
 /// stands for, through the same checks.
-pub fn partner_import(data: &[u8]) {
+pub fn partner_import(data: &[u8]) -> bool {
     let Some((file, _)) = route_json::<PartnerReport>(data) else {
-        return;
+        return false;
     };
-    if let Ok(input) = partner_input(&file) {
-        for config in configs() {
-            let _ = check_report(&input, config);
-        }
+    let Ok(input) = partner_input(&file) else {
+        return false;
+    };
+    for config in configs() {
+        let _ = check_report(&input, config);
     }
+    true
 }
 
 /// `PUT /api/v1/hotline/ip-ranges`: the IP-to-country CSV. Invariant: every range read starts
 /// no later than it ends and has a two-letter country.
-pub fn ip_ranges(data: &[u8]) {
-    if let Ok(ranges) = crate::hotline::network::parse_ip_ranges(data) {
+pub fn ip_ranges(data: &[u8]) -> bool {
+    let Ok(ranges) = crate::hotline::network::parse_ip_ranges(data) else {
+        return false;
+    };
+    {
         assert!(!ranges.is_empty());
         for r in &ranges {
             assert!(r.start <= r.end, "{r:?}");
@@ -200,18 +215,19 @@ pub fn ip_ranges(data: &[u8]) {
             );
         }
     }
+    true
 }
 
 /// CyberTipline-shaped input: a report as a platform sends it (its reported user, IP capture
 /// events, victims, files and URLs follow the CyberTipline's fields). Invariant: whatever the
 /// hotline accepts, its CyberTipline `<report>` and `<fileDetails>` exports are well-formed
 /// XML 1.0, whatever characters the reporter's words hold.
-pub fn cybertip_xml(data: &[u8]) {
+pub fn cybertip_xml(data: &[u8]) -> bool {
     let Some((input, _)) = route_json::<ReportInput>(data) else {
-        return;
+        return false;
     };
     if !configs().iter().any(|c| check_report(&input, c).is_ok()) {
-        return;
+        return false;
     }
     let view = view_of(&input);
     let report = crate::hotline::exports::report_xml(&view, "Fuzz <Hotline> & \"co\"")
@@ -222,6 +238,7 @@ pub fn cybertip_xml(data: &[u8]) {
             .unwrap_or_else(|e| panic!("an accepted file does not export: {e}"));
         assert_well_formed(&xml);
     }
+    true
 }
 
 /// The report an accepted submission becomes, as the exports see it.
@@ -331,7 +348,7 @@ fn assert_well_formed(xml: &str) {
 
 /// A multipart upload as the bank, HMA and self-report routes read it: `data` is the body of
 /// a `multipart/form-data` request whose boundary is `FUZZ`.
-pub fn multipart_upload(data: &[u8]) {
+pub fn multipart_upload(data: &[u8]) -> bool {
     use axum::extract::FromRequest;
     thread_local! {
         static RUNTIME: Option<tokio::runtime::Runtime> =
@@ -343,17 +360,19 @@ pub fn multipart_upload(data: &[u8]) {
         .header("content-type", "multipart/form-data; boundary=FUZZ")
         .body(axum::body::Body::from(data.to_vec()));
     let Ok(request) = request else {
-        return;
+        return false;
     };
     RUNTIME.with(|runtime| {
         let runtime = runtime.as_ref().expect("a current-thread runtime starts");
         runtime.block_on(async {
             let Ok(form) = crate::http::Multipart::from_request(request, &()).await else {
-                return;
+                return false;
             };
-            if let Ok(upload) = crate::http::read_upload_of(form, &["photo", "video"]).await {
-                assert!(upload.file.is_none() || !upload.file_field.is_empty());
-            }
-        });
-    });
+            let Ok(upload) = crate::http::read_upload_of(form, &["photo", "video"]).await else {
+                return false;
+            };
+            assert!(upload.file.is_none() || !upload.file_field.is_empty());
+            true
+        })
+    })
 }

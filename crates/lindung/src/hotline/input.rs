@@ -145,6 +145,29 @@ pub(super) fn check_text(
     }
 }
 
+/// A name or identifier (a platform, a service, a reported account): one line of text, which
+/// goes into exports as it is. A control character, or a character XML cannot carry, is refused
+/// rather than replaced in the export: two identifiers would otherwise read alike there, and
+/// NCMEC would be sent an account that is not the one reported.
+fn check_name(field: &'static str, value: &str) -> Result<(), HotlineError> {
+    if value.chars().count() > MAX_SHORT {
+        return Err(invalid(
+            field,
+            format!("{field} has at most {MAX_SHORT} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    {
+        return Err(invalid(
+            field,
+            format!("{field} holds a control character; send it as one line of text"),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn check_hex(
     field: &'static str,
     value: &Option<String>,
@@ -204,8 +227,10 @@ pub(super) fn check_input(
         ));
     }
     let (urls, files) = check_items(input, config)?;
-    for field in [("platform", &input.platform), ("service", &input.service)] {
-        check_text(field.0, field.1, MAX_SHORT)?;
+    for (field, value) in [("platform", &input.platform), ("service", &input.service)] {
+        if let Some(value) = value {
+            check_name(field, value)?;
+        }
     }
     check_text("description", &input.description, MAX_TEXT)?;
     check_text("contact", &input.contact, MAX_SHORT)?;
@@ -241,7 +266,10 @@ pub(super) fn check_input(
 
 /// Runs every check of a submission without storing anything: what the fuzz targets drive.
 #[doc(hidden)]
-pub fn check_report(input: &ReportInput, config: &HotlineConfig) -> Result<(), HotlineError> {
+pub(crate) fn check_report(
+    input: &ReportInput,
+    config: &HotlineConfig,
+) -> Result<(), HotlineError> {
     check_input(input, config).map(|_| ())
 }
 
@@ -364,7 +392,19 @@ fn check_reported_user(user: &ReportedUser) -> Result<(), HotlineError> {
             "at most 20 identifiers and 50 IP capture events",
         ));
     }
+    for identifier in &user.identifiers {
+        check_name("reported_user.identifiers", identifier)?;
+    }
+    if let Some(name) = &user.screen_name {
+        check_name("reported_user.screen_name", name)?;
+    }
+    if let Some(url) = &user.profile_url {
+        check_name("reported_user.profile_url", url)?;
+    }
     for capture in &user.ip_capture_events {
+        if let Some(event) = &capture.event {
+            check_name("reported_user.ip_capture_events.event", event)?;
+        }
         capture.ip.parse::<std::net::IpAddr>().map_err(|_| {
             invalid(
                 "reported_user.ip_capture_events.ip",

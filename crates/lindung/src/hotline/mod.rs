@@ -41,9 +41,10 @@ use crate::store::fields::FieldCipher;
 pub use assessment::{
     Assessed, AssessmentInput, assess, attribute, close, is_actionable, refer_to_care,
 };
+pub(crate) use input::check_report;
 pub use input::{
     FileInput, IpCapture, ReportInput, ReportedUser, SubmissionDetails, Victim, check_country,
-    check_report, parse_time,
+    parse_time,
 };
 pub use intake::{Receipt, Source, add_event, hotline_organisation, priority, submit};
 pub use queue::{QueueEntry, QueueFilter, claim, queue, release};

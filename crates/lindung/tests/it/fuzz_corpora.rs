@@ -41,17 +41,30 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Runs `target` on every file of `dir`, naming the files that panicked.
-fn replay(name: &str, target: fn(&[u8]), dir: &Path) -> (usize, Vec<String>) {
-    let mut failed = Vec::new();
-    let files = files_in(dir);
-    for path in &files {
+/// What replaying a directory found: its files, how many went past the parser into the checks
+/// behind it, and the files that panicked.
+struct Replayed {
+    files: usize,
+    reached: usize,
+    failed: Vec<String>,
+}
+
+/// Runs `target` on every file of `dir`.
+fn replay(name: &str, target: lindung::fuzzing::Target, dir: &Path) -> Replayed {
+    let mut done = Replayed {
+        files: 0,
+        reached: 0,
+        failed: Vec::new(),
+    };
+    for path in &files_in(dir) {
+        done.files += 1;
         let data = std::fs::read(path).expect("read a corpus file");
-        if catch_unwind(AssertUnwindSafe(|| target(&data))).is_err() {
-            failed.push(format!("{name}: {}", path.display()));
+        match catch_unwind(AssertUnwindSafe(|| target(&data))) {
+            Ok(reached) => done.reached += usize::from(reached),
+            Err(_) => done.failed.push(format!("{name}: {}", path.display())),
         }
     }
-    (files.len(), failed)
+    done
 }
 
 #[test]
@@ -82,12 +95,22 @@ fn every_corpus_and_regression_input_replays_without_a_panic() {
     let mut failed = Vec::new();
     for (name, target) in lindung::fuzzing::TARGETS {
         let corpus = fuzz_dir().join("corpus").join(name);
-        let (count, mut bad) = replay(name, *target, &corpus);
-        assert!(count > 0, "{name} has no corpus in {}", corpus.display());
-        failed.append(&mut bad);
+        let mut done = replay(name, *target, &corpus);
+        assert!(
+            done.files > 0,
+            "{name} has no corpus in {}",
+            corpus.display()
+        );
+        // A target that did nothing, or a corpus that never gets past the parser, would
+        // replay without a panic too: some of every corpus must reach the checks behind it.
+        assert!(
+            done.reached > 0,
+            "no input of {name}'s corpus ({} files) gets past its parser",
+            done.files
+        );
+        failed.append(&mut done.failed);
         let regressions = fuzz_dir().join("regressions").join(name);
-        let (_, mut bad) = replay(name, *target, &regressions);
-        failed.append(&mut bad);
+        failed.append(&mut replay(name, *target, &regressions).failed);
     }
     assert!(
         failed.is_empty(),
@@ -99,13 +122,13 @@ fn every_corpus_and_regression_input_replays_without_a_panic() {
 /// The replay must be able to fail: a target that panics on an input is reported.
 #[test]
 fn a_panicking_target_is_reported() {
-    fn panics(_: &[u8]) {
+    fn panics(_: &[u8]) -> bool {
         panic!("a finding");
     }
     let dir = fuzz_dir().join("corpus").join("hash_list");
-    let (count, failed) = replay("panics", panics, &dir);
-    assert!(count > 0);
-    assert_eq!(failed.len(), count);
+    let done = replay("panics", panics, &dir);
+    assert!(done.files > 0);
+    assert_eq!(done.failed.len(), done.files);
 }
 
 #[test]
@@ -130,4 +153,29 @@ fn a_url_is_measured_in_its_normal_form() {
     let once = normalise_url(&fits).expect("a URL that fits once escaped");
     assert_eq!(once.as_str().len(), "https://host.example/".len() + 300 * 6);
     assert_eq!(normalise_url(once.as_str()).expect("again"), once);
+}
+
+/// Found by `cybertip_xml`: characters XML cannot carry reached the CyberTipline export. Free
+/// text is exported with them replaced; an identifier holding one is refused at intake, since
+/// two identifiers would otherwise read alike in the export (and NCMEC be sent another account).
+#[test]
+fn identifiers_that_xml_cannot_carry_are_refused_and_free_text_is_exported() {
+    let report = |user: &str, description: &str| {
+        serde_json::json!({
+            "incident_type": "csam",
+            "urls": ["https://host.example/a"],
+            "reported_user": {"identifiers": [user]},
+            "description": description,
+        })
+        .to_string()
+        .into_bytes()
+    };
+    assert!(lindung::fuzzing::report_json(&report("user-1", "")));
+    assert!(!lindung::fuzzing::report_json(&report("user\u{1}", "")));
+    assert!(!lindung::fuzzing::report_json(&report("user\u{FFFF}", "")));
+    // Accepted and exported as well-formed XML (the target asserts it), NUL and all.
+    assert!(lindung::fuzzing::cybertip_xml(&report(
+        "user-1",
+        "seen at\u{0} noon"
+    )));
 }

@@ -103,7 +103,7 @@ pub async fn cybertip_report(
 /// The `<report>` document of a loaded report, filed by `hotline` (no store, no audit: the
 /// caller loaded and audited the view).
 #[doc(hidden)]
-pub fn report_xml(view: &ReportView, hotline: &str) -> Result<String, HotlineError> {
+pub(crate) fn report_xml(view: &ReportView, hotline: &str) -> Result<String, HotlineError> {
     let details: Vec<&crate::hotline::SubmissionDetails> =
         view.submissions.iter().map(|s| &s.details).collect();
     let platform = details.iter().find_map(|d| d.platform.clone());
@@ -257,7 +257,7 @@ pub async fn cybertip_file(
 
 /// The `<fileDetails>` document of one file of a loaded report (no store, no audit).
 #[doc(hidden)]
-pub fn file_xml(
+pub(crate) fn file_xml(
     view: &ReportView,
     file_id: i64,
     ncmec_report_id: i64,

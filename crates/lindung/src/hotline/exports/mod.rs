@@ -4,7 +4,8 @@
 
 mod cybertip;
 
-pub use cybertip::{cybertip_file, cybertip_report, file_xml, report_xml};
+pub use cybertip::{cybertip_file, cybertip_report};
+pub(crate) use cybertip::{file_xml, report_xml};
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
