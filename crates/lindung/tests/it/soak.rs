@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use bench_support::harness::ServerProcess;
 use bench_support::soak::{self, ROUTES, SoakOptions, least_squares_slope};
 
+use lindung::hotline::entities::submission;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
 use crate::support;
 
 #[test]
@@ -64,6 +67,23 @@ async fn a_short_soak_of_mixed_load_has_no_errors() {
             outcome.errors,
             outcome.shown_errors,
             outcome.server_exit
+        );
+        // A panic in a task behind the routes changes no answer: the log must show none.
+        assert!(
+            !server_log.contains("panicked") && !server_log.contains(" ERROR "),
+            "{}: the server logged a fault:\n{server_log}",
+            t.name
+        );
+        // Every report acknowledged (201, or the run would have errors) was stored.
+        let stored = submission::Entity::find()
+            .count(t.store.db())
+            .await
+            .expect("count");
+        assert_eq!(
+            stored,
+            outcome.counts[soak::Route::ReportIntake as usize] as u64,
+            "{}: reports stored vs acknowledged",
+            t.name
         );
         for route in ROUTES {
             assert!(
