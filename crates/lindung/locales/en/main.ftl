@@ -115,6 +115,7 @@ error-conflict = That name is already taken.
 error-email_taken = That email address already has an account.
 error-unprocessable_image = This file could not be read as an image.
 error-unavailable = The service is starting. Try again in a moment.
+error-store_unavailable = The database cannot be reached just now. Try again in a few seconds.
 error-internal = Something went wrong on our side.
 nav-cases = Cases
 nav-hotline = Reports

@@ -115,6 +115,7 @@ error-conflict = ชื่อนี้ถูกใช้แล้ว
 error-email_taken = อีเมลนี้มีบัญชีอยู่แล้ว
 error-unprocessable_image = ไม่สามารถอ่านไฟล์นี้เป็นรูปภาพได้
 error-unavailable = ระบบกำลังเริ่มทำงาน โปรดลองอีกครั้งในอีกสักครู่
+error-store_unavailable = ขณะนี้ติดต่อฐานข้อมูลไม่ได้ โปรดลองอีกครั้งในอีกไม่กี่วินาที
 error-internal = เกิดข้อผิดพลาดในระบบ
 nav-cases = กรณี
 nav-hotline = รายงาน

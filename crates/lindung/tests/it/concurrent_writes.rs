@@ -80,18 +80,6 @@ async fn audited_reads_beside_writers_all_succeed() {
     }
 }
 
-/// The `.rs` files under `dir`.
-fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read src") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// A transaction begun straight on the connection would begin deferred on SQLite, and fail as
 /// above the first time it read before writing beside another writer: every one begins through
 /// `Store::write` (or, for one that only reads, `Store::read`), which alone name the
@@ -100,7 +88,7 @@ fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 fn every_transaction_begins_through_the_store() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    sources(&src, &mut files);
+    crate::support::files::rust_sources(&src, &mut files);
     let store = src.join("store").join("mod.rs");
     let mut found = Vec::new();
     for file in files.iter().filter(|f| **f != store) {

@@ -246,22 +246,11 @@ fn module_path(relative: &Path) -> Vec<String> {
     parts
 }
 
-fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read src") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// Edges between top-level modules, with the files that make them.
 fn crate_edges() -> BTreeMap<(String, String), Vec<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    sources(&src, &mut files);
+    crate::support::files::rust_sources(&src, &mut files);
     assert!(
         files.len() > 40,
         "found the crate's sources: {}",

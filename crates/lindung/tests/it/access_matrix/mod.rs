@@ -77,6 +77,27 @@ impl Rule {
             anywhere: &[],
         }
     }
+
+    /// A rule on one of A's objects, made afresh for each call that succeeds (it may change
+    /// or consume it): an allowed role of A gets `own`, one of B gets `other`.
+    pub const fn on_object(
+        route: &'static str,
+        who: Who,
+        call: fn(&mut Fixtures) -> Req,
+        own: u16,
+        other: u16,
+    ) -> Rule {
+        Rule {
+            route,
+            who,
+            call,
+            fresh: true,
+            own,
+            other: Some(other),
+            unassigned: None,
+            anywhere: &[],
+        }
+    }
 }
 
 /// Every rule of every domain.

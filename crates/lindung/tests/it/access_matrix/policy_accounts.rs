@@ -27,16 +27,7 @@ const HELPERS: Who = Who::Roles(&[
 /// An admin's action on a user of A: A's admin does it (200: the users page, showing what was
 /// done); B's admin is refused (403).
 fn on_user(route: &'static str, call: fn(&mut Fixtures) -> Req) -> Rule {
-    Rule {
-        route,
-        who: ADMIN,
-        call,
-        fresh: true,
-        own: 200,
-        other: Some(403),
-        unassigned: None,
-        anywhere: &[],
-    }
+    Rule::on_object(route, ADMIN, call, 200, 403)
 }
 
 fn public(route: &'static str, call: fn(&mut Fixtures) -> Req, answer: u16) -> Rule {

@@ -36,16 +36,7 @@ fn new_pdq(f: &mut Fixtures) -> String {
 
 /// One rule on a bank of A: its own organisation gets `own`; another's gets 404.
 fn on_bank(route: &'static str, who: Who, call: fn(&mut Fixtures) -> Req, own: u16) -> Rule {
-    Rule {
-        route,
-        who,
-        call,
-        fresh: true,
-        own,
-        other: Some(404),
-        unassigned: None,
-        anywhere: &[],
-    }
+    Rule::on_object(route, who, call, own, 404)
 }
 
 pub fn rules() -> Vec<Rule> {

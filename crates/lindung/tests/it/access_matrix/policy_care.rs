@@ -18,29 +18,14 @@ const WORKERS: Who = Who::Roles(&[Role::CaseWorker]);
 /// A rule on a case of A: its assigned worker and A's supervisor get `own`; the others 403.
 fn on_case(route: &'static str, who: Who, call: fn(&mut Fixtures) -> Req, own: u16) -> Rule {
     Rule {
-        route,
-        who,
-        call,
-        fresh: true,
-        own,
-        other: Some(403),
         unassigned: Some(403),
-        anywhere: &[],
+        ..Rule::on_object(route, who, call, own, 403)
     }
 }
 
 /// A rule on a referral sent to A: any of A's staff answers it; B's (who sent it) may not.
 fn on_referral(route: &'static str, call: fn(&mut Fixtures) -> Req, own: u16) -> Rule {
-    Rule {
-        route,
-        who: STAFF,
-        call,
-        fresh: true,
-        own,
-        other: Some(403),
-        unassigned: None,
-        anywhere: &[],
-    }
+    Rule::on_object(route, STAFF, call, own, 403)
 }
 
 fn case_path(f: &mut Fixtures, rest: &str) -> String {

@@ -20,16 +20,7 @@ const STATS: Who = Who::Roles(&[Role::Analyst, Role::Admin, Role::Researcher]);
 
 /// A rule of the hotline's own: A's analysts and admins get `own`; B's get 403.
 fn hotline(route: &'static str, who: Who, call: fn(&mut Fixtures) -> Req, own: u16) -> Rule {
-    Rule {
-        route,
-        who,
-        call,
-        fresh: true,
-        own,
-        other: Some(403),
-        unassigned: None,
-        anywhere: &[],
-    }
+    Rule::on_object(route, who, call, own, 403)
 }
 
 fn report_path(f: &mut Fixtures, rest: &str) -> String {

@@ -89,3 +89,15 @@ pub async fn everything_stored(t: &super::TestStore) -> Vec<u8> {
     }
     all
 }
+
+/// The `.rs` files under `dir`, at any depth.
+pub fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read a source directory") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
