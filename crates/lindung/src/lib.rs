@@ -21,5 +21,6 @@ pub mod helpers;
 pub mod hotline;
 pub mod http;
 pub mod mail;
+pub mod policy;
 pub mod selfreport;
 pub mod store;

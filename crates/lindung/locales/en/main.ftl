@@ -141,6 +141,10 @@ nav-contacts = Contacts
 nav-settings = Hotline settings
 nav-stats = Statistics
 nav-referred = Referred reports
+nav-policy = Policy
+nav-policy-assessment = Legal self-assessment
+nav-policy-indicators = Plan indicators
+nav-policy-regional = Regional dashboard
 nav-approvals = Approvals
 nav-referrals = Referrals
 nav-platform = API access
@@ -151,6 +155,7 @@ role-supervisor = supervisor
 role-law_enforcement = law enforcement
 role-researcher = researcher
 role-platform = platform (API client)
+role-policy_officer = policy officer
 overview-title = Overview
 overview-users = Users
 overview-banks = Hash banks
@@ -315,3 +320,7 @@ audit-chain-unchecked = The audit chain is checked when you ask: it reads every 
 audit-chain-check = Check the chain now
 audit-action-hotline-reviewer_settings-set = changed how evidence is shown to them
 error-too_large-limit = The file or request is over the limit of { $limit }.
+
+# policy: the legal-framework self-assessment (its audit actions and errors)
+
+# policy: the Regional Plan of Action indicators (their audit actions and errors)

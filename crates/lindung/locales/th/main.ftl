@@ -141,6 +141,10 @@ nav-contacts = ผู้ติดต่อ
 nav-settings = ตั้งค่าสายด่วน
 nav-stats = สถิติ
 nav-referred = รายงานที่ส่งต่อ
+nav-policy = นโยบาย
+nav-policy-assessment = การประเมินกรอบกฎหมายตนเอง
+nav-policy-indicators = ตัวชี้วัดแผนปฏิบัติการ
+nav-policy-regional = แดชบอร์ดระดับภูมิภาค
 nav-approvals = รออนุมัติ
 nav-referrals = การส่งต่อ
 nav-platform = การเข้าถึง API
@@ -151,6 +155,7 @@ role-supervisor = หัวหน้างาน
 role-law_enforcement = เจ้าหน้าที่บังคับใช้กฎหมาย
 role-researcher = นักวิจัย
 role-platform = แพลตฟอร์ม (ไคลเอนต์ API)
+role-policy_officer = เจ้าหน้าที่นโยบาย
 overview-title = ภาพรวม
 overview-users = ผู้ใช้
 overview-banks = คลังแฮช
@@ -315,3 +320,7 @@ audit-chain-unchecked = ห่วงโซ่การตรวจสอบจ�
 audit-chain-check = ตรวจห่วงโซ่ตอนนี้
 audit-action-hotline-reviewer_settings-set = เปลี่ยนวิธีแสดงหลักฐานสำหรับตนเอง
 error-too_large-limit = ไฟล์หรือคำขอมีขนาดใหญ่เกินไป เกินขีดจำกัด { $limit }
+
+# policy: the legal-framework self-assessment (its audit actions and errors)
+
+# policy: the Regional Plan of Action indicators (their audit actions and errors)

@@ -36,6 +36,9 @@ crate::helpers::vocabulary! {
         Researcher = "researcher",
         /// An IT company's API client.
         Platform = "platform",
+        /// A ministry's or regional body's officer: the legal-framework self-assessment and the
+        /// Regional Plan of Action indicators (aggregates only).
+        PolicyOfficer = "policy_officer",
     }
 }
 

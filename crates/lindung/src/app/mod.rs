@@ -25,6 +25,7 @@ use crate::hotline::takedown::Runs;
 use crate::hotline::{self, HotlineContext};
 use crate::http::{Access, ApiResult, AuthContext, Endpoint, Json, RateLimiter, TrustedProxies};
 use crate::mail::Mailer;
+use crate::policy::{self, PolicyContext};
 use crate::selfreport::{self, SelfReportContext};
 use crate::store::Store;
 use crate::store::fields::FieldCipher;
@@ -39,6 +40,7 @@ pub struct AppState {
     pub care: CareContext,
     pub selfreport: SelfReportContext,
     pub hotline: HotlineContext,
+    pub policy: PolicyContext,
     /// The Prometheus recorder's handle, when this process installed one.
     pub metrics: Option<PrometheusHandle>,
 }
@@ -60,6 +62,7 @@ from_ref!(
     care: CareContext,
     selfreport: SelfReportContext,
     hotline: HotlineContext,
+    policy: PolicyContext,
 );
 
 /// What the state is built from.
@@ -132,10 +135,16 @@ impl AppState {
             lookup_limit: Arc::clone(&pin_lookups),
             pdq_wasm,
         };
+        let hotline_config = Arc::new(hotline_config);
+        let policy = PolicyContext {
+            store: store.clone(),
+            fields: Arc::clone(&fields),
+            hotline_config: Arc::clone(&hotline_config),
+        };
         let hotline = HotlineContext {
             store,
             fields,
-            config: Arc::new(hotline_config),
+            config: hotline_config,
             banks: banks.clone(),
             mailer,
             report_limit: Arc::new(RateLimiter::new(20, Duration::from_secs(3600))),
@@ -150,6 +159,7 @@ impl AppState {
             care,
             selfreport,
             hotline,
+            policy,
             metrics: None,
         })
     }
@@ -167,6 +177,7 @@ pub fn endpoints() -> Vec<Endpoint<AppState>> {
     all.extend(selfreport::endpoints());
     all.extend(care::endpoints());
     all.extend(hotline::endpoints());
+    all.extend(policy::endpoints());
     all.push(Endpoint::api(
         Access::Public,
         utoipa_axum::routes!(openapi_json),

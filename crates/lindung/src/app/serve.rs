@@ -185,6 +185,7 @@ async fn reseal_in_background(
         crate::care::SEALED_COLUMNS,
         crate::selfreport::SEALED_COLUMNS,
         crate::hotline::SEALED_COLUMNS,
+        crate::policy::SEALED_COLUMNS,
     ]
     .concat();
     match crate::store::reseal::reseal(&store, &cipher, &columns).await {

@@ -36,6 +36,7 @@ pub fn landing(role: Role) -> &'static str {
         Role::Admin => "/admin",
         Role::Platform => "/platform",
         Role::LawEnforcement => "/hotline/referred",
+        Role::PolicyOfficer => "/policy",
     }
 }
 
@@ -54,6 +55,7 @@ pub const NAVIGATION: &[(Role, &[(&str, &str)])] = &[
             ("/hotline/contacts", "nav-contacts"),
             ("/hotline/settings", "nav-settings"),
             ("/hotline/stats", "nav-stats"),
+            ("/policy", "nav-policy"),
         ],
     ),
     (
@@ -91,6 +93,15 @@ pub const NAVIGATION: &[(Role, &[(&str, &str)])] = &[
     (
         Role::LawEnforcement,
         &[("/hotline/referred", "nav-referred")],
+    ),
+    (
+        Role::PolicyOfficer,
+        &[
+            ("/policy", "nav-policy"),
+            ("/policy/assessment", "nav-policy-assessment"),
+            ("/policy/indicators", "nav-policy-indicators"),
+            ("/policy/regional", "nav-policy-regional"),
+        ],
     ),
 ];
 

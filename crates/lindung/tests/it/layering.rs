@@ -9,7 +9,7 @@
 //! 1. `store` and `mail`.
 //! 2. `access`: users, roles, sessions, tokens, the audit log (the caller extractor needs it).
 //! 3. `http`: errors, the caller, extractors, routes, page chrome, i18n, uploads, limits.
-//! 4. the domains: `accounts`, `banks`, `care`, `selfreport`, `hotline`. A domain may name
+//! 4. the domains: `accounts`, `banks`, `care`, `selfreport`, `hotline`, `policy`. A domain may name
 //!    another only as `DOMAIN_ORDER` allows (`banks` names none), so they form no circle.
 //! 5. `app`, the composition; 6. `cli`.
 
@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("care", 4),
     ("selfreport", 4),
     ("hotline", 4),
+    ("policy", 4),
     ("app", 5),
     ("cli", 6),
     ("fuzzing", 6),
@@ -40,6 +41,8 @@ const DOMAIN_ORDER: &[(&str, &[&str])] = &[
     ("care", &["banks"]),
     ("selfreport", &["banks", "care"]),
     ("hotline", &["banks", "care"]),
+    // Policy turns every other domain's records into aggregates; none of them names it.
+    ("policy", &["banks", "care", "selfreport", "hotline"]),
 ];
 
 fn layer(module: &str) -> Option<u8> {

@@ -124,6 +124,8 @@ const REACH: &[(&str, Reach)] = &[
             "a partner hotline's signed export, sent machine to machine between the hotlines' systems",
         ),
     ),
+    // Policy: the legal-framework self-assessment (helper "legal" adds its rows here).
+
     // Care.
     ("POST /api/v1/cases", Form("/care/new")),
     (
@@ -188,6 +190,7 @@ const REACH: &[(&str, Reach)] = &[
         "POST /api/v1/hashes/selfreport/feedback",
         ApiOnly("a platform's moderation system tells what it did with a self-reported hash"),
     ),
+    // Policy: the Regional Plan of Action indicators (helper "regional" adds its rows here).
 ];
 
 /// Every template's text, to find the forms in.

@@ -212,7 +212,7 @@ pub struct BankChanges {
     pub sharing: Option<BankSharing>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/banks/{name}", tag = "banks", params(("name" = String, Path)), request_body = BankChanges, responses((status = 200, body = Bank)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/banks/{name}", tag = "banks", params(("name" = String, Path)), request_body = BankChanges, responses((status = 200, body = Bank), (status = 409, description = "name taken")), security(("bearer" = [])))]
 async fn update_bank(
     State(ctx): State<BanksContext>,
     caller: Caller,

@@ -14,6 +14,7 @@ mod m0008_system_banks;
 mod m0009_bank_sharing;
 mod m0010_care_trust;
 mod m0011_hotline_links;
+mod m0012_policy;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_bank_sharing::M0009BankSharing),
             Box::new(m0010_care_trust::M0010CareTrust),
             Box::new(m0011_hotline_links::M0011HotlineLinks),
+            Box::new(m0012_policy::M0012Policy),
         ]
     }
 }

@@ -15,6 +15,8 @@ mod policy_accounts;
 mod policy_banks;
 mod policy_care;
 mod policy_hotline;
+mod policy_legal;
+mod policy_regional;
 mod relations;
 mod requests;
 
@@ -107,6 +109,8 @@ fn policy() -> Vec<Rule> {
     all.extend(policy_banks::rules());
     all.extend(policy_care::rules());
     all.extend(policy_hotline::rules());
+    all.extend(policy_legal::rules());
+    all.extend(policy_regional::rules());
     all.extend(policy_accounts::last());
     all
 }

@@ -1,0 +1,15 @@
+//! The Regional Plan of Action indicators, signed snapshots and the regional dashboard.
+
+use axum::extract::FromRef;
+
+use super::PolicyContext;
+use crate::http::{AuthContext, Endpoint};
+
+pub fn endpoints<S>() -> Vec<Endpoint<S>>
+where
+    S: Clone + Send + Sync + 'static,
+    PolicyContext: FromRef<S>,
+    AuthContext: FromRef<S>,
+{
+    Vec::new()
+}

@@ -1,0 +1,1 @@
+//! The legal-framework self-assessment: answered, versioned, compared, reported.

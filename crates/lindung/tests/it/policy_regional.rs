@@ -1,0 +1,1 @@
+//! The Regional Plan of Action indicators, signed snapshots and the regional dashboard.
