@@ -376,7 +376,9 @@ async fn set_language(
     Form(form): Form<LanguageForm>,
 ) -> PageResult {
     caller.check_csrf(form.csrf.as_deref()).or_page(&headers)?;
-    if !crate::http::i18n::LANGUAGES
+    // Any language of the region: pages translated into it show it, the others fall back to
+    // the staff pages' languages.
+    if !crate::http::i18n::PUBLIC_LANGUAGES
         .iter()
         .any(|(code, _)| *code == form.language)
     {

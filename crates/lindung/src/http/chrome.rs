@@ -115,14 +115,25 @@ pub fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {
 }
 
 impl Chrome {
-    /// For a signed-in caller.
+    /// For a signed-in caller, on a page in the staff pages' languages.
     pub fn for_caller(caller: &Caller, headers: &HeaderMap, title_key: &str) -> Chrome {
+        Self::for_caller_among(caller, headers, title_key, super::i18n::LANGUAGES)
+    }
+
+    /// For a signed-in caller, on a page translated into the `offered` languages (the policy
+    /// pages offer more than the other staff pages).
+    pub fn for_caller_among(
+        caller: &Caller,
+        headers: &HeaderMap,
+        title_key: &str,
+        offered: &'static [(&'static str, &'static str)],
+    ) -> Chrome {
         let accept = headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
-        let tr = Tr::negotiate(caller.principal.language.as_deref(), accept);
+        let tr = Tr::negotiate_among(caller.principal.language.as_deref(), accept, offered);
         Chrome {
-            languages: language_menu(&tr),
+            languages: language_menu(&tr, offered),
             title: tr.t(title_key),
             user: Some(caller.principal.email.clone()),
             csrf: caller.csrf.clone().unwrap_or_default(),
@@ -144,7 +155,7 @@ impl Chrome {
 
     pub fn anonymous_in(tr: Tr, title_key: &str) -> Chrome {
         Chrome {
-            languages: language_menu(&tr),
+            languages: language_menu(&tr, super::i18n::LANGUAGES),
             title: tr.t(title_key),
             user: None,
             csrf: String::new(),
@@ -162,8 +173,11 @@ impl Chrome {
     }
 }
 
-fn language_menu(tr: &Tr) -> Vec<(&'static str, &'static str, bool)> {
-    super::i18n::LANGUAGES
+fn language_menu(
+    tr: &Tr,
+    offered: &'static [(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str, bool)> {
+    offered
         .iter()
         .map(|&(code, name)| (code, name, code == tr.lang))
         .collect()
