@@ -292,3 +292,48 @@ fn every_report_status_and_incident_type_has_words() {
         assert!(missing.is_empty(), "{lang}: {missing:?}");
     }
 }
+
+/// The policy pages are offered in English, Thai and Vietnamese: every message they use (the
+/// shared chrome in `main.ftl` and their own `policy_*.ftl`) exists in each of those languages,
+/// so no policy page falls back to English text, and every error code has words in each.
+#[test]
+fn policy_pages_are_complete_in_every_language_they_offer() {
+    let offered: Vec<&str> = lindung::policy::LANGUAGES
+        .iter()
+        .map(|(code, _)| *code)
+        .collect();
+    assert_eq!(offered, ["en", "th", "vi"], "the issue asks for Thai and Vietnamese");
+    let dir = format!("{}/locales/en", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("locales/en")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("policy_") && name.ends_with(".ftl"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 2,
+        "the policy pages' own messages are in locales/en/policy_*.ftl: {files:?}"
+    );
+    files.push("main.ftl".to_owned());
+    let codes = error_codes_in_source();
+    for lang in &offered[1..] {
+        for file in &files {
+            let en = keys_of("en", file);
+            let translated = keys_of(lang, file);
+            let missing: Vec<&String> = en.difference(&translated).collect();
+            assert!(missing.is_empty(), "{lang}/{file} lacks {missing:?}");
+        }
+        let words = keys(lang);
+        let missing: Vec<&String> = codes
+            .iter()
+            .filter(|code| !words.contains(&format!("error-{code}")))
+            .collect();
+        assert!(missing.is_empty(), "{lang}: no words for {missing:?}");
+    }
+    // The Vietnamese chrome is Vietnamese, not English copied.
+    let vi = lindung::http::i18n::Tr::among("vi", lindung::policy::LANGUAGES);
+    let en = lindung::http::i18n::Tr::new("en");
+    for key in ["nav-policy", "logout", "language-set"] {
+        assert_ne!(vi.t(key), en.t(key), "{key} is translated into Vietnamese");
+    }
+}
