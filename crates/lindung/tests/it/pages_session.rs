@@ -427,6 +427,7 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
             ),
             ("platform@example.org", Role::Platform, Some("Platform")),
             ("police@example.org", Role::LawEnforcement, Some("Police")),
+            ("policy@example.org", Role::PolicyOfficer, Some("Ministry")),
         ] {
             support::user(&t.store, email, role, org).await;
         }
@@ -439,7 +440,7 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
             "{home}"
         );
         // Written from the issue, not from the navigation table.
-        let expected: [(&str, &str, &[&str]); 7] = [
+        let expected: [(&str, &str, &[&str]); 8] = [
             (
                 "admin@example.org",
                 "/admin",
@@ -453,6 +454,7 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
                     "/hotline/contacts",
                     "/hotline/settings",
                     "/hotline/stats",
+                    "/policy",
                 ],
             ),
             (
@@ -487,6 +489,17 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
                 "police@example.org",
                 "/hotline/referred",
                 &["/hotline/referred"],
+            ),
+            // Issue 22: the legal self-assessment, the plan's indicators, the regional node.
+            (
+                "policy@example.org",
+                "/policy",
+                &[
+                    "/policy",
+                    "/policy/assessment",
+                    "/policy/indicators",
+                    "/policy/regional",
+                ],
             ),
         ];
         for (email, lands, links) in expected {
