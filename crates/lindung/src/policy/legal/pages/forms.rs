@@ -356,7 +356,8 @@ async fn render_consultations(
         ),
     };
     if notice {
-        chrome = chrome.with_notice(chrome.tr.t("policy-legal-done-consulted"));
+        let notice = chrome.tr.t("policy-legal-done-consulted");
+        chrome = chrome.with_notice(notice);
     }
     let status = if refusal.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

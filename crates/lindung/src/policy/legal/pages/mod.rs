@@ -102,6 +102,10 @@ impl VersionsPage {
     fn is_country(&self, code: &str) -> bool {
         self.country == Some(code)
     }
+
+    fn count(&self, row: &VersionRow, status: &str) -> usize {
+        row.counts.get(status).copied().unwrap_or(0)
+    }
 }
 
 async fn versions(
@@ -185,7 +189,8 @@ async fn report_page(
     .map_err(|e| refused(&headers, e))?;
     let mut chrome = chrome(&caller, &headers, "policy-legal-report-title");
     if query.done.as_deref() == Some("saved") {
-        chrome = chrome.with_notice(chrome.tr.t("policy-legal-done-saved"));
+        let notice = chrome.tr.t("policy-legal-done-saved");
+        chrome = chrome.with_notice(notice);
     }
     let lang = chrome.tr.lang.clone();
     let page = ReportPage {
