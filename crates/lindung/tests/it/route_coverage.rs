@@ -133,7 +133,6 @@ const REACH: &[(&str, Reach)] = &[
         "POST /api/v1/policy/consultations",
         Form("/policy/consultations"),
     ),
-
     // Care.
     ("POST /api/v1/cases", Form("/care/new")),
     (

@@ -78,12 +78,12 @@ struct FormTier {
 #[template(path = "policy_legal_assessment.html")]
 struct AssessmentPage {
     chrome: Chrome,
-    countries: Vec<(&'static str, String)>,
+    countries: Choices,
     country: Option<&'static str>,
     /// The version the form starts from, if any.
     latest: Option<i32>,
     assessed_on: String,
-    statuses: Vec<(&'static str, String)>,
+    statuses: Choices,
     tiers: Vec<FormTier>,
     refusal: Option<Refusal>,
 }
@@ -125,7 +125,11 @@ fn form_tiers(lang: &str, values: &dyn Fn(&str) -> Answer) -> Result<Vec<FormTie
         .collect())
 }
 
-fn page_parts(chrome: &Chrome) -> (Vec<(&'static str, String)>, Vec<(&'static str, String)>) {
+/// Values of a list with their words: (value, label).
+type Choices = Vec<(&'static str, String)>;
+
+/// The countries and the statuses of the form, in the page's language.
+fn page_parts(chrome: &Chrome) -> (Choices, Choices) {
     (
         COUNTRIES
             .iter()
