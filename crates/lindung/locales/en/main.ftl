@@ -325,6 +325,7 @@ error-too_large-limit = The file or request is over the limit of { $limit }.
 audit-action-policy-assessment-create = saved a version of a legal-framework assessment
 audit-action-policy-assessment-read = read a legal-framework assessment
 audit-action-policy-assessment-list = listed legal-framework assessments
+audit-action-policy-assessment-denied = was refused another organisation's legal-framework assessment
 audit-action-policy-assessment-compare = compared two versions of a legal-framework assessment
 audit-action-policy-law-read = read the national law table beside the assessments
 audit-action-policy-consultation-create = recorded a consultation with children and young people

@@ -325,6 +325,7 @@ error-too_large-limit = ไฟล์หรือคำขอมีขนาด�
 audit-action-policy-assessment-create = บันทึกรุ่นของการประเมินกรอบกฎหมาย
 audit-action-policy-assessment-read = อ่านการประเมินกรอบกฎหมาย
 audit-action-policy-assessment-list = ดูรายการการประเมินกรอบกฎหมาย
+audit-action-policy-assessment-denied = ถูกปฏิเสธการเข้าถึงการประเมินกรอบกฎหมายขององค์กรอื่น
 audit-action-policy-assessment-compare = เปรียบเทียบสองรุ่นของการประเมินกรอบกฎหมาย
 audit-action-policy-law-read = อ่านตารางกฎหมายระดับชาติเทียบกับการประเมิน
 audit-action-policy-consultation-create = บันทึกการรับฟังความคิดเห็นของเด็กและเยาวชน

@@ -499,6 +499,7 @@ async fn an_assessment_is_answered_versioned_compared_and_reported() {
             "policy.consultation.create",
             "policy.consultation.list",
             "policy.law.read",
+            "policy.assessment.denied",
         ] {
             assert!(
                 actions.contains(action),

@@ -279,17 +279,31 @@ pub async fn list(
     Ok(rows)
 }
 
-/// A version of the caller's organisation; another organisation's is not found.
+/// A version of the caller's organisation. Another organisation's is not found; the attempt
+/// is recorded (`policy.assessment.denied`) and the transaction ends with the record kept.
 async fn load(
-    txn: &DatabaseTransaction,
+    txn: DatabaseTransaction,
+    actor: &Actor,
     principal: &Principal,
     id: i64,
-) -> Result<assessment::Model, LegalError> {
-    assessment::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .filter(|f| f.organisation_id == principal.organisation_id)
-        .ok_or(LegalError::NotFound)
+) -> Result<(DatabaseTransaction, assessment::Model), LegalError> {
+    match assessment::Entity::find_by_id(id).one(&txn).await? {
+        Some(found) if found.organisation_id == principal.organisation_id => Ok((txn, found)),
+        Some(_) => {
+            audit::append(
+                &txn,
+                actor,
+                AuditEvent::new(
+                    "policy.assessment.denied",
+                    "policy_assessment",
+                    id.to_string(),
+                ),
+            )
+            .await?;
+            audit::keep_refusal(txn, LegalError::NotFound).await
+        }
+        None => Err(LegalError::NotFound),
+    }
 }
 
 /// Reads a version with its answers; `purpose` says how (`api`, `report`, `csv`), for the log.
@@ -301,8 +315,7 @@ pub async fn read(
     id: i64,
     purpose: &str,
 ) -> Result<AssessmentView, LegalError> {
-    let txn = store.write().await?;
-    let found = load(&txn, principal, id).await?;
+    let (txn, found) = load(store.write().await?, actor, principal, id).await?;
     let view = view_of(template, &found)?;
     audit::commit_with(
         txn,
@@ -389,9 +402,8 @@ pub async fn compare(
     from: i64,
     to: i64,
 ) -> Result<Comparison, LegalError> {
-    let txn = store.write().await?;
-    let old = load(&txn, principal, from).await?;
-    let new = load(&txn, principal, to).await?;
+    let (txn, old) = load(store.write().await?, actor, principal, from).await?;
+    let (txn, new) = load(txn, actor, principal, to).await?;
     if old.country != new.country {
         return Err(LegalError::Invalid(
             "other".into(),
