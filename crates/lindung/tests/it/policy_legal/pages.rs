@@ -313,3 +313,63 @@ fn the_policy_pages_are_complete_in_thai_and_vietnamese() {
         assert_eq!(keys(lang), en, "{lang}");
     }
 }
+
+/// A policy officer on a 360-pixel-wide phone screen in Thai, through the pages alone: the
+/// assessment form, a version saved, its report, the versions, the consultations and the law
+/// table, each fitting the screen and carrying no script.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_self_assessment_on_a_small_phone_in_thai() {
+    use crate::care_journey::{choose, login, phone};
+    use crate::support::browser::{self, fits};
+    if browser::missing("the_self_assessment_on_a_small_phone_in_thai") {
+        return;
+    }
+    let t = support::stores("policy_legal_browser").await.remove(0);
+    user(
+        &t.store,
+        "officer@a.example",
+        Role::PolicyOfficer,
+        Some("Ministry A"),
+    )
+    .await;
+    let server = Server::start(&t.location);
+    let (driver, base) = phone(&server);
+    login(&driver, &base, "officer@a.example");
+    assert!(driver.url().ends_with("/policy"), "{}", driver.url());
+    assert!(fits(&driver), "the policy home fits a 360 px screen");
+
+    driver.go(&format!("{base}/policy/assessment?country=TH"));
+    let form = driver.source();
+    assert!(
+        !form.contains("<script"),
+        "the policy pages need no JavaScript"
+    );
+    assert!(form.contains("lang=\"th\""), "Thai");
+    assert!(fits(&driver), "the assessment form fits");
+    choose(&driver, "status-t1-ai-generated", "partly_met");
+    driver.type_into("#law-t1-ai-generated", "ประมวลกฎหมายอาญา");
+    driver.type_into("#article-t1-ai-generated", "มาตรา 287/1");
+    driver.click("#save");
+    assert!(
+        driver.url().contains("/policy/assessments/"),
+        "{}",
+        driver.url()
+    );
+    let report = driver.source();
+    assert!(
+        report.contains("ประมวลกฎหมายอาญา"),
+        "the report shows the law cited"
+    );
+    assert!(report.contains("เป็นไปตามเกณฑ์บางส่วน"), "the status in Thai");
+    assert!(fits(&driver), "the report fits");
+
+    for path in [
+        "/policy/assessments",
+        "/policy/consultations",
+        "/policy/law",
+    ] {
+        driver.go(&format!("{base}{path}"));
+        assert!(driver.source().contains("lang=\"th\""), "{path} in Thai");
+        assert!(fits(&driver), "{path} fits a 360 px screen");
+    }
+}
