@@ -322,5 +322,14 @@ audit-action-hotline-reviewer_settings-set = changed how evidence is shown to th
 error-too_large-limit = The file or request is over the limit of { $limit }.
 
 # policy: the legal-framework self-assessment (its audit actions and errors)
+audit-action-policy-assessment-create = saved a version of a legal-framework assessment
+audit-action-policy-assessment-read = read a legal-framework assessment
+audit-action-policy-assessment-list = listed legal-framework assessments
+audit-action-policy-assessment-denied = was refused another organisation's legal-framework assessment
+audit-action-policy-assessment-compare = compared two versions of a legal-framework assessment
+audit-action-policy-law-read = read the national law table beside the assessments
+audit-action-policy-consultation-create = recorded a consultation with children and young people
+audit-action-policy-consultation-list = listed consultations with children and young people
+error-version_taken = Another version of this country's assessment was saved at the same moment. Save again.
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)

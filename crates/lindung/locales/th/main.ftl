@@ -322,5 +322,14 @@ audit-action-hotline-reviewer_settings-set = เปลี่ยนวิธี�
 error-too_large-limit = ไฟล์หรือคำขอมีขนาดใหญ่เกินไป เกินขีดจำกัด { $limit }
 
 # policy: the legal-framework self-assessment (its audit actions and errors)
+audit-action-policy-assessment-create = บันทึกรุ่นของการประเมินกรอบกฎหมาย
+audit-action-policy-assessment-read = อ่านการประเมินกรอบกฎหมาย
+audit-action-policy-assessment-list = ดูรายการการประเมินกรอบกฎหมาย
+audit-action-policy-assessment-denied = ถูกปฏิเสธการเข้าถึงการประเมินกรอบกฎหมายขององค์กรอื่น
+audit-action-policy-assessment-compare = เปรียบเทียบสองรุ่นของการประเมินกรอบกฎหมาย
+audit-action-policy-law-read = อ่านตารางกฎหมายระดับชาติเทียบกับการประเมิน
+audit-action-policy-consultation-create = บันทึกการรับฟังความคิดเห็นของเด็กและเยาวชน
+audit-action-policy-consultation-list = ดูรายการการรับฟังความคิดเห็นของเด็กและเยาวชน
+error-version_taken = มีการบันทึกการประเมินรุ่นอื่นของประเทศนี้ในเวลาเดียวกัน โปรดบันทึกอีกครั้ง
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)

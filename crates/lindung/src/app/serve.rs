@@ -41,6 +41,9 @@ pub async fn serve(store: Store, config: ServeConfig) -> anyhow::Result<()> {
         hotline_config,
         trusted_proxies,
     } = config;
+    // The legal-framework template (`LINDUNG_LEGAL_FRAMEWORK`): a broken file stops the server
+    // here, with what is wrong in it.
+    crate::policy::legal::template::install_from_environment().map_err(anyhow::Error::msg)?;
     let pdq_wasm = pdq_wasm.and_then(|path| match std::fs::read(&path) {
         Ok(bytes) => Some(bytes.into()),
         Err(e) => {

@@ -125,7 +125,14 @@ const REACH: &[(&str, Reach)] = &[
         ),
     ),
     // Policy: the legal-framework self-assessment (helper "legal" adds its rows here).
-
+    (
+        "POST /api/v1/policy/assessments",
+        Form("/policy/assessment"),
+    ),
+    (
+        "POST /api/v1/policy/consultations",
+        Form("/policy/consultations"),
+    ),
     // Care.
     ("POST /api/v1/cases", Form("/care/new")),
     (
