@@ -14,12 +14,10 @@ pub mod template;
 use std::borrow::Cow;
 
 use axum::extract::FromRef;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use sea_orm::DbErr;
 
 use super::{LANGUAGES, PolicyContext, PolicyError};
-use crate::http::chrome::{landing, navigation};
-use crate::http::i18n::Tr;
 use crate::http::{ApiError, AuthContext, Caller, Chrome, Endpoint};
 
 /// The countries an assessment or a consultation may be of: the ASEAN members and
@@ -142,26 +140,5 @@ pub(crate) fn template() -> Result<std::sync::Arc<template::Template>, LegalErro
 /// The chrome of a policy page, in the caller's language among the policy pages' languages
 /// (English, Thai, Vietnamese).
 pub(crate) fn chrome(caller: &Caller, headers: &HeaderMap, title_key: &str) -> Chrome {
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let tr = Tr::negotiate_among(caller.principal.language.as_deref(), accept, LANGUAGES);
-    let role = caller.principal.role;
-    Chrome {
-        languages: LANGUAGES
-            .iter()
-            .map(|&(code, name)| (code, name, code == tr.lang))
-            .collect(),
-        title: tr.t(title_key),
-        user: Some(caller.principal.email.clone()),
-        csrf: caller.csrf.clone().unwrap_or_default(),
-        is_admin: role == crate::access::Role::Admin,
-        nav: navigation(role)
-            .iter()
-            .map(|&(path, key)| (path, tr.t(key)))
-            .collect(),
-        home: landing(role),
-        notice: None,
-        tr,
-    }
+    Chrome::for_caller_among(caller, headers, title_key, LANGUAGES)
 }
