@@ -139,12 +139,42 @@ pub fn verify(envelope: &Envelope, public_key: &[u8]) -> Result<(), RegionalErro
         .ok()
         .filter(|bytes| bytes.len() == 64)
         .ok_or_else(|| {
-            RegionalError::Invalid(
-                "signature",
-                "the signature is not 64 bytes of base64".into(),
-            )
+            RegionalError::invalid("signature", "the signature is not 64 bytes of base64")
         })?;
     UnparsedPublicKey::new(&ED25519, public_key)
         .verify(envelope.body.as_bytes(), &signature)
         .map_err(|_| RegionalError::BadSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_covers_the_exact_bytes_of_the_body() {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("pair");
+        let public = STANDARD.encode(pair.public_key().as_ref());
+        let key = decode_public_key(&public).expect("32 bytes");
+        let envelope = sign(&pair, &public, "{\"a\": 1}".to_owned());
+        assert!(verify(&envelope, &key).is_ok());
+        // The same JSON written differently is other bytes: refused.
+        let respaced = Envelope {
+            body: "{\"a\":1}".to_owned(),
+            ..envelope.clone()
+        };
+        assert!(matches!(
+            verify(&respaced, &key),
+            Err(RegionalError::BadSignature)
+        ));
+        let garbled = Envelope {
+            signature: "AAAA".to_owned(),
+            ..envelope
+        };
+        assert!(matches!(
+            verify(&garbled, &key),
+            Err(RegionalError::Invalid(..))
+        ));
+        assert!(decode_public_key("c2hvcnQ=").is_none());
+    }
 }
