@@ -125,17 +125,16 @@ pub fn parse(body: &str) -> Result<(Snapshot, Quarter, time::OffsetDateTime), Re
                 "a value is given exactly when the state is reported",
             ));
         }
-        if let Some(breakdown) = &figure.breakdown {
-            if breakdown.len() > MAX_BREAKDOWN
+        if let Some(breakdown) = &figure.breakdown
+            && (breakdown.len() > MAX_BREAKDOWN
                 || breakdown
                     .iter()
-                    .any(|(key, f)| !valid_id(key) || !f.consistent())
-            {
-                return Err(RegionalError::invalid(
-                    field("breakdown"),
-                    "a breakdown names its parts by id, each with a value exactly when reported",
-                ));
-            }
+                    .any(|(key, f)| !valid_id(key) || !f.consistent()))
+        {
+            return Err(RegionalError::invalid(
+                field("breakdown"),
+                "a breakdown names its parts by id, each with a value exactly when reported",
+            ));
         }
     }
     Ok((snapshot, quarter, generated_at))
