@@ -5,8 +5,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lindung::access::Role;
+use lindung::access::entities::audit_entry;
 use lindung::hotline::ReportSource;
 use ring::signature::{ED25519, UnparsedPublicKey};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use super::seed::{Seed, hours, q3};
@@ -124,7 +126,8 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         &json!({"country": "LA", "name": "Ministry LA", "public_key": lao_key}),
     );
     assert_eq!(status, 201);
-    for (country, _, envelope) in &published {
+    // Two through the API, the third as a file uploaded on the page.
+    for (country, _, envelope) in &published[..2] {
         let (status, answer) = node.server.json(
             "POST",
             "/api/v1/policy/regional/snapshots",
@@ -133,6 +136,14 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         );
         assert_eq!(status, 201, "{country}: {answer}");
     }
+    let file = published[2].2.to_string();
+    let (status, answer) = node.server.upload_field(
+        "/policy/regional/snapshots",
+        Some(&node.token),
+        "envelope_file",
+        file.as_bytes(),
+    );
+    assert_eq!(status, 303, "{answer}");
 
     let (status, regional) = node.server.get(
         &format!("/api/v1/policy/regional?quarter={QUARTER}"),
@@ -262,6 +273,73 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
     assert!(
         page.contains("value=\"Ministry KH\"") && page.contains("value=\"not-a-key\""),
         "{page}"
+    );
+    // A pasted snapshot that fails keeps the pasted text, and stores nothing.
+    let boundary = "regionalboundary";
+    let pasted = "{\"body\": \"typed by hand\"}";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"envelope\"\r\n\r\n{pasted}\r\n--{boundary}--\r\n"
+    );
+    let (status, page) = node.server.request(
+        "POST",
+        "/policy/regional/snapshots",
+        Some(&node.token),
+        &[(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )],
+        form.as_bytes(),
+    );
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("typed by hand") && page.contains("id=\"import-error\""),
+        "{page}"
+    );
+
+    // Every step was audited, on the deployments and on the node.
+    for (store, actions) in [
+        (
+            &th.t.store,
+            &[
+                "policy.key.create",
+                "policy.snapshot.publish",
+                "policy.indicators.read",
+            ][..],
+        ),
+        (
+            &node.t.store,
+            &[
+                "policy.partner.create",
+                "policy.snapshot.import",
+                "policy.regional.read",
+                "policy.partner.list",
+            ][..],
+        ),
+    ] {
+        let logged: Vec<String> = audit_entry::Entity::find()
+            .all(store.db())
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        for action in actions {
+            assert!(
+                logged.iter().any(|a| a == action),
+                "{action} not in {logged:?}"
+            );
+        }
+    }
+    let imports = audit_entry::Entity::find()
+        .all(node.t.store.db())
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "policy.snapshot.import")
+        .count();
+    assert_eq!(
+        imports, 3,
+        "one entry per snapshot stored, none for refusals"
     );
     drop((th, vn, ph, node));
 }
