@@ -16,6 +16,7 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
+mod browser;
 mod seed;
 mod three;
 
