@@ -333,6 +333,7 @@ audit-action-policy-consultation-list = listed consultations with children and y
 error-version_taken = Another version of this country's assessment was saved at the same moment. Save again.
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)
+audit-action-policy-snapshot-refuse = refused a snapshot (bad signature, unknown key, wrong country or not newer)
 audit-action-policy-indicators-read = read the Regional Plan of Action indicators
 audit-action-policy-snapshot-publish = published a signed indicator snapshot
 audit-action-policy-key-create = made the snapshot signing key

@@ -333,6 +333,7 @@ audit-action-policy-consultation-list = ดูรายการการรั�
 error-version_taken = มีการบันทึกการประเมินรุ่นอื่นของประเทศนี้ในเวลาเดียวกัน โปรดบันทึกอีกครั้ง
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)
+audit-action-policy-snapshot-refuse = ปฏิเสธสแนปช็อต (ลายเซ็นไม่ถูกต้อง กุญแจที่ไม่รู้จัก ประเทศไม่ตรง หรือไม่ใหม่กว่า)
 audit-action-policy-indicators-read = อ่านตัวชี้วัดแผนปฏิบัติการระดับภูมิภาค
 audit-action-policy-snapshot-publish = เผยแพร่สแนปช็อตตัวชี้วัดที่ลงนามแล้ว
 audit-action-policy-key-create = สร้างกุญแจสำหรับลงนามสแนปช็อต

@@ -325,6 +325,7 @@ error-too_large-limit = Tệp hoặc yêu cầu vượt quá giới hạn { $lim
 # policy: the legal-framework self-assessment (its audit actions and errors)
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)
+audit-action-policy-snapshot-refuse = đã từ chối một bản tổng hợp (chữ ký sai, khóa không xác định, sai quốc gia hoặc không mới hơn)
 audit-action-policy-indicators-read = đã xem các chỉ số của Kế hoạch Hành động Khu vực
 audit-action-policy-snapshot-publish = đã phát hành một bản tổng hợp chỉ số có chữ ký
 audit-action-policy-key-create = đã tạo khóa ký bản tổng hợp

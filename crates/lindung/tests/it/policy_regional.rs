@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lindung::access::Role;
+use lindung::access::entities::audit_entry;
 use lindung::banks::entities::BankSharing;
 use lindung::hotline::ReportSource;
 use lindung::policy::entities::snapshot as stored;
@@ -407,6 +408,19 @@ async fn snapshots_with_a_bad_signature_are_refused_and_nothing_is_stored() {
             stored_snapshots(&t.store).await,
             0,
             "nothing refused was stored"
+        );
+        let refused: Vec<String> = audit_entry::Entity::find()
+            .all(t.store.db())
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|e| e.action == "policy.snapshot.refuse")
+            .map(|e| e.details)
+            .collect();
+        assert_eq!(refused.len(), 7, "every refusal is audited: {refused:?}");
+        assert!(
+            refused[0].contains("bad_signature") && refused[2].contains("unknown_partner"),
+            "{refused:?}"
         );
 
         // The partner is A's alone: to another organisation its key is unknown.

@@ -163,8 +163,42 @@ pub struct Imported {
 
 /// Verifies and stores a partner's signed snapshot. Refused, with nothing stored: a key no
 /// partner of the organisation has, a signature that does not verify, a body that is not a
-/// snapshot, a country other than the partner's, and a snapshot not newer than the one held.
+/// snapshot, a country other than the partner's, and a snapshot not newer than the one held. A
+/// refusal is audited too (what was refused and why; nothing of the body).
 pub async fn import(
+    ctx: &PolicyContext,
+    actor: &Actor,
+    principal: &Principal,
+    envelope: &Envelope,
+) -> Result<Imported, RegionalError> {
+    let result = verify_and_store(ctx, actor, principal, envelope).await;
+    if let Err(error) = &result
+        && !matches!(error, RegionalError::Db(_) | RegionalError::Internal(_))
+    {
+        let code = match error {
+            RegionalError::BadSignature => "bad_signature",
+            RegionalError::UnknownPartner => "unknown_partner",
+            RegionalError::CountryMismatch(_) => "country_mismatch",
+            RegionalError::NotNewer(_) => "snapshot_not_newer",
+            _ => "invalid",
+        };
+        audit::record(
+            &ctx.store,
+            actor,
+            AuditEvent::new("policy.snapshot.refuse", "policy_snapshot", None)
+                .detail("reason", code)
+                .detail("field", error.field().unwrap_or_default())
+                .detail(
+                    "public_key",
+                    envelope.public_key.chars().take(64).collect::<String>(),
+                ),
+        )
+        .await?;
+    }
+    result
+}
+
+async fn verify_and_store(
     ctx: &PolicyContext,
     actor: &Actor,
     principal: &Principal,
