@@ -333,3 +333,16 @@ audit-action-policy-consultation-list = listed consultations with children and y
 error-version_taken = Another version of this country's assessment was saved at the same moment. Save again.
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)
+audit-action-policy-snapshot-refuse = refused a snapshot (bad signature, unknown key, wrong country or not newer)
+audit-action-policy-indicators-read = read the Regional Plan of Action indicators
+audit-action-policy-snapshot-publish = published a signed indicator snapshot
+audit-action-policy-key-create = made the snapshot signing key
+audit-action-policy-partner-create = registered a partner deployment
+audit-action-policy-partner-list = listed the partner deployments
+audit-action-policy-snapshot-import = imported a partner's signed snapshot
+audit-action-policy-regional-read = read the regional dashboard
+error-bad_signature = The signature does not match: nothing was imported.
+error-unknown_partner = No registered partner has this key: nothing was imported.
+error-country_mismatch = The snapshot is of another country than its partner: nothing was imported.
+error-partner_exists = This partner country or key is already registered.
+error-snapshot_not_newer = A snapshot as new or newer is already held.

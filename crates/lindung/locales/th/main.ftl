@@ -333,3 +333,16 @@ audit-action-policy-consultation-list = ดูรายการการรั�
 error-version_taken = มีการบันทึกการประเมินรุ่นอื่นของประเทศนี้ในเวลาเดียวกัน โปรดบันทึกอีกครั้ง
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)
+audit-action-policy-snapshot-refuse = ปฏิเสธสแนปช็อต (ลายเซ็นไม่ถูกต้อง กุญแจที่ไม่รู้จัก ประเทศไม่ตรง หรือไม่ใหม่กว่า)
+audit-action-policy-indicators-read = อ่านตัวชี้วัดแผนปฏิบัติการระดับภูมิภาค
+audit-action-policy-snapshot-publish = เผยแพร่สแนปช็อตตัวชี้วัดที่ลงนามแล้ว
+audit-action-policy-key-create = สร้างกุญแจสำหรับลงนามสแนปช็อต
+audit-action-policy-partner-create = ลงทะเบียนระบบของพันธมิตร
+audit-action-policy-partner-list = ดูรายการระบบของพันธมิตร
+audit-action-policy-snapshot-import = นำเข้าสแนปช็อตที่ลงนามของพันธมิตร
+audit-action-policy-regional-read = ดูแดชบอร์ดระดับภูมิภาค
+error-bad_signature = ลายเซ็นไม่ตรงกัน ไม่มีการนำเข้าข้อมูลใด
+error-unknown_partner = ไม่มีพันธมิตรที่ลงทะเบียนซึ่งมีกุญแจนี้ ไม่มีการนำเข้าข้อมูลใด
+error-country_mismatch = สแนปช็อตเป็นของประเทศอื่น ไม่ใช่ของพันธมิตรที่ลงนาม ไม่มีการนำเข้าข้อมูลใด
+error-partner_exists = ประเทศหรือกุญแจของพันธมิตรนี้ลงทะเบียนไว้แล้ว
+error-snapshot_not_newer = มีสแนปช็อตที่ใหม่เท่ากันหรือใหม่กว่าอยู่แล้ว

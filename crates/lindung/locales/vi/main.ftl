@@ -325,3 +325,16 @@ error-too_large-limit = Tệp hoặc yêu cầu vượt quá giới hạn { $lim
 # policy: the legal-framework self-assessment (its audit actions and errors)
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)
+audit-action-policy-snapshot-refuse = đã từ chối một bản tổng hợp (chữ ký sai, khóa không xác định, sai quốc gia hoặc không mới hơn)
+audit-action-policy-indicators-read = đã xem các chỉ số của Kế hoạch Hành động Khu vực
+audit-action-policy-snapshot-publish = đã phát hành một bản tổng hợp chỉ số có chữ ký
+audit-action-policy-key-create = đã tạo khóa ký bản tổng hợp
+audit-action-policy-partner-create = đã đăng ký một hệ thống đối tác
+audit-action-policy-partner-list = đã xem danh sách hệ thống đối tác
+audit-action-policy-snapshot-import = đã nhập bản tổng hợp có chữ ký của đối tác
+audit-action-policy-regional-read = đã xem bảng tổng hợp khu vực
+error-bad_signature = Chữ ký không khớp: không có gì được nhập.
+error-unknown_partner = Không có đối tác đã đăng ký nào có khóa này: không có gì được nhập.
+error-country_mismatch = Bản tổng hợp thuộc quốc gia khác với đối tác của nó: không có gì được nhập.
+error-partner_exists = Quốc gia hoặc khóa của đối tác này đã được đăng ký.
+error-snapshot_not_newer = Đã có một bản tổng hợp mới bằng hoặc mới hơn.

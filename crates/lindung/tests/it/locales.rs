@@ -302,7 +302,11 @@ fn policy_pages_are_complete_in_every_language_they_offer() {
         .iter()
         .map(|(code, _)| *code)
         .collect();
-    assert_eq!(offered, ["en", "th", "vi"], "the issue asks for Thai and Vietnamese");
+    assert_eq!(
+        offered,
+        ["en", "th", "vi"],
+        "the issue asks for Thai and Vietnamese"
+    );
     let dir = format!("{}/locales/en", env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("locales/en")

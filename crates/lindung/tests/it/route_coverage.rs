@@ -198,6 +198,14 @@ const REACH: &[(&str, Reach)] = &[
         ApiOnly("a platform's moderation system tells what it did with a self-reported hash"),
     ),
     // Policy: the Regional Plan of Action indicators (helper "regional" adds its rows here).
+    (
+        "POST /api/v1/policy/partners",
+        Form("/policy/regional/partners"),
+    ),
+    (
+        "POST /api/v1/policy/regional/snapshots",
+        Form("/policy/regional/snapshots"),
+    ),
 ];
 
 /// Every template's text, to find the forms in.

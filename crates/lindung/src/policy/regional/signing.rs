@@ -1,0 +1,180 @@
+//! The organisation's Ed25519 signing key, and signed envelopes: a snapshot's exact bytes
+//! (`body`), the signature over them and the public key that made it. Verification reads the
+//! bytes as sent, so it never depends on how anyone re-serialises JSON.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ring::rand::SystemRandom;
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+
+use super::RegionalError;
+use crate::access::audit::{self, Actor, AuditEvent};
+use crate::policy::PolicyContext;
+use crate::policy::entities::signing_key;
+
+/// A signed snapshot as it travels between deployments.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// The snapshot JSON, exactly as signed.
+    pub body: String,
+    /// Base64 of the Ed25519 signature over the bytes of `body`.
+    pub signature: String,
+    /// Base64 of the signer's 32-byte Ed25519 public key.
+    pub public_key: String,
+}
+
+fn sealing_context(organisation_id: i32) -> String {
+    format!("policy_signing_keys.sealed_secret:{organisation_id}")
+}
+
+/// The organisation's key pair, made (and its making audited) on first use.
+pub async fn key_pair(
+    ctx: &PolicyContext,
+    actor: &Actor,
+    organisation_id: i32,
+) -> Result<(Ed25519KeyPair, String), RegionalError> {
+    if let Some(found) = stored_key(ctx, organisation_id).await? {
+        return open(ctx, &found);
+    }
+    let rng = SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+        .map_err(|_| RegionalError::Internal("generating a signing key failed".into()))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| RegionalError::Internal("reading the new signing key failed".into()))?;
+    let public_key = STANDARD.encode(pair.public_key().as_ref());
+    let sealed = ctx
+        .fields
+        .seal(
+            &sealing_context(organisation_id),
+            &STANDARD.encode(pkcs8.as_ref()),
+        )
+        .map_err(|e| RegionalError::Internal(e.to_string()))?;
+    let txn = ctx.store.write().await?;
+    let inserted = signing_key::ActiveModel {
+        organisation_id: Set(organisation_id),
+        public_key: Set(public_key.clone()),
+        sealed_secret: Set(sealed),
+        created_at: Set(crate::helpers::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(row) => {
+            audit::commit_with(
+                txn,
+                actor,
+                AuditEvent::new(
+                    "policy.key.create",
+                    "policy_signing_key",
+                    Some(row.id.to_string()),
+                )
+                .detail("public_key", public_key.clone()),
+            )
+            .await?;
+            Ok((pair, public_key))
+        }
+        Err(error) => {
+            // Another request made the key first (one key per organisation): use that one.
+            drop(txn);
+            match stored_key(ctx, organisation_id).await? {
+                Some(found) => open(ctx, &found),
+                None => Err(error.into()),
+            }
+        }
+    }
+}
+
+async fn stored_key(
+    ctx: &PolicyContext,
+    organisation_id: i32,
+) -> Result<Option<signing_key::Model>, RegionalError> {
+    Ok(signing_key::Entity::find()
+        .filter(signing_key::Column::OrganisationId.eq(organisation_id))
+        .one(ctx.store.db())
+        .await?)
+}
+
+fn open(
+    ctx: &PolicyContext,
+    row: &signing_key::Model,
+) -> Result<(Ed25519KeyPair, String), RegionalError> {
+    let internal = |what: &str| RegionalError::Internal(format!("the signing key: {what}"));
+    let text = ctx
+        .fields
+        .open(&sealing_context(row.organisation_id), &row.sealed_secret)
+        .map_err(|e| internal(&e.to_string()))?;
+    let pkcs8 = STANDARD
+        .decode(text.as_bytes())
+        .map_err(|_| internal("not base64"))?;
+    let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| internal("not PKCS#8"))?;
+    Ok((pair, row.public_key.clone()))
+}
+
+/// Signs `body` (the exact bytes that travel).
+pub fn sign(pair: &Ed25519KeyPair, public_key: &str, body: String) -> Envelope {
+    let signature = STANDARD.encode(pair.sign(body.as_bytes()).as_ref());
+    Envelope {
+        body,
+        signature,
+        public_key: public_key.to_owned(),
+    }
+}
+
+/// A base64 Ed25519 public key: 32 bytes.
+pub fn decode_public_key(text: &str) -> Option<Vec<u8>> {
+    STANDARD
+        .decode(text.trim().as_bytes())
+        .ok()
+        .filter(|bytes| bytes.len() == 32)
+}
+
+/// Whether `envelope.signature` is `public_key`'s signature over the bytes of its body.
+pub fn verify(envelope: &Envelope, public_key: &[u8]) -> Result<(), RegionalError> {
+    let signature = STANDARD
+        .decode(envelope.signature.trim().as_bytes())
+        .ok()
+        .filter(|bytes| bytes.len() == 64)
+        .ok_or_else(|| {
+            RegionalError::invalid("signature", "the signature is not 64 bytes of base64")
+        })?;
+    UnparsedPublicKey::new(&ED25519, public_key)
+        .verify(envelope.body.as_bytes(), &signature)
+        .map_err(|_| RegionalError::BadSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_covers_the_exact_bytes_of_the_body() {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("pair");
+        let public = STANDARD.encode(pair.public_key().as_ref());
+        let key = decode_public_key(&public).expect("32 bytes");
+        let envelope = sign(&pair, &public, "{\"a\": 1}".to_owned());
+        assert!(verify(&envelope, &key).is_ok());
+        // The same JSON written differently is other bytes: refused.
+        let respaced = Envelope {
+            body: "{\"a\":1}".to_owned(),
+            ..envelope.clone()
+        };
+        assert!(matches!(
+            verify(&respaced, &key),
+            Err(RegionalError::BadSignature)
+        ));
+        let garbled = Envelope {
+            signature: "AAAA".to_owned(),
+            ..envelope
+        };
+        assert!(matches!(
+            verify(&garbled, &key),
+            Err(RegionalError::Invalid(..))
+        ));
+        assert!(decode_public_key("c2hvcnQ=").is_none());
+    }
+}
