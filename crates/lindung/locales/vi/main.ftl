@@ -323,6 +323,15 @@ audit-action-hotline-reviewer_settings-set = đã thay đổi cách hiển thị
 error-too_large-limit = Tệp hoặc yêu cầu vượt quá giới hạn { $limit }.
 
 # policy: the legal-framework self-assessment (its audit actions and errors)
+audit-action-policy-assessment-create = đã lưu một phiên bản đánh giá khung pháp lý
+audit-action-policy-assessment-read = đã xem một bản đánh giá khung pháp lý
+audit-action-policy-assessment-list = đã xem danh sách các bản đánh giá khung pháp lý
+audit-action-policy-assessment-denied = bị từ chối truy cập bản đánh giá khung pháp lý của tổ chức khác
+audit-action-policy-assessment-compare = đã so sánh hai phiên bản của một bản đánh giá khung pháp lý
+audit-action-policy-law-read = đã xem bảng pháp luật quốc gia bên cạnh các bản đánh giá
+audit-action-policy-consultation-create = đã ghi nhận một cuộc tham vấn với trẻ em và thanh thiếu niên
+audit-action-policy-consultation-list = đã xem danh sách các cuộc tham vấn với trẻ em và thanh thiếu niên
+error-version_taken = Một phiên bản khác của bản đánh giá của quốc gia này vừa được lưu cùng lúc. Vui lòng lưu lại.
 
 # policy: the Regional Plan of Action indicators (their audit actions and errors)
 audit-action-policy-snapshot-refuse = đã từ chối một bản tổng hợp (chữ ký sai, khóa không xác định, sai quốc gia hoặc không mới hơn)

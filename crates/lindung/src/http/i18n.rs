@@ -111,6 +111,22 @@ impl Tr {
         super::time_zone::local_time(&self.lang, at)
     }
 
+    /// A calendar day (`YYYY-MM-DD`, as forms take it) as people of the region write it:
+    /// day/month/year, Thai in the Buddhist era. Text that is not such a day is shown as it is.
+    pub fn day(&self, iso: &str) -> String {
+        let parts: Vec<&str> = iso.split('-').collect();
+        let [year, month, day] = parts[..] else {
+            return iso.to_owned();
+        };
+        let (Ok(year), Ok(month), Ok(day)) =
+            (year.parse::<i32>(), month.parse::<u8>(), day.parse::<u8>())
+        else {
+            return iso.to_owned();
+        };
+        let year = if self.lang == "th" { year + 543 } else { year };
+        format!("{day:02}/{month:02}/{year}")
+    }
+
     /// As [`Tr::when`], for a stored RFC 3339 text; text that is not one is shown as it is.
     pub fn when_text(&self, at: &str) -> String {
         crate::helpers::parse_rfc3339(at)

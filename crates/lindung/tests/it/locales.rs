@@ -28,6 +28,20 @@ fn thai_is_complete() {
     assert!(missing.is_empty(), "missing in th: {missing:?}");
 }
 
+/// Days as people of the region write them: day/month/year, Thai in the Buddhist era (2026 CE
+/// is 2569 BE).
+#[test]
+fn days_are_written_as_the_region_writes_them() {
+    use lindung::http::i18n::Tr;
+    assert_eq!(Tr::new("th").day("2026-10-01"), "01/10/2569");
+    assert_eq!(Tr::new("en").day("2026-10-01"), "01/10/2026");
+    assert_eq!(
+        Tr::among("vi", lindung::policy::LANGUAGES).day("2026-11-30"),
+        "30/11/2026"
+    );
+    assert_eq!(Tr::new("en").day("not a day"), "not a day");
+}
+
 #[test]
 fn page_text_is_translated() {
     let tr = lindung::http::i18n::Tr::new("th");
