@@ -145,6 +145,7 @@ nav-policy = Policy
 nav-policy-assessment = Legal self-assessment
 nav-policy-indicators = Plan indicators
 nav-policy-regional = Regional dashboard
+nav-policy-law = National law table
 nav-approvals = Approvals
 nav-referrals = Referrals
 nav-platform = API access

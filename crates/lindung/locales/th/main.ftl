@@ -145,6 +145,7 @@ nav-policy = นโยบาย
 nav-policy-assessment = การประเมินกรอบกฎหมายตนเอง
 nav-policy-indicators = ตัวชี้วัดแผนปฏิบัติการ
 nav-policy-regional = แดชบอร์ดระดับภูมิภาค
+nav-policy-law = ตารางกฎหมายของแต่ละประเทศ
 nav-approvals = รออนุมัติ
 nav-referrals = การส่งต่อ
 nav-platform = การเข้าถึง API

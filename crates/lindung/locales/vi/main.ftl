@@ -146,6 +146,7 @@ nav-policy = Chính sách
 nav-policy-assessment = Tự đánh giá khung pháp lý
 nav-policy-indicators = Chỉ số kế hoạch hành động
 nav-policy-regional = Bảng điều khiển khu vực
+nav-policy-law = Bảng pháp luật quốc gia
 nav-approvals = Phê duyệt
 nav-referrals = Chuyển gửi
 nav-platform = Truy cập API

@@ -67,6 +67,7 @@ pub const NAVIGATION: &[(Role, &[(&str, &str)])] = &[
             ("/hotline/stats", "nav-stats"),
             ("/banks", "nav-banks"),
             ("/match", "nav-match"),
+            ("/policy/law", "nav-policy-law"),
         ],
     ),
     (

@@ -467,6 +467,8 @@ async fn each_role_lands_where_its_work_is_or_back_on_the_page_it_asked_for() {
                     "/hotline/stats",
                     "/banks",
                     "/match",
+                    // Issue 22: the national law table beside the tier-1 items it rests on.
+                    "/policy/law",
                 ],
             ),
             ("worker@example.org", "/care", &["/care", "/care/referrals"]),
