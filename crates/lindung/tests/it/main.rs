@@ -39,6 +39,7 @@ mod operator_journey;
 mod outage;
 mod pages_session;
 mod policy_browser;
+mod policy_catalogue;
 mod policy_legal;
 mod policy_regional;
 mod public_journey;

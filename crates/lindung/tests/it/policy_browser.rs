@@ -7,7 +7,7 @@
 
 use lindung::access::Role;
 
-use crate::care_journey::{PASSPHRASE, choose, phone};
+use crate::care_journey::{PASSPHRASE, choose, phone, text_of};
 use crate::support::browser::{self, assert_readable};
 use crate::support::{self, server::Server};
 
@@ -102,9 +102,10 @@ async fn the_self_assessment_in_thai_and_vietnamese_on_a_small_phone() {
         let report = driver.source();
         assert!(report.contains(language.law), "the report cites the law");
         assert!(report.contains(language.article), "and its article");
+        let item = text_of(&driver, "#item-t1-ai-generated");
         assert!(
-            report.contains(language.partly_met),
-            "the status in {}",
+            item.contains(language.partly_met),
+            "the item's status in {}: {item}",
             language.code
         );
         assert!(
@@ -117,6 +118,10 @@ async fn the_self_assessment_in_thai_and_vietnamese_on_a_small_phone() {
             assert!(report.contains(tier), "the report lists {tier} items");
         }
         assert_eq!(lang(&driver), language.code);
+        assert!(
+            written_in(&text_of(&driver, "h1"), language.code),
+            "the report's heading"
+        );
         assert_readable(
             &driver,
             "the report",
@@ -131,6 +136,12 @@ async fn the_self_assessment_in_thai_and_vietnamese_on_a_small_phone() {
         ] {
             driver.go(&format!("{base}{path}"));
             assert_eq!(lang(&driver), language.code, "{path}");
+            let heading = text_of(&driver, "h1");
+            assert!(
+                written_in(&heading, language.code),
+                "{path}: the heading {heading:?} is not in {}",
+                language.code
+            );
             assert!(!driver.source().contains("<script"), "{path}: no script");
             assert_readable(&driver, &format!("{path} in {}", language.code), &["VN"]);
         }
@@ -149,6 +160,19 @@ async fn the_self_assessment_in_thai_and_vietnamese_on_a_small_phone() {
         "the comparison in Vietnamese",
         &["VN", "2015", "326", "287/1"],
     );
+}
+
+/// Whether `text` is written in the script of `lang`: Thai letters (U+0E00–U+0E7F) for Thai;
+/// for Vietnamese, a letter only Vietnamese writes (with a horn, a breve or a dot below).
+fn written_in(text: &str, lang: &str) -> bool {
+    match lang {
+        "th" => text.chars().any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c)),
+        "vi" => text.chars().any(|c| {
+            "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"
+                .contains(c.to_lowercase().next().unwrap_or(c))
+        }),
+        _ => false,
+    }
 }
 
 /// Replaces a field's text with `text`, as a person selecting it and typing over it does.
