@@ -100,3 +100,4 @@ policy-legal-error-participants = Write the number of participants, from 1 to 10
 policy-legal-error-age_groups = Tick at least one age group.
 policy-legal-error-method = Choose how they were heard.
 policy-legal-error-summary = Write a summary (at most 4000 characters).
+policy-legal-error-future = The date cannot be later than today.

@@ -100,3 +100,4 @@ policy-legal-error-participants = เขียนจำนวนผู้เข�
 policy-legal-error-age_groups = เลือกอย่างน้อยหนึ่งกลุ่มอายุ
 policy-legal-error-method = เลือกวิธีการรับฟัง
 policy-legal-error-summary = เขียนสรุป (ไม่เกิน 4000 ตัวอักษร)
+policy-legal-error-future = วันที่ต้องไม่เลยวันนี้

@@ -100,3 +100,4 @@ policy-legal-error-participants = Ghi số người tham gia, từ 1 đến 1000
 policy-legal-error-age_groups = Chọn ít nhất một nhóm tuổi.
 policy-legal-error-method = Chọn hình thức lắng nghe.
 policy-legal-error-summary = Viết phần tóm tắt (tối đa 4000 ký tự).
+policy-legal-error-future = Ngày không được muộn hơn hôm nay.

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use crate::support::server::Server;
 use crate::support::{self, TestStore, user};
 
+mod compare;
+mod dates;
 mod pages;
 
 /// The template file, read by the test itself: (tier, item id, English question, Thai question).

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::template::Template;
-use super::{LegalError, check_country, parse_date};
+use super::{LegalError, check_country, past_date};
 use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::helpers::{now, rfc3339};
@@ -201,7 +201,7 @@ pub async fn create(
     new: NewAssessment,
 ) -> Result<AssessmentView, LegalError> {
     let country = check_country("country", &new.country)?;
-    let assessed_on = parse_date("assessed_on", &new.assessed_on)?;
+    let assessed_on = past_date("assessed_on", &new.assessed_on)?;
     let answers = check_answers(template, new.answers)?;
     let json = serde_json::to_string(&answers).map_err(|e| LegalError::Internal(e.to_string()))?;
     let txn = store.write().await?;

@@ -8,7 +8,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{LegalError, check_country, parse_date};
+use super::{LegalError, check_country, past_date};
 use crate::access::Principal;
 use crate::access::audit::{self, Actor, AuditEvent};
 use crate::helpers::{now, rfc3339};
@@ -98,7 +98,7 @@ pub async fn create(
 ) -> Result<ConsultationView, LegalError> {
     let country = check_country("country", &new.country)?;
     let reform = text("reform", &new.reform, MAX_REFORM)?;
-    let held_on = parse_date("held_on", &new.held_on)?;
+    let held_on = past_date("held_on", &new.held_on)?;
     if !(1..=MAX_PARTICIPANTS).contains(&new.participants) {
         return Err(LegalError::invalid(
             "participants",

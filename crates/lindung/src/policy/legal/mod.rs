@@ -44,6 +44,10 @@ pub enum LegalError {
     /// A field is invalid; the first value names it.
     #[error("{1}")]
     Invalid(Cow<'static, str>, String),
+    /// A date later than today (the field): a version or a consultation dated ahead would be
+    /// "the latest" forever.
+    #[error("{0}: a date not later than today")]
+    Future(&'static str),
     #[error("no such assessment")]
     NotFound,
     /// Another version of the same country was saved at the same moment.
@@ -66,6 +70,7 @@ impl LegalError {
     pub fn field(&self) -> Option<&str> {
         match self {
             LegalError::Invalid(field, _) => Some(field),
+            LegalError::Future(field) => Some(field),
             _ => None,
         }
     }
@@ -86,6 +91,7 @@ impl From<LegalError> for ApiError {
     fn from(error: LegalError) -> Self {
         match error {
             LegalError::Invalid(field, message) => ApiError::invalid(field, message),
+            LegalError::Future(field) => ApiError::invalid(field, error.to_string()),
             LegalError::NotFound => ApiError::not_found(error.to_string()),
             LegalError::VersionTaken => {
                 ApiError::new(StatusCode::CONFLICT, "version_taken", error.to_string())
@@ -130,6 +136,21 @@ pub(crate) fn parse_date(field: &'static str, value: &str) -> Result<time::Date,
         .ok_or_else(refuse)?;
     let day = u8::try_from(number(8..10)?).map_err(|_| refuse())?;
     time::Date::from_calendar_date(i32::from(number(0..4)?), month, day).map_err(|_| refuse())
+}
+
+/// A calendar date, `YYYY-MM-DD`, not later than today anywhere on Earth (UTC+14: a date
+/// that is already today somewhere is accepted, one later is not).
+pub(crate) fn past_date(field: &'static str, value: &str) -> Result<time::Date, LegalError> {
+    let date = parse_date(field, value)?;
+    if date > latest_today() {
+        return Err(LegalError::Future(field));
+    }
+    Ok(date)
+}
+
+/// Today where the day begins first (UTC+14).
+fn latest_today() -> time::Date {
+    (crate::helpers::now() + time::Duration::hours(14)).date()
 }
 
 /// The template in use.

@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use lindung::access::Role;
 use serde_json::{Value, json};
 
-use super::{count, page, template_items};
+use super::{count, page, template_items, unescape};
 use crate::support::server::Server;
 use crate::support::{self, lindung_command, user};
 
 /// Posts a page form with a bearer token; returns the status, head and body.
-fn form(
+pub(super) fn form(
     server: &Server,
     token: &str,
     path: &str,
@@ -256,6 +256,16 @@ async fn a_deployment_template_replaces_the_built_in_one_and_a_broken_one_stops_
     )
     .expect("json");
     template["version"] = json!(2);
+    // The deployment's own item in tier 3, and the built-in t3-education removed.
+    let tier_three = template["tiers"][2]["items"]
+        .as_array_mut()
+        .expect("tier 3");
+    tier_three.retain(|item| item["id"] != "t3-education");
+    tier_three.push(json!({
+        "id": "t3-custom",
+        "question": {"en": "A deployment's own question?", "th": "คำถามของหน่วยงานเอง", "vi": "Câu hỏi riêng của đơn vị?"},
+        "guidance": {"en": "Its own guidance.", "th": "คำแนะนำของหน่วยงานเอง", "vi": "Hướng dẫn riêng."},
+    }));
     let path = t.location.data_dir.join("legal-v2.json");
     std::fs::write(&path, template.to_string()).expect("write");
     let server = Server::start_with_env(
@@ -273,6 +283,71 @@ async fn a_deployment_template_replaces_the_built_in_one_and_a_broken_one_stops_
     );
     assert_eq!(status, 201, "{made}");
     assert_eq!(made["template"], "asean-legal-framework@2");
+    let served_ids: Vec<&str> = served["tiers"][2]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id"))
+        .collect();
+    assert!(served_ids.contains(&"t3-custom") && !served_ids.contains(&"t3-education"));
+
+    // The form lists the deployment's item and not the removed one.
+    let (status, html) = page(&server, &officer, "/policy/assessment?country=TH", "en");
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("name=\"status.t3-custom\""));
+    assert!(unescape(&html).contains("A deployment's own question?"));
+    assert!(!html.contains("t3-education"));
+
+    // An answer to the removed item is refused, naming it; one to the new item is kept.
+    let before = count(&t, "SELECT COUNT(*) FROM policy_assessments").await;
+    let (status, refused) = server.json(
+        "POST",
+        "/api/v1/policy/assessments",
+        Some(&officer),
+        &json!({"country": "TH", "assessed_on": "2026-02-01",
+            "answers": {"t3-education": {"status": "met"}}}),
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["error"]["field"], "answers.t3-education",
+        "{refused}"
+    );
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM policy_assessments").await,
+        before
+    );
+    let (status, custom) = server.json(
+        "POST",
+        "/api/v1/policy/assessments",
+        Some(&officer),
+        &json!({"country": "TH", "assessed_on": "2026-02-01",
+            "answers": {"t3-custom": {"status": "partly_met", "law": "Own Act"}}}),
+    );
+    assert_eq!(status, 201, "{custom}");
+
+    // The report lists it with its answer, and not the removed item.
+    let (status, html) = page(
+        &server,
+        &officer,
+        &format!("/policy/assessments/{}", custom["id"]),
+        "en",
+    );
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("id=\"item-t3-custom\""));
+    assert!(html.contains("Own Act"));
+    assert!(!html.contains("t3-education"));
+    let (status, csv) = server.request(
+        "GET",
+        &format!("/api/v1/policy/assessments/{}/report.csv", custom["id"]),
+        Some(&officer),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200, "{csv}");
+    assert!(
+        csv.contains("t3-custom") && !csv.contains("t3-education"),
+        "{csv}"
+    );
     server.terminate();
 
     // A duplicate item id: the server refuses to start, and says why.

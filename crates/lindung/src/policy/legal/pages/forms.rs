@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
-use axum::extract::{FromRef, Query, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 
@@ -15,7 +15,10 @@ use super::super::consultations::{self, AGE_GROUPS, ConsultationView, METHODS, N
 use super::super::{COUNTRIES, LegalError, chrome, template};
 use super::{CountryParam, country_label, refused, status_label};
 use crate::http::i18n::Tr;
-use crate::http::{Access, AuthContext, Caller, Chrome, Endpoint, Form, PageResult, render};
+use crate::http::{
+    Access, ApiError, AuthContext, Caller, Chrome, Endpoint, Form, OrPage, PageResult, Query,
+    render,
+};
 use crate::policy::{POLICY_ROLES, PolicyContext};
 
 pub fn endpoints<S>() -> Vec<Endpoint<S>>
@@ -44,6 +47,10 @@ impl Refusal {
     /// a `status`), else the general words.
     fn of(tr: &Tr, error: &LegalError) -> Option<Refusal> {
         let field = error.field()?.to_owned();
+        if let LegalError::Future(_) = error {
+            let message = tr.t("policy-legal-error-future");
+            return Some(Refusal { field, message });
+        }
         let last = field.rsplit('.').next().unwrap_or(&field);
         // `answers.<item>` alone names an item the template does not have.
         let last = if field.starts_with("answers.") && field.matches('.').count() == 1 {
@@ -146,8 +153,9 @@ async fn assessment_form(
     State(ctx): State<PolicyContext>,
     headers: HeaderMap,
     caller: Caller,
-    Query(query): Query<CountryParam>,
+    query: Result<Query<CountryParam>, ApiError>,
 ) -> PageResult {
+    let Query(query) = query.or_page(&headers)?;
     let template = template().map_err(|e| refused(&headers, e))?;
     let country = query.country();
     let latest = match country {
@@ -395,8 +403,9 @@ async fn consultations_page(
     State(ctx): State<PolicyContext>,
     headers: HeaderMap,
     caller: Caller,
-    Query(query): Query<CountryParam>,
+    query: Result<Query<CountryParam>, ApiError>,
 ) -> PageResult {
+    let Query(query) = query.or_page(&headers)?;
     let country = query.country();
     let mut typed = HashMap::new();
     if let Some(country) = country {

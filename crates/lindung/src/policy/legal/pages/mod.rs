@@ -6,7 +6,7 @@
 mod forms;
 
 use askama::Template;
-use axum::extract::{FromRef, Path, Query, State};
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -17,7 +17,8 @@ use super::{COUNTRIES, LegalError, chrome, consultations, template};
 use crate::access::Role;
 use crate::http::i18n::Tr;
 use crate::http::{
-    Access, AuthContext, Caller, Chrome, Endpoint, OrPage, PageError, PageResult, render,
+    Access, ApiError, AuthContext, Caller, Chrome, Endpoint, OrPage, PageError, PageResult, Path,
+    Query, render,
 };
 use crate::policy::{POLICY_ROLES, PolicyContext};
 
@@ -112,8 +113,9 @@ async fn versions(
     State(ctx): State<PolicyContext>,
     headers: HeaderMap,
     caller: Caller,
-    Query(query): Query<CountryParam>,
+    query: Result<Query<CountryParam>, ApiError>,
 ) -> PageResult {
+    let Query(query) = query.or_page(&headers)?;
     let template = template().map_err(|e| refused(&headers, e))?;
     let country = query.country();
     let rows = assessments::list(
@@ -165,9 +167,11 @@ async fn report_page(
     State(ctx): State<PolicyContext>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<i64>,
-    Query(query): Query<CountryParam>,
+    id: Result<Path<i64>, ApiError>,
+    query: Result<Query<CountryParam>, ApiError>,
 ) -> PageResult {
+    let Path(id) = id.or_page(&headers)?;
+    let Query(query) = query.or_page(&headers)?;
     let template = template().map_err(|e| refused(&headers, e))?;
     let view = assessments::read(
         &ctx.store,
@@ -209,8 +213,9 @@ async fn report_csv(
     State(ctx): State<PolicyContext>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, ApiError>,
 ) -> Result<Response, PageError> {
+    let Path(id) = id.or_page(&headers)?;
     let template = template().map_err(|e| refused(&headers, e))?;
     let view = assessments::read(
         &ctx.store,
@@ -254,8 +259,9 @@ async fn compare_page(
     State(ctx): State<PolicyContext>,
     headers: HeaderMap,
     caller: Caller,
-    Query(query): Query<CompareParams>,
+    query: Result<Query<CompareParams>, ApiError>,
 ) -> PageResult {
+    let Query(query) = query.or_page(&headers)?;
     let id = |field: &'static str, value: &Option<String>| {
         value
             .as_deref()
