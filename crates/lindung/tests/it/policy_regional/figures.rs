@@ -174,6 +174,22 @@ async fn small_cells_at_four_and_five() {
                 "legal_aid": {"value": 4.0, "state": "reported"},
             })
         );
+        // The signed snapshot is one a node reads: every breakdown key an id.
+        let (status, envelope) = server.get("/api/v1/policy/snapshots/2025-Q1", Some(&token));
+        assert_eq!(status, 200, "{envelope}");
+        let body = envelope["body"].as_str().expect("body");
+        let (snapshot, _, _) =
+            lindung::policy::regional::snapshot::parse(body).expect("a node reads it");
+        let breakdown = snapshot
+            .indicators
+            .iter()
+            .find(|f| f.id == "median_days_to_first_service")
+            .and_then(|f| f.breakdown.clone())
+            .expect("breakdown");
+        assert_eq!(
+            breakdown.keys().collect::<Vec<_>>(),
+            ["health", "legal_aid"]
+        );
         drop(server);
     }
 }
@@ -407,6 +423,19 @@ async fn only_ended_quarters_are_published() {
         let (status, answer) =
             server.get(&format!("/api/v1/policy/snapshots/{last}"), Some(&token));
         assert_eq!(status, 200, "{answer}");
+
+        // The page refuses the current quarter too, and offers ended quarters only.
+        let page = |path: &str| {
+            server.request("GET", path, Some(&token), &[("Accept-Language", "en")], b"")
+        };
+        let (status, html) = page(&format!("/policy/indicators?quarter={current}"));
+        assert_eq!(status, 422);
+        assert!(html.contains("once it has ended"), "{html}");
+        let (status, html) = page("/policy/indicators");
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("value=\"{last}\"")), "{html}");
+        assert!(html.contains(&format!("<option value=\"{last}\">")));
+        assert!(!html.contains(&format!("<option value=\"{current}\">")));
         drop(server);
     }
 }
