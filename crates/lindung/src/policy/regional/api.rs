@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::node::{self, Imported, NewPartner, PartnerView, Regional};
 use super::signing::{self, Envelope};
 use super::snapshot::{self, Snapshot};
-use super::{RegionalError, quarter_or_default};
+use super::{RegionalError, ended, ended_quarter_or_default, quarter_or_default};
 use crate::http::{ApiResult, Caller, Json, Path, Query};
 use crate::policy::PolicyContext;
 
@@ -59,7 +59,7 @@ pub(super) async fn indicators(
     caller: Caller,
     Query(q): Query<QuarterQuery>,
 ) -> ApiResult<Json<Snapshot>> {
-    let quarter = quarter_or_default(q.quarter.as_deref())?;
+    let quarter = ended_quarter_or_default(q.quarter.as_deref())?;
     Ok(Json(
         snapshot::read_indicators(&ctx, &caller.actor(), &caller.principal, quarter).await?,
     ))
@@ -75,8 +75,10 @@ pub(super) async fn publish_snapshot(
     caller: Caller,
     Path(quarter): Path<String>,
 ) -> ApiResult<Response> {
-    let quarter = super::figures::Quarter::parse(&quarter)
-        .ok_or_else(|| RegionalError::invalid("quarter", "a quarter is written like 2026-Q3"))?;
+    let quarter =
+        ended(super::figures::Quarter::parse(&quarter).ok_or_else(|| {
+            RegionalError::invalid("quarter", "a quarter is written like 2026-Q3")
+        })?)?;
     let envelope = snapshot::publish(&ctx, &caller.actor(), &caller.principal, quarter).await?;
     let name = format!(
         "attachment; filename=\"rpa-snapshot-{}-{quarter}.json\"",

@@ -40,8 +40,9 @@ impl Title {
     }
 }
 
-/// The computations an indicator may name. Each is computed per calendar quarter over the whole
-/// deployment's data (see `compute`).
+/// The computations an indicator may name. Each is computed per ended calendar quarter, as of
+/// its end, over the whole deployment's data; the legal assessment and consultations are the
+/// caller's organisation's, for the deployment's country (see `compute`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {

@@ -10,6 +10,11 @@ use time::{Date, Month, OffsetDateTime, Time};
 /// computed from fewer than `SMALL_CELL` rows.
 pub const SMALL_CELL: usize = 5;
 
+/// A 90th percentile is published from at least this many rows, so that the top tenth holds
+/// at least [`SMALL_CELL`] of them (from fewer than ten rows it is the largest, one row's own
+/// value).
+pub const PERCENTILE_ROWS: usize = 50;
+
 /// A calendar quarter, in UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Quarter {
@@ -91,6 +96,11 @@ impl Quarter {
     pub fn contains_day(self, day: Date) -> bool {
         day >= self.first_day() && day < self.next().first_day()
     }
+
+    /// Whether the quarter is over at `now` (only an ended quarter's figures are published).
+    pub fn has_ended(self, now: OffsetDateTime) -> bool {
+        self.end() <= now
+    }
 }
 
 impl std::fmt::Display for Quarter {
@@ -163,13 +173,30 @@ impl Figure {
     /// A figure computed from `rows` rows, rounded to `decimals`; suppressed under
     /// [`SMALL_CELL`] rows (none included).
     pub fn computed(value: Option<f64>, rows: usize, decimals: i32) -> Figure {
+        Figure::computed_from(value, rows, SMALL_CELL, decimals)
+    }
+
+    /// A figure computed from `rows` rows, rounded to `decimals`; suppressed under `least`
+    /// rows (and under [`SMALL_CELL`] whatever `least` says).
+    pub fn computed_from(value: Option<f64>, rows: usize, least: usize, decimals: i32) -> Figure {
         match value {
-            Some(v) if rows >= SMALL_CELL && v.is_finite() => {
+            Some(v) if rows >= least.max(SMALL_CELL) && v.is_finite() => {
                 let scale = 10f64.powi(decimals);
                 Figure::reported((v * scale).round() / scale)
             }
             _ => Figure::suppressed(),
         }
+    }
+
+    /// The share `part / whole`, rounded to `decimals`: suppressed when the whole is under
+    /// [`SMALL_CELL`], or when the part or the rest (`whole - part`) is a small cell (1 to
+    /// [`SMALL_CELL`] - 1), since share × whole would give that small count back.
+    pub fn share(part: usize, whole: usize, decimals: i32) -> Figure {
+        let small = |n: usize| (1..SMALL_CELL).contains(&n);
+        if whole < SMALL_CELL || part > whole || small(part) || small(whole - part) {
+            return Figure::suppressed();
+        }
+        Figure::computed(Some(part as f64 / whole as f64), whole, decimals)
     }
 
     /// Whether value and state agree (a value exactly when reported).
@@ -276,5 +303,58 @@ mod tests {
             FigureState::Suppressed
         );
         assert_eq!(Figure::computed(Some(1.26), 5, 1).value, Some(1.3));
+        assert_eq!(
+            Figure::computed_from(Some(9.0), 49, PERCENTILE_ROWS, 1).state,
+            FigureState::Suppressed
+        );
+        assert_eq!(
+            Figure::computed_from(Some(9.0), 50, PERCENTILE_ROWS, 1).value,
+            Some(9.0)
+        );
+    }
+
+    #[test]
+    fn shares_hide_small_parts_and_small_rests() {
+        // (part, whole, published value)
+        let cases = [
+            (0, 4, None),
+            (0, 5, Some(0.0)),
+            (1, 10, None),
+            (4, 10, None),
+            (5, 10, Some(0.5)),
+            (6, 10, None),
+            (9, 10, None),
+            (10, 10, Some(1.0)),
+            (5, 5, Some(1.0)),
+            (11, 10, None),
+        ];
+        for (part, whole, value) in cases {
+            let f = Figure::share(part, whole, 3);
+            assert_eq!(f.value, value, "{part}/{whole}");
+            assert!(f.consistent());
+        }
+    }
+
+    #[test]
+    fn medians_and_nearest_rank_percentiles() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(median(&[1.0, 2.0, 3.0, 4.0]), Some(2.5));
+        assert_eq!(median(&[1.0, 2.0, 3.0, 4.0, 100.0]), Some(3.0));
+        let ten = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 100.0];
+        assert_eq!(median(&ten), Some(5.5));
+        // ceil(0.9 * 10) = 9th value; ceil(0.9 * 11) = 10th.
+        assert_eq!(percentile(&ten, 90.0), Some(9.0));
+        let eleven = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0];
+        assert_eq!(percentile(&eleven, 90.0), Some(10.0));
+        assert_eq!(percentile(&[7.0], 90.0), Some(7.0));
+        assert_eq!(percentile(&[], 90.0), None);
+    }
+
+    #[test]
+    fn a_quarter_has_ended_at_its_end() {
+        let q = Quarter::parse("2026-Q3").expect("q");
+        assert!(!q.has_ended(q.end() - time::Duration::seconds(1)));
+        assert!(q.has_ended(q.end()));
     }
 }

@@ -128,6 +128,21 @@ impl From<RegionalError> for ApiError {
     }
 }
 
+/// The quarter a request for this deployment's figures names, or the last complete one; a
+/// quarter that has not ended (the current one, a future one) is refused.
+pub fn ended_quarter_or_default(text: Option<&str>) -> Result<figures::Quarter, RegionalError> {
+    ended(quarter_or_default(text)?)
+}
+
+/// `quarter` if it has ended, else refused (field `quarter`).
+pub fn ended(quarter: figures::Quarter) -> Result<figures::Quarter, RegionalError> {
+    if quarter.has_ended(crate::helpers::now()) {
+        Ok(quarter)
+    } else {
+        Err(RegionalError::invalid("quarter", compute::NOT_ENDED))
+    }
+}
+
 /// The quarter a request names, or the last complete one.
 pub fn quarter_or_default(text: Option<&str>) -> Result<figures::Quarter, RegionalError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {

@@ -14,7 +14,7 @@ use super::figures::{Figure, Quarter};
 use super::node::{self, CellState, NewPartner, Regional};
 use super::signing::{self, Envelope};
 use super::snapshot::{self, Snapshot};
-use super::{RegionalError, quarter_or_default};
+use super::{RegionalError, ended_quarter_or_default, quarter_or_default};
 use crate::hotline::stats::{Cell, bar_chart};
 use crate::http::i18n::Tr;
 use crate::http::{
@@ -33,9 +33,9 @@ pub(super) struct PageQuery {
     done: Option<String>,
 }
 
-/// The last eight quarters, newest first, to choose from.
-fn recent_quarters() -> Vec<String> {
-    let mut q = Quarter::of(crate::helpers::now());
+/// The eight quarters up to `newest`, newest first, to choose from.
+fn recent_quarters(newest: Quarter) -> Vec<String> {
+    let mut q = newest;
     let mut all = Vec::new();
     for _ in 0..8 {
         all.push(q.to_string());
@@ -152,7 +152,7 @@ pub(super) async fn indicators(
 ) -> PageResult {
     let chrome = chrome(&caller, &headers, "policy-regional-indicators-title");
     let typed = query.quarter.clone().unwrap_or_default();
-    let (quarter, error) = match quarter_or_default(query.quarter.as_deref()) {
+    let (quarter, error) = match ended_quarter_or_default(query.quarter.as_deref()) {
         Ok(q) => (Some(q), None),
         Err(e) => (None, Some(error_words(&chrome.tr, &ApiError::from(e)))),
     };
@@ -172,7 +172,8 @@ pub(super) async fn indicators(
     };
     let page = IndicatorsPage {
         quarter: quarter.map(|q| q.to_string()).unwrap_or(typed),
-        quarters: recent_quarters(),
+        // Only ended quarters are published: the last complete one first.
+        quarters: recent_quarters(Quarter::of(crate::helpers::now()).previous()),
         error,
         country: snapshot::own_country(&ctx),
         areas,
@@ -307,7 +308,7 @@ async fn regional_page(
         quarter: quarter
             .map(|q| q.to_string())
             .unwrap_or_else(|| quarter_text.unwrap_or_default().to_owned()),
-        quarters: recent_quarters(),
+        quarters: recent_quarters(Quarter::of(crate::helpers::now())),
         quarter_error,
         own_key,
         own_country: snapshot::own_country(ctx),

@@ -40,13 +40,16 @@ pub fn own_country(ctx: &PolicyContext) -> String {
     ctx.hotline_config.country.trim().to_ascii_uppercase()
 }
 
-/// Computes this deployment's snapshot of `quarter`; the caller audits.
+/// Computes this deployment's snapshot of `quarter` (an ended one) for `organisation_id`;
+/// the caller audits.
 pub async fn compute_snapshot(
     ctx: &PolicyContext,
+    organisation_id: i32,
     quarter: Quarter,
 ) -> Result<Snapshot, RegionalError> {
     let country = own_country(ctx);
-    let indicators = compute::indicators(ctx.store.db(), catalogue(), quarter, &country).await?;
+    let indicators =
+        compute::indicators(&ctx.store, catalogue(), quarter, &country, organisation_id).await?;
     Ok(Snapshot {
         format: FORMAT.to_owned(),
         country,
@@ -63,7 +66,7 @@ pub async fn read_indicators(
     principal: &Principal,
     quarter: Quarter,
 ) -> Result<Snapshot, RegionalError> {
-    let snapshot = compute_snapshot(ctx, quarter).await?;
+    let snapshot = compute_snapshot(ctx, principal.organisation_id, quarter).await?;
     audit::record(
         &ctx.store,
         actor,
@@ -155,7 +158,7 @@ pub async fn publish(
 ) -> Result<super::signing::Envelope, RegionalError> {
     let (pair, public_key) =
         super::signing::key_pair(ctx, actor, principal.organisation_id).await?;
-    let snapshot = compute_snapshot(ctx, quarter).await?;
+    let snapshot = compute_snapshot(ctx, principal.organisation_id, quarter).await?;
     let body =
         serde_json::to_string(&snapshot).map_err(|e| RegionalError::Internal(e.to_string()))?;
     let envelope = super::signing::sign(&pair, &public_key, body);

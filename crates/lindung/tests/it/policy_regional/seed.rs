@@ -259,9 +259,14 @@ impl<'a> Seed<'a> {
     }
 
     pub async fn consultation(&self, on: &str) {
+        self.consultation_in("TH", on).await;
+    }
+
+    /// A consultation of this organisation about `country`'s law, held on `on`.
+    pub async fn consultation_in(&self, country: &str, on: &str) {
         consultation::ActiveModel {
             organisation_id: Set(self.org),
-            country: Set("TH".into()),
+            country: Set(country.into()),
             reform: Set("Online safety act".into()),
             held_on: Set(at(&format!("{on}T00:00:00Z")).date()),
             participants: Set(20),
