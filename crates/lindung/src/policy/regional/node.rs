@@ -6,8 +6,11 @@
 
 use std::collections::HashMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -77,13 +80,26 @@ pub async fn add_partner(
             format!("a name of 1 to {MAX_NAME} characters"),
         ));
     }
-    let public_key = input.public_key.trim();
-    if signing::decode_public_key(public_key).is_none() {
+    let bytes = STANDARD
+        .decode(input.public_key.trim().as_bytes())
+        .ok()
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| {
+            RegionalError::invalid(
+                "public_key",
+                "a public key is 32 bytes of base64 (the partner's GET /api/v1/policy/key)",
+            )
+        })?;
+    if signing::weak_public_key(&bytes) {
         return Err(RegionalError::invalid(
             "public_key",
-            "a public key is 32 bytes of base64 (the partner's GET /api/v1/policy/key)",
+            "this is a weak key (a point of small order), which any signature can match: \
+             not a partner's key",
         ));
     }
+    // One spelling of a key, so that the unique index sees a key registered twice.
+    let public_key = STANDARD.encode(&bytes);
+    let public_key = public_key.as_str();
     let txn = ctx.store.write().await?;
     let existing = partner::Entity::find()
         .filter(partner::Column::OrganisationId.eq(principal.organisation_id))
@@ -108,7 +124,14 @@ pub async fn add_partner(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Registered at the same moment by another request.
+        Some(SqlErr::UniqueConstraintViolation(_)) => RegionalError::PartnerExists(format!(
+            "{country} or this public key was registered at the same moment"
+        )),
+        _ => e.into(),
+    })?;
     audit::commit_with(
         txn,
         actor,
@@ -220,14 +243,18 @@ async fn verify_and_store(
             body.country, partner.country
         )));
     }
+    let now = crate::helpers::now();
+    snapshot::check_generated_at(quarter, generated_at, now)?;
     let txn = ctx.store.write().await?;
+    // Locked (on PostgreSQL; SQLite's write transaction holds the whole database): a
+    // concurrent import of the same country and quarter waits and then compares with this one.
     let held = stored::Entity::find()
         .filter(stored::Column::OrganisationId.eq(principal.organisation_id))
         .filter(stored::Column::Country.eq(partner.country.as_str()))
         .filter(stored::Column::Quarter.eq(quarter.to_string()))
+        .lock_exclusive()
         .one(&txn)
         .await?;
-    let now = crate::helpers::now();
     let replaced = held.is_some();
     let row = match held {
         Some(old) if old.generated_at >= generated_at => {
@@ -259,7 +286,16 @@ async fn verify_and_store(
                 ..Default::default()
             }
             .insert(&txn)
-            .await?
+            .await
+            .map_err(|e| match e.sql_err() {
+                // Another import of the same country and quarter was stored first.
+                Some(SqlErr::UniqueConstraintViolation(_)) => RegionalError::NotNewer(format!(
+                    "a snapshot of {} for {quarter} was stored at the same moment; send yours \
+                     again if it is newer",
+                    partner.country
+                )),
+                _ => e.into(),
+            })?
         }
     };
     audit::commit_with(
