@@ -503,16 +503,42 @@ fn table_cells(table: &str) -> Vec<Vec<(String, String)>> {
                         .and_then(|(_, rest)| rest.split_once("</td>"))
                         .map(|(text, _)| text)
                         .unwrap_or_default();
-                    let text = text
-                        .replace("&lt;", "<")
-                        .replace("&gt;", ">")
-                        .replace("&#x27;", "'")
-                        .replace("&#39;", "'")
-                        .replace("&quot;", "\"")
-                        .replace("&amp;", "&");
+                    let text = unescape(text);
                     (class, text)
                 })
                 .collect()
         })
         .collect()
+}
+
+/// HTML text with its escapes (named and numeric) read back.
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(';').expect("an escape ends with ;");
+        let name = &tail[1..end];
+        let c = match name {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = name
+                    .strip_prefix("#x")
+                    .map(|h| u32::from_str_radix(h, 16))
+                    .or_else(|| name.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .unwrap_or_else(|| panic!("unknown escape &{name};"));
+                char::from_u32(code).expect("a character")
+            }
+        };
+        out.push(c);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
