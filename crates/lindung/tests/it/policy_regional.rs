@@ -700,5 +700,47 @@ async fn snapshots_with_a_bad_signature_are_refused_and_nothing_is_stored() {
             json!([]),
             "partners are the organisation's own"
         );
+
+        // Races: the same country registered at once, and snapshots of one quarter imported at
+        // once, end in one stored row and conflicts, never a server error.
+        let keys: Vec<String> = (0..6).map(|_| new_key().1).collect();
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let calls: Vec<_> = keys
+                .iter()
+                .map(|key| scope.spawn(|| add("SG", key, &token).0))
+                .collect();
+            calls.into_iter().map(|c| c.join().expect("call")).collect()
+        });
+        assert_eq!(
+            (
+                statuses.iter().filter(|s| **s == 201).count(),
+                statuses.iter().filter(|s| **s == 409).count()
+            ),
+            (1, keys.len() - 1),
+            "{statuses:?}"
+        );
+        let q2 = |hour: usize| {
+            json!({"format": "lindung-rpa-snapshot/1", "country": "VN", "quarter": "2026-Q2",
+                   "generated_at": format!("2026-07-02T{hour:02}:00:00Z"),
+                   "indicators": [reports_received(json!(10.0 + hour as f64), "reported")]})
+            .to_string()
+        };
+        let envelopes: Vec<Value> = (0..6).map(|h| signed(&k1, &p1, &q2(h))).collect();
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let calls: Vec<_> = envelopes
+                .iter()
+                .map(|e| scope.spawn(|| post(e, &token).0))
+                .collect();
+            calls.into_iter().map(|c| c.join().expect("call")).collect()
+        });
+        assert!(
+            statuses.contains(&201) && statuses.iter().all(|s| *s == 201 || *s == 409),
+            "{statuses:?}"
+        );
+        assert_eq!(
+            stored_snapshots(&t.store).await,
+            2,
+            "one of {QUARTER}, one of 2026-Q2"
+        );
     }
 }
