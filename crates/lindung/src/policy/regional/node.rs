@@ -186,8 +186,11 @@ pub struct Imported {
 
 /// Verifies and stores a partner's signed snapshot. Refused, with nothing stored: a key no
 /// partner of the organisation has, a signature that does not verify, a body that is not a
-/// snapshot, a country other than the partner's, and a snapshot not newer than the one held. A
-/// refusal is audited too (what was refused and why; nothing of the body).
+/// snapshot or holds a value no deployment may publish (a small cell, a negative or fractional
+/// count, a share outside 0..1: see [`snapshot::check_value`]), a country other than the
+/// partner's, a snapshot made before its quarter ended or dated ahead of now, and a snapshot
+/// not newer than the one held (also when another import of the same country and quarter got
+/// there first). A refusal is audited too (what was refused and why; nothing of the body).
 pub async fn import(
     ctx: &PolicyContext,
     actor: &Actor,
