@@ -8,17 +8,14 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lindung::access::Role;
-use lindung::access::entities::audit_entry;
 use lindung::banks::entities::BankSharing;
 use lindung::hotline::ReportSource;
-use lindung::policy::entities::snapshot as stored;
-use lindung::store::Store;
 use ring::signature::{Ed25519KeyPair, KeyPair};
-use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 mod browser;
 mod figures;
+mod refusals;
 mod seed;
 mod three;
 
@@ -315,166 +312,4 @@ fn body(country: &str, generated_at: &str) -> String {
            "indicators": [{"id": "reports_received", "area": "specialised_units", "value": 42.0, "state": "reported"},
                           {"id": "hashes_received", "area": "data_research", "value": null, "state": "unavailable"}]})
     .to_string()
-}
-
-async fn stored_snapshots(store: &Store) -> u64 {
-    stored::Entity::find()
-        .count(store.db())
-        .await
-        .expect("count")
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn snapshots_with_a_bad_signature_are_refused_and_nothing_is_stored() {
-    for t in support::stores("policy_regional_refusals").await {
-        let token = user(
-            &t.store,
-            "node@region.example",
-            Role::PolicyOfficer,
-            Some("Region"),
-        )
-        .await;
-        let other = user(
-            &t.store,
-            "other@else.example",
-            Role::PolicyOfficer,
-            Some("Elsewhere"),
-        )
-        .await;
-        let server = start(&t, "MY");
-        let (k1, p1) = new_key();
-        let (k2, p2) = new_key();
-        let add = |country: &str, key: &str, token: &str| {
-            server.json("POST", "/api/v1/policy/partners", Some(token),
-                &json!({"country": country, "name": format!("Ministry {country}"), "public_key": key}))
-        };
-        assert_eq!(add("VN", &p1, &token).0, 201);
-        assert_eq!(add("VN", &p2, &token).0, 409, "a country once");
-        let (status, answer) = add("V1", &p2, &token);
-        assert_eq!(
-            (status, answer["error"]["field"].as_str()),
-            (422, Some("country"))
-        );
-        let post = |envelope: &Value, token: &str| {
-            server.json(
-                "POST",
-                "/api/v1/policy/regional/snapshots",
-                Some(token),
-                envelope,
-            )
-        };
-        let good = body("VN", "2026-10-01T08:00:00Z");
-        let mut tampered = signed(&k1, &p1, &good);
-        tampered["body"] = json!(good.replace("42.0", "43.0"));
-        let refusals = [
-            ("one byte of the body changed", tampered, "bad_signature"),
-            (
-                "signed by another key",
-                json!({"body": good, "signature": signed(&k2, &p2, &good)["signature"], "public_key": p1}),
-                "bad_signature",
-            ),
-            ("an unknown key", signed(&k2, &p2, &good), "unknown_partner"),
-            (
-                "another country",
-                signed(&k1, &p1, &body("LA", "2026-10-01T08:00:00Z")),
-                "country_mismatch",
-            ),
-        ];
-        for (what, envelope, code) in &refusals {
-            let (status, answer) = post(envelope, &token);
-            assert_eq!(
-                (status, answer["error"]["code"].as_str()),
-                (422, Some(*code)),
-                "{what}: {answer}"
-            );
-        }
-        // Bodies that are not snapshots of this format, signed correctly.
-        let unknown_field = good.replacen('{', "{\"reporter\": \"x\", ", 1);
-        let old_format = good.replace("lindung-rpa-snapshot/1", "lindung-rpa-snapshot/9");
-        let bad_quarter = good.replace(QUARTER, "2026-Q7");
-        for (what, text, field) in [
-            ("an unknown field", unknown_field, "body"),
-            ("an unknown format", old_format, "body.format"),
-            ("a malformed quarter", bad_quarter, "body.quarter"),
-        ] {
-            let (status, answer) = post(&signed(&k1, &p1, &text), &token);
-            assert_eq!(
-                (status, answer["error"]["field"].as_str()),
-                (422, Some(field)),
-                "{what}: {answer}"
-            );
-        }
-        let (status, _) = post(
-            &json!({"body": good, "signature": "", "public_key": p1, "extra": 1}),
-            &token,
-        );
-        assert_eq!(status, 422, "unknown envelope fields are refused");
-        assert_eq!(
-            stored_snapshots(&t.store).await,
-            0,
-            "nothing refused was stored"
-        );
-        let refused: Vec<String> = audit_entry::Entity::find()
-            .all(t.store.db())
-            .await
-            .expect("audit")
-            .into_iter()
-            .filter(|e| e.action == "policy.snapshot.refuse")
-            .map(|e| e.details)
-            .collect();
-        assert_eq!(refused.len(), 7, "every refusal is audited: {refused:?}");
-        assert!(
-            refused[0].contains("bad_signature") && refused[2].contains("unknown_partner"),
-            "{refused:?}"
-        );
-
-        // The partner is A's alone: to another organisation its key is unknown.
-        let (status, answer) = post(&signed(&k1, &p1, &good), &other);
-        assert_eq!(
-            (status, answer["error"]["code"].as_str()),
-            (422, Some("unknown_partner"))
-        );
-        assert_eq!(stored_snapshots(&t.store).await, 0);
-
-        let (status, answer) = post(&signed(&k1, &p1, &good), &token);
-        assert_eq!(status, 201, "{answer}");
-        assert_eq!(answer["replaced"], false);
-        let older = body("VN", "2026-10-01T07:00:00Z");
-        assert_eq!(
-            post(&signed(&k1, &p1, &older), &token).0,
-            409,
-            "an older snapshot"
-        );
-        assert_eq!(
-            post(&signed(&k1, &p1, &good), &token).0,
-            409,
-            "the same again"
-        );
-        let newer = body("VN", "2026-10-02T07:00:00Z").replace("42.0", "44.0");
-        let (status, answer) = post(&signed(&k1, &p1, &newer), &token);
-        assert_eq!(
-            (status, answer["replaced"].as_bool()),
-            (201, Some(true)),
-            "{answer}"
-        );
-        assert_eq!(stored_snapshots(&t.store).await, 1);
-        let (_, regional) = server.get(
-            &format!("/api/v1/policy/regional?quarter={QUARTER}"),
-            Some(&token),
-        );
-        let row = figure(&regional, "reports_received");
-        assert_eq!(
-            row["values"],
-            json!([{"country": "VN", "value": 44.0, "state": "reported"}])
-        );
-        let (_, elsewhere) = server.get(
-            &format!("/api/v1/policy/regional?quarter={QUARTER}"),
-            Some(&other),
-        );
-        assert_eq!(
-            elsewhere["countries"],
-            json!([]),
-            "partners are the organisation's own"
-        );
-    }
 }

@@ -6,8 +6,11 @@
 
 use std::collections::HashMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -77,13 +80,26 @@ pub async fn add_partner(
             format!("a name of 1 to {MAX_NAME} characters"),
         ));
     }
-    let public_key = input.public_key.trim();
-    if signing::decode_public_key(public_key).is_none() {
+    let bytes = STANDARD
+        .decode(input.public_key.trim().as_bytes())
+        .ok()
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| {
+            RegionalError::invalid(
+                "public_key",
+                "a public key is 32 bytes of base64 (the partner's GET /api/v1/policy/key)",
+            )
+        })?;
+    if signing::weak_public_key(&bytes) {
         return Err(RegionalError::invalid(
             "public_key",
-            "a public key is 32 bytes of base64 (the partner's GET /api/v1/policy/key)",
+            "this is a weak key (a point of small order), which any signature can match: \
+             not a partner's key",
         ));
     }
+    // One spelling of a key, so that the unique index sees a key registered twice.
+    let public_key = STANDARD.encode(&bytes);
+    let public_key = public_key.as_str();
     let txn = ctx.store.write().await?;
     let existing = partner::Entity::find()
         .filter(partner::Column::OrganisationId.eq(principal.organisation_id))
@@ -108,7 +124,14 @@ pub async fn add_partner(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Registered at the same moment by another request.
+        Some(SqlErr::UniqueConstraintViolation(_)) => RegionalError::PartnerExists(format!(
+            "{country} or this public key was registered at the same moment"
+        )),
+        _ => e.into(),
+    })?;
     audit::commit_with(
         txn,
         actor,
@@ -163,8 +186,11 @@ pub struct Imported {
 
 /// Verifies and stores a partner's signed snapshot. Refused, with nothing stored: a key no
 /// partner of the organisation has, a signature that does not verify, a body that is not a
-/// snapshot, a country other than the partner's, and a snapshot not newer than the one held. A
-/// refusal is audited too (what was refused and why; nothing of the body).
+/// snapshot or holds a value no deployment may publish (a small cell, a negative or fractional
+/// count, a share outside 0..1: see [`snapshot::check_value`]), a country other than the
+/// partner's, a snapshot made before its quarter ended or dated ahead of now, and a snapshot
+/// not newer than the one held (also when another import of the same country and quarter got
+/// there first). A refusal is audited too (what was refused and why; nothing of the body).
 pub async fn import(
     ctx: &PolicyContext,
     actor: &Actor,
@@ -220,14 +246,18 @@ async fn verify_and_store(
             body.country, partner.country
         )));
     }
+    let now = crate::helpers::now();
+    snapshot::check_generated_at(quarter, generated_at, now)?;
     let txn = ctx.store.write().await?;
+    // Locked (on PostgreSQL; SQLite's write transaction holds the whole database): a
+    // concurrent import of the same country and quarter waits and then compares with this one.
     let held = stored::Entity::find()
         .filter(stored::Column::OrganisationId.eq(principal.organisation_id))
         .filter(stored::Column::Country.eq(partner.country.as_str()))
         .filter(stored::Column::Quarter.eq(quarter.to_string()))
+        .lock_exclusive()
         .one(&txn)
         .await?;
-    let now = crate::helpers::now();
     let replaced = held.is_some();
     let row = match held {
         Some(old) if old.generated_at >= generated_at => {
@@ -259,7 +289,16 @@ async fn verify_and_store(
                 ..Default::default()
             }
             .insert(&txn)
-            .await?
+            .await
+            .map_err(|e| match e.sql_err() {
+                // Another import of the same country and quarter was stored first.
+                Some(SqlErr::UniqueConstraintViolation(_)) => RegionalError::NotNewer(format!(
+                    "a snapshot of {} for {quarter} was stored at the same moment; send yours \
+                     again if it is newer",
+                    partner.country
+                )),
+                _ => e.into(),
+            })?
         }
     };
     audit::commit_with(

@@ -124,12 +124,55 @@ pub fn sign(pair: &Ed25519KeyPair, public_key: &str, body: String) -> Envelope {
     }
 }
 
-/// A base64 Ed25519 public key: 32 bytes.
+/// A base64 Ed25519 public key: 32 bytes, not a weak one ([`weak_public_key`]).
 pub fn decode_public_key(text: &str) -> Option<Vec<u8>> {
     STANDARD
         .decode(text.trim().as_bytes())
         .ok()
-        .filter(|bytes| bytes.len() == 32)
+        .filter(|bytes| bytes.len() == 32 && !weak_public_key(bytes))
+}
+
+/// The encodings (y, sign bit clear) of the points of small order: the identity, the point of
+/// order 2, and those of order 4 and 8.
+const SMALL_ORDER: [[u8; 32]; 5] = [
+    hex32("0100000000000000000000000000000000000000000000000000000000000000"),
+    hex32("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+    hex32("0000000000000000000000000000000000000000000000000000000000000000"),
+    hex32("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    hex32("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+];
+
+const fn hex32(text: &str) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("not hex"),
+        }
+    }
+    let bytes = text.as_bytes();
+    assert!(bytes.len() == 64, "64 hex digits");
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = nibble(bytes[2 * i]) << 4 | nibble(bytes[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// Whether a 32-byte public key is of small order (with the sign bit set or not), or a y of
+/// 2^255 - 19 or more (not a canonical encoding; 2^255 - 19 and 2^255 - 18 are 0 and 1 again).
+/// Against a small-order key a made-up signature (R the identity, S = 0) verifies over any
+/// body, so such a key proves nothing of who signed.
+pub fn weak_public_key(key: &[u8]) -> bool {
+    let Ok(mut y) = <[u8; 32]>::try_from(key) else {
+        return true;
+    };
+    y[31] &= 0x7f;
+    // y >= p = 2^255 - 19: ed ff .. ff 7f, little-endian.
+    let non_canonical = y[31] == 0x7f && y[1..31].iter().all(|b| *b == 0xff) && y[0] >= 0xed;
+    non_canonical || SMALL_ORDER.contains(&y)
 }
 
 /// Whether `envelope.signature` is `public_key`'s signature over the bytes of its body.
@@ -176,5 +219,43 @@ mod tests {
             Err(RegionalError::Invalid(..))
         ));
         assert!(decode_public_key("c2hvcnQ=").is_none());
+    }
+
+    #[test]
+    fn small_order_keys_are_refused() {
+        // Why: against the identity, the signature (R = identity, S = 0) verifies any body.
+        let identity = hex32("0100000000000000000000000000000000000000000000000000000000000000");
+        let mut forged = [0u8; 64];
+        forged[0] = 1;
+        assert!(
+            UnparsedPublicKey::new(&ED25519, &identity)
+                .verify(b"any body at all", &forged)
+                .is_ok(),
+            "the forgery the check prevents"
+        );
+        let listed = [
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0000000000000000000000000000000000000000000000000000000000000080",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+            // Non-canonical encodings of 0 and 1.
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        ];
+        for text in listed {
+            let key = hex32(text);
+            let mut signed = key;
+            signed[31] ^= 0x80;
+            for k in [key, signed] {
+                assert!(weak_public_key(&k), "{text}");
+                assert!(decode_public_key(&STANDARD.encode(k)).is_none(), "{text}");
+            }
+        }
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("pair");
+        let public = STANDARD.encode(pair.public_key().as_ref());
+        assert!(decode_public_key(&public).is_some(), "a real key is taken");
     }
 }

@@ -50,6 +50,11 @@ impl MigrationTrait for M0012Policy {
                 &["organisation_id", "country"][..],
             ),
             (
+                "policy_partners_key_once",
+                "policy_partners",
+                &["organisation_id", "public_key"][..],
+            ),
+            (
                 "policy_snapshots_quarter_once",
                 "policy_snapshots",
                 &["organisation_id", "country", "quarter"][..],
@@ -133,7 +138,8 @@ fn signing_keys() -> TableCreateStatement {
         .to_owned()
 }
 
-/// A deployment whose snapshots this organisation accepts, by country and public key.
+/// A deployment whose snapshots this organisation accepts, by country and public key (each
+/// once per organisation; the key in its one base64 spelling).
 fn partners() -> TableCreateStatement {
     Table::create()
         .table("policy_partners")

@@ -2,7 +2,8 @@
 //! officers and admins read the deployment's indicators and publish its signed snapshot; each
 //! organisation keeps its own partners and the snapshots they sent, so a snapshot signed by a
 //! partner of A is, to B, from a key it does not know (422 `unknown_partner`); every other role
-//! gets 403.
+//! gets 403. A's partners are named with a marker, and one of them sent A a snapshot holding a
+//! marked value: neither may show in B's partner list, regional dashboard, CSV or page.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -41,32 +42,80 @@ fn partner(country: &str, key: &str) -> serde_json::Value {
     json!({"country": country, "name": format!("Ministry {country}"), "public_key": key})
 }
 
-/// A snapshot of a new partner of A (registered by A's policy officer), signed by it.
-fn envelope_of_a_partner(f: &mut Fixtures) -> Vec<u8> {
+/// The start of the names of A's partners (each then numbered): text only A may see.
+const PARTNER_MARK: &str = "regional-partner-of-org-a-";
+
+/// The value A's marked partner reported: nine digits no id, time or count here comes to.
+const VALUE_MARK: &str = "987654321";
+
+/// A partner of A registered by A's policy officer, its name marked: its country and key pair.
+fn new_partner_of_a(f: &mut Fixtures) -> (String, Ed25519KeyPair, String) {
     let country = new_country();
     let (pair, public) = new_key();
-    let token = f
-        .people
-        .get(Role::PolicyOfficer, Relation::Own)
-        .token
-        .clone();
+    let name = format!("{PARTNER_MARK}{}", f.next());
+    f.markers.push(name.clone());
+    let token = f.token_of(Role::PolicyOfficer, Relation::Own);
     let (status, answer) = f.server.json(
         "POST",
         "/api/v1/policy/partners",
         Some(&token),
-        &partner(&country, &public),
+        &json!({"country": country, "name": name, "public_key": public}),
     );
     assert_eq!(status, 201, "registering a fixture partner: {answer}");
+    (country, pair, public)
+}
+
+/// A signed snapshot of `country` for 2026-Q3 reporting `value` reports.
+fn envelope(country: &str, pair: &Ed25519KeyPair, public: &str, value: f64) -> serde_json::Value {
     let body = json!({
         "format": "lindung-rpa-snapshot/1", "country": country, "quarter": "2026-Q3",
         "generated_at": "2026-10-01T00:00:00Z",
-        "indicators": [{"id": "reports_received", "area": "specialised_units", "value": 12.0, "state": "reported"}]
+        "indicators": [{"id": "reports_received", "area": "specialised_units", "value": value, "state": "reported"}]
     })
     .to_string();
     let signature = STANDARD.encode(pair.sign(body.as_bytes()).as_ref());
     json!({"body": body, "signature": signature, "public_key": public})
+}
+
+/// A snapshot of a new partner of A (registered by A's policy officer), signed by it.
+fn envelope_of_a_partner(f: &mut Fixtures) -> Vec<u8> {
+    let (country, pair, public) = new_partner_of_a(f);
+    envelope(&country, &pair, &public, 12.0)
         .to_string()
         .into_bytes()
+}
+
+/// Once per store: a marked partner of A whose snapshot of 2026-Q3, holding [`VALUE_MARK`], A
+/// imported. A's own officer sees both marks (so the check that B never does can fire).
+fn marked_partner_of_a(f: &mut Fixtures) {
+    if f.markers.iter().any(|m| m == VALUE_MARK) {
+        return;
+    }
+    let (country, pair, public) = new_partner_of_a(f);
+    let name = f.markers.last().cloned().unwrap_or_default();
+    let token = f.token_of(Role::PolicyOfficer, Relation::Own);
+    let value: f64 = VALUE_MARK.parse().expect("number");
+    let (status, answer) = f.server.json(
+        "POST",
+        "/api/v1/policy/regional/snapshots",
+        Some(&token),
+        &envelope(&country, &pair, &public, value),
+    );
+    assert_eq!(
+        status, 201,
+        "A importing its marked partner's snapshot: {answer}"
+    );
+    f.markers.push(VALUE_MARK.to_owned());
+    let sees = |path: &str| f.server.request("GET", path, Some(&token), &[], b"");
+    let (_, partners) = sees("/api/v1/policy/partners");
+    let (_, csv) = sees("/api/v1/policy/regional.csv?quarter=2026-Q3");
+    let (_, page) = sees("/policy/regional?quarter=2026-Q3");
+    assert!(partners.contains(&name), "A sees its partner: {partners}");
+    assert!(csv.contains(VALUE_MARK), "A's CSV: {csv}");
+    assert!(
+        page.contains(&name) && page.contains(VALUE_MARK),
+        "A's page holds both marks"
+    );
 }
 
 pub fn rules() -> Vec<Rule> {
@@ -92,7 +141,10 @@ pub fn rules() -> Vec<Rule> {
         Rule::open(
             "GET /api/v1/policy/partners",
             OFFICERS,
-            |_| Req::get("/api/v1/policy/partners"),
+            |f| {
+                marked_partner_of_a(f);
+                Req::get("/api/v1/policy/partners")
+            },
             200,
         ),
         Rule::open(
@@ -122,13 +174,19 @@ pub fn rules() -> Vec<Rule> {
         Rule::open(
             "GET /api/v1/policy/regional",
             OFFICERS,
-            |_| Req::get("/api/v1/policy/regional?quarter=2026-Q3"),
+            |f| {
+                marked_partner_of_a(f);
+                Req::get("/api/v1/policy/regional?quarter=2026-Q3")
+            },
             200,
         ),
         Rule::open(
             "GET /api/v1/policy/regional.csv",
             OFFICERS,
-            |_| Req::get("/api/v1/policy/regional.csv?quarter=2026-Q3"),
+            |f| {
+                marked_partner_of_a(f);
+                Req::get("/api/v1/policy/regional.csv?quarter=2026-Q3")
+            },
             200,
         ),
         // The pages.
@@ -141,7 +199,10 @@ pub fn rules() -> Vec<Rule> {
         Rule::open(
             "GET /policy/regional",
             OFFICERS,
-            |_| Req::get("/policy/regional?quarter=2026-Q3"),
+            |f| {
+                marked_partner_of_a(f);
+                Req::get("/policy/regional?quarter=2026-Q3")
+            },
             200,
         ),
         Rule::open(

@@ -4,6 +4,7 @@
 
 use lindung::access::audit::Actor;
 use lindung::access::{self, Role};
+use lindung::policy::regional::catalogue::catalogue;
 use serde_json::json;
 
 use super::{QUARTER, body, new_key, signed, start};
@@ -81,16 +82,33 @@ async fn the_regional_dashboard_in_thai_and_vietnamese_on_a_small_phone() {
     driver.click("#import");
     let page = driver.source();
     assert!(page.contains("ตรวจสอบลายเซ็นและนำเข้าสแนปช็อตแล้ว"), "imported");
+    // Columns: the indicator, then LA and VN. Every LA cell is missing, in words.
     let cells = driver.script(
-        "return [...document.querySelectorAll('#dashboard tbody tr:first-child td')].map(td => td.textContent);",
+        "return [...document.querySelectorAll('#dashboard tbody tr')].map(tr => [...tr.children].slice(1).map(td => [td.className, td.textContent]));",
     );
-    assert!(cells.to_string().contains("ไม่ได้ส่งข้อมูล"), "{cells}");
-    let reports = driver.script(
-        "return [...document.querySelectorAll('#dashboard tbody tr')].map(tr => tr.textContent).join('|');",
+    let ids: Vec<&str> = catalogue()
+        .indicators()
+        .map(|(_, indicator)| indicator.id.as_str())
+        .collect();
+    let rows = cells.as_array().expect("rows");
+    assert_eq!(rows.len(), ids.len(), "{cells}");
+    for (id, row) in ids.iter().zip(rows) {
+        assert_eq!(
+            row[0],
+            json!(["state-missing", "ไม่ได้ส่งข้อมูล"]),
+            "LA {id}: {cells}"
+        );
+    }
+    let vn = |id: &str| rows[ids.iter().position(|i| *i == id).expect("id")][1].clone();
+    assert_eq!(vn("reports_received"), json!(["state-reported", "42"]));
+    assert_eq!(
+        vn("hashes_received"),
+        json!(["state-unavailable", "ไม่มีข้อมูล"])
     );
-    assert!(
-        reports.to_string().contains("42"),
-        "VN's reports: {reports}"
+    // VN's snapshot has no education figure: missing, not unavailable and not 0.
+    assert_eq!(
+        vn("education_programmes"),
+        json!(["state-missing", "ไม่ได้ส่งข้อมูล"])
     );
     let allowed = [
         "Ministry",
@@ -113,6 +131,17 @@ async fn the_regional_dashboard_in_thai_and_vietnamese_on_a_small_phone() {
     );
     assert_readable(&driver, "the regional dashboard in Vietnamese", &allowed);
     driver.go(&format!("{base}/policy/indicators?quarter={QUARTER}"));
-    assert!(driver.source().contains("không có dữ liệu"));
+    // The cells of what this deployment does not hold (hashes received, the second of its
+    // area; education programmes, alone in its own) read "not available".
+    let cells = driver.script(
+        "return [...document.querySelectorAll('#area-data_research tbody tr:nth-child(2) > td:last-child, #area-education tbody td:last-child')].map(td => [td.className, td.textContent]);",
+    );
+    assert_eq!(
+        cells,
+        json!([
+            ["state-unavailable", "không có dữ liệu"],
+            ["state-unavailable", "không có dữ liệu"]
+        ])
+    );
     assert_readable(&driver, "the indicators in Vietnamese", &allowed);
 }

@@ -7,12 +7,14 @@ use base64::engine::general_purpose::STANDARD;
 use lindung::access::Role;
 use lindung::access::entities::audit_entry;
 use lindung::hotline::ReportSource;
-use ring::signature::{ED25519, UnparsedPublicKey};
-use sea_orm::EntityTrait;
+use lindung::policy::entities::signing_key;
+use lindung::store::fields::FieldCipher;
+use ring::signature::{ED25519, Ed25519KeyPair, UnparsedPublicKey};
+use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
 use super::seed::{Seed, hours, q3};
-use super::{QUARTER, figure, new_key, reported, start, state};
+use super::{QUARTER, figure, new_key, reported, signed, start, state};
 use crate::support::server::Server;
 use crate::support::{self, TestStore, user};
 
@@ -65,8 +67,9 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
             .await;
     }
 
-    let (_, lao_key) = new_key();
+    let (lao_pair, lao_key) = new_key();
     let mut published = Vec::new();
+    let mut keys = Vec::new();
     for (d, country) in [(&th, "TH"), (&vn, "VN"), (&ph, "PH")] {
         let (status, key) = d.server.get("/api/v1/policy/key", Some(&d.token));
         assert_eq!(
@@ -80,6 +83,7 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         );
         assert_eq!(status, 200, "{envelope}");
         assert_eq!(envelope["public_key"], key["public_key"]);
+        keys.push(key["public_key"].as_str().expect("key").to_owned());
         // The signature verifies over the body's exact bytes, by the published key.
         let public = STANDARD
             .decode(key["public_key"].as_str().expect("key"))
@@ -112,6 +116,9 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         assert_eq!(status, 201, "{answer}");
         published.push((country, snapshot, envelope));
     }
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 3, "each deployment signs with a key of its own");
     // Independently: the figures each deployment was seeded with.
     assert_eq!(reported(&published[0].1, "reports_received"), 6.0);
     assert_eq!(state(&published[1].1, "reports_received"), "suppressed");
@@ -126,6 +133,26 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         &json!({"country": "LA", "name": "Ministry LA", "public_key": lao_key}),
     );
     assert_eq!(status, 201);
+    // Laos sends a snapshot of another quarter only: for this one it stays missing.
+    let lao_q2 = json!({"format": "lindung-rpa-snapshot/1", "country": "LA", "quarter": "2026-Q2",
+        "generated_at": "2026-07-05T00:00:00Z",
+        "indicators": [{"id": "reports_received", "area": "specialised_units", "value": 9.0, "state": "reported"}]})
+    .to_string();
+    let (status, answer) = node.server.json(
+        "POST",
+        "/api/v1/policy/regional/snapshots",
+        Some(&node.token),
+        &signed(&lao_pair, &lao_key, &lao_q2),
+    );
+    assert_eq!(status, 201, "LA 2026-Q2: {answer}");
+    let (_, q2) = node
+        .server
+        .get("/api/v1/policy/regional?quarter=2026-Q2", Some(&node.token));
+    assert_eq!(
+        figure(&q2, "reports_received")["values"][0],
+        json!({"country": "LA", "value": 9.0, "state": "reported"}),
+        "{q2}"
+    );
     // Two through the API, the third as a file uploaded on the page.
     for (country, _, envelope) in &published[..2] {
         let (status, answer) = node.server.json(
@@ -232,9 +259,27 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         assert_eq!(csv_cell("LA")[2..], ["", "missing"]);
     }
 
-    // The pages: the dashboard in Vietnamese and Thai marks the silent country as missing.
-    for (lang, missing) in [("vi", "chưa gửi"), ("th", "ไม่ได้ส่งข้อมูล")]
-    {
+    // The pages: in each language, every cell of the silent country is marked missing (the
+    // word, never 0); a real zero is 0, a small cell <5, and what no deployment holds reads
+    // "not available".
+    let ids: Vec<&str> = regional["indicators"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id"))
+        .collect();
+    let column = |country: &str| {
+        countries
+            .iter()
+            .position(|(c, _)| *c == country)
+            .expect("country")
+    };
+    let row = |id: &str| ids.iter().position(|i| *i == id).expect("indicator");
+    for (lang, missing, unavailable) in [
+        ("en", "missing", "not available"),
+        ("vi", "chưa gửi", "không có dữ liệu"),
+        ("th", "ไม่ได้ส่งข้อมูล", "ไม่มีข้อมูล"),
+    ] {
         let (status, page) = node.server.request(
             "GET",
             &format!("/policy/regional?quarter={QUARTER}"),
@@ -243,11 +288,43 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
             b"",
         );
         assert_eq!(status, 200);
-        assert!(
-            page.contains(&format!("lang=\"{lang}\"")) && page.contains(missing),
+        assert!(page.contains(&format!("lang=\"{lang}\"")), "{lang}");
+        assert!(page.contains("<svg"), "charts");
+        let cells = dashboard_cells(&page);
+        assert_eq!(cells.len(), ids.len(), "{lang}: one row per indicator");
+        for (id, row) in ids.iter().zip(&cells) {
+            assert_eq!(row.len(), countries.len(), "{lang} {id}");
+            assert_eq!(
+                row[column("LA")],
+                ("state-missing".to_owned(), missing.to_owned()),
+                "{lang} {id}: LA sent nothing for {QUARTER}"
+            );
+        }
+        let cell = |id: &str, country: &str| cells[row(id)][column(country)].clone();
+        assert_eq!(
+            cell("reports_received", "PH"),
+            ("state-reported".to_owned(), "0".to_owned()),
+            "{lang}: a real zero"
+        );
+        assert_eq!(
+            cell("reports_received", "VN"),
+            ("state-suppressed".to_owned(), "<5".to_owned()),
+            "{lang}: a small cell"
+        );
+        assert_eq!(
+            cell("reports_received", "TH"),
+            ("state-reported".to_owned(), "6".to_owned()),
             "{lang}"
         );
-        assert!(page.contains("<svg"), "charts");
+        for id in ["hashes_received", "education_programmes"] {
+            for country in ["PH", "TH", "VN"] {
+                assert_eq!(
+                    cell(id, country),
+                    ("state-unavailable".to_owned(), unavailable.to_owned()),
+                    "{lang} {id} {country}: not available, never 0"
+                );
+            }
+        }
     }
     let (status, page) = th.server.request(
         "GET",
@@ -257,9 +334,19 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         b"",
     );
     assert_eq!(status, 200);
-    assert!(
-        page.contains("không có dữ liệu")
-            && page.contains(&format!("/api/v1/policy/snapshots/{QUARTER}"))
+    assert!(page.contains(&format!("/api/v1/policy/snapshots/{QUARTER}")));
+    // The cells of what this deployment does not hold read "not available" (in the catalogue:
+    // hashes shared then received; education programmes alone in its area).
+    let unavailable = (
+        "state-unavailable".to_owned(),
+        "không có dữ liệu".to_owned(),
+    );
+    assert_eq!(area_cells(&page, "data_research")[1], unavailable);
+    assert_eq!(area_cells(&page, "education"), [unavailable]);
+    assert_eq!(
+        area_cells(&page, "specialised_units")[0],
+        ("state-reported".to_owned(), "6".to_owned()),
+        "TH's reports"
     );
     // A refused partner form keeps what was typed.
     let (status, page) = node.server.request(
@@ -338,8 +425,120 @@ async fn a_regional_node_shows_three_deployments_and_a_silent_country_as_missing
         .filter(|e| e.action == "policy.snapshot.import")
         .count();
     assert_eq!(
-        imports, 3,
-        "one entry per snapshot stored, none for refusals"
+        imports, 4,
+        "one entry per snapshot stored (LA's of 2026-Q2 too), none for refusals"
     );
-    drop((th, vn, ph, node));
+
+    // The signing key persists: the same after a restart, its secret sealed in the store.
+    let (_, before) = th.server.get("/api/v1/policy/key", Some(&th.token));
+    let Deployment { t, server, token } = th;
+    drop(server);
+    let server = start(&t, "TH");
+    let (status, after) = server.get("/api/v1/policy/key", Some(&token));
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["public_key"], before["public_key"], "the same key");
+    assert_eq!(after["public_key"], published[0].2["public_key"]);
+    let rows = signing_key::Entity::find()
+        .order_by_asc(signing_key::Column::Id)
+        .all(t.store.db())
+        .await
+        .expect("keys");
+    assert_eq!(rows.len(), 1, "one key, made once");
+    assert_eq!(
+        Some(rows[0].public_key.as_str()),
+        after["public_key"].as_str()
+    );
+    let secret = &rows[0].sealed_secret;
+    assert!(FieldCipher::is_sealed(secret), "sealed: {secret}");
+    let clear = STANDARD.decode(secret.as_bytes()).unwrap_or_default();
+    assert!(
+        Ed25519KeyPair::from_pkcs8(&clear).is_err(),
+        "not the PKCS#8 in the clear"
+    );
+    // The start of an Ed25519 PKCS#8 document (v1 and v2) in base64.
+    for clear_start in ["MC4CAQAwBQYDK2Vw", "MFECAQEwBQYDK2Vw", "MFMCAQEwBQYDK2Vw"] {
+        assert!(!secret.contains(clear_start), "{secret}");
+    }
+    drop((server, vn, ph, node));
+}
+
+/// The dashboard table's cells, row by row without the indicator's title: (class, text), the
+/// text with HTML's escapes read back.
+fn dashboard_cells(page: &str) -> Vec<Vec<(String, String)>> {
+    let start = page
+        .find("<table id=\"dashboard\">")
+        .expect("the dashboard table");
+    let table = &page[start..];
+    table_cells(&table[..table.find("</table>").expect("table end")])
+}
+
+/// The value cells of an area's table on the indicators page, one per indicator.
+fn area_cells(page: &str, area: &str) -> Vec<(String, String)> {
+    let start = page
+        .find(&format!("<section id=\"area-{area}\">"))
+        .unwrap_or_else(|| panic!("no area {area}"));
+    let section = &page[start..];
+    table_cells(&section[..section.find("</section>").expect("section end")])
+        .into_iter()
+        .map(|mut row| row.remove(0))
+        .collect()
+}
+
+/// A table's body cells after each row's first: (class, text).
+fn table_cells(table: &str) -> Vec<Vec<(String, String)>> {
+    let body = &table[table.find("<tbody>").expect("tbody")..];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(2)
+                .map(|cell| {
+                    let class = cell
+                        .split_once("class=\"")
+                        .and_then(|(_, rest)| rest.split_once('"'))
+                        .map(|(class, _)| class.to_owned())
+                        .unwrap_or_default();
+                    let text = cell
+                        .split_once('>')
+                        .and_then(|(_, rest)| rest.split_once("</td>"))
+                        .map(|(text, _)| text)
+                        .unwrap_or_default();
+                    let text = unescape(text);
+                    (class, text)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// HTML text with its escapes (named and numeric) read back.
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(';').expect("an escape ends with ;");
+        let name = &tail[1..end];
+        let c = match name {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = name
+                    .strip_prefix("#x")
+                    .map(|h| u32::from_str_radix(h, 16))
+                    .or_else(|| name.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .unwrap_or_else(|| panic!("unknown escape &{name};"));
+                char::from_u32(code).expect("a character")
+            }
+        };
+        out.push(c);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
