@@ -20,13 +20,17 @@ mod dates;
 mod pages;
 
 /// The template file, read by the test itself: (tier, item id, English question, Thai question).
-fn template_items() -> Vec<(u64, String, String, String)> {
+/// The built-in template, read from its file (never through the code under test).
+pub(crate) fn template_file() -> Value {
     let path = format!(
         "{}/defaults/legal_framework.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("template")).expect("json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("template")).expect("json")
+}
+
+fn template_items() -> Vec<(u64, String, String, String)> {
+    let json = template_file();
     let mut items = Vec::new();
     for tier in json["tiers"].as_array().expect("tiers") {
         for item in tier["items"].as_array().expect("items") {

@@ -22,12 +22,7 @@ struct FileItem {
 }
 
 fn file_items() -> Vec<FileItem> {
-    let path = format!(
-        "{}/defaults/legal_framework.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("template")).expect("json");
+    let json = super::template_file();
     let text = |v: &Value| v.as_str().expect("text").to_owned();
     let mut items = Vec::new();
     for tier in json["tiers"].as_array().expect("tiers") {
@@ -329,12 +324,7 @@ async fn comparisons_and_the_report_hold_exactly_what_was_answered() {
 /// it, its tier, and words its English question must hold.
 #[test]
 fn the_issues_example_items_are_in_the_built_in_template() {
-    let path = format!(
-        "{}/defaults/legal_framework.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("template")).expect("json");
+    let json = super::template_file();
     let examples: [(u64, &str, &[&str]); 8] = [
         // "does the definition of abuse material cover AI-generated material"
         (1, "t1-ai-generated", &["AI"]),

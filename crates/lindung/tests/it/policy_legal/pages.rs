@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use lindung::access::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{count, page, template_items, unescape};
 use crate::support::server::Server;
@@ -247,14 +247,7 @@ async fn a_deployment_template_replaces_the_built_in_one_and_a_broken_one_stops_
         Some("Ministry A"),
     )
     .await;
-    let mut template: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{}/defaults/legal_framework.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .expect("template"),
-    )
-    .expect("json");
+    let mut template = super::template_file();
     template["version"] = json!(2);
     // The deployment's own item in tier 3, and the built-in t3-education removed.
     let tier_three = template["tiers"][2]["items"]
