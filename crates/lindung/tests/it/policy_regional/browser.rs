@@ -2,14 +2,14 @@
 //! without JavaScript of their own: a partner is added and its signed snapshot pasted through
 //! the page; the dashboard shows its figures and a silent partner as missing.
 
-use lindung::access::audit::Actor;
-use lindung::access::{self, Role};
+use lindung::access::Role;
 use lindung::policy::regional::catalogue::catalogue;
 use serde_json::json;
 
 use super::{QUARTER, body, new_key, signed, start};
+use crate::care_journey::{PASSPHRASE, phone};
 use crate::support;
-use crate::support::browser::{self, Driver, assert_phone_width, assert_readable};
+use crate::support::browser::{self, assert_phone_width, assert_readable};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_regional_dashboard_in_thai_and_vietnamese_on_a_small_phone() {
@@ -17,32 +17,22 @@ async fn the_regional_dashboard_in_thai_and_vietnamese_on_a_small_phone() {
         return;
     }
     let t = support::stores("policy_regional_browser").await.remove(0);
-    access::add_user(
+    support::user(
         &t.store,
-        &Actor::cli("test"),
         "officer@node.example",
         Role::PolicyOfficer,
         Some("Regional Node"),
-        "a long enough passphrase",
     )
-    .await
-    .expect("user");
+    .await;
     let server = start(&t, "MY");
     let (pair, public) = new_key();
     let (_, silent) = new_key();
     let envelope = signed(&pair, &public, &body("VN", "2026-10-01T08:00:00Z")).to_string();
 
-    let driver = Driver::start();
-    driver.call(
-        "POST",
-        "/window/rect",
-        Some(&json!({"width": 360, "height": 740})),
-    );
-    // Chromium keeps Secure cookies on plain HTTP only for `localhost`, a secure context.
-    let base = server.base.replace("127.0.0.1", "localhost");
+    let (driver, base) = phone(&server);
     driver.go(&format!("{base}/login"));
     driver.type_into("#email", "officer@node.example");
-    driver.type_into("#password", "a long enough passphrase");
+    driver.type_into("#password", PASSPHRASE);
     driver.click("main button[type=submit]");
     let regional = format!("{base}/policy/regional?quarter={QUARTER}");
     driver.go(&regional);
